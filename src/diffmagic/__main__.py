@@ -1,0 +1,5 @@
+"""`python -m diffmagic "EXPR"`: the command line."""
+
+from diffmagic.cli import run
+
+run()

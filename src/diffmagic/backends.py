@@ -1,0 +1,300 @@
+"""The three worlds one function runs in: SymPy, NumPy and JAX.
+
+A learner's function names its maths through `np`, `jnp`, `math` or bare `sin`. diffmagic never
+rewrites that text: it runs the same code object with those names bound to a backend namespace,
+so `np.sin` means `sympy.sin` while tracing symbolically and `jax.numpy.sin` under `grad`.
+
+Each backend is a module-like `Namespace`: it looks a name up in the backend's own table first,
+then in the backend's array module, and only then in the module the user imported, so rarely
+used names (`math.factorial`) still work where they can.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import math
+import types
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from diffmagic.vocabulary import CONSTANT_NAMES, FUNCTION_NAMES
+
+#: Module names whose functions and constants diffmagic knows how to replace.
+MATH_MODULE_NAMES = frozenset({"numpy", "jax.numpy", "math", "cmath", "sympy"})
+#: Names a cell may use without importing them, as a learner's notebook does.
+MODULE_ALIASES = frozenset({"np", "numpy", "jnp", "math"})
+
+
+class Namespace:
+    """A module-like object whose attributes are one backend's versions of maths names."""
+
+    def __init__(
+        self, backend: str, table: dict[str, Any], primary: Any, fallback: Any = None
+    ) -> None:
+        self._backend = backend
+        self._table = table
+        self._primary = primary
+        self._fallback = fallback
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if name in self._table:
+            return self._table[name]
+        for source in (self._primary, self._fallback):
+            if source is not None and hasattr(source, name):
+                return getattr(source, name)
+        raise AttributeError(f"{self._backend} backend has no `{name}`")
+
+    def lookup(self, name: str) -> Any:
+        """The backend's value for a bare name, or None when it has none."""
+        try:
+            return getattr(self, name)
+        except AttributeError:
+            return None
+
+    def __repr__(self) -> str:
+        return f"<diffmagic {self._backend} namespace>"
+
+
+def _is_array_like(value: Any) -> bool:
+    return hasattr(value, "shape") and getattr(value, "shape", ()) != ()
+
+
+def _elementwise_max_min(
+    python_builtin: Callable[..., Any], elementwise: Callable[[Any, Any], Any]
+) -> Callable[..., Any]:
+    """Python's `max`/`min`, extended to arrays and tracers, where the builtin would
+    need the truth value of an array."""
+
+    @functools.wraps(python_builtin)
+    def chosen(*args: Any, **kwargs: Any) -> Any:
+        if len(args) >= 2 and not kwargs and any(_is_array_like(a) or _is_traced(a) for a in args):
+            return functools.reduce(elementwise, args)
+        return python_builtin(*args, **kwargs)
+
+    return chosen
+
+
+def _is_traced(value: Any) -> bool:
+    return type(value).__module__.startswith("jax")
+
+
+# ----------------------------------------------------------------------------- NumPy
+
+
+@functools.cache
+def numpy_namespace() -> Namespace:
+    """NumPy itself, plus the few spellings learners borrow from `math` and SymPy."""
+    table: dict[str, Any] = {
+        "asin": np.arcsin,
+        "acos": np.arccos,
+        "atan": np.arctan,
+        "atan2": np.arctan2,
+        "asinh": np.arcsinh,
+        "acosh": np.arccosh,
+        "atanh": np.arctanh,
+        "ceil": np.ceil,
+        "pow": np.power,
+        "max": np.max,
+        "min": np.min,
+    }
+    return Namespace("numpy", table, np, math)
+
+
+def numpy_builtins() -> dict[str, Any]:
+    return {
+        "max": _elementwise_max_min(builtins.max, np.maximum),
+        "min": _elementwise_max_min(builtins.min, np.minimum),
+    }
+
+
+# ----------------------------------------------------------------------------- JAX
+
+
+@functools.cache
+def jax_namespace() -> Namespace:
+    """`jax.numpy`, with the `math` spellings mapped onto it so `math.sin(x)` traces."""
+    import jax.numpy as jnp
+
+    table: dict[str, Any] = {
+        "asin": jnp.arcsin,
+        "acos": jnp.arccos,
+        "atan": jnp.arctan,
+        "atan2": jnp.arctan2,
+        "asinh": jnp.arcsinh,
+        "acosh": jnp.arccosh,
+        "atanh": jnp.arctanh,
+        "pow": jnp.power,
+        "fabs": jnp.abs,
+    }
+    return Namespace("jax", table, jnp, math)
+
+
+def jax_builtins() -> dict[str, Any]:
+    import jax.numpy as jnp
+
+    return {
+        "max": _elementwise_max_min(builtins.max, jnp.maximum),
+        "min": _elementwise_max_min(builtins.min, jnp.minimum),
+    }
+
+
+# ----------------------------------------------------------------------------- SymPy
+
+
+def _flatten(values: Any) -> list[Any]:
+    if isinstance(values, np.ndarray):
+        return list(values.ravel())
+    if isinstance(values, Iterable) and not hasattr(values, "free_symbols"):
+        return [item for value in values for item in _flatten(value)]
+    return [values]
+
+
+@functools.cache
+def sympy_namespace() -> Namespace:
+    """SymPy's counterparts of the NumPy names, chosen so the derivative is the real one.
+
+    `where` becomes a `Piecewise`, `maximum` a `Max` (whose derivative is a `Heaviside`), `cbrt`
+    the real cube root, `log1p(x)` is `log(1 + x)`; reductions such as `np.sum` add the terms.
+    """
+    import sympy as sp
+
+    def where(condition: Any, if_true: Any, if_false: Any) -> Any:
+        if condition is sp.true or condition is True:
+            return if_true
+        if condition is sp.false or condition is False:
+            return if_false
+        return sp.Piecewise((if_true, condition), (if_false, True))
+
+    def total(values: Any, *args: Any, **kwargs: Any) -> Any:
+        return sp.Add(*_flatten(values))
+
+    def product(values: Any, *args: Any, **kwargs: Any) -> Any:
+        return sp.Mul(*_flatten(values))
+
+    def mean(values: Any, *args: Any, **kwargs: Any) -> Any:
+        terms = _flatten(values)
+        return sp.Add(*terms) / len(terms)
+
+    def largest(values: Any, *args: Any, **kwargs: Any) -> Any:
+        return sp.Max(*_flatten(values))
+
+    def smallest(values: Any, *args: Any, **kwargs: Any) -> Any:
+        return sp.Min(*_flatten(values))
+
+    half = sp.Rational(1, 2)
+
+    def heaviside(value: Any, at_zero: Any = half) -> Any:
+        return sp.Heaviside(value, at_zero)
+
+    def array(values: Any, *args: Any, **kwargs: Any) -> Any:
+        return np.array(values, dtype=object)
+
+    table: dict[str, Any] = {
+        "sin": sp.sin,
+        "cos": sp.cos,
+        "tan": sp.tan,
+        "arcsin": sp.asin,
+        "arccos": sp.acos,
+        "arctan": sp.atan,
+        "arctan2": sp.atan2,
+        "atan2": sp.atan2,
+        "asin": sp.asin,
+        "acos": sp.acos,
+        "atan": sp.atan,
+        "sinh": sp.sinh,
+        "cosh": sp.cosh,
+        "tanh": sp.tanh,
+        "arcsinh": sp.asinh,
+        "arccosh": sp.acosh,
+        "arctanh": sp.atanh,
+        "asinh": sp.asinh,
+        "acosh": sp.acosh,
+        "atanh": sp.atanh,
+        "exp": sp.exp,
+        "exp2": lambda value: sp.Integer(2) ** value,
+        "expm1": lambda value: sp.exp(value) - 1,
+        "log": sp.log,
+        "log2": lambda value: sp.log(value, 2),
+        "log10": lambda value: sp.log(value, 10),
+        "log1p": lambda value: sp.log(1 + value),
+        "sqrt": sp.sqrt,
+        "cbrt": lambda value: sp.real_root(value, 3),
+        "power": lambda base, exponent: base**exponent,
+        "pow": lambda base, exponent: base**exponent,
+        "square": lambda value: value**2,
+        "hypot": lambda a, b: sp.sqrt(a**2 + b**2),
+        "abs": sp.Abs,
+        "absolute": sp.Abs,
+        "fabs": sp.Abs,
+        "sign": sp.sign,
+        "maximum": sp.Max,
+        "minimum": sp.Min,
+        "where": where,
+        "clip": lambda value, low, high: sp.Min(sp.Max(value, low), high),
+        "heaviside": heaviside,
+        "floor": sp.floor,
+        "ceil": sp.ceiling,
+        "sum": total,
+        "mean": mean,
+        "prod": product,
+        "max": largest,
+        "min": smallest,
+        "array": array,
+        "asarray": array,
+        "pi": sp.pi,
+        "e": sp.E,
+        "inf": sp.oo,
+        "nan": sp.nan,
+    }
+    missing = (FUNCTION_NAMES | CONSTANT_NAMES) - table.keys()
+    assert not missing, f"sympy namespace lacks {sorted(missing)}"
+    return Namespace("sympy", table, None, np)
+
+
+def sympy_builtins() -> dict[str, Any]:
+    import sympy as sp
+
+    def symbolic(python_builtin: Callable[..., Any], symbolic_version: Any) -> Callable[..., Any]:
+        @functools.wraps(python_builtin)
+        def chosen(*args: Any, **kwargs: Any) -> Any:
+            values = args[0] if len(args) == 1 else args
+            terms = _flatten(values)
+            if any(isinstance(term, sp.Basic) for term in terms) and not kwargs:
+                return symbolic_version(*terms)
+            return python_builtin(*args, **kwargs)
+
+        return chosen
+
+    return {"max": symbolic(builtins.max, sp.Max), "min": symbolic(builtins.min, sp.Min)}
+
+
+# ----------------------------------------------------------------------------- choice
+
+BACKENDS = ("sympy", "numpy", "jax")
+
+
+def namespace_for(backend: str) -> Namespace:
+    return {"sympy": sympy_namespace, "numpy": numpy_namespace, "jax": jax_namespace}[backend]()
+
+
+def builtins_for(backend: str) -> dict[str, Any]:
+    return {"sympy": sympy_builtins, "numpy": numpy_builtins, "jax": jax_builtins}[backend]()
+
+
+def is_math_module(value: Any) -> bool:
+    return isinstance(value, types.ModuleType) and value.__name__ in MATH_MODULE_NAMES
+
+
+def is_math_function(value: Any) -> bool:
+    """True for `sin` imported from numpy, math or jax.numpy (by `from numpy import *`)."""
+    if isinstance(value, np.ufunc):
+        return True
+    module = getattr(value, "__module__", None) or ""
+    return callable(value) and (
+        module in MATH_MODULE_NAMES or module.startswith(("numpy", "jax.numpy", "jax._src.numpy"))
+    )

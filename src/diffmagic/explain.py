@@ -1,0 +1,108 @@
+"""Exceptions turned into one line a learner understands.
+
+A method that fails becomes a row with a reason, never a traceback. The reason names what in the
+user's code caused it (their line, not ours) and, where there is one, the fix.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import traceback
+from typing import Any
+
+_LIBRARY_MARKERS = (os.sep + "site-packages" + os.sep, os.sep + "diffmagic" + os.sep, "<frozen ")
+
+
+class MethodFailure(Exception):
+    """A method could not produce a derivative; the message is shown to the user as is."""
+
+
+def _user_frame(error: BaseException) -> traceback.FrameSummary | None:
+    """The innermost frame of the traceback that belongs to the user's code."""
+    frames = traceback.extract_tb(error.__traceback__)
+    user_frames = [
+        frame
+        for frame in frames
+        if not any(marker in (frame.filename or "") for marker in _LIBRARY_MARKERS)
+        and not (frame.filename or "").startswith(os.path.dirname(os.__file__))
+    ]
+    return user_frames[-1] if user_frames else None
+
+
+def where(error: BaseException) -> str:
+    """` (line 3: return 1/x)` for the user's line that raised, or ''."""
+    frame = _user_frame(error)
+    if frame is None:
+        return ""
+    line = (frame.line or linecache.getline(frame.filename, frame.lineno or 0)).strip()
+    if len(line) > 60:
+        line = line[:57] + "..."
+    name = f"in {frame.name}, " if frame.name not in ("<module>", "<lambda>") else ""
+    return f" ({name}line {frame.lineno}: {line})" if line else f" ({name}line {frame.lineno})"
+
+
+def one_line(text: Any, limit: int = 200) -> str:
+    """First line of a message, cut to `limit` characters."""
+    first = str(text).strip().splitlines()[0] if str(text).strip() else ""
+    return first if len(first) <= limit else first[: limit - 3] + "..."
+
+
+def user_error(function_name: str, error: BaseException) -> str:
+    """`f raised ZeroDivisionError: division by zero (line 2: return 1/x)`."""
+    return f"{function_name} raised {type(error).__name__}: {one_line(error, 120)}{where(error)}"
+
+
+def _mentions(error: BaseException, *fragments: str) -> bool:
+    text = str(error)
+    return any(fragment in text for fragment in fragments)
+
+
+def explain_symbolic(function_name: str, error: BaseException) -> str:
+    """Why SymPy could not trace the function, and what to write instead."""
+    if isinstance(error, RecursionError):
+        return f"{function_name} recurses too deeply for SymPy to trace"
+    if isinstance(error, TypeError) and _mentions(error, "truth value of Relational"):
+        return (
+            f"uses Python `if`, `and`/`or` or a comparison on {function_name}'s variable"
+            f"{where(error)}: SymPy cannot follow branches; use np.where(cond, a, b)"
+        )
+    if isinstance(error, TypeError) and _mentions(
+        error, "convert expression to", "Cannot convert", "can't convert"
+    ):
+        return (
+            f"turns the variable into a plain number (float(), int(), a NumPy scalar)"
+            f"{where(error)}: SymPy needs it to stay a symbol"
+        )
+    if isinstance(error, TypeError | AttributeError) and _mentions(
+        error, "loop of ufunc", "no callable"
+    ):
+        return (
+            f"calls a NumPy function that SymPy has no counterpart for{where(error)}: "
+            "use functions such as np.sin, np.exp, np.where, np.maximum"
+        )
+    if isinstance(error, AttributeError) and _mentions(error, "backend has no"):
+        return (
+            f"uses {one_line(error, 80).replace('sympy backend has no', 'a function SymPy lacks:')}"
+        )
+    return user_error(function_name, error)
+
+
+def explain_jax(function_name: str, error: BaseException) -> str:
+    """Why JAX could not trace the function."""
+    kind = type(error).__name__
+    if kind in ("TracerBoolConversionError", "ConcretizationTypeError"):
+        return (
+            f"uses Python `if` or a comparison on the variable{where(error)}: "
+            "JAX cannot compile branches on traced values; use jnp.where or jax.lax.cond"
+        )
+    if kind == "TracerIntegerConversionError" or (
+        isinstance(error, TypeError) and _mentions(error, "only length-1 arrays", "convert")
+    ):
+        return (
+            f"turns the variable into a Python number (float(), int(), math on a NumPy scalar)"
+            f"{where(error)}: JAX needs it to stay an array"
+        )
+    if isinstance(error, TypeError) and _mentions(error, "Gradient only defined for scalar"):
+        return f"{function_name} returns an array, not one number: it must return a scalar"
+    return user_error(function_name, error)

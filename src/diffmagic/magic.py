@@ -1,0 +1,186 @@
+"""`%%differentiate` and `%differentiate`: thin IPython front ends over `diffmagic.compare()`.
+
+The cell runs as a normal cell in the user's namespace (its definitions stay; nothing else is
+added unless `-o NAME`), then the function it defined last is compared. Misuse is a one-line
+`UsageError`; a method that fails is a row of the table, never a traceback.
+"""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class, needs_local_scope
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.display import display
+
+from diffmagic.comparison import Comparison, compare
+from diffmagic.errors import DiffMagicError
+from diffmagic.explain import user_error
+from diffmagic.options import OPTIONS, figure_format, to_compare_kwargs
+from diffmagic.views.figure import figure_bytes
+from diffmagic.views.notebook import bundles
+
+
+def _with_shared_options(function: Any) -> Any:
+    """Apply the shared OPTIONS as magic_arguments decorators (last applied shows first)."""
+    for flags, keywords in reversed(OPTIONS):
+        function = argument(*flags, **keywords)(function)
+    return function
+
+
+def _defined_functions(cell: str) -> list[str]:
+    try:
+        tree = ast.parse(cell)
+    except SyntaxError:
+        return []
+    names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    names += [
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    ]
+    return names
+
+
+def _unquoted(token: str) -> str:
+    """IPython's argument splitter keeps quotes on Linux; `"x**2"` means the text x**2."""
+    if len(token) >= 2 and token[0] == token[-1] and token[0] in "'\"":
+        return token[1:-1]
+    return token
+
+
+@magics_class
+class DifferentiateMagics(Magics):
+    """Holds the magic; IPython instantiates it once per shell."""
+
+    @magic_arguments()
+    @argument(
+        "expression",
+        nargs="*",
+        help="line mode: the name of a defined function, or an expression in x (quote it)",
+    )
+    @argument(
+        "-o",
+        "--output",
+        default=None,
+        metavar="NAME",
+        help="store the Comparison in the variable NAME",
+    )
+    @argument("-q", "--quiet", action="store_true", help="display nothing (useful with -o)")
+    @_with_shared_options
+    @needs_local_scope
+    @line_cell_magic
+    def differentiate(self, line: str, cell: str | None = None, local_ns: Any = None) -> Any:
+        """Differentiate a function symbolically (SymPy), numerically (NumPy, SciPy) and
+        automatically (JAX), and show f', a comparison plot and a timing and error table.
+
+        Cell mode differentiates the function the cell defines (the last one, or --func)::
+
+            %%differentiate --domain -5 5 --at 1
+            def f(x):
+                return np.exp(-2*x) + 3*np.sin(3*x)
+
+        Line mode takes a function already defined, or an expression in x::
+
+            %differentiate f --order 2
+            %differentiate "abs(x)" --no-timing
+            %differentiate g --wrt y --param x=2 -o result -q
+
+        The cell runs like a normal cell, so its definitions stay in the namespace; nothing
+        else is added unless -o NAME.
+        """
+        try:
+            options = parse_argstring(self.differentiate, line)
+        except UsageError:
+            raise
+        except SystemExit:
+            raise UsageError("invalid options; see %%differentiate?") from None
+        try:
+            comparison = self._compare(options, cell, local_ns)
+        except DiffMagicError as error:
+            raise UsageError(str(error)) from None
+        if options.save:
+            self._save(comparison, options)
+        if options.output:
+            self.shell.user_ns[options.output] = comparison
+        if not options.quiet:
+            for bundle in bundles(comparison, plot=not options.no_plot, at=options.at):
+                display(bundle, raw=True)
+        return None
+
+    def _compare(self, options: Any, cell: str | None, local_ns: Any) -> Comparison:
+        kwargs = to_compare_kwargs(options)
+        if options.save:
+            figure_format(options.save)
+        expression = " ".join(_unquoted(token) for token in options.expression).strip()
+        if cell is None:
+            if not expression:
+                raise DiffMagicError(
+                    "%differentiate needs a function name or an expression, e.g. %differentiate f"
+                )
+            namespace = {**self.shell.user_ns, **(local_ns or {})}
+            if expression.isidentifier() and expression in namespace:
+                if not callable(namespace[expression]):
+                    raise DiffMagicError(f"`{expression}` is not a function")
+                return compare(namespace[expression], **kwargs)
+            return compare(expression, **kwargs)
+        if expression:
+            raise DiffMagicError(
+                f"in cell mode the function comes from the cell; remove {expression!r}"
+            )
+        function = self._run_cell(cell, options.func)
+        return compare(function, **kwargs)
+
+    def _run_cell(self, cell: str, wanted: str | None) -> Any:
+        """Run the cell in the user's namespace, as if the magic were not there."""
+        if not cell.strip():
+            raise DiffMagicError(
+                "the cell is empty: write a function such as def f(x): return x**2"
+            )
+        source = self.shell.transform_cell(cell)
+        filename = self.shell.compile.cache(cell)
+        try:
+            code = compile(source, filename, "exec")
+        except SyntaxError as error:
+            raise DiffMagicError(
+                f"the cell is not valid Python: {error.msg} (line {error.lineno})"
+            ) from None
+        try:
+            exec(code, self.shell.user_ns)
+        except Exception as error:
+            raise DiffMagicError(user_error("the cell", error)) from None
+        defined = _defined_functions(source)
+        name = wanted or (defined[-1] if defined else None)
+        if name is None:
+            raise DiffMagicError("the cell defines no function: write def f(x): return ...")
+        function = self.shell.user_ns.get(name)
+        if not callable(function):
+            raise DiffMagicError(f"the cell defines no function `{name}`")
+        return function
+
+    def _save(self, comparison: Comparison, options: Any) -> None:
+        fmt = figure_format(options.save)
+        path = pathlib.Path(options.save).expanduser()
+        try:
+            path.write_bytes(figure_bytes(comparison.figure(at=options.at), fmt))
+        except OSError as error:
+            raise UsageError(f"cannot write {path}: {error.strerror}") from None
+
+
+def load(ipython: Any) -> None:
+    """Register the magics; loading twice is harmless (IPython replaces the entry)."""
+    ipython.register_magics(DifferentiateMagics)
+
+
+def unload(ipython: Any) -> None:
+    """Remove the magics that `load` registered."""
+    magics = ipython.magics_manager.magics
+    for kind in ("line", "cell"):
+        magics[kind].pop("differentiate", None)
+    registry = ipython.magics_manager.registry
+    registry.pop("DifferentiateMagics", None)

@@ -1,0 +1,168 @@
+"""Automatic differentiation with JAX: forward mode, mapped over the points, compiled.
+
+For a function of one variable, forward mode (`jvp`) costs about one evaluation of f, so
+`jit(vmap(jvp))` is the fast path; `order` nests it. Everything runs in float64 inside
+`jax.enable_x64(True)`, which restores the user's setting on exit, and inputs are converted to
+float64 first, so the lab's `grad(f)(3)` integer error never reaches the user.
+
+Python `if` on x stops `vmap` and `jit` (a traced value has no truth value). Then JAX's `grad`
+is run point by point, which works because each point is concrete, and the row says so.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from diffmagic.explain import MethodFailure, explain_jax
+from diffmagic.methods.base import Prepared
+from diffmagic.target import Target
+
+KEY = "automatic"
+LABEL = "automatic (JAX)"
+
+_CONTROL_FLOW_ERRORS = (
+    "TracerBoolConversionError",
+    "ConcretizationTypeError",
+    "TracerIntegerConversionError",
+)
+
+
+@functools.cache
+def _jax() -> Any:
+    import jax
+
+    return jax
+
+
+def float64() -> Any:
+    """A context in which JAX computes in float64; the user's own setting is restored after."""
+    return _jax().enable_x64(True)
+
+
+def _scalar_function(target: Target) -> Callable[[Any], Any]:
+    jax = _jax()
+    jnp = jax.numpy
+    function = target.under("jax")
+    name = target.name
+
+    def scalar(value: Any) -> Any:
+        out = function(value)
+        if isinstance(out, str | bytes) or out is None:
+            raise MethodFailure(f"{name} returns {type(out).__name__}, not a number")
+        out = jnp.asarray(out)
+        if out.shape != ():
+            raise MethodFailure(
+                f"{name} returns an array of shape {out.shape} for one x: it must return one number"
+            )
+        if not jnp.issubdtype(out.dtype, jnp.inexact):
+            out = out.astype(jnp.float64)
+        if jnp.issubdtype(out.dtype, jnp.complexfloating):
+            raise MethodFailure(f"{name} returns complex numbers: differentiate its real part")
+        return out
+
+    return scalar
+
+
+def _forward(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    jax = _jax()
+
+    def derivative(value: Any) -> Any:
+        return jax.jvp(function, (value,), (jax.numpy.ones_like(value),))[1]
+
+    return derivative
+
+
+def prepare(target: Target, order: int, probe: np.ndarray) -> Prepared:
+    jax = _jax()
+    jnp = jax.numpy
+    started = time.perf_counter()
+    scalar = _scalar_function(target)
+    nth = scalar
+    for _ in range(order):
+        nth = _forward(nth)
+    batched = jax.jit(jax.vmap(nth))
+
+    def run_batched(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        with float64():
+            return np.asarray(batched(jnp.asarray(x.ravel()))).reshape(x.shape)
+
+    try:
+        run_batched(probe)
+    except MethodFailure:
+        raise
+    except Exception as error:
+        if type(error).__name__ not in _CONTROL_FLOW_ERRORS:
+            raise MethodFailure(explain_jax(target.name, error)) from None
+        return _prepare_pointwise(target, scalar, order, probe, started, error)
+
+    def timed_call(x: np.ndarray) -> Callable[[], Any]:
+        with float64():
+            on_device = jnp.asarray(np.asarray(x, dtype=np.float64))
+
+        def call() -> Any:
+            with float64():
+                return batched(on_device)
+
+        return call
+
+    return Prepared(
+        derivative=run_batched,
+        setup_s=time.perf_counter() - started,
+        engine="jax jit(vmap(jvp))",
+        timed_call=timed_call,
+    )
+
+
+def _prepare_pointwise(
+    target: Target,
+    scalar: Callable[[Any], Any],
+    order: int,
+    probe: np.ndarray,
+    started: float,
+    control_flow_error: BaseException,
+) -> Prepared:
+    """JAX's `grad` at each point on its own: slower, but follows Python control flow."""
+    jax = _jax()
+    nth = scalar
+    for _ in range(order):
+        nth = jax.grad(nth)
+
+    def at_point(value: float) -> float:
+        try:
+            return float(nth(value))
+        except MethodFailure:
+            raise
+        except Exception as error:
+            if type(error).__name__ in _CONTROL_FLOW_ERRORS:
+                raise MethodFailure(explain_jax(target.name, error)) from None
+            return float("nan")
+
+    def pointwise(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        with float64():
+            flat = np.fromiter((at_point(float(v)) for v in x.ravel()), np.float64, x.size)
+        return flat.reshape(x.shape)
+
+    with float64():
+        first = [at_point(float(v)) for v in probe[:3]]
+    if probe.size and all(np.isnan(first)):
+        try:
+            with float64():
+                nth(float(probe[0]))
+        except Exception as error:
+            raise MethodFailure(explain_jax(target.name, error)) from None
+    reason = explain_jax(target.name, control_flow_error)
+    return Prepared(
+        derivative=pointwise,
+        setup_s=time.perf_counter() - started,
+        engine="jax grad, point by point",
+        notes=[f"fallback: {reason}; so grad ran point by point (slow)"],
+        timed_call=lambda x: lambda: pointwise(x),
+        pointwise=True,
+    )

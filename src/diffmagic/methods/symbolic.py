@@ -1,0 +1,136 @@
+"""Symbolic differentiation: trace f with a SymPy symbol, `diff`, simplify, `lambdify`.
+
+The variable is a *real* symbol, so |x| differentiates to sign(x) instead of the lab's
+`Derivative(re(x))` that no printer can evaluate. Dirac deltas (from differentiating sign or a
+step) are zero everywhere but at the point where f' does not exist, so they are dropped for
+evaluation; that point is reported separately.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from diffmagic import bounds
+from diffmagic.explain import MethodFailure, explain_symbolic
+from diffmagic.methods.base import Prepared, float_array
+from diffmagic.target import Target
+
+KEY = "symbolic"
+LABEL = "symbolic (SymPy)"
+
+
+def to_sympy(value: Any) -> Any:
+    """A fixed parameter as SymPy wants it; arrays and lists stay as they are."""
+    import sympy as sp
+
+    if isinstance(value, bool | int | float | np.number):
+        return sp.sympify(value.item() if isinstance(value, np.number) else value)
+    return value
+
+
+def trace(target: Target) -> Any:
+    """f(x) as a SymPy expression, or a failure that says what SymPy could not follow."""
+    import sympy as sp
+
+    symbol = sp.Symbol(target.wrt, real=True)
+    function = target.under("sympy", convert=to_sympy)
+    try:
+        traced = function(symbol)
+    except Exception as error:
+        raise MethodFailure(explain_symbolic(target.name, error)) from None
+    if isinstance(traced, np.ndarray):
+        if traced.size != 1:
+            raise MethodFailure(
+                f"{target.name} returns an array of shape {traced.shape}: "
+                "it must return one number per x"
+            )
+        traced = traced.reshape(()).item()
+    if isinstance(traced, str | bytes) or traced is None:
+        float_array(traced, np.empty(()), target.name)
+    try:
+        expression = sp.sympify(traced, strict=True)
+    except (sp.SympifyError, TypeError):
+        raise MethodFailure(
+            f"{target.name} returns a {type(traced).__name__}, which SymPy cannot read as a number"
+        ) from None
+    if isinstance(expression, sp.logic.boolalg.Boolean):
+        raise MethodFailure(f"{target.name} returns a comparison (True/False), not a number")
+    if not isinstance(expression, sp.Expr):
+        raise MethodFailure(f"{target.name} returns a {type(expression).__name__}, not a number")
+    return symbol, expression
+
+
+def _without_delta(derivative: Any) -> Any:
+    import sympy as sp
+
+    return derivative.replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.S.Zero)
+
+
+def _simplified(derivative: Any) -> tuple[Any, str | None]:
+    """The simpler of f' and simplify(f'), when simplifying is cheap; else f' with a note."""
+    import sympy as sp
+
+    operations = sp.count_ops(derivative)
+    if operations > bounds.MAX_SIMPLIFY_OPS:
+        return derivative, None
+    try:
+        with bounds.time_limit(bounds.SIMPLIFY_SECONDS):
+            candidate = sp.simplify(derivative)
+    except bounds.TimeLimitExceeded:
+        return derivative, (
+            f"simplification timed out after {bounds.SIMPLIFY_SECONDS:g} s: "
+            "showing the unsimplified form"
+        )
+    if sp.count_ops(candidate) < operations:
+        return candidate, None
+    return derivative, None
+
+
+def prepare(target: Target, order: int, probe: np.ndarray) -> Prepared:
+    import sympy as sp
+
+    started = time.perf_counter()
+    symbol, function_expr = trace(target)
+    notes: list[str] = []
+    derivative = sp.diff(function_expr, symbol, order)
+    if derivative.has(sp.Derivative):
+        raise MethodFailure("SymPy left the derivative unevaluated: it cannot differentiate this f")
+    if derivative.has(sp.DiracDelta):
+        derivative = _without_delta(derivative)
+    operations = sp.count_ops(derivative)
+    if operations > bounds.MAX_SYMBOLIC_OPS:
+        raise MethodFailure(
+            f"symbolic derivative too large ({operations:,} operations): skipped (expression swell)"
+        )
+    derivative, note = _simplified(derivative)
+    if note:
+        notes.append(note)
+    try:
+        numeric = sp.lambdify([symbol], derivative, modules="numpy", cse=True)
+    except Exception as error:
+        raise MethodFailure(f"SymPy cannot turn f' into NumPy code: {error}") from None
+
+    def evaluate(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            values = np.asarray(numeric(x))
+        if values.dtype.kind == "c":
+            values = np.where(values.imag == 0, values.real, np.nan)
+        return np.broadcast_to(values.astype(np.float64, copy=False), x.shape).copy()
+
+    try:
+        evaluate(probe[:3])
+    except Exception as error:
+        raise MethodFailure(f"the NumPy code SymPy made for f' fails: {error}") from None
+    return Prepared(
+        derivative=evaluate,
+        setup_s=time.perf_counter() - started,
+        engine="numpy",
+        notes=notes,
+        timed_call=lambda x: lambda: numeric(x),
+        function_expr=function_expr,
+        expr=derivative,
+    )

@@ -1,0 +1,194 @@
+"""The options of `%%differentiate` and of the `diffmagic` command, defined once.
+
+Both front ends read the same `OPTIONS` list: the magic turns each entry into an
+`IPython.core.magic_arguments.argument` decorator, the command line into
+`argparse.ArgumentParser.add_argument`. They cannot drift apart, and `to_compare_kwargs` turns
+the parsed options into the arguments of `diffmagic.compare()` for both.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from diffmagic.errors import DiffMagicError
+
+#: (flags, argparse keyword arguments), in the order help shows them.
+OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+    (
+        ("--func",),
+        {
+            "default": None,
+            "metavar": "NAME",
+            "help": "the function to differentiate when the cell defines several "
+            "(default: the last)",
+        },
+    ),
+    (
+        ("--wrt",),
+        {
+            "default": None,
+            "metavar": "VAR",
+            "help": "the parameter to differentiate with respect to (default: the first)",
+        },
+    ),
+    (
+        ("--param",),
+        {
+            "action": "append",
+            "default": [],
+            "metavar": "NAME=VALUE",
+            "help": "a fixed value for another parameter, e.g. --param y=2 (repeatable)",
+        },
+    ),
+    (
+        ("--domain",),
+        {
+            "nargs": 2,
+            "type": float,
+            "default": [-5.0, 5.0],
+            "metavar": ("LO", "HI"),
+            "help": "the interval of x to plot and compare on (default: -5 5)",
+        },
+    ),
+    (
+        ("-n", "--points"),
+        {
+            "type": int,
+            "default": 100,
+            "metavar": "N",
+            "help": "grid points in the domain (default: 100, as in the course lab)",
+        },
+    ),
+    (
+        ("-m", "--methods"),
+        {
+            "default": "symbolic,numerical,automatic",
+            "metavar": "LIST",
+            "help": "comma-separated methods: symbolic, numerical (np.gradient and SciPy's finite "
+            "differences), finite_difference, automatic (default: all)",
+        },
+    ),
+    (
+        ("--order",),
+        {
+            "type": int,
+            "default": 1,
+            "metavar": "K",
+            "help": "which derivative: 1 for f', 2 for f'' ... (default: 1)",
+        },
+    ),
+    (
+        ("--at",),
+        {
+            "type": float,
+            "default": None,
+            "metavar": "X0",
+            "help": "list each method's f'(X0) and draw its tangent line at X0",
+        },
+    ),
+    (
+        ("--timing",),
+        {
+            "nargs": "?",
+            "const": "quick",
+            "default": "quick",
+            "choices": ("quick", "full", "off"),
+            "help": "time each method: quick (about a second in all, the default), full "
+            "(%%timeit-grade) or off",
+        },
+    ),
+    (
+        ("--no-timing",),
+        {
+            "dest": "timing",
+            "action": "store_const",
+            "const": "off",
+            "help": "do not time the methods (same as --timing off)",
+        },
+    ),
+    (
+        ("--timing-points",),
+        {
+            "type": int,
+            "default": 1_000_000,
+            "metavar": "N",
+            "help": "points at which each derivative is timed (default: 1000000)",
+        },
+    ),
+    (
+        ("--no-plot",),
+        {"action": "store_true", "help": "show no figure"},
+    ),
+    (
+        ("--save",),
+        {
+            "default": None,
+            "metavar": "PATH",
+            "help": "also write the figure to PATH (.png, .svg or .pdf)",
+        },
+    ),
+]
+
+#: Formats `--save` can write, by file suffix.
+FIGURE_FORMATS = ("png", "svg", "pdf")
+
+
+def parse_params(assignments: list[str]) -> dict[str, Any]:
+    """`["y=2", "a=[1, 2]"]` as `{"y": 2, "a": [1, 2]}`; values are Python literals only."""
+    params: dict[str, Any] = {}
+    for assignment in assignments or []:
+        name, sep, text = assignment.partition("=")
+        name = name.strip()
+        if not sep or not re.fullmatch(r"[A-Za-z_]\w*", name):
+            raise DiffMagicError(
+                f"--param takes NAME=VALUE, such as --param y=2, not {assignment!r}"
+            )
+        try:
+            params[name] = ast.literal_eval(text.strip())
+        except (ValueError, SyntaxError):
+            raise DiffMagicError(
+                f"--param {name}: {text.strip()!r} is not a number or a list of numbers"
+            ) from None
+    return params
+
+
+def figure_format(path: str) -> str:
+    suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    if suffix not in FIGURE_FORMATS:
+        raise DiffMagicError(f"--save writes .png, .svg or .pdf files, not {path!r}")
+    return suffix
+
+
+def to_compare_kwargs(options: Any) -> dict[str, Any]:
+    """The parsed options as keyword arguments of `diffmagic.compare()`."""
+    timing = getattr(options, "timing", "quick") or "quick"
+    return {
+        "domain": tuple(options.domain),
+        "points": options.points,
+        "methods": options.methods,
+        "order": options.order,
+        "wrt": options.wrt,
+        "params": parse_params(options.param),
+        "timing": timing != "off",
+        "timing_mode": "quick" if timing == "off" else timing,
+        "timing_points": options.timing_points,
+    }
+
+
+def add_to_parser(parser: Any) -> Any:
+    """Register every option on an `argparse.ArgumentParser`."""
+    for flags, keywords in OPTIONS:
+        parser.add_argument(*flags, **keywords)
+    return parser
+
+
+def defaults() -> Mapping[str, Any]:
+    """Each option's default, by its destination name."""
+    values: dict[str, Any] = {}
+    for flags, keywords in OPTIONS:
+        destination = keywords.get("dest") or flags[-1].lstrip("-").replace("-", "_")
+        values.setdefault(destination, keywords.get("default"))
+    return values

@@ -1,0 +1,119 @@
+"""Run one unchanged function under another backend by rebinding the names it reads.
+
+`types.FunctionType(code, globals, ...)` makes a twin of the user's function that shares its code
+but reads its global names from a new dictionary. In that dictionary `np`, `jnp`, `math` and bare
+`sin` are replaced by the backend's namespace, helper functions the user wrote are twinned the
+same way (so the lab's `f_polynomial` calling `f_polynomial_simple` works), and `max`/`min` learn
+arrays. The user's own namespace is only read, never written.
+"""
+
+from __future__ import annotations
+
+import builtins
+import types
+from collections.abc import Iterator
+from typing import Any
+
+from diffmagic.backends import (
+    MODULE_ALIASES,
+    builtins_for,
+    is_math_function,
+    is_math_module,
+    namespace_for,
+)
+from diffmagic.vocabulary import CONSTANT_NAMES, FUNCTION_NAMES
+
+_MISSING = object()
+
+
+def _names_read(code: types.CodeType) -> Iterator[str]:
+    """Every global name the code (and the comprehensions and lambdas inside it) may read."""
+    yield from code.co_names
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            yield from _names_read(constant)
+
+
+def _is_user_function(value: Any) -> bool:
+    if not isinstance(value, types.FunctionType):
+        return False
+    module = getattr(value, "__module__", None) or ""
+    return not module.startswith(("numpy", "jax", "sympy", "scipy", "math", "diffmagic"))
+
+
+def _original_value(globals_: dict[str, Any], name: str) -> Any:
+    if name in globals_:
+        return globals_[name]
+    builtins_ = globals_.get("__builtins__")
+    if isinstance(builtins_, dict):
+        return builtins_.get(name, _MISSING)
+    return getattr(builtins_, name, _MISSING) if builtins_ is not None else _MISSING
+
+
+class Rebinder:
+    """Twins functions for one backend, remembering twins so recursion and shared helpers work."""
+
+    def __init__(self, backend: str) -> None:
+        self.backend = backend
+        self.namespace = namespace_for(backend)
+        self.builtins = builtins_for(backend)
+        self._twins: dict[int, types.FunctionType] = {}
+
+    def _replacement(self, name: str, original: Any) -> Any:
+        if original is _MISSING:
+            if name in MODULE_ALIASES:
+                return self.namespace
+            if name in FUNCTION_NAMES or name in CONSTANT_NAMES:
+                return self.namespace.lookup(name) or _MISSING
+            return _MISSING
+        if is_math_module(original):
+            return self.namespace
+        if name in self.builtins and original is getattr(builtins, name, None):
+            return self.builtins[name]
+        if _is_user_function(original):
+            return self.twin(original)
+        if is_math_function(original):
+            own_name = getattr(original, "__name__", name)
+            for candidate in (name, own_name):
+                value = self.namespace.lookup(candidate)
+                if value is not None:
+                    return value
+            return original
+        if isinstance(original, float) and name in CONSTANT_NAMES:
+            backend_constant = self.namespace.lookup(name)
+            if backend_constant is not None and float(backend_constant) == original:
+                return backend_constant
+        return _MISSING
+
+    def twin(self, function: types.FunctionType) -> types.FunctionType:
+        """The same function, reading maths names from this backend."""
+        key = id(function)
+        if key in self._twins:
+            return self._twins[key]
+        new_globals: dict[str, Any] = dict(function.__globals__)
+        twin = types.FunctionType(
+            function.__code__,
+            new_globals,
+            function.__name__,
+            function.__defaults__,
+            function.__closure__,
+        )
+        twin.__kwdefaults__ = function.__kwdefaults__
+        self._twins[key] = twin
+        for name in set(_names_read(function.__code__)):
+            original = _original_value(function.__globals__, name)
+            replacement = self._replacement(name, original)
+            if replacement is not _MISSING:
+                new_globals[name] = replacement
+        return twin
+
+
+def rebind(function: Any, backend: str) -> Any:
+    """`function` as it runs under `backend` ("sympy", "numpy" or "jax").
+
+    Objects that are not Python functions (a ufunc, a `functools.partial`) come back unchanged:
+    there is no code of theirs to rebind.
+    """
+    if not isinstance(function, types.FunctionType):
+        return function
+    return Rebinder(backend).twin(function)

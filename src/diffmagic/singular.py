@@ -1,0 +1,173 @@
+"""Points where f' does not exist: found from SymPy's expression, or by a jump check.
+
+Each point is classified the way the course notes teach: a *corner* (|x| at 0: the one-sided
+slopes differ), a *cusp* (sqrt(|x|): infinite slopes of opposite sign), a *vertical tangent*
+(cbrt(x): infinite slope, same sign), a *jump* (sign(x): f itself jumps), or *undefined* (1/x at
+0: f has no value there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from diffmagic import bounds
+
+ArrayFunction = Callable[[np.ndarray], np.ndarray]
+
+KIND_EXPLANATION = {
+    "corner": "a corner: the slopes from the left and the right differ",
+    "cusp": "a cusp: the slopes from both sides are infinite, with opposite signs",
+    "vertical tangent": "a vertical tangent: the slope is infinite",
+    "jump": "a jump: f itself jumps, so no tangent exists",
+    "undefined": "f is not defined there",
+}
+
+
+@dataclass(frozen=True)
+class Singularity:
+    x: float
+    kind: str
+
+    def describe(self) -> str:
+        return f"x = {self.x:g}: {KIND_EXPLANATION[self.kind]}"
+
+
+def _snap(value: float, width: float) -> float:
+    """Points found numerically, as people write them: 0.30000000000000004 is 0.3, 1e-17 is 0."""
+    if abs(value) < 1e-9 * width:
+        return 0.0
+    rounded = float(f"{value:.10g}")
+    return rounded if abs(rounded - value) < 1e-9 * width else value
+
+
+def classify(f: ArrayFunction, point: float) -> str | None:
+    """What kind of point `point` is for f, or None when f is differentiable there after all."""
+    scale = max(1.0, abs(point))
+    big, small = 1e-4 * scale, 1e-6 * scale
+    probe = np.array([point, point - big, point + big, point - small, point + small])
+    with np.errstate(all="ignore"):
+        try:
+            at, left_big, right_big, left_small, right_small = f(probe)
+        except Exception:
+            return None
+    if not np.isfinite(at):
+        return "undefined"
+    if not np.all(np.isfinite([left_big, right_big, left_small, right_small])):
+        return None
+    size = 1.0 + abs(at)
+    gap_big, gap_small = abs(right_big - left_big), abs(right_small - left_small)
+    if gap_small > 1e-6 * size and gap_small > 0.5 * gap_big:
+        return "jump"
+    slopes_big = np.array([(at - left_big) / big, (right_big - at) / big])
+    slopes_small = np.array([(at - left_small) / small, (right_small - at) / small])
+    growing = np.abs(slopes_small) > 5.0 * np.abs(slopes_big) + 1.0
+    if np.any(growing):
+        return (
+            "vertical tangent" if np.sign(slopes_small[0]) == np.sign(slopes_small[1]) else "cusp"
+        )
+    left, right = slopes_small
+    if abs(right - left) > 1e-3 * (1.0 + abs(left) + abs(right)):
+        return "corner"
+    return None
+
+
+def _candidate_arguments(function_expr: Any, derivative_expr: Any, symbol: Any) -> list[Any]:
+    """Expressions whose zeros may be points where f' does not exist."""
+    import sympy as sp
+
+    candidates: list[Any] = []
+    for expr in (function_expr, derivative_expr):
+        for atom in expr.atoms(sp.Abs, sp.sign, sp.Heaviside, sp.DiracDelta):
+            candidates.append(atom.args[0])
+        for atom in expr.atoms(sp.Max, sp.Min):
+            first, *others = atom.args
+            candidates.extend(first - other for other in others)
+        for piecewise in expr.atoms(sp.Piecewise):
+            for _, condition in piecewise.args:
+                for relational in condition.atoms(sp.core.relational.Relational):
+                    candidates.append(relational.lhs - relational.rhs)
+        for power in expr.atoms(sp.Pow):
+            base, exponent = power.args
+            if exponent.is_number and (exponent.is_negative or not exponent.is_integer):
+                candidates.append(base)
+        for logarithm in expr.atoms(sp.log):
+            candidates.append(logarithm.args[0])
+    return [c for c in dict.fromkeys(candidates) if c.has(symbol)]
+
+
+def from_expression(
+    function_expr: Any,
+    derivative_expr: Any,
+    symbol: Any,
+    domain: tuple[float, float],
+    f: ArrayFunction,
+) -> list[Singularity]:
+    """Singular points from the zeros of the arguments of |.|, sign, steps, roots and poles."""
+    import sympy as sp
+
+    low, high = domain
+    points: set[float] = set()
+    interval = sp.Interval(low, high)
+    try:
+        with bounds.time_limit(2.0):
+            for argument in _candidate_arguments(function_expr, derivative_expr, symbol):
+                if sp.count_ops(argument) > 40:
+                    continue
+                zeros = sp.solveset(argument, symbol, domain=interval)
+                if isinstance(zeros, sp.FiniteSet):
+                    points.update(float(z) for z in zeros if z.is_real)
+    except (bounds.TimeLimitExceeded, NotImplementedError, TypeError, ValueError):
+        pass
+    return _classified(sorted(points), f, high - low)
+
+
+def from_values(
+    grid: np.ndarray, values: np.ndarray, derivative: ArrayFunction, f: ArrayFunction
+) -> list[Singularity]:
+    """Singular points where the derivative on the grid jumps, located by bisection.
+
+    A jump between two neighbouring grid points that is several times larger than the changes
+    on either side of it is an isolated break, not steepness; bisection with the derivative
+    then pins it down to the last bit.
+    """
+    if grid.size < 4 or not np.any(np.isfinite(values)):
+        return []
+    steps = np.abs(np.diff(values))
+    steps = np.where(np.isfinite(steps), steps, np.inf)
+    floor = 1e-6 * (1.0 + np.nanmax(np.abs(values[np.isfinite(values)])))
+    points: list[float] = []
+    for i in range(steps.size):
+        neighbours = max(
+            steps[i - 1] if i > 0 else 0.0, steps[i + 1] if i + 1 < steps.size else 0.0
+        )
+        if steps[i] > floor and steps[i] > 4.0 * neighbours:
+            points.append(_bisect(derivative, grid[i], grid[i + 1]))
+    return _classified(points, f, float(grid[-1] - grid[0]))
+
+
+def _bisect(derivative: ArrayFunction, low: float, high: float) -> float:
+    with np.errstate(all="ignore"):
+        for _ in range(60):
+            middle = 0.5 * (low + high)
+            if middle in (low, high):
+                break
+            d_low, d_middle, d_high = derivative(np.array([low, middle, high]))
+            if abs(d_middle - d_low) >= abs(d_high - d_middle):
+                high = middle
+            else:
+                low = middle
+    return 0.5 * (low + high)
+
+
+def _classified(points: list[float], f: ArrayFunction, width: float) -> list[Singularity]:
+    found: dict[float, Singularity] = {}
+    for point in points:
+        snapped = _snap(point, width)
+        kind = classify(f, snapped)
+        if kind is not None:
+            found[snapped] = Singularity(snapped, kind)
+    return [found[key] for key in sorted(found)]

@@ -1,0 +1,221 @@
+"""What the user handed over, made into one function of one variable.
+
+`compare()` accepts a callable, the text of a notebook cell, or an expression string. All three
+end up as a `Target`: the user's function (never modified), the parameter that is differentiated
+(`wrt`) and fixed values for the others. `Target.under(backend)` gives the one-variable function
+as it runs under SymPy, NumPy or JAX.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import itertools
+import linecache
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from diffmagic.errors import DiffMagicError
+from diffmagic.expression import expression_to_function, looks_like_expression
+from diffmagic.rebind import rebind
+
+_cell_numbers = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Target:
+    """The function to differentiate, with everything needed to call it on one variable."""
+
+    function: Callable[..., Any]
+    name: str
+    parameters: tuple[str, ...]
+    wrt: str
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    source: str | None = None
+    keyword_only: frozenset[str] = frozenset()
+
+    def under(
+        self, backend: str, convert: Callable[[Any], Any] | None = None
+    ) -> Callable[[Any], Any]:
+        """The function of `wrt` alone as it runs under `backend`.
+
+        `convert` turns each fixed value into the backend's kind of number (SymPy wants
+        `Float(2.0)`, not a NumPy scalar).
+        """
+        twin = rebind(self.function, backend)
+        fixed = {
+            name: (convert(value) if convert is not None else value)
+            for name, value in self.fixed.items()
+        }
+        positional_names = [name for name in self.parameters if name not in self.keyword_only]
+        keyword_fixed = {name: fixed[name] for name in self.keyword_only if name in fixed}
+        wrt = self.wrt
+        wrt_is_keyword = wrt in self.keyword_only
+
+        def of_wrt(value: Any) -> Any:
+            positional = [value if name == wrt else fixed[name] for name in positional_names]
+            if wrt_is_keyword:
+                return twin(*positional, **keyword_fixed, **{wrt: value})
+            return twin(*positional, **keyword_fixed)
+
+        of_wrt.__name__ = self.name
+        return of_wrt
+
+    @property
+    def label(self) -> str:
+        """How the function is called in headings: `f(x)` or `f(x; y=2)`."""
+        if not self.fixed:
+            return f"{self.name}({self.wrt})"
+        fixed = ", ".join(f"{name}={_short(value)}" for name, value in self.fixed.items())
+        return f"{self.name}({self.wrt}; {fixed})"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 20 else text[:17] + "..."
+
+
+def _compile_cell(text: str) -> tuple[dict[str, Any], list[str]]:
+    """Run the cell in a fresh namespace; return it and the names of the functions it defines."""
+    # A file name of its own per cell, registered with linecache, lets error messages quote the
+    # user's line.
+    filename = f"<diffmagic cell {next(_cell_numbers)}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
+    try:
+        tree = ast.parse(text, filename=filename)
+    except SyntaxError as error:
+        where = f" (line {error.lineno})" if error.lineno else ""
+        raise DiffMagicError(f"the cell is not valid Python: {error.msg}{where}") from None
+    defined = [
+        node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    ]
+    defined += [
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    ]
+    namespace: dict[str, Any] = {"__name__": "__diffmagic_cell__"}
+    try:
+        exec(compile(tree, filename, "exec"), namespace)
+    except Exception as error:
+        raise DiffMagicError(f"running the cell raised {type(error).__name__}: {error}") from None
+    return namespace, defined
+
+
+def function_from_cell(text: str, func: str | None = None) -> Callable[..., Any]:
+    """The function a cell defines: the one named `func`, else the last `def` in the cell."""
+    namespace, defined = _compile_cell(text)
+    if func is not None:
+        if func not in namespace:
+            known = ", ".join(defined) or "nothing"
+            raise DiffMagicError(f"the cell defines no `{func}`; it defines {known}")
+        return namespace[func]
+    if not defined:
+        raise DiffMagicError(
+            "the cell defines no function: write `def f(x): return ...` "
+            "or give an expression such as `x**2`"
+        )
+    return namespace[defined[-1]]
+
+
+def resolve_function(source: Any, func: str | None = None) -> tuple[Callable[..., Any], str | None]:
+    """The callable behind a callable, a cell text or an expression, and its source text."""
+    if isinstance(source, str):
+        text = source.strip()
+        if not text:
+            raise DiffMagicError("nothing to differentiate: the text is empty")
+        if looks_like_expression(text):
+            return expression_to_function(text), text
+        return function_from_cell(text, func), text
+    if callable(source):
+        if func is not None:
+            raise DiffMagicError("`func` picks a function from cell text; pass the function itself")
+        return source, None
+    raise DiffMagicError(
+        f"cannot differentiate a {type(source).__name__}: "
+        "pass a function, a cell's text or an expression such as 'x**2'"
+    )
+
+
+def _check_is_plain_function(function: Any, name: str) -> inspect.Signature:
+    if inspect.isclass(function):
+        raise DiffMagicError(f"`{name}` is a class, not a function: pass a function of x")
+    if inspect.isgeneratorfunction(function):
+        raise DiffMagicError(f"`{name}` is a generator (it uses `yield`): return a number instead")
+    if inspect.iscoroutinefunction(function):
+        raise DiffMagicError(f"`{name}` is async: differentiate a plain `def` function")
+    try:
+        return inspect.signature(function)
+    except (TypeError, ValueError):
+        raise DiffMagicError(f"cannot read the parameters of `{name}`") from None
+
+
+def make_target(
+    source: Any,
+    *,
+    func: str | None = None,
+    wrt: str | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> Target:
+    """Check what the user handed over and fix everything but the variable."""
+    function, text = resolve_function(source, func)
+    name = getattr(function, "__name__", None) or "f"
+    if name == "<lambda>":
+        name = "f"
+    signature = _check_is_plain_function(function, name)
+    parameters: list[str] = []
+    keyword_only: set[str] = set()
+    defaults: dict[str, Any] = {}
+    for parameter in signature.parameters.values():
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            raise DiffMagicError(
+                f"`{name}` takes *args or **kwargs: name each parameter, e.g. def {name}(x, a)"
+            )
+        parameters.append(parameter.name)
+        if parameter.kind is parameter.KEYWORD_ONLY:
+            keyword_only.add(parameter.name)
+        if parameter.default is not parameter.empty:
+            defaults[parameter.name] = parameter.default
+    if not parameters:
+        raise DiffMagicError(f"`{name}` takes no arguments: give it a variable, e.g. def {name}(x)")
+
+    chosen = wrt if wrt is not None else parameters[0]
+    if chosen not in parameters:
+        raise DiffMagicError(
+            f"`{name}` has no parameter `{chosen}`: its parameters are {', '.join(parameters)}"
+        )
+    given = dict(params or {})
+    unknown = [key for key in given if key not in parameters]
+    if unknown:
+        raise DiffMagicError(
+            f"`{name}` has no parameter `{unknown[0]}`: its parameters are {', '.join(parameters)}"
+        )
+    if chosen in given:
+        raise DiffMagicError(
+            f"`{chosen}` is the variable being differentiated: it cannot also have a fixed value"
+        )
+    fixed: dict[str, Any] = {}
+    for parameter in parameters:
+        if parameter == chosen:
+            continue
+        if parameter in given:
+            fixed[parameter] = given[parameter]
+        elif parameter in defaults:
+            fixed[parameter] = defaults[parameter]
+        else:
+            raise DiffMagicError(
+                f"`{name}` needs a value for `{parameter}`: pass params={{'{parameter}': 1.0}} "
+                f"(in the magic: --param {parameter}=1.0)"
+            )
+    return Target(
+        function=function,
+        name=name,
+        parameters=tuple(parameters),
+        wrt=chosen,
+        fixed=fixed,
+        source=text,
+        keyword_only=frozenset(keyword_only),
+    )

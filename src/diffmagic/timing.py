@@ -1,0 +1,184 @@
+"""Timing that tells the truth, in the spirit of IPython's `%timeit`.
+
+The lab timed one first call with `time.time()`: JAX's compile, SymPy's derivation and NumPy's
+work all in one number, measured once. Here setup (derive, trace, compile) is reported apart from
+the first call and from warm evaluations; JAX results are waited for (`block_until_ready`) so
+asynchronous dispatch does not flatter it; garbage collection is off while timing.
+
+`quick` mode spends a small fixed budget per method (still a warm-up first), so the magic's output
+appears in about a second; `full` mode grows the loop count by powers of ten until one run takes
+about 0.2 s and repeats seven times, as `%timeit` does.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+MODES = ("quick", "full")
+QUICK_BUDGET_S = 0.12
+FULL_RUN_TARGET_S = 0.2
+FULL_REPEAT = 7
+#: A warning is shown when the slowest run is this many times slower than the fastest.
+VARIABILITY_WARNING = 4.0
+
+
+def block(result: Any) -> Any:
+    """Wait for asynchronous (JAX) results, so a timing ends when the work does."""
+    ready = getattr(result, "block_until_ready", None)
+    if ready is not None:
+        ready()
+    return result
+
+
+def format_time(seconds: float | None) -> str:
+    """`1.23 ms`, `456 µs`: three significant digits in the unit that suits the value."""
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Where one method's time goes; all figures in seconds."""
+
+    setup_s: float
+    first_call_s: float
+    eval_s: float
+    best_s: float
+    worst_s: float
+    loops: int
+    repeat: int
+    points: int
+    mode: str
+    #: Evaluations were timed on fewer points and scaled (point-by-point fallbacks).
+    timed_points: int = 0
+    all_runs: list[float] = field(default_factory=list)
+
+    @property
+    def warning(self) -> str | None:
+        if self.best_s > 0 and self.worst_s > VARIABILITY_WARNING * self.best_s:
+            return (
+                f"the slowest run took {self.worst_s / self.best_s:.1f} times longer than the "
+                "fastest: the machine was busy, or something was cached"
+            )
+        return None
+
+    def __str__(self) -> str:
+        text = (
+            f"setup {format_time(self.setup_s)}, first call {format_time(self.first_call_s)}, "
+            f"warm {format_time(self.eval_s)} per evaluation at {self.points:,} points "
+            f"(best {format_time(self.best_s)}, {self.repeat} runs of {self.loops} loops)"
+        )
+        return text if self.warning is None else f"{text}; {self.warning}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "setup_s": self.setup_s,
+            "first_call_s": self.first_call_s,
+            "eval_s": self.eval_s,
+            "best_s": self.best_s,
+            "worst_s": self.worst_s,
+            "loops": self.loops,
+            "repeat": self.repeat,
+            "points": self.points,
+            "mode": self.mode,
+            "timed_points": self.timed_points or self.points,
+        }
+
+
+def _run(call: Callable[[], Any], loops: int) -> float:
+    started = time.perf_counter()
+    for _ in range(loops):
+        block(call())
+    return time.perf_counter() - started
+
+
+def measure(
+    call: Callable[[], Any], *, mode: str = "quick", budget_s: float = QUICK_BUDGET_S
+) -> tuple[float, int, list[float]]:
+    """(first call seconds, loops per run, seconds per evaluation of each run)."""
+    if mode not in MODES:
+        raise ValueError(f"timing mode must be one of {MODES}, not {mode!r}")
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        first_call_s = _run(call, 1)
+        if mode == "quick":
+            runs = [_run(call, 1)]
+            while sum(runs) < budget_s and len(runs) < 50:
+                runs.append(_run(call, 1))
+            if len(runs) < 3 and runs[0] < budget_s:
+                runs.extend(_run(call, 1) for _ in range(3 - len(runs)))
+            return first_call_s, 1, runs
+        loops = 1
+        while True:
+            elapsed = _run(call, loops)
+            if elapsed >= FULL_RUN_TARGET_S or loops >= 10**7:
+                break
+            loops *= 10
+        runs = [elapsed / loops] + [_run(call, loops) / loops for _ in range(FULL_REPEAT - 1)]
+        return first_call_s, loops, runs
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+#: Points for the probe call that sizes the timing of slow methods in quick mode.
+PROBE_POINTS = 10_000
+#: In quick mode a slow method is timed on as many points as one call of this length allows.
+QUICK_CALL_LIMIT_S = 0.25
+
+
+def affordable_points(call: Callable[[], Any], probe_points: int, wanted: int) -> int:
+    """A power of ten of points (at least `probe_points`) one call of which fits the quick limit."""
+    block(call())
+    seconds = max(_run(call, 1), 1e-9)
+    affordable = QUICK_CALL_LIMIT_S / seconds * probe_points
+    if affordable >= wanted:
+        return wanted
+    return max(probe_points, 10 ** math.floor(math.log10(affordable)))
+
+
+def time_method(
+    setup_s: float,
+    make_call: Callable[[int], Callable[[], Any]],
+    *,
+    points: int,
+    mode: str = "quick",
+    slow: bool = False,
+) -> Timing:
+    """Time a prepared derivative at `points` points.
+
+    A `slow` method (SciPy's adaptive differences, a point-by-point fallback) in quick mode is
+    first probed on PROBE_POINTS points; when a call at `points` would take longer than
+    QUICK_CALL_LIMIT_S, it is timed on fewer points and the times are scaled linearly (the work
+    is per point), and `timed_points` says so.
+    """
+    measured_points = points
+    if slow and mode == "quick" and points > PROBE_POINTS:
+        measured_points = affordable_points(make_call(PROBE_POINTS), PROBE_POINTS, points)
+    call = make_call(measured_points)
+    first_call_s, loops, runs = measure(call, mode=mode)
+    scale = points / measured_points
+    runs = sorted(run * scale for run in runs)
+    return Timing(
+        setup_s=setup_s,
+        first_call_s=first_call_s * scale,
+        eval_s=runs[len(runs) // 2],
+        best_s=runs[0],
+        worst_s=runs[-1],
+        loops=loops,
+        repeat=len(runs),
+        points=points,
+        mode=mode,
+        timed_points=measured_points,
+        all_runs=runs,
+    )

@@ -1,0 +1,125 @@
+"""The comparison figure: f and each method's f' on top, each method's error below.
+
+Figures are built with `matplotlib.figure.Figure`, not `pyplot`: nothing is registered with a
+backend, so nothing leaks, nothing is shown twice, and the inline and widget backends (or none)
+all work. Whoever displays the figure turns it into PNG or SVG.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from diffmagic.comparison import Comparison
+
+#: How each method is drawn: symbolic a line, np.gradient dots as in the lab, JAX dashed.
+STYLES: dict[str, dict[str, Any]] = {
+    "symbolic": {"color": "C0", "linestyle": "-", "linewidth": 2.2},
+    "numerical": {"color": "C1", "linestyle": "none", "marker": "o", "markersize": 3.5},
+    "finite_difference": {"color": "C2", "linestyle": "none", "marker": "x", "markersize": 4},
+    "automatic": {"color": "C3", "linestyle": "--", "linewidth": 1.6},
+}
+#: Errors below this are drawn at this floor: log axes cannot show an exact zero.
+ERROR_FLOOR = 1e-17
+
+
+def comparison_figure(
+    comparison: Comparison, *, at: float | None = None, width: float = 8.0, height: float = 6.0
+) -> Figure:
+    """f, each f' (with tangent lines at `at`), points where f' does not exist, and errors."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), layout="constrained")
+    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+    x = comparison.x
+    name = comparison.derivative_name
+    top.plot(x, _finite(comparison.f_values), color="black", linewidth=1.2, label="f(x)")
+    for result in comparison:
+        if result.ok and result.values is not None:
+            top.plot(
+                x, _finite(result.values), label=f"{name} {result.label}", **STYLES[result.key]
+            )
+    for point in comparison.singularities:
+        top.axvline(point.x, color="grey", linestyle=":", linewidth=1)
+        top.annotate(
+            f"{point.kind}\nx={point.x:g}",
+            (point.x, 1.0),
+            xycoords=("data", "axes fraction"),
+            ha="center",
+            va="top",
+            fontsize=8,
+            color="dimgrey",
+        )
+    if at is not None:
+        _tangents(top, comparison, at)
+    top.set_ylabel("value")
+    top.set_title(f"{comparison.target.label} and {name}", fontsize=11)
+    top.legend(fontsize=8, loc="best")
+    top.grid(alpha=0.3)
+    _errors(bottom, comparison)
+    bottom.set_xlabel(comparison.target.wrt)
+    return figure
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    """NaN and inf masked, so a pole does not crush the plot's scale."""
+    values = np.asarray(values, dtype=np.float64)
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return np.full(values.shape, np.nan)
+    return np.where(np.isfinite(values), values, np.nan)
+
+
+def _tangents(axes: Any, comparison: Comparison, x0: float) -> None:
+    """The tangent f(x0) + f'(x0)(x - x0) from each method, through the point (x0, f(x0))."""
+    from diffmagic.comparison import tangent_slopes
+
+    f0, slopes = tangent_slopes(comparison, x0)
+    if f0 is None:
+        return
+    span = 0.15 * (comparison.domain[1] - comparison.domain[0])
+    xs = np.array([x0 - span, x0 + span])
+    for key, slope in slopes.items():
+        if slope is None or not np.isfinite(slope):
+            continue
+        axes.plot(xs, f0 + slope * (xs - x0), color=STYLES[key]["color"], linewidth=1, alpha=0.8)
+    axes.plot([x0], [f0], "ko", markersize=5)
+
+
+def _errors(axes: Any, comparison: Comparison) -> None:
+    reference = comparison.reference
+    drawn = False
+    if reference is not None:
+        for result in comparison:
+            if not result.ok or result.values is None or result.is_reference:
+                continue
+            error = np.abs(result.values - reference)
+            error = np.where(np.isfinite(error), np.maximum(error, ERROR_FLOOR), np.nan)
+            style = {k: v for k, v in STYLES[result.key].items() if k != "linewidth"}
+            axes.semilogy(comparison.x, error, label=result.label, **style)
+            drawn = True
+    axes.set_ylabel("|error| vs reference")
+    axes.grid(alpha=0.3, which="both")
+    if drawn:
+        axes.legend(fontsize=8, loc="best")
+        axes.set_ylim(bottom=ERROR_FLOOR / 2)
+    else:
+        axes.text(
+            0.5,
+            0.5,
+            "no reference to measure errors against",
+            ha="center",
+            transform=axes.transAxes,
+        )
+
+
+def figure_bytes(figure: Figure, fmt: str = "png", dpi: int = 100) -> bytes:
+    """The figure encoded as PNG, SVG or PDF."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt, dpi=dpi)
+    return buffer.getvalue()

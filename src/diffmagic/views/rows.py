@@ -1,0 +1,66 @@
+"""The table's cells, worked out once for both the text and the HTML table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from diffmagic.timing import format_time
+
+if TYPE_CHECKING:
+    from diffmagic.comparison import Comparison, MethodResult
+
+HEADERS = ("method", "engine", "status", "setup", "warm eval", "max abs error", "max rel error")
+
+
+@dataclass(frozen=True)
+class Row:
+    cells: tuple[str, ...]
+    ok: bool
+    notes: tuple[str, ...]
+
+
+def _error(value: float | None, result: MethodResult) -> str:
+    if result.is_reference:
+        return "reference"
+    if value is None:
+        return "—"
+    return f"{value:.2e}"
+
+
+def row(result: MethodResult) -> Row:
+    if not result.ok:
+        cells = (result.label, result.engine or "—", "failed", "—", "—", "—", "—")
+        return Row(cells, False, (result.error or "failed",))
+    setup = result.timing.setup_s if result.timing else result.setup_s
+    warm = format_time(result.timing.eval_s) if result.timing else "—"
+    cells = (
+        result.label,
+        result.engine,
+        result.status,
+        format_time(setup),
+        warm,
+        _error(result.max_abs_error, result),
+        _error(result.max_rel_error, result),
+    )
+    return Row(cells, True, tuple(result.notes))
+
+
+def rows(comparison: Comparison) -> list[Row]:
+    return [row(result) for result in comparison]
+
+
+def caption(comparison: Comparison) -> str:
+    low, high = comparison.domain
+    text = (
+        f"{comparison.derivative_name} of {comparison.target.label} on [{low:g}, {high:g}], "
+        f"{comparison.x.size:,} points"
+    )
+    if comparison.timing_points:
+        points = comparison.timing_points
+        text += f"; warm eval is the median time of one evaluation at {points:,} points"
+    return text
+
+
+def footnotes(comparison: Comparison) -> list[str]:
+    return [f"errors against {comparison.reference_label}", *comparison.notes]

@@ -18,9 +18,17 @@ __all__ = [
     "MethodResult",
     "compare",
     "load_ipython_extension",
+    "panel",
     "unload_ipython_extension",
 ]
 __version__ = "0.1.0"
+
+
+def panel(f: Any, *args: Any, **kwargs: Any) -> Any:
+    """An interactive ipywidgets panel for `f`; takes the arguments of `compare()` and `x0`."""
+    from diffmagic.interactive import panel as make_panel
+
+    return make_panel(f, *args, **kwargs)
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -17,9 +17,10 @@ import numpy as np
 
 from diffmagic import bounds, reference, singular
 from diffmagic import timing as timing_harness
+from diffmagic.cache import PREPARED
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import MethodFailure, one_line, user_error
-from diffmagic.methods import METHODS, method_key, select
+from diffmagic.methods import ROWS, method_key, select
 from diffmagic.methods.base import NumpyFunction, Prepared
 from diffmagic.target import Target, make_target
 
@@ -51,6 +52,10 @@ class MethodResult:
     #: Grid points where the method gave NaN or inf although the reference is finite.
     nonfinite: int = 0
     pointwise: bool = False
+    #: The derivative was prepared by an earlier call (setup_s is what it cost then).
+    cached: bool = False
+    #: What the method prepared; kept so the comparison can be timed later (the panel's button).
+    prepared: Prepared | None = field(default=None, repr=False)
 
     @property
     def status(self) -> str:
@@ -84,6 +89,7 @@ class MethodResult:
                 str(point): _jsonable(value) for point, value in self.at_singularities.items()
             },
             "is_reference": self.is_reference,
+            "cached": self.cached,
             "nonfinite": self.nonfinite,
             "values": None if self.values is None else [_finite_or_none(v) for v in self.values],
         }
@@ -151,8 +157,11 @@ class Comparison:
         derivative_expr: Any,
         notes: list[str],
         timing_points: int | None,
+        function: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> None:
         self.target = target
+        #: f under NumPy, callable on any array (None when NumPy cannot evaluate it).
+        self.function = function
         self.x = x
         self.f_values = f_values
         self.order = order
@@ -230,6 +239,21 @@ class Comparison:
 
         return html_table(self)
 
+    def time(
+        self,
+        timing_points: int = 1_000_000,
+        mode: str = "quick",
+        progress: Callable[[float, str], None] | None = None,
+    ) -> Comparison:
+        """Time each working method now (as `compare(..., timing=True)` would); returns self."""
+        points = bounds.check_points(timing_points, "timing_points", bounds.MAX_TIMING_POINTS)
+        if mode not in timing_harness.MODES:
+            raise DiffMagicError(f"timing mode must be quick or full, not {mode!r}")
+        self.timing_points = points
+        if not time_results(self.results, self.domain, points, mode, progress):
+            self.notes.append("timing was interrupted: rows without times were not timed")
+        return self
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable summary (numbers that are NaN or infinite become None)."""
         return {
@@ -265,10 +289,16 @@ def _jsonable_param(value: Any) -> Any:
 # ----------------------------------------------------------------------------- compare
 
 
-def _prepare(key: str, target: Target, order: int, grid: np.ndarray) -> Prepared | str:
-    """A prepared derivative, or the one-line reason the method cannot give one."""
+def _prepare(key: str, target: Target, order: int, grid: np.ndarray) -> tuple[Prepared, bool] | str:
+    """(A prepared derivative, whether it was cached), or the reason the method cannot give one.
+
+    Prepared derivatives come from the process-wide cache when the function, its globals, the
+    fixed values and the order are unchanged: a rerun re-evaluates, it does not re-derive.
+    """
     try:
-        return METHODS[key].prepare(target, order, grid)
+        return PREPARED.get_or_prepare(
+            key, target, order, lambda: ROWS[key].prepare(target, order, grid)
+        )
     except MethodFailure as failure:
         return one_line(failure)
     except DiffMagicError:
@@ -321,19 +351,22 @@ def compare(
     *,
     func: str | None = None,
     timing_mode: str = "quick",
+    engines: Sequence[str] | str = ("numpy",),
 ) -> Comparison:
     """Differentiate `f` symbolically, numerically and automatically, and compare the results.
 
     `f` is a Python function, the text of a notebook cell that defines one (the last `def`, or
     the one named `func`), or an expression in x such as ``"exp(-2*x) + 3*sin(3*x)"``. `wrt`
     names the parameter to differentiate (default: the first); `params` fixes the others.
+    `engines=("numpy", "jax")` also runs SymPy's derivative and finite differences compiled by
+    JAX, so the table separates a method's cost from its engine's.
     A method that fails becomes a row with a reason; only input that is no usable function or
     option raises `DiffMagicError`.
     """
     low, high = _check_domain(domain)
     count = bounds.check_points(points)
     derivative_order = _check_order(order)
-    keys = select(methods)
+    keys = select(methods, engines)
     if timing:
         timing_count = bounds.check_points(timing_points, "timing_points", bounds.MAX_TIMING_POINTS)
         if timing_mode not in timing_harness.MODES:
@@ -367,7 +400,9 @@ class _Comparer:
         self._measure_errors(reference_values, singularities)
         self._describe_singularities(singularities)
         if timing_points is not None:
-            self._time(timing_points, timing_mode)
+            domain = (float(self.grid[0]), float(self.grid[-1]))
+            if not time_results(self.results, domain, timing_points, timing_mode):
+                self.notes.append("timing was interrupted: rows without times were not timed")
         return Comparison(
             target=self.target,
             x=self.grid,
@@ -382,6 +417,7 @@ class _Comparer:
             derivative_expr=None if symbolic is None else symbolic.expr,
             notes=self.notes,
             timing_points=timing_points,
+            function=self.numpy_function,
         )
 
     def _function_values(self) -> np.ndarray:
@@ -394,19 +430,20 @@ class _Comparer:
             return np.full(self.grid.shape, np.nan)
 
     def _row(self, key: str) -> MethodResult:
-        module = METHODS[key]
-        prepared = _prepare(key, self.target, self.order, self.grid)
-        if isinstance(prepared, str):
-            return MethodResult(key=key, label=module.LABEL, ok=False, error=prepared)
+        label = ROWS[key].label
+        outcome = _prepare(key, self.target, self.order, self.grid)
+        if isinstance(outcome, str):
+            return MethodResult(key=key, label=label, ok=False, error=outcome)
+        prepared, cached = outcome
         self.prepared[key] = prepared
         values = _evaluate(prepared, self.grid, self.target.name)
         if isinstance(values, str):
             return MethodResult(
-                key=key, label=module.LABEL, ok=False, error=values, engine=prepared.engine
+                key=key, label=label, ok=False, error=values, engine=prepared.engine
             )
         return MethodResult(
             key=key,
-            label=module.LABEL,
+            label=label,
             ok=True,
             engine=prepared.engine,
             values=values,
@@ -415,6 +452,8 @@ class _Comparer:
             notes=list(prepared.notes),
             expr=prepared.expr,
             pointwise=prepared.pointwise,
+            cached=cached,
+            prepared=prepared,
         )
 
     def _symbolic_for_reference(self) -> Prepared | None:
@@ -423,8 +462,8 @@ class _Comparer:
             return self.prepared["symbolic"]
         if "symbolic" in self.results:
             return None
-        prepared = _prepare("symbolic", self.target, self.order, self.grid)
-        return None if isinstance(prepared, str) else prepared
+        outcome = _prepare("symbolic", self.target, self.order, self.grid)
+        return None if isinstance(outcome, str) else outcome[0]
 
     def _reference(self, symbolic: Prepared | None) -> tuple[np.ndarray | None, str]:
         import sympy as sp
@@ -495,7 +534,8 @@ class _Comparer:
     def _describe_singularities(self, singularities: list[singular.Singularity]) -> None:
         for point in singularities:
             name = _derivative_name(self.order)
-            self.notes.append(f"{name} does not exist at {point.describe()}")
+            below = _derivative_name(self.order - 1) if self.order > 1 else "f"
+            self.notes.append(f"{name} does not exist at {point.describe(below)}")
             for result in self.results.values():
                 if not result.ok or result.derivative is None:
                     continue
@@ -524,41 +564,62 @@ class _Comparer:
             "differences across the point mix the slopes on both sides"
         )
 
-    def _time(self, timing_points: int, mode: str) -> None:
-        low, high = float(self.grid[0]), float(self.grid[-1])
-        big_grid = np.linspace(low, high, timing_points)
-        for key, result in self.results.items():
-            prepared = self.prepared.get(key)
-            if not result.ok or prepared is None or prepared.timed_call is None:
-                continue
 
-            def make_call(n: int, prepared: Prepared = prepared) -> Callable[[], Any]:
-                x = big_grid if n == timing_points else np.linspace(low, high, n)
-                return prepared.timed_call(x)
+def time_results(
+    results: Mapping[str, MethodResult],
+    domain: tuple[float, float],
+    timing_points: int,
+    mode: str = "quick",
+    progress: Callable[[float, str], None] | None = None,
+) -> bool:
+    """Time every working row at `timing_points` points; False when interrupted.
 
-            try:
-                result.timing = timing_harness.time_method(
-                    prepared.setup_s,
-                    make_call,
-                    points=timing_points,
-                    mode=mode,
-                    slow=prepared.slow or prepared.pointwise,
-                )
-            except Exception as error:
-                result.notes.append(f"timing failed: {one_line(error)}")
-                continue
-            measured = result.timing.timed_points
-            if measured != timing_points:
-                result.notes.append(
-                    f"timed on {measured:,} points and scaled to {timing_points:,} "
-                    "(its cost grows in proportion to the points)"
-                )
-            if result.timing.warning:
-                result.notes.append(result.timing.warning)
+    `progress(fraction, label)` is called before each method. An interrupt (the kernel's stop
+    button) ends the timing cleanly: rows already timed keep their figures.
+    """
+    low, high = domain
+    big_grid = np.linspace(low, high, timing_points)
+    timed = [r for r in results.values() if r.ok and r.prepared and r.prepared.timed_call]
+    for index, result in enumerate(timed):
+        prepared = result.prepared
+        if progress is not None:
+            progress(index / len(timed), result.label)
+
+        def make_call(n: int, prepared: Prepared = prepared) -> Callable[[], Any]:
+            x = big_grid if n == timing_points else np.linspace(low, high, n)
+            return prepared.timed_call(x)
+
+        try:
+            result.timing = timing_harness.time_method(
+                prepared.setup_s,
+                make_call,
+                points=timing_points,
+                mode=mode,
+                slow=prepared.slow or prepared.pointwise,
+            )
+        except KeyboardInterrupt:
+            result.notes.append("timing interrupted")
+            return False
+        except Exception as error:
+            result.notes.append(f"timing failed: {one_line(error)}")
+            continue
+        measured = result.timing.timed_points
+        if measured != timing_points:
+            result.notes.append(
+                f"timed on {measured:,} points and scaled to {timing_points:,} "
+                "(its cost grows in proportion to the points)"
+            )
+        if result.timing.warning:
+            result.notes.append(result.timing.warning)
+    if progress is not None:
+        progress(1.0, "done")
+    return True
 
 
 def _derivative_name(order: int) -> str:
     """How the course writes derivatives: primes up to three, then f^(n)."""
+    if order == 0:
+        return "f"
     return "f" + "'" * order if order <= 3 else f"f^({order})"
 
 
@@ -574,6 +635,17 @@ def _numpy_of(expr: Any, symbol: Any) -> Callable[[np.ndarray], np.ndarray]:
     return evaluate
 
 
+def function_at(comparison: Comparison, points: np.ndarray) -> np.ndarray:
+    """f at any points (not only the grid), with NumPy; NaN where it cannot be evaluated."""
+    points = np.asarray(points, dtype=np.float64)
+    if comparison.function is None:
+        return np.full(points.shape, np.nan)
+    try:
+        return comparison.function(points)
+    except Exception:
+        return np.full(points.shape, np.nan)
+
+
 def tangent_slopes(
     comparison: Comparison, x0: float
 ) -> tuple[float | None, dict[str, float | None]]:
@@ -584,7 +656,7 @@ def tangent_slopes(
     low, high = comparison.domain
     if not low <= x0 <= high:
         raise DiffMagicError(f"the tangent point {x0:g} is outside the domain [{low:g}, {high:g}]")
-    f0 = float(np.interp(x0, comparison.x, comparison.f_values))
+    f0 = float(function_at(comparison, np.array([x0]))[0])
     slopes: dict[str, float | None] = {}
     for result in comparison:
         if not result.ok or result.derivative is None:

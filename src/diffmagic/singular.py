@@ -18,12 +18,13 @@ from diffmagic import bounds
 
 ArrayFunction = Callable[[np.ndarray], np.ndarray]
 
+#: What each kind means, for the function `{f}` whose derivative does not exist there.
 KIND_EXPLANATION = {
-    "corner": "a corner: the slopes from the left and the right differ",
-    "cusp": "a cusp: the slopes from both sides are infinite, with opposite signs",
-    "vertical tangent": "a vertical tangent: the slope is infinite",
-    "jump": "a jump: f itself jumps, so no tangent exists",
-    "undefined": "f is not defined there",
+    "corner": "a corner of {f}: its slopes from the left and the right differ",
+    "cusp": "a cusp of {f}: its slopes from both sides are infinite, with opposite signs",
+    "vertical tangent": "a vertical tangent of {f}: its slope is infinite",
+    "jump": "a jump of {f}: {f} itself jumps, so no tangent exists",
+    "undefined": "{f} is not defined there",
 }
 
 
@@ -32,8 +33,9 @@ class Singularity:
     x: float
     kind: str
 
-    def describe(self) -> str:
-        return f"x = {self.x:g}: {KIND_EXPLANATION[self.kind]}"
+    def describe(self, function_name: str = "f") -> str:
+        """`x = 0: a corner of f: ...`; for f'' the function that has the corner is f'."""
+        return f"x = {self.x:g}: {KIND_EXPLANATION[self.kind].format(f=function_name)}"
 
 
 def _snap(value: float, width: float) -> float:

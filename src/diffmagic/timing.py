@@ -21,6 +21,7 @@ from typing import Any
 
 MODES = ("quick", "full")
 QUICK_BUDGET_S = 0.12
+QUICK_RUN_TARGET_S = 0.01
 FULL_RUN_TARGET_S = 0.2
 FULL_REPEAT = 7
 #: A warning is shown when the slowest run is this many times slower than the fastest.
@@ -101,30 +102,38 @@ def _run(call: Callable[[], Any], loops: int) -> float:
     return time.perf_counter() - started
 
 
+def _loops_for(call: Callable[[], Any], target_s: float) -> tuple[int, float]:
+    """Loops per run, grown by powers of ten until one run takes `target_s`, as %timeit does."""
+    loops = 1
+    while True:
+        elapsed = _run(call, loops)
+        if elapsed >= target_s or loops >= 10**7:
+            return loops, elapsed
+        loops *= 10
+
+
 def measure(
     call: Callable[[], Any], *, mode: str = "quick", budget_s: float = QUICK_BUDGET_S
 ) -> tuple[float, int, list[float]]:
-    """(first call seconds, loops per run, seconds per evaluation of each run)."""
+    """(first call seconds, loops per run, seconds per evaluation of each run).
+
+    Quick mode: runs of at least QUICK_RUN_TARGET_S, repeated while the budget lasts (3 to 7
+    runs). Full mode: runs of at least FULL_RUN_TARGET_S, FULL_REPEAT of them.
+    """
     if mode not in MODES:
         raise ValueError(f"timing mode must be one of {MODES}, not {mode!r}")
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
         first_call_s = _run(call, 1)
-        if mode == "quick":
-            runs = [_run(call, 1)]
-            while sum(runs) < budget_s and len(runs) < 50:
-                runs.append(_run(call, 1))
-            if len(runs) < 3 and runs[0] < budget_s:
-                runs.extend(_run(call, 1) for _ in range(3 - len(runs)))
-            return first_call_s, 1, runs
-        loops = 1
-        while True:
-            elapsed = _run(call, loops)
-            if elapsed >= FULL_RUN_TARGET_S or loops >= 10**7:
-                break
-            loops *= 10
-        runs = [elapsed / loops] + [_run(call, loops) / loops for _ in range(FULL_REPEAT - 1)]
+        target_s = QUICK_RUN_TARGET_S if mode == "quick" else FULL_RUN_TARGET_S
+        loops, elapsed = _loops_for(call, target_s)
+        runs = [elapsed / loops]
+        wanted = FULL_REPEAT if mode == "full" else 3
+        while len(runs) < wanted or (
+            mode == "quick" and len(runs) < FULL_REPEAT and sum(runs) * loops < budget_s
+        ):
+            runs.append(_run(call, loops) / loops)
         return first_call_s, loops, runs
     finally:
         if gc_was_enabled:
@@ -134,7 +143,7 @@ def measure(
 #: Points for the probe call that sizes the timing of slow methods in quick mode.
 PROBE_POINTS = 10_000
 #: In quick mode a slow method is timed on as many points as one call of this length allows.
-QUICK_CALL_LIMIT_S = 0.25
+QUICK_CALL_LIMIT_S = 0.05
 
 
 def affordable_points(call: Callable[[], Any], probe_points: int, wanted: int) -> int:

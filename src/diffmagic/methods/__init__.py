@@ -1,22 +1,75 @@
 """The methods diffmagic compares, each in a module of its own with the same shape.
 
-Every module has `KEY`, `LABEL` and `prepare(target, order, probe) -> Prepared`; `prepare`
+Every module has `KEY`, `LABEL` and `prepare(target, order, probe, ...) -> Prepared`; `prepare`
 raises `MethodFailure` with a learner's one-line reason when it cannot produce a derivative.
+
+A *row* of the comparison is a method on an engine. SymPy's derivative and finite differences
+run on NumPy by default (as in the lab) and can also run compiled by JAX, so a table can tell
+what a method costs from what its engine costs; JAX's own method runs on JAX, `np.gradient` on
+NumPy.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from types import ModuleType
 
 from diffmagic.errors import DiffMagicError
 from diffmagic.methods import automatic, finite_difference, gradient, symbolic
+from diffmagic.methods.base import Prepared
+from diffmagic.target import Target
+
+ENGINES = ("numpy", "jax")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One method on one engine: a row of the table."""
+
+    key: str
+    method: str
+    engine: str
+    label: str
+    module: ModuleType
+
+    def prepare(self, target: Target, order: int, probe: object) -> Prepared:
+        if self.module in (symbolic, finite_difference):
+            return self.module.prepare(target, order, probe, engine=self.engine)
+        return self.module.prepare(target, order, probe)
+
 
 #: Rows in the order they appear in tables and plots.
+ROWS: dict[str, Row] = {
+    row.key: row
+    for row in (
+        Row("symbolic", "symbolic", "numpy", symbolic.LABEL, symbolic),
+        Row("symbolic@jax", "symbolic", "jax", symbolic.LABEL + " on JAX", symbolic),
+        Row("numerical", "numerical", "numpy", gradient.LABEL, gradient),
+        Row(
+            "finite_difference",
+            "finite_difference",
+            "numpy",
+            finite_difference.LABEL,
+            finite_difference,
+        ),
+        Row(
+            "finite_difference@jax",
+            "finite_difference",
+            "jax",
+            finite_difference.LABEL + " on JAX",
+            finite_difference,
+        ),
+        Row("automatic", "automatic", "jax", automatic.LABEL, automatic),
+    )
+}
+
+#: The methods, by key, in table order.
 METHODS: dict[str, ModuleType] = {
     module.KEY: module for module in (symbolic, gradient, finite_difference, automatic)
 }
 
-#: Names a user may give for a row.
+#: Names a user may give for a method.
 ALIASES = {
     "symbolic": "symbolic",
     "sympy": "symbolic",
@@ -38,18 +91,39 @@ GROUPS = {"numerical": ("numerical", "finite_difference"), "all": tuple(METHODS)
 
 
 def method_key(name: str) -> str:
-    """The row key for any of a row's names."""
-    key = ALIASES.get(str(name).strip().lower())
+    """The row key for any of a row's names (`"jax"`, `"symbolic@jax"`, `"fd@jax"`...)."""
+    text = str(name).strip().lower()
+    method, _, engine = text.partition("@")
+    key = ALIASES.get(method)
     if key is None:
         raise DiffMagicError(
             f"unknown method `{name}`: choose from "
             "symbolic, numerical, finite_difference, automatic"
         )
-    return key
+    row_key = f"{key}@{engine}" if engine and f"{key}@{engine}" in ROWS else key
+    if engine and ROWS[row_key].engine != engine:
+        raise DiffMagicError(f"`{key}` does not run on the {engine} engine")
+    return row_key
 
 
-def select(names: object) -> tuple[str, ...]:
-    """The row keys asked for, in table order, without repeats."""
+def _engines(engines: object) -> tuple[str, ...]:
+    if isinstance(engines, str):
+        engines = [part for part in engines.replace(",", " ").split() if part]
+    chosen = tuple(str(e).strip().lower() for e in engines)  # type: ignore[union-attr]
+    unknown = [e for e in chosen if e not in ENGINES]
+    if unknown or not chosen:
+        raise DiffMagicError(
+            f"unknown engine `{unknown[0] if unknown else ''}`: choose numpy, jax or both"
+        )
+    return chosen
+
+
+def select(names: object, engines: Iterable[str] | str = ("numpy",)) -> tuple[str, ...]:
+    """The row keys asked for, in table order, without repeats.
+
+    Each method runs on every engine asked for that it has; a method with none of them (JAX's
+    own method on NumPy, np.gradient on JAX) runs on the engine it has.
+    """
     if isinstance(names, str):
         names = [part for part in names.replace(",", " ").split() if part]
     try:
@@ -58,8 +132,20 @@ def select(names: object) -> tuple[str, ...]:
         raise DiffMagicError(f"methods must be a list of names, not {names!r}") from None
     if not requested:
         raise DiffMagicError("choose at least one method: symbolic, numerical, automatic")
+    wanted_engines = _engines(engines)
     chosen: set[str] = set()
     for name in requested:
         lowered = str(name).strip().lower()
-        chosen.update(GROUPS.get(lowered) or (method_key(lowered),))
-    return tuple(key for key in METHODS if key in chosen)
+        if lowered in GROUPS:
+            methods = GROUPS[lowered]
+        else:
+            key = method_key(lowered)
+            if "@" in key:
+                chosen.add(key)
+                continue
+            methods = (key,)
+        for method in methods:
+            rows = [r.key for r in ROWS.values() if r.method == method]
+            on_engine = [k for k in rows if ROWS[k].engine in wanted_engines]
+            chosen.update(on_engine or rows[:1])
+    return tuple(key for key in ROWS if key in chosen)

@@ -33,7 +33,8 @@ _CONTROL_FLOW_ERRORS = (
 
 
 @functools.cache
-def _jax() -> Any:
+def jax_module() -> Any:
+    """JAX, imported on first use only: importing diffmagic must stay light."""
     import jax
 
     return jax
@@ -41,11 +42,12 @@ def _jax() -> Any:
 
 def float64() -> Any:
     """A context in which JAX computes in float64; the user's own setting is restored after."""
-    return _jax().enable_x64(True)
+    return jax_module().enable_x64(True)
 
 
-def _scalar_function(target: Target) -> Callable[[Any], Any]:
-    jax = _jax()
+def scalar_function(target: Target) -> Callable[[Any], Any]:
+    """f of one JAX scalar, checked to return one real number (float64 for integer results)."""
+    jax = jax_module()
     jnp = jax.numpy
     function = target.under("jax")
     name = target.name
@@ -69,7 +71,7 @@ def _scalar_function(target: Target) -> Callable[[Any], Any]:
 
 
 def _forward(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    jax = _jax()
+    jax = jax_module()
 
     def derivative(value: Any) -> Any:
         return jax.jvp(function, (value,), (jax.numpy.ones_like(value),))[1]
@@ -78,10 +80,10 @@ def _forward(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 def prepare(target: Target, order: int, probe: np.ndarray) -> Prepared:
-    jax = _jax()
+    jax = jax_module()
     jnp = jax.numpy
     started = time.perf_counter()
-    scalar = _scalar_function(target)
+    scalar = scalar_function(target)
     nth = scalar
     for _ in range(order):
         nth = _forward(nth)
@@ -128,7 +130,7 @@ def _prepare_pointwise(
     control_flow_error: BaseException,
 ) -> Prepared:
     """JAX's `grad` at each point on its own: slower, but follows Python control flow."""
-    jax = _jax()
+    jax = jax_module()
     nth = scalar
     for _ in range(order):
         nth = jax.grad(nth)

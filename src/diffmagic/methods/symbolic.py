@@ -89,7 +89,8 @@ def _simplified(derivative: Any) -> tuple[Any, str | None]:
     return derivative, None
 
 
-def prepare(target: Target, order: int, probe: np.ndarray) -> Prepared:
+def prepare(target: Target, order: int, probe: np.ndarray, engine: str = "numpy") -> Prepared:
+    """SymPy's derivative, evaluated by NumPy (as in the lab) or compiled by JAX (`engine`)."""
     import sympy as sp
 
     started = time.perf_counter()
@@ -108,6 +109,8 @@ def prepare(target: Target, order: int, probe: np.ndarray) -> Prepared:
     derivative, note = _simplified(derivative)
     if note:
         notes.append(note)
+    if engine == "jax":
+        return _on_jax(symbol, function_expr, derivative, probe, started, notes)
     try:
         numeric = sp.lambdify([symbol], derivative, modules="numpy", cse=True)
     except Exception as error:
@@ -131,6 +134,57 @@ def prepare(target: Target, order: int, probe: np.ndarray) -> Prepared:
         engine="numpy",
         notes=notes,
         timed_call=lambda x: lambda: numeric(x),
+        function_expr=function_expr,
+        expr=derivative,
+    )
+
+
+def _on_jax(
+    symbol: Any,
+    function_expr: Any,
+    derivative: Any,
+    probe: np.ndarray,
+    started: float,
+    notes: list[str],
+) -> Prepared:
+    """The same SymPy derivative, printed as `jax.numpy` code and compiled with `jit`."""
+    import sympy as sp
+
+    from diffmagic.methods.automatic import float64, jax_module
+
+    jax = jax_module()
+    try:
+        compiled = jax.jit(sp.lambdify([symbol], derivative, modules="jax", cse=True))
+    except Exception as error:
+        raise MethodFailure(f"SymPy cannot turn f' into JAX code: {error}") from None
+
+    def evaluate(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        with float64():
+            values = np.asarray(compiled(jax.numpy.asarray(x)), dtype=np.float64)
+        return np.broadcast_to(values, x.shape).copy()
+
+    try:
+        evaluate(probe)
+    except Exception as error:
+        raise MethodFailure(f"the JAX code SymPy made for f' fails: {error}") from None
+
+    def timed_call(x: np.ndarray) -> Any:
+        with float64():
+            on_device = jax.numpy.asarray(np.asarray(x, dtype=np.float64))
+
+        def call() -> Any:
+            with float64():
+                return compiled(on_device)
+
+        return call
+
+    return Prepared(
+        derivative=evaluate,
+        setup_s=time.perf_counter() - started,
+        engine="jax jit(lambdify)",
+        notes=notes,
+        timed_call=timed_call,
         function_expr=function_expr,
         expr=derivative,
     )

@@ -38,7 +38,7 @@ def row(result: MethodResult) -> Row:
         result.label,
         result.engine,
         result.status,
-        format_time(setup),
+        format_time(setup) + (" (cached)" if result.cached else ""),
         warm,
         _error(result.max_abs_error, result),
         _error(result.max_rel_error, result),

@@ -1,0 +1,361 @@
+"""The interactive panel: drag a slider, watch each method's derivative, tangent and error move.
+
+Built the way ipywidgets' `interactive_output` is: controls, one `Output`, an observer on each
+control's value. Two kinds of change are kept apart so that a slider move costs only what it
+must:
+
+- *view* controls (tangent point x0, secant width dx, step h, scheme, precision) only redraw
+  from the comparison already computed: nothing is re-derived or re-compiled;
+- *comparison* controls (domain, points, methods, order, parameters) re-run `compare()`, whose
+  prepared derivatives come from the cache unless the order or a parameter changed.
+
+The output area's content is replaced in one assignment (no flicker), it has a fixed height (the
+page does not jump), and an error in a callback is shown there in one line while the panel keeps
+working. Without a widget frontend the panel's static HTML (figure and table) is shown instead.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from diffmagic.comparison import DEFAULT_METHODS, Comparison, compare, tangent_slopes
+from diffmagic.errors import DiffMagicError
+from diffmagic.explain import one_line
+from diffmagic.methods import METHODS, select
+from diffmagic.steps import DTYPES, SCHEMES, difference_quotient
+from diffmagic.views.figure import figure_bytes
+from diffmagic.views.html import html_table
+
+POINT_CHOICES = (10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000)
+OUTPUT_HEIGHT = "760px"
+
+
+def _output(bundle: dict[str, Any]) -> dict[str, Any]:
+    return {"output_type": "display_data", "data": bundle, "metadata": {}}
+
+
+def _log_slider(widgets: Any, description: str, value: float, low: int, high: int) -> Any:
+    return widgets.FloatLogSlider(
+        value=value,
+        base=10,
+        min=low,
+        max=high,
+        step=0.25,
+        description=description,
+        continuous_update=False,
+        readout_format=".1e",
+    )
+
+
+class Panel:
+    """Controls, an output area and the comparison they show; display it in a notebook."""
+
+    def __init__(
+        self,
+        f: Any,
+        domain: Sequence[float] = (-5.0, 5.0),
+        points: int = 100,
+        methods: Sequence[str] | str = DEFAULT_METHODS,
+        order: int = 1,
+        wrt: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        x0: float | None = None,
+        *,
+        func: str | None = None,
+    ) -> None:
+        import ipywidgets as widgets
+
+        self._widgets = widgets
+        self._source = f
+        self._func = func
+        self._wrt = wrt
+        # Checks everything once, so a bad call fails here with DiffMagicError, not in a callback.
+        self.comparison: Comparison = compare(
+            f,
+            domain=domain,
+            points=points,
+            methods=methods,
+            order=order,
+            wrt=wrt,
+            params=params,
+            func=func,
+        )
+        self.redraws = 0
+        self._quiet = False
+        target = self.comparison.target
+        low, high = self.comparison.domain
+        width = high - low
+        chosen = set(select(methods))
+
+        self.domain = widgets.FloatRangeSlider(
+            value=(low, high),
+            min=low - width,
+            max=high + width,
+            step=width / 100,
+            description="domain",
+            continuous_update=False,
+        )
+        self.points = widgets.SelectionSlider(
+            options=sorted(set(POINT_CHOICES) | {int(self.comparison.x.size)}),
+            value=int(self.comparison.x.size),
+            description="points",
+            continuous_update=False,
+        )
+        self.order = widgets.BoundedIntText(value=order, min=1, max=4, description="order")
+        self.methods = {
+            key: widgets.Checkbox(value=key in chosen, description=module.LABEL, indent=False)
+            for key, module in METHODS.items()
+        }
+        start = x0 if x0 is not None else low + 0.6 * width
+        self.x0 = widgets.FloatSlider(
+            value=start,
+            min=low,
+            max=high,
+            step=width / 200,
+            description="x0",
+            continuous_update=False,
+            readout_format=".3f",
+        )
+        self.dx = _log_slider(widgets, "secant dx", 0.5, -12, 0)
+        self.step = _log_slider(widgets, "step h", 1e-2, -12, 0)
+        self.scheme = widgets.Dropdown(options=SCHEMES, value="central", description="scheme")
+        self.dtype = widgets.ToggleButtons(options=tuple(DTYPES), value="float64")
+        self.params = {
+            name: self._param_slider(name, value) for name, value in target.fixed.items()
+        }
+        self.time_button = widgets.Button(description="time it", icon="clock")
+        self.progress = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, description="timing")
+        self.status = widgets.HTML(value="")
+        self.output = widgets.Output(layout=widgets.Layout(height=OUTPUT_HEIGHT, overflow="auto"))
+
+        for control in (
+            self.domain,
+            self.points,
+            self.order,
+            *self.methods.values(),
+            *self.params.values(),
+        ):
+            control.observe(self._on_comparison_change, names="value")
+        for control in (self.x0, self.dx, self.step, self.scheme, self.dtype):
+            control.observe(self._on_view_change, names="value")
+        self.time_button.on_click(self._on_time)
+
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.domain, self.points, self.order]),
+                widgets.HBox(list(self.methods.values())),
+                widgets.HBox([self.x0, self.dx]),
+                widgets.HBox([self.step, self.scheme, self.dtype]),
+                *([widgets.HBox(list(self.params.values()))] if self.params else []),
+                widgets.HBox([self.time_button, self.progress]),
+                self.status,
+                self.output,
+            ]
+        )
+        self.redraw()
+
+    def _param_slider(self, name: str, value: Any) -> Any:
+        """A slider per numeric parameter, spanning what `interact` would give it."""
+        widgets = self._widgets
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return widgets.Label(value=f"{name} = {value!r} (fixed)")
+        span = max(abs(float(value)), 1.0)
+        return widgets.FloatSlider(
+            value=float(value),
+            min=float(value) - 2 * span,
+            max=float(value) + 2 * span,
+            step=span / 50,
+            description=name,
+            continuous_update=False,
+        )
+
+    # ------------------------------------------------------------------ callbacks
+
+    def _current_params(self) -> dict[str, Any]:
+        values = dict(self.comparison.target.fixed)
+        for name, control in self.params.items():
+            if hasattr(control, "value") and isinstance(control.value, float):
+                values[name] = control.value
+        return values
+
+    def _on_comparison_change(self, change: Any = None) -> None:
+        try:
+            methods = [key for key, box in self.methods.items() if box.value]
+            if not methods:
+                raise DiffMagicError("tick at least one method")
+            self.comparison = compare(
+                self._source,
+                domain=self.domain.value,
+                points=self.points.value,
+                methods=methods,
+                order=self.order.value,
+                wrt=self._wrt,
+                params=self._current_params(),
+                func=self._func,
+            )
+            self._fit_x0_to_domain()
+        except Exception as error:
+            self._show_error(error)
+            return
+        self.redraw()
+
+    def _fit_x0_to_domain(self) -> None:
+        """Keep x0 inside a new domain without a redraw per limit changed."""
+        low, high = self.comparison.domain
+        self._quiet = True
+        try:
+            if low >= self.x0.max:
+                self.x0.max, self.x0.min = high, low
+            else:
+                self.x0.min, self.x0.max = low, high
+            self.x0.step = (high - low) / 200
+        finally:
+            self._quiet = False
+
+    def _on_view_change(self, change: Any = None) -> None:
+        if not self._quiet:
+            self.redraw()
+
+    def _on_time(self, button: Any = None) -> None:
+        def progress(fraction: float, label: str) -> None:
+            self.progress.value = fraction
+            self.progress.description = "done" if fraction >= 1 else "timing"
+            self.status.value = f"timing {html.escape(label)}..." if fraction < 1 else ""
+
+        try:
+            self.comparison.time(progress=progress)
+        except Exception as error:
+            self._show_error(error)
+            return
+        self.redraw()
+
+    def _show_error(self, error: BaseException) -> None:
+        message = one_line(error)
+        self.status.value = f"<span style='color:#b00020'>{html.escape(message)}</span>"
+
+    # ------------------------------------------------------------------ drawing
+
+    def difference_quotient(self) -> np.ndarray | None:
+        """The panel's own row: one difference quotient with the chosen step, scheme, precision."""
+        function = self.comparison.function
+        if function is None:
+            return None
+        return difference_quotient(
+            function, self.comparison.x, self.step.value, self.scheme.value, self.dtype.value
+        )
+
+    def slopes(self) -> dict[str, float | None]:
+        """Each method's f'(x0), the secant's slope and the difference quotient's, by label."""
+        comparison = self.comparison
+        x0, dx = float(self.x0.value), float(self.dx.value)
+        f0, by_method = tangent_slopes(comparison, x0)
+        listed: dict[str, float | None] = {
+            result.label: by_method.get(result.key) for result in comparison
+        }
+        if comparison.function is not None and f0 is not None:
+            f1 = float(comparison.function(np.array([x0 + dx]))[0])
+            listed[f"secant (f(x0+dx) - f(x0))/dx, dx={dx:.2g}"] = (f1 - f0) / dx
+            quotient = difference_quotient(
+                comparison.function,
+                np.array([x0]),
+                self.step.value,
+                self.scheme.value,
+                self.dtype.value,
+            )
+            listed[self._quotient_label()] = float(quotient[0])
+        return listed
+
+    def _quotient_label(self) -> str:
+        return f"{self.scheme.value} difference, h={self.step.value:.1e}, {self.dtype.value}"
+
+    def _slopes_html(self) -> str:
+        x0 = float(self.x0.value)
+        rows = "".join(
+            f"<tr><td>{html.escape(label)}</td><td>"
+            f"{'—' if v is None or not math.isfinite(v) else f'{v:.12g}'}</td></tr>"
+            for label, v in self.slopes().items()
+        )
+        return (
+            f"<table class='diffmagic-table'><tr><th>slope at x0 = {x0:.4g}</th>"
+            f"<th>{html.escape(self.comparison.derivative_name)}(x0)</th></tr>{rows}</table>"
+        )
+
+    def bundles(self) -> list[dict[str, Any]]:
+        """What the output area shows: the figure, the slopes at x0, the table."""
+        import base64
+
+        comparison = self.comparison
+        quotient = self.difference_quotient() if comparison.order == 1 else None
+        extra = {self._quotient_label(): quotient} if quotient is not None else {}
+        figure = comparison.figure(
+            at=float(self.x0.value),
+            secant=float(self.dx.value),
+            extra=extra,
+            width=8.0,
+            height=5.5,
+        )
+        png = base64.b64encode(figure_bytes(figure, "png", dpi=80)).decode("ascii")
+        slopes_text = "\n".join(f"{label}: {value}" for label, value in self.slopes().items())
+        return [
+            {"image/png": png, "text/plain": "<diffmagic panel figure>"},
+            {"text/html": self._slopes_html(), "text/plain": slopes_text},
+            {"text/html": html_table(comparison), "text/plain": comparison.table()},
+        ]
+
+    def redraw(self) -> None:
+        """Replace the output area's content in one step."""
+        try:
+            outputs = tuple(_output(bundle) for bundle in self.bundles())
+        except Exception as error:
+            self._show_error(error)
+            return
+        self.output.outputs = outputs
+        self.status.value = ""
+        self.redraws += 1
+
+    # ------------------------------------------------------------------ display
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        """The widget where widgets work; the static figure and table where they do not."""
+        bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
+        static = []
+        for output in self.output.outputs:
+            data = output["data"]
+            if "image/png" in data:
+                static.append(f"<img src='data:image/png;base64,{data['image/png']}'>")
+            elif "text/html" in data:
+                static.append(data["text/html"])
+        bundle["text/html"] = "".join(static)
+        bundle["text/plain"] = self.comparison.table()
+        return bundle
+
+
+def panel(
+    f: Any,
+    domain: Sequence[float] = (-5.0, 5.0),
+    points: int = 100,
+    methods: Sequence[str] | str = DEFAULT_METHODS,
+    order: int = 1,
+    wrt: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    x0: float | None = None,
+    *,
+    func: str | None = None,
+) -> Panel:
+    """An interactive panel for `f`: the same arguments as `compare()`, plus a tangent point."""
+    return Panel(
+        f,
+        domain=domain,
+        points=points,
+        methods=methods,
+        order=order,
+        wrt=wrt,
+        params=params,
+        x0=x0,
+        func=func,
+    )

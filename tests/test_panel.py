@@ -1,0 +1,134 @@
+"""The panel without a browser: set control values, check what the output area then holds."""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import pytest
+
+import diffmagic
+from diffmagic.cache import PREPARED
+from diffmagic.interactive import Panel
+
+CELL = "import numpy as np\ndef f(x, a):\n    return np.abs(x) + a * np.sin(x)\n"
+
+
+@pytest.fixture
+def panel() -> Panel:
+    return diffmagic.panel(CELL, domain=(-3, 3), params={"a": 1.0}, x0=1.0)
+
+
+def _png(panel: Panel) -> bytes:
+    images = [o["data"]["image/png"] for o in panel.output.outputs if "image/png" in o["data"]]
+    assert len(images) == 1, "the output area holds exactly one figure"
+    data = base64.b64decode(images[0])
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return data
+
+
+def _html(panel: Panel) -> str:
+    return "".join(o["data"].get("text/html", "") for o in panel.output.outputs)
+
+
+def test_the_panel_opens_with_a_figure_slopes_and_the_table(panel: Panel) -> None:
+    _png(panel)
+    html = _html(panel)
+    assert "slope at x0 = 1" in html
+    for label in ("symbolic (SymPy)", "numerical (np.gradient)", "automatic (JAX)"):
+        assert label in html
+    assert panel.status.value == ""
+
+
+def test_moving_x0_redraws_without_preparing_again(panel: Panel) -> None:
+    before_png, before_redraws = _png(panel), panel.redraws
+    preparations = dict(PREPARED.preparations)
+    panel.x0.value = -2.0
+    assert panel.redraws == before_redraws + 1
+    assert _png(panel) != before_png
+    assert "slope at x0 = -2" in _html(panel)
+    slopes = panel.slopes()
+    # f'(x) = sign(x) + cos(x): at -2 that is -1 + cos(-2)
+    assert slopes["automatic (JAX)"] == pytest.approx(-1 + np.cos(-2.0), abs=1e-12)
+    assert slopes["symbolic (SymPy)"] == pytest.approx(-1 + np.cos(-2.0), abs=1e-12)
+    assert dict(PREPARED.preparations) == preparations, "x0 must not re-derive or re-compile"
+
+
+def test_the_secant_slope_tends_to_the_derivative_as_dx_shrinks(panel: Panel) -> None:
+    exact = 1 + np.cos(1.0)
+    panel.dx.value = 0.5
+    wide = next(v for k, v in panel.slopes().items() if k.startswith("secant"))
+    panel.dx.value = 1e-6
+    narrow = next(v for k, v in panel.slopes().items() if k.startswith("secant"))
+    assert abs(narrow - exact) < 1e-5 < abs(wide - exact)
+
+
+def test_float32_steps_show_round_off_that_float64_does_not(panel: Panel) -> None:
+    exact = 1 + np.cos(1.0)
+    panel.step.value = 1e-6
+    panel.scheme.value = "central"
+    label64 = panel._quotient_label()
+    error64 = abs(panel.slopes()[label64] - exact)
+    panel.dtype.value = "float32"
+    error32 = abs(panel.slopes()[panel._quotient_label()] - exact)
+    assert error64 < 1e-8
+    assert error32 > 1e-3, "a 1e-6 step in float32 is swamped by round-off"
+
+
+def test_changing_a_parameter_prepares_again_and_updates_the_derivative(panel: Panel) -> None:
+    preparations = PREPARED.preparations["automatic"]
+    panel.params["a"].value = 2.0
+    assert PREPARED.preparations["automatic"] == preparations + 1
+    assert panel.slopes()["automatic (JAX)"] == pytest.approx(1 + 2 * np.cos(1.0), abs=1e-12)
+
+
+def test_changing_points_re_evaluates_from_the_cache(panel: Panel) -> None:
+    preparations = dict(PREPARED.preparations)
+    panel.points.value = 1000
+    assert panel.comparison.x.size == 1000
+    assert dict(PREPARED.preparations) == preparations
+
+
+def test_order_two_changes_every_row(panel: Panel) -> None:
+    panel.order.value = 2
+    assert panel.comparison.order == 2
+    assert "f'' of f" in panel.comparison.table()
+    assert "does not exist at x = 0: a jump of f'" in panel.comparison.table()
+    # f''(x) = -a sin(x) away from 0
+    assert panel.slopes()["automatic (JAX)"] == pytest.approx(-np.sin(1.0), abs=1e-12)
+
+
+def test_methods_can_be_switched_off(panel: Panel) -> None:
+    panel.methods["finite_difference"].value = False
+    panel.methods["numerical"].value = False
+    assert [r.key for r in panel.comparison] == ["symbolic", "automatic"]
+    assert "np.gradient" not in _html(panel)
+
+
+def test_a_bad_setting_shows_one_line_in_the_panel_which_keeps_working(panel: Panel) -> None:
+    for box in panel.methods.values():
+        box.value = False
+    assert "tick at least one method" in panel.status.value
+    panel.methods["automatic"].value = True
+    assert panel.status.value == ""
+    assert [r.key for r in panel.comparison] == ["automatic"]
+
+
+def test_a_new_domain_keeps_x0_inside_it(panel: Panel) -> None:
+    panel.domain.value = (2.0, 2.5)
+    assert 2.0 <= panel.x0.value <= 2.5
+    assert (panel.x0.min, panel.x0.max) == (2.0, 2.5)
+
+
+def test_time_it_fills_the_table_and_the_progress_bar(panel: Panel) -> None:
+    panel._on_time()
+    assert panel.progress.value == 1.0
+    assert all(r.timing is not None for r in panel.comparison if r.ok)
+    assert "warm eval is the median time" in _html(panel)
+
+
+def test_without_widgets_the_static_figure_and_table_still_appear(panel: Panel) -> None:
+    bundle = panel._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "<img src='data:image/png;base64," in bundle["text/html"]
+    assert "automatic (JAX)" in bundle["text/plain"]

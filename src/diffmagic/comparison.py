@@ -289,16 +289,30 @@ def _jsonable_param(value: Any) -> Any:
 # ----------------------------------------------------------------------------- compare
 
 
-def _prepare(key: str, target: Target, order: int, grid: np.ndarray) -> tuple[Prepared, bool] | str:
+def _too_slow(key: str, seconds: float) -> str:
+    if ROWS[key].method == "symbolic":
+        return (
+            f"SymPy took longer than {seconds:g} s: skipped (expression swell?); "
+            "raise symbolic_time_limit to wait longer"
+        )
+    return f"{ROWS[key].label} took longer than {seconds:g} s: stopped (does f sleep or loop?)"
+
+
+def _prepare(
+    key: str, target: Target, order: int, grid: np.ndarray, seconds: float
+) -> tuple[Prepared, bool] | str:
     """(A prepared derivative, whether it was cached), or the reason the method cannot give one.
 
     Prepared derivatives come from the process-wide cache when the function, its globals, the
     fixed values and the order are unchanged: a rerun re-evaluates, it does not re-derive.
     """
     try:
-        return PREPARED.get_or_prepare(
-            key, target, order, lambda: ROWS[key].prepare(target, order, grid)
-        )
+        with bounds.time_limit(seconds):
+            return PREPARED.get_or_prepare(
+                key, target, order, lambda: ROWS[key].prepare(target, order, grid)
+            )
+    except bounds.TimeLimitExceeded:
+        return _too_slow(key, seconds)
     except MethodFailure as failure:
         return one_line(failure)
     except DiffMagicError:
@@ -309,10 +323,14 @@ def _prepare(key: str, target: Target, order: int, grid: np.ndarray) -> tuple[Pr
         return one_line(user_error(target.name, error))
 
 
-def _evaluate(prepared: Prepared, grid: np.ndarray, name: str) -> np.ndarray | str:
+def _evaluate(
+    prepared: Prepared, grid: np.ndarray, name: str, key: str, seconds: float
+) -> np.ndarray | str:
     try:
-        with np.errstate(all="ignore"):
+        with bounds.time_limit(seconds), np.errstate(all="ignore"):
             values = np.asarray(prepared.derivative(grid), dtype=np.float64)
+    except bounds.TimeLimitExceeded:
+        return _too_slow(key, seconds)
     except MethodFailure as failure:
         return one_line(failure)
     except Exception as error:
@@ -352,6 +370,8 @@ def compare(
     func: str | None = None,
     timing_mode: str = "quick",
     engines: Sequence[str] | str = ("numpy",),
+    symbolic_time_limit: float = bounds.SYMBOLIC_SECONDS,
+    method_time_limit: float = bounds.METHOD_SECONDS,
 ) -> Comparison:
     """Differentiate `f` symbolically, numerically and automatically, and compare the results.
 
@@ -359,7 +379,9 @@ def compare(
     the one named `func`), or an expression in x such as ``"exp(-2*x) + 3*sin(3*x)"``. `wrt`
     names the parameter to differentiate (default: the first); `params` fixes the others.
     `engines=("numpy", "jax")` also runs SymPy's derivative and finite differences compiled by
-    JAX, so the table separates a method's cost from its engine's.
+    JAX, so the table separates a method's cost from its engine's. SymPy's work stops after
+    `symbolic_time_limit` seconds, any other method's after `method_time_limit`; what `f`
+    prints is held back and counted.
     A method that fails becomes a row with a reason; only input that is no usable function or
     option raises `DiffMagicError`.
     """
@@ -371,17 +393,42 @@ def compare(
         timing_count = bounds.check_points(timing_points, "timing_points", bounds.MAX_TIMING_POINTS)
         if timing_mode not in timing_harness.MODES:
             raise DiffMagicError(f"timing mode must be quick or full, not {timing_mode!r}")
+    for name, seconds in (
+        ("symbolic_time_limit", symbolic_time_limit),
+        ("method_time_limit", method_time_limit),
+    ):
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0:
+            raise DiffMagicError(f"{name} must be a positive number of seconds, not {seconds!r}")
     target = make_target(f, func=func, wrt=wrt, params=params)
     grid = np.linspace(low, high, count)
-    return _Comparer(target, grid, derivative_order, keys).run(
-        timing_count if timing else None, timing_mode
+    comparer = _Comparer(
+        target, grid, derivative_order, keys, float(symbolic_time_limit), float(method_time_limit)
     )
+    with bounds.captured_output() as printed:
+        comparison = comparer.run(timing_count if timing else None, timing_mode)
+    if printed.lines:
+        shown = "; ".join(printed.kept)
+        comparison.notes.append(
+            f"{target.name} printed {printed.lines:,} lines while diffmagic ran it "
+            f"(not shown; the first: {shown[:80]})"
+        )
+    return comparison
 
 
 class _Comparer:
     """The steps of one comparison, kept apart so each stays short."""
 
-    def __init__(self, target: Target, grid: np.ndarray, order: int, keys: tuple[str, ...]):
+    def __init__(
+        self,
+        target: Target,
+        grid: np.ndarray,
+        order: int,
+        keys: tuple[str, ...],
+        symbolic_seconds: float = bounds.SYMBOLIC_SECONDS,
+        method_seconds: float = bounds.METHOD_SECONDS,
+    ) -> None:
+        self.symbolic_seconds = symbolic_seconds
+        self.method_seconds = method_seconds
         self.target = target
         self.grid = grid
         self.order = order
@@ -401,7 +448,10 @@ class _Comparer:
         self._describe_singularities(singularities)
         if timing_points is not None:
             domain = (float(self.grid[0]), float(self.grid[-1]))
-            if not time_results(self.results, domain, timing_points, timing_mode):
+            finished = time_results(
+                self.results, domain, timing_points, timing_mode, seconds=self.method_seconds
+            )
+            if not finished:
                 self.notes.append("timing was interrupted: rows without times were not timed")
         return Comparison(
             target=self.target,
@@ -421,22 +471,39 @@ class _Comparer:
         )
 
     def _function_values(self) -> np.ndarray:
+        """f on the grid, for the plot; a note when it is not finite everywhere."""
+        self.numpy_function: NumpyFunction | None = None
         try:
-            self.numpy_function: NumpyFunction | None = NumpyFunction(self.target, self.grid)
-            return self.numpy_function(self.grid)
+            with bounds.time_limit(self.method_seconds):
+                self.numpy_function = NumpyFunction(self.target, self.grid)
+                values = self.numpy_function(self.grid)
+        except bounds.TimeLimitExceeded:
+            self.numpy_function = None
+            self.notes.append(
+                f"{self.target.name} took longer than {self.method_seconds:g} s on the grid: "
+                "not plotted"
+            )
+            return np.full(self.grid.shape, np.nan)
         except MethodFailure as failure:
             self.numpy_function = None
             self.notes.append(f"f could not be evaluated with NumPy: {one_line(failure)}")
             return np.full(self.grid.shape, np.nan)
+        nonfinite = int(np.count_nonzero(~np.isfinite(values)))
+        if nonfinite:
+            self.notes.append(
+                f"{self.target.name} is NaN or infinite at {nonfinite} of {values.size} grid "
+                "points (outside its domain, or overflow): those points are left out"
+            )
+        return values
 
     def _row(self, key: str) -> MethodResult:
         label = ROWS[key].label
-        outcome = _prepare(key, self.target, self.order, self.grid)
+        outcome = _prepare(key, self.target, self.order, self.grid, self._seconds(key))
         if isinstance(outcome, str):
             return MethodResult(key=key, label=label, ok=False, error=outcome)
         prepared, cached = outcome
         self.prepared[key] = prepared
-        values = _evaluate(prepared, self.grid, self.target.name)
+        values = _evaluate(prepared, self.grid, self.target.name, key, self._seconds(key))
         if isinstance(values, str):
             return MethodResult(
                 key=key, label=label, ok=False, error=values, engine=prepared.engine
@@ -462,8 +529,11 @@ class _Comparer:
             return self.prepared["symbolic"]
         if "symbolic" in self.results:
             return None
-        outcome = _prepare("symbolic", self.target, self.order, self.grid)
+        outcome = _prepare("symbolic", self.target, self.order, self.grid, self.symbolic_seconds)
         return None if isinstance(outcome, str) else outcome[0]
+
+    def _seconds(self, key: str) -> float:
+        return self.symbolic_seconds if ROWS[key].method == "symbolic" else self.method_seconds
 
     def _reference(self, symbolic: Prepared | None) -> tuple[np.ndarray | None, str]:
         import sympy as sp
@@ -571,6 +641,7 @@ def time_results(
     timing_points: int,
     mode: str = "quick",
     progress: Callable[[float, str], None] | None = None,
+    seconds: float = bounds.METHOD_SECONDS,
 ) -> bool:
     """Time every working row at `timing_points` points; False when interrupted.
 
@@ -590,13 +661,17 @@ def time_results(
             return prepared.timed_call(x)
 
         try:
-            result.timing = timing_harness.time_method(
-                prepared.setup_s,
-                make_call,
-                points=timing_points,
-                mode=mode,
-                slow=prepared.slow or prepared.pointwise,
-            )
+            with bounds.time_limit(seconds):
+                result.timing = timing_harness.time_method(
+                    prepared.setup_s,
+                    make_call,
+                    points=timing_points,
+                    mode=mode,
+                    slow=prepared.slow or prepared.pointwise,
+                )
+        except bounds.TimeLimitExceeded:
+            result.notes.append(f"timing stopped after {seconds:g} s")
+            continue
         except KeyboardInterrupt:
             result.notes.append("timing interrupted")
             return False

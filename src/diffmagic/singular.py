@@ -115,14 +115,17 @@ def from_expression(
     points: set[float] = set()
     interval = sp.Interval(low, high)
     try:
-        with bounds.time_limit(2.0):
+        with bounds.time_limit(2.0) as limit:
             for argument in _candidate_arguments(function_expr, derivative_expr, symbol):
                 if sp.count_ops(argument) > 40:
                     continue
                 zeros = sp.solveset(argument, symbol, domain=interval)
                 if isinstance(zeros, sp.FiniteSet):
                     points.update(float(z) for z in zeros if z.is_real)
-    except (bounds.TimeLimitExceeded, NotImplementedError, TypeError, ValueError):
+    except bounds.TimeLimitExceeded as error:
+        if error.deadline is not limit:
+            raise
+    except (NotImplementedError, TypeError, ValueError):
         pass
     return _classified(sorted(points), f, high - low)
 

@@ -143,22 +143,28 @@ def _secant(axes: Any, comparison: Comparison, x0: float, dx: float) -> None:
     axes.plot([x0 + dx], [f1], "o", color="grey", markersize=4)
 
 
+def _error_curve(
+    axes: Any, x: np.ndarray, values: np.ndarray, reference: np.ndarray, **style: Any
+) -> None:
+    """|values - reference| on the log axis; exact zeros drawn at the floor, NaN left out."""
+    with np.errstate(invalid="ignore"):
+        error = np.abs(values - reference)
+    error = np.where(np.isfinite(error), np.maximum(error, ERROR_FLOOR), np.nan)
+    axes.semilogy(x, error, **style)
+
+
 def _errors(axes: Any, comparison: Comparison, extra: dict[str, np.ndarray]) -> None:
     reference = comparison.reference
     drawn = False
     if reference is not None:
         for label, values in extra.items():
-            error = np.abs(values - reference)
-            error = np.where(np.isfinite(error), np.maximum(error, ERROR_FLOOR), np.nan)
-            axes.semilogy(comparison.x, error, label=label, **EXTRA_STYLE)
+            _error_curve(axes, comparison.x, values, reference, label=label, **EXTRA_STYLE)
             drawn = True
         for result in comparison:
             if not result.ok or result.values is None or result.is_reference:
                 continue
-            error = np.abs(result.values - reference)
-            error = np.where(np.isfinite(error), np.maximum(error, ERROR_FLOOR), np.nan)
             style = {k: v for k, v in style_for(result.key).items() if k != "linewidth"}
-            axes.semilogy(comparison.x, error, label=result.label, **style)
+            _error_curve(axes, comparison.x, result.values, reference, label=result.label, **style)
             drawn = True
     from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 

@@ -10,6 +10,7 @@ import base64
 import html
 from typing import TYPE_CHECKING, Any
 
+from diffmagic.explain import one_line
 from diffmagic.views.figure import figure_bytes
 
 if TYPE_CHECKING:
@@ -26,8 +27,11 @@ def latex_bundle(comparison: Comparison) -> dict[str, str] | None:
 
 
 def figure_bundle(comparison: Comparison, at: float | None = None) -> dict[str, Any]:
-    figure = comparison.figure(at=at)
-    png = figure_bytes(figure, "png")
+    try:
+        png = figure_bytes(comparison.figure(at=at), "png")
+    except Exception as error:
+        # A figure that cannot be drawn must not take the table, which says why, down with it.
+        return {"text/plain": f"<no diffmagic figure: {one_line(error, 120)}>"}
     return {
         "image/png": base64.b64encode(png).decode("ascii"),
         "text/plain": f"<diffmagic figure: {comparison.target.label} and its derivatives>",

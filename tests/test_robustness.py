@@ -1,0 +1,223 @@
+"""Whatever a learner types: each bad input has one expected outcome, and nothing escapes.
+
+Two outcomes are allowed. Input that is no usable function or option raises `DiffMagicError`
+with one line that names the problem. A function that runs but fails somewhere gives rows that
+say why, and every other method still reports. Nothing else: no other exception, no hang.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+
+import diffmagic
+from diffmagic import DiffMagicError
+
+
+@dataclass(frozen=True)
+class Bad:
+    id: str
+    source: Any
+    #: A word the one-line DiffMagicError must contain; None when compare() must return.
+    refused_with: str | None = None
+    #: Row key -> a word its failure reason must contain ("" = the row must be ok).
+    rows: dict[str, str] = field(default_factory=dict)
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+class NotAFunction:
+    def __call__(self, x: float) -> float:
+        return x
+
+
+def generator(x):  # a learner's mistake, on purpose
+    yield x
+
+
+CASES = [
+    Bad("syntax error", "def f(x):\n    return x +\n", refused_with="not valid Python"),
+    Bad("empty text", "   ", refused_with="empty"),
+    Bad("no function", "y = 3\n", refused_with="defines no function"),
+    Bad("a class", NotAFunction, refused_with="class"),
+    Bad("a generator", generator, refused_with="generator"),
+    Bad("no arguments", "def f():\n    return 1.0\n", refused_with="no arguments"),
+    Bad(
+        "five arguments, no values",
+        "def f(x, a, b, c, d):\n    return a*x + b + c + d\n",
+        refused_with="needs a value for `a`",
+    ),
+    Bad(
+        "wrt names no parameter",
+        "def f(x):\n    return x\n",
+        "no parameter `z`",
+        kwargs={"wrt": "z"},
+    ),
+    Bad("points 0", "x**2", "at least 2", kwargs={"points": 0}),
+    Bad("points negative", "x**2", "at least 2", kwargs={"points": -5}),
+    Bad("points absurd", "x**2", "limit", kwargs={"points": 10**12}),
+    Bad("domain reversed", "x**2", "low < high", kwargs={"domain": (2, 1)}),
+    Bad("domain empty", "x**2", "low < high", kwargs={"domain": (1, 1)}),
+    Bad("order 0", "x**2", "order", kwargs={"order": 0}),
+    Bad("order two", "x**2", "order", kwargs={"order": "two"}),
+    Bad("unknown method", "x**2", "unknown method", kwargs={"methods": ("magic",)}),
+    Bad(
+        "hostile expression",
+        "__import__('os').system('echo owned')",
+        refused_with="attribute access",
+    ),
+    Bad(
+        "returns a string",
+        "def f(x):\n    return 'x squared'\n",
+        rows={"symbolic": "text", "numerical": "text", "automatic": "str"},
+    ),
+    Bad(
+        "returns a vector",
+        "import numpy as np\ndef f(x):\n    return np.array([x, 2 * x])\n",
+        rows={"symbolic": "shape", "numerical": "shape", "automatic": "shape"},
+    ),
+    Bad(
+        "raises for every x",
+        "def f(x):\n    raise RuntimeError('boom')\n",
+        rows={"symbolic": "RuntimeError: boom", "numerical": "boom", "automatic": "boom"},
+    ),
+    Bad(
+        "python if on x",
+        "def f(x):\n    if x > 0:\n        return x**2\n    return -x\n",
+        rows={"symbolic": "np.where", "numerical": "", "finite_difference": "", "automatic": ""},
+    ),
+    Bad(
+        "complex output",
+        "import numpy as np\ndef f(x):\n    return np.exp(1j * x)\n",
+        rows={"numerical": "complex", "automatic": "complex"},
+    ),
+    Bad(
+        "infinite recursion",
+        "def f(x):\n    return f(x) + 1\n",
+        rows={"symbolic": "recurs", "numerical": "Recursion", "automatic": "Recursion"},
+    ),
+    Bad(
+        "huge values, exp(1000)",
+        "import numpy as np\ndef f(x):\n    return np.exp(1000 * x)\n",
+        rows={"symbolic": "", "automatic": ""},
+    ),
+    Bad(
+        "log at and below 0",
+        "import numpy as np\ndef f(x):\n    return np.log(x)\n",
+        rows={"symbolic": "", "numerical": "", "automatic": ""},
+        kwargs={"domain": (-1, 1), "points": 21},
+    ),
+    Bad(
+        "integer-only domain",
+        "def f(x):\n    return x**3\n",
+        rows={"symbolic": "", "numerical": "", "automatic": ""},
+        kwargs={"domain": (1, 4), "points": 4},
+    ),
+    Bad(
+        "recursion that ends",
+        "def f(x, n=3):\n    return x if n == 0 else x * f(x, n - 1)\n",
+        rows={"symbolic": "", "numerical": "", "automatic": ""},
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_each_bad_input_has_its_expected_outcome(case: Bad) -> None:
+    if case.refused_with is not None:
+        started = time.perf_counter()
+        with pytest.raises(DiffMagicError) as raised:
+            diffmagic.compare(case.source, **case.kwargs)
+        message = str(raised.value)
+        assert "\n" not in message
+        assert case.refused_with in message, message
+        assert time.perf_counter() - started < 5.0
+        return
+    comparison = diffmagic.compare(case.source, **case.kwargs)
+    for key, word in case.rows.items():
+        row = comparison[key]
+        if word == "":
+            assert row.ok, f"{key}: {row.error}"
+            continue
+        assert not row.ok, f"{key} should fail"
+        assert row.error and "\n" not in row.error
+        assert word in row.error, f"{key}: {row.error}"
+    # Every view still works on whatever came back.
+    assert comparison.table() and comparison._repr_html_() and comparison.to_dict()
+    comparison.figure()
+
+
+def test_there_are_at_least_25_bad_inputs() -> None:
+    assert len(CASES) >= 25
+
+
+def test_a_function_that_prints_does_not_flood_the_output(capsys: pytest.CaptureFixture) -> None:
+    source = "def f(x):\n    for i in range(100):\n        print('step', i)\n    return x**2\n"
+    comparison = diffmagic.compare(source)
+    printed = capsys.readouterr()
+    assert printed.out == "" and printed.err == ""
+    note = next(n for n in comparison.notes if "printed" in n)
+    assert "step 0" in note
+    assert comparison["automatic"].ok
+
+
+def test_a_function_that_sleeps_is_stopped_and_the_others_report() -> None:
+    source = (
+        "import time\n"
+        "def f(x, slow=1.0):\n"
+        "    if slow > 0:\n"
+        "        time.sleep(60)\n"
+        "    return x**2\n"
+    )
+    started = time.perf_counter()
+    comparison = diffmagic.compare(source, method_time_limit=0.5, symbolic_time_limit=0.5)
+    assert time.perf_counter() - started < 15
+    assert any("took longer than 0.5 s" in (r.error or "") for r in comparison)
+    assert "took longer than 0.5 s" in " ".join(comparison.notes)
+
+
+def test_a_function_that_mutates_a_global_leaves_the_users_global_alone() -> None:
+    namespace: dict[str, Any] = {"calls": 0}
+    exec("def f(x):\n    global calls\n    calls += 1\n    return x**2\n", namespace)
+    comparison = diffmagic.compare(namespace["f"])
+    assert comparison["symbolic"].ok and comparison["automatic"].ok
+    assert namespace["calls"] == 0, "diffmagic runs f on a copy of its globals"
+
+
+def test_nan_and_inf_are_counted_masked_and_never_crash_the_plot() -> None:
+    comparison = diffmagic.compare("1/x", domain=(-1, 1), points=21)
+    assert comparison.nondifferentiable == [0.0]
+    assert "NaN or infinite at 1 of 21" in " ".join(comparison.notes)
+    for row in comparison:
+        if row.ok and row.max_abs_error is not None:
+            assert np.isfinite(row.max_abs_error)
+    comparison.figure()
+
+
+def test_users_settings_are_as_they_were() -> None:
+    import jax
+    import matplotlib
+
+    x64_before = jax.config.jax_enable_x64
+    backend_before = matplotlib.get_backend()
+    rc_before = dict(matplotlib.rcParams)
+    errors_before = np.geterr()
+    diffmagic.compare("exp(-2*x) + 3*sin(3*x)", timing=True, timing_points=1000).figure()
+    assert jax.config.jax_enable_x64 == x64_before
+    assert matplotlib.get_backend() == backend_before
+    assert dict(matplotlib.rcParams) == rc_before
+    assert np.geterr() == errors_before
+
+
+def test_the_labs_composed_polynomial_at_depth_8_returns_with_every_method() -> None:
+    source = (
+        "def f_polynomial_simple(x):\n    return 2*x**3 - 3*x**2 + 5\n"
+        "def f_polynomial(x):\n    for i in range(8):\n        x = f_polynomial_simple(x)\n"
+        "    return x\n"
+    )
+    started = time.perf_counter()
+    comparison = diffmagic.compare(source, domain=(-1, 1.5))
+    assert time.perf_counter() - started < 30
+    assert all(row.ok for row in comparison), [row.error for row in comparison]

@@ -56,7 +56,8 @@ def trace(target: Target) -> Any:
         raise MethodFailure(
             f"{target.name} returns a {type(traced).__name__}, which SymPy cannot read as a number"
         ) from None
-    if isinstance(expression, sp.logic.boolalg.Boolean):
+    # A Symbol is both an Expr and a Boolean: only a non-Expr Boolean is a comparison.
+    if isinstance(expression, sp.logic.boolalg.Boolean) and not isinstance(expression, sp.Expr):
         raise MethodFailure(f"{target.name} returns a comparison (True/False), not a number")
     if not isinstance(expression, sp.Expr):
         raise MethodFailure(f"{target.name} returns a {type(expression).__name__}, not a number")

@@ -54,6 +54,8 @@ class MethodResult:
     pointwise: bool = False
     #: The derivative was prepared by an earlier call (setup_s is what it cost then).
     cached: bool = False
+    #: The derivative's size in the method's unit (operations, jaxpr equations, f per point).
+    work: str = ""
     #: What the method prepared; kept so the comparison can be timed later (the panel's button).
     prepared: Prepared | None = field(default=None, repr=False)
 
@@ -90,6 +92,7 @@ class MethodResult:
             },
             "is_reference": self.is_reference,
             "cached": self.cached,
+            "work": self.work,
             "nonfinite": self.nonfinite,
             "values": None if self.values is None else [_finite_or_none(v) for v in self.values],
         }
@@ -521,6 +524,7 @@ class _Comparer:
             pointwise=prepared.pointwise,
             cached=cached,
             prepared=prepared,
+            work=prepared.work,
         )
 
     def _symbolic_for_reference(self) -> Prepared | None:

@@ -16,6 +16,7 @@ working. Without a widget frontend the panel's static HTML (figure and table) is
 
 from __future__ import annotations
 
+import base64
 import html
 import math
 from collections.abc import Mapping, Sequence
@@ -28,11 +29,12 @@ from diffmagic.errors import DiffMagicError
 from diffmagic.explain import one_line
 from diffmagic.methods import METHODS, select
 from diffmagic.steps import DTYPES, SCHEMES, difference_quotient
-from diffmagic.views.figure import figure_bytes
+from diffmagic.views.figure import FastRenderer
 from diffmagic.views.html import html_table
 
 POINT_CHOICES = (10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000)
 OUTPUT_HEIGHT = "760px"
+FIGURE_DPI = 80
 
 
 def _output(bundle: dict[str, Any]) -> dict[str, Any]:
@@ -87,6 +89,8 @@ class Panel:
         )
         self.redraws = 0
         self._quiet = False
+        self._renderer: FastRenderer | None = None
+        self._renderer_key: tuple[Any, ...] | None = None
         target = self.comparison.target
         low, high = self.comparison.domain
         width = high - low
@@ -271,40 +275,48 @@ class Panel:
         return listed
 
     def _quotient_label(self) -> str:
-        return f"{self.scheme.value} difference, h={self.step.value:.1e}, {self.dtype.value}"
+        return f"{self.scheme.value} difference h={self.step.value:.0e} {self.dtype.value}"
 
-    def _slopes_html(self) -> str:
+    def _slopes_html(self, slopes: dict[str, float | None]) -> str:
         x0 = float(self.x0.value)
         rows = "".join(
             f"<tr><td>{html.escape(label)}</td><td>"
             f"{'—' if v is None or not math.isfinite(v) else f'{v:.12g}'}</td></tr>"
-            for label, v in self.slopes().items()
+            for label, v in slopes.items()
         )
         return (
             f"<table class='diffmagic-table'><tr><th>slope at x0 = {x0:.4g}</th>"
             f"<th>{html.escape(self.comparison.derivative_name)}(x0)</th></tr>{rows}</table>"
         )
 
+    def _figure_png(self) -> bytes:
+        """The figure as PNG: rebuilt when the curves change, only its overlays when x0 moves."""
+        comparison = self.comparison
+        key = (id(comparison), self.step.value, self.scheme.value, self.dtype.value)
+        if self._renderer is None or self._renderer_key != key:
+            quotient = self.difference_quotient() if comparison.order == 1 else None
+            extra = {self._quotient_label(): quotient} if quotient is not None else {}
+            figure = comparison.figure(
+                at=float(self.x0.value),
+                secant=float(self.dx.value),
+                extra=extra,
+                width=9.5,
+                height=5.5,
+            )
+            figure.set_dpi(FIGURE_DPI)
+            self._renderer = FastRenderer(figure, figure.diffmagic_overlays)
+            self._renderer_key = key
+        return self._renderer.png(float(self.x0.value), float(self.dx.value))
+
     def bundles(self) -> list[dict[str, Any]]:
         """What the output area shows: the figure, the slopes at x0, the table."""
-        import base64
-
-        comparison = self.comparison
-        quotient = self.difference_quotient() if comparison.order == 1 else None
-        extra = {self._quotient_label(): quotient} if quotient is not None else {}
-        figure = comparison.figure(
-            at=float(self.x0.value),
-            secant=float(self.dx.value),
-            extra=extra,
-            width=8.0,
-            height=5.5,
-        )
-        png = base64.b64encode(figure_bytes(figure, "png", dpi=80)).decode("ascii")
-        slopes_text = "\n".join(f"{label}: {value}" for label, value in self.slopes().items())
+        png = base64.b64encode(self._figure_png()).decode("ascii")
+        slopes = self.slopes()
+        slopes_text = "\n".join(f"{label}: {value}" for label, value in slopes.items())
         return [
             {"image/png": png, "text/plain": "<diffmagic panel figure>"},
-            {"text/html": self._slopes_html(), "text/plain": slopes_text},
-            {"text/html": html_table(comparison), "text/plain": comparison.table()},
+            {"text/html": self._slopes_html(slopes), "text/plain": slopes_text},
+            {"text/html": html_table(self.comparison), "text/plain": self.comparison.table()},
         ]
 
     def redraw(self) -> None:

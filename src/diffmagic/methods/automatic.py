@@ -118,7 +118,17 @@ def prepare(target: Target, order: int, probe: np.ndarray) -> Prepared:
         setup_s=time.perf_counter() - started,
         engine="jax jit(vmap(jvp))",
         timed_call=timed_call,
+        work=_jaxpr_size(scalar, nth),
     )
+
+
+def _jaxpr_size(function: Callable[[Any], Any], derivative: Callable[[Any], Any]) -> str:
+    """Equations in the traced programs of f and of its derivative."""
+    jax = jax_module()
+    with float64():
+        f_equations = len(jax.make_jaxpr(function)(1.0).jaxpr.eqns)
+        d_equations = len(jax.make_jaxpr(derivative)(1.0).jaxpr.eqns)
+    return f"jaxpr: f {f_equations} equations; derivative: {d_equations}"
 
 
 def _prepare_pointwise(

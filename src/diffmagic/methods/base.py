@@ -37,6 +37,9 @@ class Prepared:
     pointwise: bool = False
     #: Many evaluations of f per point (adaptive finite differences): timed on fewer points.
     slow: bool = False
+    #: How much work the derivative is, in the method's own unit: SymPy operations, jaxpr
+    #: equations, evaluations of f per point. Expression swell shows here first.
+    work: str = ""
 
 
 def float_array(values: Any, like: np.ndarray, function_name: str) -> np.ndarray:
@@ -154,3 +157,15 @@ class NumpyFunction:
 
 def _is_array_truth_error(error: BaseException) -> bool:
     return "truth value of an array" in str(error)
+
+
+class CountingFunction:
+    """Wraps f to count how many values it is asked for: evaluations of f per point."""
+
+    def __init__(self, function: ArrayFunction) -> None:
+        self.function = function
+        self.values = 0
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        self.values += int(np.size(x))
+        return self.function(x)

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from diffmagic.methods.base import NumpyFunction, Prepared
+from diffmagic.methods.base import CountingFunction, NumpyFunction, Prepared
 from diffmagic.target import Target
 
 KEY = "finite_difference"
@@ -52,7 +52,7 @@ def prepare(target: Target, order: int, probe: np.ndarray, engine: str = "numpy"
     if engine == "jax":
         return _on_jax(target, order, probe)
     started = time.perf_counter()
-    function = NumpyFunction(target, probe)
+    function = CountingFunction(NumpyFunction(target, probe))
 
     if order == 1:
         engine = "numpy (scipy.differentiate)"
@@ -71,16 +71,19 @@ def prepare(target: Target, order: int, probe: np.ndarray, engine: str = "numpy"
             with np.errstate(all="ignore"):
                 return np.asarray(nth(x.ravel()), dtype=np.float64).reshape(x.shape)
 
-    derivative(probe[:3])
-    notes = list(function.notes)
+    function.values = 0
+    derivative(probe)
+    per_point = function.values / max(probe.size, 1)
+    notes = list(function.function.notes)
     return Prepared(
         derivative=derivative,
         setup_s=time.perf_counter() - started,
         engine=engine,
         notes=notes,
         timed_call=lambda x: lambda: derivative(x),
-        pointwise=function.pointwise,
+        pointwise=function.function.pointwise,
         slow=True,
+        work=f"{per_point:.0f} evaluations of f per point",
     )
 
 
@@ -153,4 +156,5 @@ def _on_jax(target: Target, order: int, probe: np.ndarray) -> Prepared:
         setup_s=time.perf_counter() - started,
         engine=f"jax jit({2 * STENCIL_HALF_WIDTH + 1}-point stencil)",
         timed_call=timed_call,
+        work=f"{offsets.size} evaluations of f per point",
     )

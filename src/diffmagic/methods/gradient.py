@@ -39,4 +39,5 @@ def prepare(target: Target, order: int, probe: np.ndarray) -> Prepared:
         notes=list(function.notes),
         timed_call=lambda x: lambda: derivative(x),
         pointwise=function.pointwise,
+        work="1 evaluation of f per point",
     )

@@ -105,6 +105,7 @@ def prepare(target: Target, order: int, probe: np.ndarray, engine: str = "numpy"
     if derivative.has(sp.DiracDelta):
         derivative = _without_delta(derivative)
     operations = sp.count_ops(derivative)
+    work = f"f: {sp.count_ops(function_expr):,} operations; derivative: {operations:,}"
     if operations > bounds.MAX_SYMBOLIC_OPS:
         raise MethodFailure(
             f"symbolic derivative too large ({operations:,} operations): skipped (expression swell)"
@@ -113,7 +114,9 @@ def prepare(target: Target, order: int, probe: np.ndarray, engine: str = "numpy"
     if note:
         notes.append(note)
     if engine == "jax":
-        return _on_jax(symbol, function_expr, derivative, probe, started, notes)
+        prepared = _on_jax(symbol, function_expr, derivative, probe, started, notes)
+        prepared.work = work
+        return prepared
     try:
         numeric = sp.lambdify([symbol], derivative, modules="numpy", cse=True)
     except Exception as error:
@@ -139,6 +142,7 @@ def prepare(target: Target, order: int, probe: np.ndarray, engine: str = "numpy"
         timed_call=lambda x: lambda: numeric(x),
         function_expr=function_expr,
         expr=derivative,
+        work=work,
     )
 
 

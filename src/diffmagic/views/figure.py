@@ -60,7 +60,7 @@ def comparison_figure(
     # Fixed margins instead of a layout engine, and plain tick labels instead of mathtext: both
     # cost more than the drawing itself, and the panel redraws on every slider move.
     figure = Figure(figsize=(width, height))
-    figure.subplots_adjust(left=0.09, right=0.72, top=0.94, bottom=0.09, hspace=0.1)
+    figure.subplots_adjust(left=0.1, right=0.72, top=0.94, bottom=0.09, hspace=0.1)
     top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     x = comparison.x
     name = comparison.derivative_name
@@ -83,17 +83,19 @@ def comparison_figure(
         )
     for label, values in (extra or {}).items():
         top.plot(x, _finite(values), label=label, **EXTRA_STYLE)
-    if at is not None:
-        _tangents(top, comparison, at)
-        if secant is not None:
-            _secant(top, comparison, at, secant)
     top.set_ylabel("value")
     top.set_title(f"{comparison.target.label} and {name}", fontsize=11)
-    # Outside the axes: it hides no data, and "best" placement is slow on many points.
-    top.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     top.grid(alpha=0.3)
     _errors(bottom, comparison, extra or {})
     bottom.set_xlabel(comparison.target.wrt)
+    if at is not None:
+        top.autoscale_view()
+        top.set_ylim(top.get_ylim())  # tangent lines never rescale the plot
+        overlays = Overlays(top, comparison)
+        overlays.update(at, secant)
+        figure.diffmagic_overlays = overlays
+    # Outside the axes: it hides no data, and "best" placement is slow on many points.
+    top.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return figure
 
 
@@ -106,41 +108,95 @@ def _finite(values: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(values), values, np.nan)
 
 
-def _tangents(axes: Any, comparison: Comparison, x0: float) -> None:
-    """The tangent f(x0) + f'(x0)(x - x0) from each method, through the point (x0, f(x0))."""
-    from diffmagic.comparison import tangent_slopes
+class Overlays:
+    """The tangent lines at x0, the point (x0, f(x0)) and the secant: lines that move with x0.
 
-    f0, slopes = tangent_slopes(comparison, x0)
-    if f0 is None:
-        return
-    span = 0.15 * (comparison.domain[1] - comparison.domain[0])
-    xs = np.array([x0 - span, x0 + span])
-    for key, slope in slopes.items():
-        if slope is None or not np.isfinite(slope):
-            continue
-        axes.plot(xs, f0 + slope * (xs - x0), color=style_for(key)["color"], linewidth=1, alpha=0.8)
-    axes.plot([x0], [f0], "ko", markersize=5)
+    They are drawn after the axes' limits are frozen, so moving x0 never rescales the plot, and
+    `update` moves them without rebuilding anything; `FastRenderer` redraws only them.
+    """
+
+    def __init__(self, axes: Any, comparison: Comparison) -> None:
+        self.comparison = comparison
+        frozen = dict(scalex=False, scaley=False)
+        self.tangents = {
+            result.key: axes.plot(
+                [], [], color=style_for(result.key)["color"], linewidth=1, alpha=0.8, **frozen
+            )[0]
+            for result in comparison
+            if result.ok
+        }
+        self.secant = axes.plot(
+            [],
+            [],
+            color="grey",
+            linewidth=1,
+            linestyle="-.",
+            label="secant through x0, x0 + dx",
+            **frozen,
+        )[0]
+        self.secant_point = axes.plot([], [], "o", color="grey", markersize=4, **frozen)[0]
+        self.point = axes.plot([], [], "ko", markersize=5, **frozen)[0]
+
+    @property
+    def artists(self) -> list[Any]:
+        return [*self.tangents.values(), self.secant, self.secant_point, self.point]
+
+    def update(self, x0: float, dx: float | None = None) -> None:
+        """Tangents f(x0) + f'(x0)(x - x0) from each method, and the secant through x0, x0 + dx."""
+        from diffmagic.comparison import function_at, tangent_slopes
+
+        comparison = self.comparison
+        f0, slopes = tangent_slopes(comparison, x0)
+        span = 0.15 * (comparison.domain[1] - comparison.domain[0])
+        xs = np.array([x0 - span, x0 + span])
+        for line in self.artists:
+            line.set_data([], [])
+        if f0 is None:
+            return
+        self.point.set_data([x0], [f0])
+        for key, line in self.tangents.items():
+            slope = slopes.get(key)
+            if slope is not None and np.isfinite(slope):
+                line.set_data(xs, f0 + slope * (xs - x0))
+        if dx is None:
+            return
+        f1 = float(function_at(comparison, np.array([x0 + dx]))[0])
+        if np.isfinite(f1):
+            slope = (f1 - f0) / dx
+            wide = np.array([x0 - span - abs(dx), x0 + span + abs(dx)])
+            self.secant.set_data(wide, f0 + slope * (wide - x0))
+            self.secant_point.set_data([x0 + dx], [f1])
 
 
-def _secant(axes: Any, comparison: Comparison, x0: float, dx: float) -> None:
-    """The secant through (x0, f(x0)) and (x0 + dx, f(x0 + dx)): the course's delta f / delta x."""
-    from diffmagic.comparison import function_at
+class FastRenderer:
+    """Renders a figure to PNG once, then re-renders only its overlays (blitting on Agg).
 
-    f0, f1 = function_at(comparison, np.array([x0, x0 + dx]))
-    if not (np.isfinite(f0) and np.isfinite(f1)):
-        return
-    slope = (f1 - f0) / dx
-    span = 0.15 * (comparison.domain[1] - comparison.domain[0]) + abs(dx)
-    xs = np.array([x0 - span, x0 + span])
-    axes.plot(
-        xs,
-        f0 + slope * (xs - x0),
-        color="grey",
-        linewidth=1,
-        linestyle="-.",
-        label=f"secant, dx={dx:.3g}",
-    )
-    axes.plot([x0 + dx], [f1], "o", color="grey", markersize=4)
+    The panel redraws on every move of x0; drawing axes, ticks, legend and curves again each
+    time costs far more than the few lines that moved.
+    """
+
+    def __init__(self, figure: Figure, overlays: Overlays) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        self.figure = figure
+        self.overlays = overlays
+        self.canvas = FigureCanvasAgg(figure)
+        for artist in overlays.artists:
+            artist.set_animated(True)
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(figure.bbox)
+
+    def png(self, x0: float, dx: float | None = None) -> bytes:
+        from PIL import Image
+
+        self.overlays.update(x0, dx)
+        self.canvas.restore_region(self.background)
+        for artist in self.overlays.artists:
+            self.figure.draw_artist(artist)
+        pixels = np.asarray(self.canvas.buffer_rgba())
+        buffer = io.BytesIO()
+        Image.fromarray(pixels[..., :3]).save(buffer, format="png", compress_level=1)
+        return buffer.getvalue()
 
 
 def _error_curve(

@@ -10,7 +10,16 @@ from diffmagic.timing import format_time
 if TYPE_CHECKING:
     from diffmagic.comparison import Comparison, MethodResult
 
-HEADERS = ("method", "engine", "status", "setup", "warm eval", "max abs error", "max rel error")
+HEADERS = (
+    "method",
+    "engine",
+    "status",
+    "setup",
+    "warm eval",
+    "max abs error",
+    "max rel error",
+    "work",
+)
 
 
 @dataclass(frozen=True)
@@ -30,7 +39,7 @@ def _error(value: float | None, result: MethodResult) -> str:
 
 def row(result: MethodResult) -> Row:
     if not result.ok:
-        cells = (result.label, result.engine or "—", "failed", "—", "—", "—", "—")
+        cells = (result.label, result.engine or "—", "failed", "—", "—", "—", "—", "—")
         return Row(cells, False, (result.error or "failed",))
     setup = result.timing.setup_s if result.timing else result.setup_s
     warm = format_time(result.timing.eval_s) if result.timing else "—"
@@ -42,6 +51,7 @@ def row(result: MethodResult) -> Row:
         warm,
         _error(result.max_abs_error, result),
         _error(result.max_rel_error, result),
+        result.work or "—",
     )
     return Row(cells, True, tuple(result.notes))
 

@@ -1,0 +1,181 @@
+"""How the cost of each derivative grows: with the number of points, and with f's depth.
+
+`scaling_sweep` times every row from 10**2 to 10**6 points (a straight line of slope 1 on the
+log-log plot is work per point; a flat start is fixed overhead such as dispatch). `depth_study`
+repeats the lab's composed polynomial at growing depth: setup (SymPy's derivation, JAX's
+compile) and warm time against depth, per method, which is where expression swell shows.
+
+Both report progress and stop cleanly on an interrupt, keeping what they measured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from diffmagic import timing as timing_harness
+from diffmagic.comparison import DEFAULT_METHODS, Comparison, compare
+from diffmagic.progress import Progress, default_progress
+
+SWEEP_POINTS = (100, 1_000, 10_000, 100_000, 1_000_000)
+
+
+@dataclass
+class Sweep:
+    """Seconds per evaluation, by row label, at each number of points (None: not measured)."""
+
+    points: list[int]
+    seconds: dict[str, list[float | None]] = field(default_factory=dict)
+    interrupted: bool = False
+
+    def figure(self) -> Any:
+        from matplotlib.figure import Figure
+
+        figure = Figure(figsize=(7, 4.5))
+        axes = figure.subplots()
+        for label, seconds in self.seconds.items():
+            measured = [(n, s) for n, s in zip(self.points, seconds, strict=True) if s]
+            if measured:
+                axes.loglog(*zip(*measured, strict=True), marker="o", label=label)
+        axes.set_xlabel("points")
+        axes.set_ylabel("seconds per evaluation")
+        axes.set_title("time per evaluation against points" + (" (interrupted)" * self.interrupted))
+        axes.grid(alpha=0.3, which="both")
+        axes.legend(fontsize=8)
+        return figure
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"points": self.points, "seconds": self.seconds, "interrupted": self.interrupted}
+
+
+def _time_row(result: Any, domain: tuple[float, float], points: int, mode: str) -> float | None:
+    prepared = result.prepared
+    low, high = domain
+    measured = timing_harness.time_method(
+        prepared.setup_s,
+        lambda n: prepared.timed_call(np.linspace(low, high, n)),
+        points=points,
+        mode=mode,
+        slow=prepared.slow or prepared.pointwise,
+    )
+    return measured.eval_s
+
+
+def scaling_sweep(
+    f: Any,
+    points: Iterable[int] = SWEEP_POINTS,
+    methods: Sequence[str] | str = DEFAULT_METHODS,
+    engines: Sequence[str] | str = ("numpy", "jax"),
+    mode: str = "quick",
+    progress: Progress | None = None,
+    **compare_options: Any,
+) -> Sweep:
+    """Time each row of `compare(f, ...)` at each number of points."""
+    comparison: Comparison = compare(f, methods=methods, engines=engines, **compare_options)
+    report = progress or default_progress("sweep")
+    sizes = sorted(int(n) for n in points)
+    rows = [r for r in comparison if r.ok and r.prepared and r.prepared.timed_call]
+    sweep = Sweep(points=sizes, seconds={r.label: [None] * len(sizes) for r in rows})
+    steps = max(len(rows) * len(sizes), 1)
+    done = 0
+    try:
+        for row in rows:
+            for index, size in enumerate(sizes):
+                report(done / steps, f"{row.label} at {size:,} points")
+                sweep.seconds[row.label][index] = _time_row(row, comparison.domain, size, mode)
+                done += 1
+    except KeyboardInterrupt:
+        sweep.interrupted = True
+    report(1.0, "interrupted" if sweep.interrupted else "done")
+    return sweep
+
+
+COMPOSED_POLYNOMIAL = """
+def f_polynomial_simple(x):
+    return 2*x**3 - 3*x**2 + 5
+
+def f_polynomial(x):
+    for i in range({depth}):
+        x = f_polynomial_simple(x)
+    return x
+"""
+
+
+@dataclass
+class DepthStudy:
+    """Setup and warm seconds, by row label, for the lab's polynomial at each depth."""
+
+    depths: list[int]
+    setup_s: dict[str, list[float | None]] = field(default_factory=dict)
+    eval_s: dict[str, list[float | None]] = field(default_factory=dict)
+    work: dict[str, list[str]] = field(default_factory=dict)
+    interrupted: bool = False
+
+    def figure(self) -> Any:
+        from matplotlib.figure import Figure
+
+        figure = Figure(figsize=(10, 4))
+        setup_axes, eval_axes = figure.subplots(1, 2)
+        for axes, data, title in (
+            (setup_axes, self.setup_s, "setup (derive, trace, compile)"),
+            (eval_axes, self.eval_s, "warm evaluation"),
+        ):
+            for label, seconds in data.items():
+                measured = [(d, s) for d, s in zip(self.depths, seconds, strict=True) if s]
+                if measured:
+                    axes.semilogy(*zip(*measured, strict=True), marker="o", label=label)
+            axes.set_xlabel("depth of the composed polynomial")
+            axes.set_ylabel("seconds")
+            axes.set_title(title)
+            axes.grid(alpha=0.3, which="both")
+        eval_axes.legend(fontsize=8)
+        return figure
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "depths": self.depths,
+            "setup_s": self.setup_s,
+            "eval_s": self.eval_s,
+            "work": self.work,
+            "interrupted": self.interrupted,
+        }
+
+
+def depth_study(
+    depths: Iterable[int] = range(1, 7),
+    methods: Sequence[str] | str = DEFAULT_METHODS,
+    engines: Sequence[str] | str = ("numpy",),
+    timing_points: int = 100_000,
+    domain: tuple[float, float] = (-1.0, 1.5),
+    progress: Progress | None = None,
+) -> DepthStudy:
+    """The lab's `f_polynomial` at each depth: what each method's setup and evaluation cost."""
+    report = progress or default_progress("depth")
+    levels = list(depths)
+    study = DepthStudy(depths=levels)
+    try:
+        for index, depth in enumerate(levels):
+            report(index / len(levels), f"depth {depth}")
+            comparison = compare(
+                COMPOSED_POLYNOMIAL.format(depth=depth),
+                domain=domain,
+                methods=methods,
+                engines=engines,
+                timing=True,
+                timing_points=timing_points,
+            )
+            for row in comparison:
+                for table in (study.setup_s, study.eval_s):
+                    table.setdefault(row.label, [None] * len(levels))
+                study.work.setdefault(row.label, [""] * len(levels))
+                if row.ok and row.timing:
+                    study.setup_s[row.label][index] = row.setup_s
+                    study.eval_s[row.label][index] = row.timing.eval_s
+                    study.work[row.label][index] = row.work
+    except KeyboardInterrupt:
+        study.interrupted = True
+    report(1.0, "interrupted" if study.interrupted else "done")
+    return study

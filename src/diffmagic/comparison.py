@@ -163,6 +163,8 @@ class Comparison:
         function: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> None:
         self.target = target
+        #: Critical points of f (a list) when asked for with `extrema=True`, else None.
+        self.extrema: list[Any] | None = None
         #: f under NumPy, callable on any array (None when NumPy cannot evaluate it).
         self.function = function
         self.x = x
@@ -276,6 +278,12 @@ class Comparison:
                 {"x": point.x, "kind": point.kind} for point in self.singularities
             ],
             "notes": list(self.notes),
+            "extrema": None
+            if self.extrema is None
+            else [
+                {"x": p.x, "f": _finite_or_none(p.f), "kind": p.kind, "found_by": p.found_by}
+                for p in self.extrema
+            ],
             "methods": {key: result.to_dict() for key, result in self.results.items()},
         }
 
@@ -375,6 +383,7 @@ def compare(
     engines: Sequence[str] | str = ("numpy",),
     symbolic_time_limit: float = bounds.SYMBOLIC_SECONDS,
     method_time_limit: float = bounds.METHOD_SECONDS,
+    extrema: bool = False,
 ) -> Comparison:
     """Differentiate `f` symbolically, numerically and automatically, and compare the results.
 
@@ -384,7 +393,8 @@ def compare(
     `engines=("numpy", "jax")` also runs SymPy's derivative and finite differences compiled by
     JAX, so the table separates a method's cost from its engine's. SymPy's work stops after
     `symbolic_time_limit` seconds, any other method's after `method_time_limit`; what `f`
-    prints is held back and counted.
+    prints is held back and counted. `extrema=True` finds the critical points of f in the
+    domain (`comparison.extrema`), classified as minimum, maximum or neither.
     A method that fails becomes a row with a reason; only input that is no usable function or
     option raises `DiffMagicError`.
     """
@@ -409,6 +419,13 @@ def compare(
     )
     with bounds.captured_output() as printed:
         comparison = comparer.run(timing_count if timing else None, timing_mode)
+        if extrema:
+            from diffmagic.extrema import critical_points, describe
+
+            comparison.extrema = critical_points(comparison)
+            comparison.notes.extend(
+                f"critical point: {text}" for text in describe(comparison.extrema)
+            )
     if printed.lines:
         shown = "; ".join(printed.kept)
         comparison.notes.append(

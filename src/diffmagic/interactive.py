@@ -33,7 +33,7 @@ from diffmagic.views.figure import FastRenderer
 from diffmagic.views.html import html_table
 
 POINT_CHOICES = (10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000)
-OUTPUT_HEIGHT = "760px"
+OUTPUT_HEIGHT = "1000px"
 FIGURE_DPI = 80
 
 
@@ -103,6 +103,9 @@ class Panel:
             step=width / 100,
             description="domain",
             continuous_update=False,
+            readout_format=".2f",
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="420px"),
         )
         self.points = widgets.SelectionSlider(
             options=sorted(set(POINT_CHOICES) | {int(self.comparison.x.size)}),
@@ -110,7 +113,9 @@ class Panel:
             description="points",
             continuous_update=False,
         )
-        self.order = widgets.BoundedIntText(value=order, min=1, max=4, description="order")
+        self.order = widgets.BoundedIntText(
+            value=order, min=1, max=4, description="order", layout=widgets.Layout(width="140px")
+        )
         self.methods = {
             key: widgets.Checkbox(value=key in chosen, description=module.LABEL, indent=False)
             for key, module in METHODS.items()
@@ -128,7 +133,9 @@ class Panel:
         self.dx = _log_slider(widgets, "secant dx", 0.5, -12, 0)
         self.step = _log_slider(widgets, "step h", 1e-2, -12, 0)
         self.scheme = widgets.Dropdown(options=SCHEMES, value="central", description="scheme")
-        self.dtype = widgets.ToggleButtons(options=tuple(DTYPES), value="float64")
+        self.dtype = widgets.ToggleButtons(
+            options=tuple(DTYPES), value="float64", description="precision"
+        )
         self.params = {
             name: self._param_slider(name, value) for name, value in target.fixed.items()
         }

@@ -19,9 +19,14 @@ from IPython.display import display
 from diffmagic.comparison import Comparison, compare
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import user_error
+from diffmagic.expression import expression_to_function, looks_like_expression
 from diffmagic.options import OPTIONS, figure_format, to_compare_kwargs
 from diffmagic.views.figure import figure_bytes
 from diffmagic.views.notebook import bundles
+from diffmagic.vocabulary import CONSTANT_NAMES, FUNCTION_NAMES
+
+#: Bare names line mode reads as an expression rather than as a variable of the user's.
+_EXPRESSION_NAMES = {"x"} | CONSTANT_NAMES | FUNCTION_NAMES
 
 
 def _with_shared_options(function: Any) -> Any:
@@ -45,6 +50,16 @@ def _defined_functions(cell: str) -> list[str]:
         if isinstance(target, ast.Name)
     ]
     return names
+
+
+def _check_tangent_point(x0: float | None, domain: tuple[float, float]) -> None:
+    """Refuse --at outside the domain before anything is drawn or stored."""
+    low, high = domain
+    if x0 is not None and not low <= x0 <= high:
+        raise DiffMagicError(
+            f"--at {x0:g} is outside the domain [{low:g}, {high:g}]: pick a point inside, "
+            "or widen --domain"
+        )
 
 
 def _unquoted(token: str) -> str:
@@ -72,6 +87,11 @@ class DifferentiateMagics(Magics):
         help="store the Comparison in the variable NAME",
     )
     @argument("-q", "--quiet", action="store_true", help="display nothing (useful with -o)")
+    @argument(
+        "--panel",
+        action="store_true",
+        help="show an interactive panel (sliders for domain, points, x0, step...) instead",
+    )
     @_with_shared_options
     @needs_local_scope
     @line_cell_magic
@@ -102,6 +122,7 @@ class DifferentiateMagics(Magics):
             raise UsageError("invalid options; see %%differentiate?") from None
         try:
             comparison = self._compare(options, cell, local_ns)
+            _check_tangent_point(options.at, comparison.domain)
         except DiffMagicError as error:
             raise UsageError(str(error)) from None
         if options.save:
@@ -128,6 +149,14 @@ class DifferentiateMagics(Magics):
                 if not callable(namespace[expression]):
                     raise DiffMagicError(f"`{expression}` is not a function")
                 return compare(namespace[expression], **kwargs)
+            if expression.isidentifier() and expression not in _EXPRESSION_NAMES:
+                raise DiffMagicError(
+                    f"`{expression}` is not defined: run the cell that defines it first, "
+                    'or quote an expression in x such as "x**2"'
+                )
+            if not looks_like_expression(expression):
+                # Line mode holds an expression, never a cell: give the expression's reason.
+                expression_to_function(expression)
             return compare(expression, **kwargs)
         if expression:
             raise DiffMagicError(

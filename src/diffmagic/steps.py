@@ -8,6 +8,8 @@ compute the quotients in float32 or float64 so a learner can watch both errors t
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -57,3 +59,89 @@ def secant_slopes(
         values = np.asarray(f(np.concatenate(([x0], x0 + dx))), dtype=np.float64)
         slopes = (values[1:] - values[0]) / dx
     return [(float(d), float(s)) for d, s in zip(dx, slopes, strict=True)]
+
+
+@dataclass
+class StepStudy:
+    """The error of difference quotients at x0 against the step h, per scheme and precision."""
+
+    x0: float
+    exact: float
+    steps: np.ndarray
+    errors: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def best_step(self, label: str) -> float:
+        """The step with the smallest error for `label` ("central float64", ...)."""
+        errors = np.where(np.isfinite(self.errors[label]), self.errors[label], np.inf)
+        return float(self.steps[int(np.argmin(errors))])
+
+    @staticmethod
+    def textbook_step(scheme: str, dtype: str) -> float:
+        """eps**(1/2) for one-sided quotients, eps**(1/3) for central ones."""
+        eps = float(np.finfo(DTYPES[dtype]).eps)
+        return eps ** (1 / 3) if scheme == "central" else eps ** (1 / 2)
+
+    def figure(self) -> Any:
+        from matplotlib.figure import Figure
+
+        figure = Figure(figsize=(8, 4.5))
+        axes = figure.subplots()
+        for index, (label, errors) in enumerate(self.errors.items()):
+            color = f"C{index}"
+            shown = np.where(errors > 0, errors, np.nan)
+            axes.loglog(self.steps, shown, color=color, label=label)
+            best = self.best_step(label)
+            axes.plot([best], [errors[self.steps == best][0]], "o", color=color)
+            scheme, dtype = label.split()
+            axes.axvline(self.textbook_step(scheme, dtype), color=color, linestyle=":", alpha=0.6)
+        axes.set_xlabel("step h")
+        axes.set_ylabel("|error| at x0")
+        axes.set_title(
+            f"difference quotients at x0 = {self.x0:g}: truncation falls, round-off rises "
+            "(dots: best h; dotted: eps^(1/2), eps^(1/3))",
+            fontsize=9,
+        )
+        axes.grid(alpha=0.3, which="both")
+        axes.legend(fontsize=8)
+        return figure
+
+    def summary(self) -> list[str]:
+        lines = []
+        for label in self.errors:
+            scheme, dtype = label.split()
+            best = self.best_step(label)
+            textbook = self.textbook_step(scheme, dtype)
+            error = float(np.nanmin(self.errors[label]))
+            lines.append(
+                f"{label}: best h = {best:.1e} (error {error:.1e}); textbook {textbook:.1e}"
+            )
+        return lines
+
+
+def step_study(
+    f: Callable[[np.ndarray], np.ndarray],
+    x0: float,
+    exact: float,
+    steps: np.ndarray | None = None,
+    schemes: tuple[str, ...] = ("forward", "central"),
+    dtypes: tuple[str, ...] = ("float64", "float32"),
+) -> StepStudy:
+    """Errors of each scheme in each precision at x0, for steps from 1e-16 to 1."""
+    hs = np.logspace(-16, 0, 65) if steps is None else np.asarray(steps, dtype=np.float64)
+    study = StepStudy(x0=x0, exact=exact, steps=hs)
+    point = np.array([x0])
+    for scheme in schemes:
+        for dtype in dtypes:
+            values = np.array([difference_quotient(f, point, h, scheme, dtype)[0] for h in hs])
+            study.errors[f"{scheme} {dtype}"] = np.abs(values - exact)
+    return study
+
+
+def secant_table(
+    f: Callable[[np.ndarray], np.ndarray], x0: float, exact: float | None
+) -> list[tuple[float, float, float | None]]:
+    """(dx, secant slope, |slope - f'(x0)|) for dx = 1, 0.1, ... 1e-15."""
+    return [
+        (dx, slope, None if exact is None else float(abs(slope - exact)))
+        for dx, slope in secant_slopes(f, x0)
+    ]

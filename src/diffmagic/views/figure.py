@@ -83,6 +83,10 @@ def comparison_figure(
         )
     for label, values in (extra or {}).items():
         top.plot(x, _finite(values), label=label, **EXTRA_STYLE)
+    if comparison.extrema:
+        from diffmagic.extrema import mark
+
+        mark(top, comparison.extrema)
     top.set_ylabel("value")
     top.set_title(f"{comparison.target.label} and {name}", fontsize=11)
     top.grid(alpha=0.3)

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 _STYLE = (
     "<style>"
     ".diffmagic-table{border-collapse:collapse;font-size:13px}"
-    ".diffmagic-table th,.diffmagic-table td{padding:3px 10px;text-align:left;"
+    "table.diffmagic-table th,table.diffmagic-table td{padding:3px 10px;text-align:left;"
     "border-bottom:1px solid #ddd}"
     ".diffmagic-table td.failed{color:#b00020;font-weight:bold}"
     ".diffmagic-table td.ok{color:#1b7f2a}"

@@ -21,8 +21,10 @@ def latex_bundle(comparison: Comparison) -> dict[str, str] | None:
     formula = comparison.latex()
     if formula is None:
         return None
-    plain = f"{comparison.target.name}({comparison.target.wrt}) = {comparison.function_expr}; "
-    plain += f"{comparison.derivative_name} = {comparison.derivative_expr}"
+    name, variable = comparison.target.name, comparison.target.wrt
+    derivative = comparison.derivative_name.replace("f", name, 1)
+    plain = f"{name}({variable}) = {comparison.function_expr}; "
+    plain += f"{derivative}({variable}) = {comparison.derivative_expr}"
     return {"text/latex": f"$\\displaystyle {formula}$", "text/plain": plain}
 
 

@@ -17,15 +17,20 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from diffmagic.comparison import Comparison, compare
 from diffmagic.errors import DiffMagicError
-from diffmagic.options import add_to_parser, figure_format, to_compare_kwargs
+from diffmagic.options import add_to_parser, figure_format
+from diffmagic.report import Report, build_report
+from diffmagic.views.figure import figure_bytes
+from diffmagic.views.text import text_table
 
 EXAMPLES = """examples:
   diffmagic "exp(-2*x) + 3*sin(3*x)"
   diffmagic "abs(x)" --no-timing --at 0.5
   diffmagic lab.py:f_polynomial --domain -1 1.5 --save poly.png
   diffmagic "2*x**2 - x*y" --wrt y --param x=2 --json out.json --html report.html
+  diffmagic "2*x**3 - 3*x**2 + 5" --extrema --no-timing
+  diffmagic "2*x**2 - x*y" --gradient --at x=1,y=2
+  diffmagic "sin(x)" --at 1 --step-study --save steps.png
 """
 
 
@@ -72,25 +77,27 @@ def _use_colour(choice: str) -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
-def html_report(comparison: Comparison, at: float | None = None) -> str:
-    """One self-contained page: formula, figure (embedded PNG) and table."""
+def html_report(report: Report) -> str:
+    """One self-contained page: every bundle, images embedded, LaTeX shown as text."""
     import html
 
-    from diffmagic.views.notebook import figure_bundle
-
-    png = figure_bundle(comparison, at)["image/png"]
-    formula = comparison.latex()
-    formula_html = (
-        f"<p>LaTeX: <code>{html.escape(formula)}</code></p>"
-        if formula
-        else "<p>No symbolic form: SymPy could not trace the function.</p>"
-    )
-    title = html.escape(f"diffmagic: {comparison.target.label}")
+    title = "diffmagic"
+    if report.comparison is not None:
+        title = f"diffmagic: {report.comparison.target.label}"
+    parts = []
+    for bundle in report.bundles:
+        if "image/png" in bundle:
+            parts.append(f"<img alt='figure' src='data:image/png;base64,{bundle['image/png']}'>")
+        elif "text/latex" in bundle:
+            parts.append(f"<p>LaTeX: <code>{html.escape(bundle['text/latex'])}</code></p>")
+        elif "text/html" in bundle:
+            parts.append(bundle["text/html"])
+        else:
+            parts.append(f"<pre>{html.escape(bundle.get('text/plain', ''))}</pre>")
+    escaped = html.escape(title)
     return (
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head>"
-        f"<body style='font-family:sans-serif'><h1>{title}</h1>{formula_html}"
-        f"<img alt='f and its derivatives' src='data:image/png;base64,{png}'>"
-        f"{comparison._repr_html_()}</body></html>"
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escaped}</title></head>"
+        f"<body style='font-family:sans-serif'><h1>{escaped}</h1>{''.join(parts)}</body></html>"
     )
 
 
@@ -112,29 +119,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         if options.save:
             figure_format(options.save)
         source, func = _source(options.function, options.func)
-        comparison = compare(source, func=func, **to_compare_kwargs(options))
-        from diffmagic.views.text import text_table
-
-        print(text_table(comparison, colour=_use_colour(options.color)))
-        if options.at is not None:
-            from diffmagic.views.notebook import tangent_bundle
-
-            print()
-            print(tangent_bundle(comparison, options.at)["text/plain"])
+        report = build_report(source, options, func=func)
+        for bundle in report.bundles:
+            if "image/png" in bundle:
+                continue
+            text = bundle.get("text/plain", "")
+            if (
+                bundle.get("text/html")
+                and report.comparison is not None
+                and (text == report.comparison.table())
+            ):
+                text = text_table(report.comparison, colour=_use_colour(options.color))
+            print(text, end="\n\n")
         if options.save:
-            from diffmagic.views.figure import figure_bytes
-
-            figure = comparison.figure(at=options.at)
-            _write(options.save, figure_bytes(figure, figure_format(options.save)))
+            if report.figure is None:
+                raise DiffMagicError("--save has no figure to write (remove --no-plot)")
+            _write(options.save, figure_bytes(report.figure, figure_format(options.save)))
         if options.json:
-            _write(options.json, json.dumps(comparison.to_dict(), indent=1))
+            _write(options.json, json.dumps(_json(report), indent=1))
         if options.html:
-            _write(options.html, html_report(comparison, options.at))
+            _write(options.html, html_report(report))
     except DiffMagicError as error:
         parser.exit(2, f"diffmagic: error: {error}\n")
     except KeyboardInterrupt:
         parser.exit(130, "diffmagic: interrupted\n")
-    return 0 if comparison.ok else 1
+    return 0 if report.ok else 1
+
+
+def _json(report: Report) -> dict[str, Any]:
+    if report.comparison is not None:
+        return report.comparison.to_dict()
+    table = report.gradient
+    return {
+        "point": table.point,
+        "exact": table.exact,
+        "partials": table.by_method,
+        "failures": table.failures,
+    }
 
 
 def run() -> Any:

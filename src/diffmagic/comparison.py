@@ -211,7 +211,7 @@ class Comparison:
 
     @property
     def derivative_name(self) -> str:
-        return _derivative_name(self.order)
+        return _derivative_name(self.order, self.target.name)
 
     def latex(self) -> str | None:
         """f and its derivative in LaTeX (SymPy's forms), or None without a symbolic form."""
@@ -624,8 +624,8 @@ class _Comparer:
 
     def _describe_singularities(self, singularities: list[singular.Singularity]) -> None:
         for point in singularities:
-            name = _derivative_name(self.order)
-            below = _derivative_name(self.order - 1) if self.order > 1 else "f"
+            name = _derivative_name(self.order, self.target.name)
+            below = _derivative_name(self.order - 1, self.target.name)
             self.notes.append(f"{name} does not exist at {point.describe(below)}")
             for result in self.results.values():
                 if not result.ok or result.derivative is None:
@@ -712,11 +712,11 @@ def time_results(
     return True
 
 
-def _derivative_name(order: int) -> str:
-    """How the course writes derivatives: primes up to three, then f^(n)."""
+def _derivative_name(order: int, name: str = "f") -> str:
+    """How the course writes derivatives: primes up to three, then name^(n)."""
     if order == 0:
-        return "f"
-    return "f" + "'" * order if order <= 3 else f"f^({order})"
+        return name
+    return name + "'" * order if order <= 3 else f"{name}^({order})"
 
 
 def _numpy_of(expr: Any, symbol: Any) -> Callable[[np.ndarray], np.ndarray]:

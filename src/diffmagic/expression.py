@@ -166,7 +166,9 @@ def _error_position(error: SyntaxError) -> str:
     """Where a syntax error is, as ``" at column N"`` (with the line if not the first)."""
     if error.offset is None:
         return ""
-    column = max(error.offset, 1)  # Python reports 0 for some errors at the very end
+    if error.offset == 0:  # Python's way of saying the text ended too early
+        return " at the end: something is missing"
+    column = error.offset
     if error.lineno is not None and error.lineno > 1:
         return f" at line {error.lineno}, column {column}"
     return f" at column {column}"

@@ -1,8 +1,9 @@
 """`%%differentiate` and `%differentiate`: thin IPython front ends over `diffmagic.compare()`.
 
 The cell runs as a normal cell in the user's namespace (its definitions stay; nothing else is
-added unless `-o NAME`), then the function it defined last is compared. Misuse is a one-line
-`UsageError`; a method that fails is a row of the table, never a traceback.
+added unless `-o NAME`), then the function it defined last goes to `report.build_report`, which
+the command line uses too. Misuse is a one-line `UsageError`; a method that fails is a row of
+the table, never a traceback.
 """
 
 from __future__ import annotations
@@ -16,13 +17,12 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, needs_loca
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
 
-from diffmagic.comparison import Comparison, compare
 from diffmagic.errors import DiffMagicError
-from diffmagic.explain import user_error
+from diffmagic.explain import one_line, user_error
 from diffmagic.expression import expression_to_function, looks_like_expression
-from diffmagic.options import OPTIONS, figure_format, to_compare_kwargs
+from diffmagic.options import OPTIONS, figure_format, parse_point, to_compare_kwargs
+from diffmagic.report import Report, build_report
 from diffmagic.views.figure import figure_bytes
-from diffmagic.views.notebook import bundles
 from diffmagic.vocabulary import CONSTANT_NAMES, FUNCTION_NAMES
 
 #: Bare names line mode reads as an expression rather than as a variable of the user's.
@@ -50,16 +50,6 @@ def _defined_functions(cell: str) -> list[str]:
         if isinstance(target, ast.Name)
     ]
     return names
-
-
-def _check_tangent_point(x0: float | None, domain: tuple[float, float]) -> None:
-    """Refuse --at outside the domain before anything is drawn or stored."""
-    low, high = domain
-    if x0 is not None and not low <= x0 <= high:
-        raise DiffMagicError(
-            f"--at {x0:g} is outside the domain [{low:g}, {high:g}]: pick a point inside, "
-            "or widen --domain"
-        )
 
 
 def _unquoted(token: str) -> str:
@@ -111,6 +101,14 @@ class DifferentiateMagics(Magics):
             %differentiate "abs(x)" --no-timing
             %differentiate g --wrt y --param x=2 -o result -q
 
+        The course's questions, one option each::
+
+            %differentiate "2*x**3 - 3*x**2 + 5" --extrema        # minima and maxima
+            %differentiate "2*x**2 - x*y" --gradient --at x=1,y=2  # every partial derivative
+            %differentiate "sin(x)" --at 1 --step-study           # error against the step h
+            %differentiate f --engines numpy,jax                  # method cost vs engine cost
+            %differentiate f --panel                              # sliders: x0, dx, h, domain...
+
         The cell runs like a normal cell, so its definitions stay in the namespace; nothing
         else is added unless -o NAME.
         """
@@ -121,23 +119,26 @@ class DifferentiateMagics(Magics):
         except SystemExit:
             raise UsageError("invalid options; see %%differentiate?") from None
         try:
-            comparison = self._compare(options, cell, local_ns)
-            _check_tangent_point(options.at, comparison.domain)
+            if options.save:
+                figure_format(options.save)
+            function = self._function(options, cell, local_ns)
+            if options.panel:
+                self._show_panel(function, options)
+                return None
+            report = build_report(function, options)
+            if options.save:
+                self._save(report, options)
         except DiffMagicError as error:
             raise UsageError(str(error)) from None
-        if options.save:
-            self._save(comparison, options)
         if options.output:
-            self.shell.user_ns[options.output] = comparison
+            self.shell.user_ns[options.output] = report.result
         if not options.quiet:
-            for bundle in bundles(comparison, plot=not options.no_plot, at=options.at):
+            for bundle in report.bundles:
                 display(bundle, raw=True)
         return None
 
-    def _compare(self, options: Any, cell: str | None, local_ns: Any) -> Comparison:
-        kwargs = to_compare_kwargs(options)
-        if options.save:
-            figure_format(options.save)
+    def _function(self, options: Any, cell: str | None, local_ns: Any) -> Any:
+        """The function to differentiate: the cell's, a defined one, or an expression's text."""
         expression = " ".join(_unquoted(token) for token in options.expression).strip()
         if cell is None:
             if not expression:
@@ -148,7 +149,7 @@ class DifferentiateMagics(Magics):
             if expression.isidentifier() and expression in namespace:
                 if not callable(namespace[expression]):
                     raise DiffMagicError(f"`{expression}` is not a function")
-                return compare(namespace[expression], **kwargs)
+                return namespace[expression]
             if expression.isidentifier() and expression not in _EXPRESSION_NAMES:
                 raise DiffMagicError(
                     f"`{expression}` is not defined: run the cell that defines it first, "
@@ -157,13 +158,34 @@ class DifferentiateMagics(Magics):
             if not looks_like_expression(expression):
                 # Line mode holds an expression, never a cell: give the expression's reason.
                 expression_to_function(expression)
-            return compare(expression, **kwargs)
+            return expression
         if expression:
             raise DiffMagicError(
                 f"in cell mode the function comes from the cell; remove {expression!r}"
             )
-        function = self._run_cell(cell, options.func)
-        return compare(function, **kwargs)
+        return self._run_cell(cell, options.func)
+
+    def _show_panel(self, function: Any, options: Any) -> None:
+        from diffmagic.interactive import panel
+
+        kwargs = to_compare_kwargs(options)
+        point = parse_point(options.at)
+        if isinstance(point, dict):
+            raise DiffMagicError("--panel takes --at as one number, the tangent point")
+        shown = panel(
+            function,
+            domain=kwargs["domain"],
+            points=kwargs["points"],
+            methods=kwargs["methods"],
+            order=kwargs["order"],
+            wrt=kwargs["wrt"],
+            params=kwargs["params"],
+            x0=point,
+        )
+        if options.output:
+            self.shell.user_ns[options.output] = shown
+        if not options.quiet:
+            display(shown)
 
     def _run_cell(self, cell: str, wanted: str | None) -> Any:
         """Run the cell in the user's namespace, as if the magic were not there."""
@@ -192,13 +214,19 @@ class DifferentiateMagics(Magics):
             raise DiffMagicError(f"the cell defines no function `{name}`")
         return function
 
-    def _save(self, comparison: Comparison, options: Any) -> None:
+    def _save(self, report: Report, options: Any) -> None:
+        if report.figure is None:
+            raise DiffMagicError("--save has no figure to write (remove --no-plot)")
         fmt = figure_format(options.save)
         path = pathlib.Path(options.save).expanduser()
         try:
-            path.write_bytes(figure_bytes(comparison.figure(at=options.at), fmt))
+            data = figure_bytes(report.figure, fmt)
+        except Exception as error:
+            raise DiffMagicError(f"the figure cannot be drawn: {one_line(error)}") from None
+        try:
+            path.write_bytes(data)
         except OSError as error:
-            raise UsageError(f"cannot write {path}: {error.strerror}") from None
+            raise DiffMagicError(f"cannot write {path}: {error.strerror}") from None
 
 
 def load(ipython: Any) -> None:

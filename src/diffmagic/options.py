@@ -81,12 +81,44 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
         },
     ),
     (
+        ("--engines",),
+        {
+            "default": "numpy",
+            "metavar": "LIST",
+            "help": "where SymPy's derivative and finite differences run: numpy (as in the lab), "
+            "jax (compiled with jit), or numpy,jax for both rows (default: numpy)",
+        },
+    ),
+    (
         ("--at",),
         {
-            "type": float,
             "default": None,
             "metavar": "X0",
-            "help": "list each method's f'(X0) and draw its tangent line at X0",
+            "help": "list each method's f'(X0), draw its tangent and list the secants at X0; "
+            "with --gradient, the point as NAME=VALUE pairs: --at x=1,y=2",
+        },
+    ),
+    (
+        ("--extrema",),
+        {
+            "action": "store_true",
+            "help": "find where f' = 0 (and corners) in the domain: minimum, maximum or neither",
+        },
+    ),
+    (
+        ("--gradient",),
+        {
+            "action": "store_true",
+            "help": "every partial derivative at the point --at x=1,y=2, by each method "
+            "(and the gradient field over contours for two variables)",
+        },
+    ),
+    (
+        ("--step-study",),
+        {
+            "action": "store_true",
+            "help": "the error of forward and central differences at --at X0 against the step h, "
+            "in float32 and float64, with the best h",
         },
     ),
     (
@@ -155,6 +187,30 @@ def parse_params(assignments: list[str]) -> dict[str, Any]:
     return params
 
 
+def parse_point(text: str | None) -> float | dict[str, float] | None:
+    """`"1.5"` as 1.5; `"x=1,y=2"` as {"x": 1.0, "y": 2.0}; None as None."""
+    if text is None:
+        return None
+    text = str(text).strip()
+    if "=" not in text:
+        try:
+            return float(text)
+        except ValueError:
+            raise DiffMagicError(f"--at takes a number such as 1.5, not {text!r}") from None
+    point: dict[str, float] = {}
+    for pair in text.split(","):
+        name, _, value = pair.partition("=")
+        try:
+            point[name.strip()] = float(value)
+        except ValueError:
+            raise DiffMagicError(
+                f"--at takes NAME=VALUE pairs such as x=1,y=2, not {text!r}"
+            ) from None
+        if not re.fullmatch(r"[A-Za-z_]\w*", name.strip()):
+            raise DiffMagicError(f"--at takes NAME=VALUE pairs such as x=1,y=2, not {text!r}")
+    return point
+
+
 def figure_format(path: str) -> str:
     suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
     if suffix not in FIGURE_FORMATS:
@@ -175,6 +231,8 @@ def to_compare_kwargs(options: Any) -> dict[str, Any]:
         "timing": timing != "off",
         "timing_mode": "quick" if timing == "off" else timing,
         "timing_points": options.timing_points,
+        "engines": options.engines,
+        "extrema": options.extrema,
     }
 
 

@@ -229,11 +229,11 @@ def _errors(axes: Any, comparison: Comparison, extra: dict[str, np.ndarray]) -> 
     from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
     axes.set_ylabel("|error| vs reference")
-    axes.yaxis.set_major_locator(LogLocator(numticks=6))
-    axes.yaxis.set_minor_locator(NullLocator())
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0e}"))
     axes.grid(alpha=0.3, which="both")
     if drawn:
+        axes.yaxis.set_major_locator(LogLocator(numticks=6))
+        axes.yaxis.set_minor_locator(NullLocator())
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0e}"))
         axes.set_ylim(bottom=ERROR_FLOOR / 2)
     else:
         axes.text(

@@ -10,6 +10,8 @@ import base64
 import html
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from diffmagic.explain import one_line
 from diffmagic.views.figure import figure_bytes
 
@@ -22,7 +24,7 @@ def latex_bundle(comparison: Comparison) -> dict[str, str] | None:
     if formula is None:
         return None
     name, variable = comparison.target.name, comparison.target.wrt
-    derivative = comparison.derivative_name.replace("f", name, 1)
+    derivative = comparison.derivative_name
     plain = f"{name}({variable}) = {comparison.function_expr}; "
     plain += f"{derivative}({variable}) = {comparison.derivative_expr}"
     return {"text/latex": f"$\\displaystyle {formula}$", "text/plain": plain}
@@ -45,24 +47,45 @@ def table_bundle(comparison: Comparison) -> dict[str, str]:
 
 
 def tangent_bundle(comparison: Comparison, x0: float) -> dict[str, str]:
-    from diffmagic.comparison import tangent_slopes
+    """Each method's slope at x0, then the secants (f(x0+dx) - f(x0))/dx closing in on it."""
+    from diffmagic.comparison import function_at, tangent_slopes
+    from diffmagic.steps import secant_table
 
     f0, slopes = tangent_slopes(comparison, x0)
     name = comparison.derivative_name
-    lines = [f"at x0 = {x0:g}: f(x0) = {f0:.10g}" if f0 is not None else f"at x0 = {x0:g}"]
-    for result in comparison:
-        slope = slopes.get(result.key)
-        shown = "—" if slope is None else f"{slope:.15g}"
-        lines.append(f"  {result.label:<28} {name}(x0) = {shown}")
-    rows = "".join(
-        f"<tr><td>{html.escape(result.label)}</td><td>{html.escape(line.split('= ')[-1])}</td></tr>"
-        for result, line in zip(comparison, lines[1:], strict=True)
+    title = f"at x0 = {x0:g}: f(x0) = {f0:.10g}" if f0 is not None else f"at x0 = {x0:g}"
+    rows = [
+        (r.label, "—" if slopes.get(r.key) is None else f"{slopes[r.key]:.15g}") for r in comparison
+    ]
+    lines = [title, *(f"  {label:<28} {name}(x0) = {value}" for label, value in rows)]
+    table = "".join(f"<tr><td>{html.escape(a)}</td><td>{b}</td></tr>" for a, b in rows)
+    parts = [
+        f"<p>{html.escape(title)}</p><table class='diffmagic-table'>"
+        f"<tr><th>method</th><th>{html.escape(name)}(x0)</th></tr>{table}</table>"
+    ]
+    exact = (
+        slopes.get("symbolic") if slopes.get("symbolic") is not None else slopes.get("automatic")
     )
-    table = (
-        f"<p>{html.escape(lines[0])}</p><table class='diffmagic-table'>"
-        f"<tr><th>method</th><th>{html.escape(name)}(x0)</th></tr>{rows}</table>"
-    )
-    return {"text/html": table, "text/plain": "\n".join(lines)}
+    if comparison.order == 1 and comparison.function is not None:
+        secants = secant_table(lambda x: function_at(comparison, x), x0, exact)
+        errors = [e for _, _, e in secants if e is not None and np.isfinite(e)]
+        best = min(errors) if errors else None
+        lines.append("  secants (f(x0+dx) - f(x0))/dx; * marks where round-off takes over")
+        secant_rows = []
+        for dx, slope, error in secants:
+            mark = " *" if best is not None and error == best else ""
+            shown = "—" if error is None else f"{error:.1e}"
+            lines.append(f"    dx={dx:<8.0e} slope={slope:<22.15g} error={shown}{mark}")
+            weight = " style='font-weight:bold'" if mark else ""
+            secant_rows.append(
+                f"<tr{weight}><td>{dx:.0e}</td><td>{slope:.15g}</td><td>{shown}</td></tr>"
+            )
+        parts.append(
+            "<p>secants through x0 and x0 + dx: their slopes tend to the derivative until "
+            "round-off takes over (bold: the closest)</p><table class='diffmagic-table'>"
+            "<tr><th>dx</th><th>slope</th><th>error</th></tr>" + "".join(secant_rows) + "</table>"
+        )
+    return {"text/html": "".join(parts), "text/plain": "\n".join(lines)}
 
 
 def bundles(comparison: Comparison, *, plot: bool = True, at: float | None = None) -> list[dict]:

@@ -44,7 +44,8 @@ def latex(comparison: Comparison) -> str | None:
 
     variable = comparison.target.wrt
     name = comparison.target.name
-    derivative = comparison.derivative_name.replace("f", name, 1)
+    order = comparison.order
+    derivative = name + "'" * order if order <= 3 else f"{name}^{{({order})}}"
     return (
         f"{name}({variable}) = {sp.latex(comparison.function_expr)}"
         f", \\qquad {derivative}({variable}) = {sp.latex(comparison.derivative_expr)}"

@@ -1,0 +1,146 @@
+"""What the magic and the command line show for one set of options, built in one place.
+
+Both front ends parse the shared options (`diffmagic.options`), hand the function over, and get a
+`Report`: the comparison (or, with `--gradient`, the table of partial derivatives), the extra
+studies asked for, the figure to save, and the display bundles in reading order. The magic
+displays the bundles; the command line prints their `text/plain`.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from diffmagic.comparison import Comparison, compare
+from diffmagic.errors import DiffMagicError
+from diffmagic.explain import one_line
+from diffmagic.options import parse_params, parse_point, to_compare_kwargs
+from diffmagic.views.figure import figure_bytes
+from diffmagic.views.notebook import bundles as comparison_bundles
+
+
+@dataclass
+class Report:
+    """Everything one run of the options produced."""
+
+    comparison: Comparison | None = None
+    gradient: Any = None
+    step_study: Any = None
+    figure: Any = None
+    bundles: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def result(self) -> Any:
+        """What `-o NAME` stores: the comparison, or the gradient table with --gradient."""
+        return self.gradient if self.gradient is not None else self.comparison
+
+    @property
+    def ok(self) -> bool:
+        if self.comparison is not None:
+            return self.comparison.ok
+        return not (self.gradient and self.gradient.failures)
+
+    def plain_text(self) -> str:
+        return "\n\n".join(b["text/plain"] for b in self.bundles if "text/plain" in b)
+
+
+def _png_bundle(figure: Any, description: str) -> dict[str, Any]:
+    try:
+        png = figure_bytes(figure, "png")
+    except Exception as error:
+        return {"text/plain": f"<no figure: {one_line(error, 120)}>"}
+    return {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": description}
+
+
+def _text_bundle(title: str, lines: list[str]) -> dict[str, str]:
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    return {
+        "text/html": f"<p><b>{html.escape(title)}</b></p><ul class='diffmagic-notes'>{items}</ul>",
+        "text/plain": "\n".join([title, *(f"  {line}" for line in lines)]),
+    }
+
+
+def _gradient_report(f: Any, options: Any, func: str | None, plot: bool) -> Report:
+    from diffmagic.partials import gradient_at, gradient_field_figure
+
+    point = parse_point(options.at)
+    if not isinstance(point, dict):
+        raise DiffMagicError("--gradient needs the point as NAME=VALUE pairs, e.g. --at x=1,y=2")
+    params = parse_params(options.param)
+    table = gradient_at(f, point, methods=options.methods, params=params, func=func)
+    report = Report(gradient=table)
+    report.bundles.append({"text/html": table._repr_html_(), "text/plain": table.table()})
+    if plot and len(point) == 2:
+        low, high = options.domain
+        (x_name, x0), (y_name, y0) = point.items()
+        width = (high - low) / 2
+        report.figure = gradient_field_figure(
+            f, (x0 - width, x0 + width), (y0 - width, y0 + width), params=params, func=func
+        )
+        report.bundles.append(_png_bundle(report.figure, f"<contours of f({x_name}, {y_name})>"))
+    return report
+
+
+def build_report(f: Any, options: Any, *, func: str | None = None) -> Report:
+    """Run what the options ask for on `f` (a function, a cell's text or an expression)."""
+    plot = not getattr(options, "no_plot", False)
+    if getattr(options, "gradient", False):
+        return _gradient_report(f, options, func, plot)
+    point = parse_point(options.at)
+    if isinstance(point, dict):
+        raise DiffMagicError("--at takes one number here; NAME=VALUE pairs go with --gradient")
+    comparison = compare(f, func=func, **to_compare_kwargs(options))
+    report = Report(comparison=comparison)
+    if point is not None:
+        low, high = comparison.domain
+        if not low <= point <= high:
+            raise DiffMagicError(
+                f"--at {point:g} is outside the domain [{low:g}, {high:g}]: pick a point inside, "
+                "or widen --domain"
+            )
+    report.bundles = comparison_bundles(comparison, plot=plot, at=point)
+    if plot:
+        report.figure = comparison.figure(at=point)
+    if getattr(options, "step_study", False):
+        if point is None or comparison.order != 1:
+            raise DiffMagicError("--step-study studies f' at one point: add --at X0 (order 1)")
+        report.step_study = _step_study(comparison, point)
+        if report.step_study is not None:
+            report.bundles.append(
+                _text_bundle("best steps for difference quotients", report.step_study.summary())
+            )
+            if plot:
+                report.bundles.append(
+                    _png_bundle(report.step_study.figure(), "<error against step h>")
+                )
+    return report
+
+
+def _step_study(comparison: Comparison, x0: float) -> Any:
+    from diffmagic.comparison import function_at
+    from diffmagic.steps import step_study
+
+    exact = _exact_at(comparison, x0)
+    if exact is None or comparison.function is None:
+        return None
+    return step_study(lambda x: function_at(comparison, x), x0, exact)
+
+
+def _exact_at(comparison: Comparison, x0: float) -> float | None:
+    """f'(x0) from SymPy at 30 digits, else from JAX: what step errors are measured against."""
+    if comparison.derivative_expr is not None:
+        import sympy as sp
+
+        from diffmagic.reference import high_precision
+
+        symbol = sp.Symbol(comparison.target.wrt, real=True)
+        value = float(high_precision(comparison.derivative_expr, symbol, np.array([x0]))[0])
+        return value if np.isfinite(value) else None
+    automatic = comparison.results.get("automatic")
+    if automatic is not None and automatic.ok:
+        return float(automatic.derivative(np.array([x0]))[0])
+    return None

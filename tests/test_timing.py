@@ -1,0 +1,169 @@
+"""The timing harness: it orders and scales known costs right, and keeps compile out of warm time.
+
+No test here asserts a speed target (those live in benchmarks/); these check that the harness
+measures what it says it measures, using work whose relative cost is known.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import uuid
+
+import numpy as np
+import pytest
+
+import diffmagic
+from diffmagic import timing
+from diffmagic.comparison import time_results
+from diffmagic.scaling import depth_study, scaling_sweep
+
+
+def busy(n: int) -> int:
+    """Sleep-free work whose cost is proportional to n."""
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+
+def test_it_orders_and_scales_work_of_known_size() -> None:
+    _, _, small = timing.measure(lambda: busy(20_000))
+    _, _, large = timing.measure(lambda: busy(200_000))
+    ratio = min(large) / min(small)
+    assert 4 < ratio < 25, f"10x the work measured as {ratio:.1f}x"
+
+
+def test_a_deliberately_slow_path_is_slower() -> None:
+    _, _, fast = timing.measure(lambda: busy(1_000))
+    _, _, slow = timing.measure(lambda: (busy(1_000), time.sleep(0.002)))
+    assert min(slow) > min(fast) + 0.0015
+
+
+def test_quick_mode_loops_tiny_calls_and_full_mode_repeats_seven_times() -> None:
+    _, loops, runs = timing.measure(lambda: None, mode="quick")
+    assert loops >= 1000 and 3 <= len(runs) <= timing.FULL_REPEAT
+    _, loops, runs = timing.measure(lambda: time.sleep(0.03), mode="full")
+    assert loops == 10 and len(runs) == timing.FULL_REPEAT  # 10 loops of 30 ms pass 0.2 s
+    with pytest.raises(ValueError, match="quick"):
+        timing.measure(lambda: None, mode="slow")
+
+
+def test_jax_results_are_waited_for() -> None:
+    class Pending:
+        waited = False
+
+        def block_until_ready(self) -> None:
+            time.sleep(0.01)
+            Pending.waited = True
+
+    _, _, runs = timing.measure(Pending)
+    assert Pending.waited and min(runs) >= 0.009
+
+
+def test_runs_that_vary_wildly_carry_a_warning() -> None:
+    calls = itertools.count()
+    # Each call is slower than the last: the slowest run ends far above the fastest.
+    result = timing.time_method(
+        0.0, lambda n: lambda: time.sleep(0.0005 * 1.15 ** next(calls)), points=10
+    )
+    assert result.worst_s > timing.VARIABILITY_WARNING * result.best_s
+    assert result.warning and "times longer" in result.warning
+    steady = timing.Timing(
+        setup_s=0.0,
+        first_call_s=1.0,
+        eval_s=1.0,
+        best_s=1.0,
+        worst_s=2.0,
+        loops=1,
+        repeat=3,
+        points=10,
+        mode="quick",
+    )
+    assert steady.warning is None
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(2.5, "2.5 s"), (0.0123, "12.3 ms"), (4.56e-5, "45.6 µs"), (7e-9, "7 ns"), (None, "—")],
+)
+def test_each_value_gets_its_unit(seconds: float | None, text: str) -> None:
+    assert timing.format_time(seconds) == text
+
+
+def test_compile_time_lands_in_setup_and_first_call_not_in_warm_time() -> None:
+    # A constant nobody used before: neither diffmagic's cache nor JAX's has compiled this.
+    constant = 1 + int(uuid.uuid4().int % 1000) / 1000
+    comparison = diffmagic.compare(
+        f"sin({constant}*x) * exp(-x**2)",
+        methods=("automatic",),
+        timing=True,
+        timing_points=200_000,
+    )
+    measured = comparison["automatic"].timing
+    assert measured.setup_s > 5 * measured.eval_s, "tracing and compiling are setup"
+    assert measured.first_call_s > 2 * measured.eval_s, "a new shape compiles on first call"
+    assert measured.eval_s <= measured.worst_s
+
+
+def test_a_slow_method_is_timed_on_fewer_points_and_says_so() -> None:
+    comparison = diffmagic.compare(
+        "exp(-2*x) + 3*sin(3*x)", methods=("finite_difference",), timing=True
+    )
+    row = comparison["finite_difference"]
+    assert row.timing.timed_points < row.timing.points == 1_000_000
+    assert any("scaled to 1,000,000" in note for note in row.notes)
+
+
+def test_an_interrupt_stops_timing_and_keeps_what_was_measured() -> None:
+    comparison = diffmagic.compare("x**2", methods=("symbolic", "automatic"))
+    symbolic = comparison["symbolic"].prepared
+
+    def interrupted(x: np.ndarray) -> None:
+        raise KeyboardInterrupt
+
+    comparison["automatic"].prepared.timed_call = interrupted
+    finished = time_results(comparison.results, comparison.domain, 10_000)
+    assert not finished
+    assert comparison["symbolic"].timing is not None and symbolic is not None
+    assert comparison["automatic"].timing is None
+    assert "timing interrupted" in comparison["automatic"].notes
+
+
+def test_a_sweep_reports_progress_and_scales_with_points() -> None:
+    seen: list[tuple[float, str]] = []
+    sweep = scaling_sweep(
+        "exp(-2*x) + 3*sin(3*x)",
+        points=(1_000, 100_000),
+        methods=("symbolic",),
+        engines=("numpy",),
+        progress=lambda fraction, label: seen.append((fraction, label)),
+    )
+    [seconds] = sweep.seconds.values()
+    assert seconds[1] > 10 * seconds[0]
+    assert seen[0][0] == 0.0 and seen[-1] == (1.0, "done")
+    assert sweep.figure().axes[0].get_xscale() == "log"
+
+
+def test_a_sweep_keeps_its_results_when_interrupted() -> None:
+    calls = []
+
+    def progress(fraction: float, label: str) -> None:
+        calls.append(label)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+
+    sweep = scaling_sweep(
+        "x**2", points=(100, 1_000, 10_000), methods=("symbolic",), progress=progress
+    )
+    assert sweep.interrupted
+    measured = [s for seconds in sweep.seconds.values() for s in seconds if s is not None]
+    assert len(measured) == 2
+
+
+def test_the_depth_study_shows_swell_in_the_work_column() -> None:
+    study = depth_study(depths=(1, 3), timing_points=1_000, progress=lambda f, label: None)
+    symbolic_work = study.work["symbolic (SymPy)"]
+    operations = [int(text.split("derivative: ")[1].replace(",", "")) for text in symbolic_work]
+    assert operations[1] > 5 * operations[0]
+    assert all(s is not None for s in study.setup_s["automatic (JAX)"])

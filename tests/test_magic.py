@@ -539,3 +539,48 @@ def test_a_hundred_runs_leak_no_figures_and_little_memory(ip, monkeypatch) -> No
     growth = resident[100] - resident[20]
     assert growth < 30, f"resident memory grew {growth:.1f} MB from run 20 to run 100"
     assert elapsed < 120, f"100 runs took {elapsed:.0f} s"
+
+
+# ----------------------------------------------------------------------------- course options
+
+
+def test_extrema_are_listed_under_the_table(ip) -> None:
+    captured = run(ip, '"2*x**3 - 3*x**2 + 5" --extrema --no-timing')
+    table = captured.outputs[2].data["text/plain"]
+    assert "maximum at x = 0" in table and "minimum at x = 1" in table
+
+
+def test_gradient_lists_every_partial_and_draws_the_field(ip) -> None:
+    ip.run_cell("def g(x, y):\n    return 2*x**2 - x*y\n")
+    captured = run(ip, "g --gradient --at x=1,y=2 -o partials")
+    kinds = mime_types(captured)
+    assert "text/html" in kinds[0] and "image/png" in kinds[1]
+    assert ip.user_ns["partials"].exact == {"x": 2.0, "y": -1.0}
+    with pytest.raises(UsageError, match="NAME=VALUE pairs"):
+        run(ip, "g --gradient --at 1")
+
+
+def test_a_step_study_follows_the_tangent_table(ip) -> None:
+    captured = run(ip, '"sin(x)" --at 1 --step-study --no-timing')
+    texts = [output.data.get("text/plain", "") for output in captured.outputs]
+    assert any("secants" in text and "round-off" in text for text in texts)
+    assert any("central float64: best h" in text for text in texts)
+    assert "image/png" in mime_types(captured)[-1]
+    with pytest.raises(UsageError, match="--at X0"):
+        run(ip, '"sin(x)" --step-study --no-timing')
+
+
+def test_engines_add_rows_compiled_by_jax(ip) -> None:
+    captured = run(ip, '"x**2" --engines numpy,jax --no-timing --no-plot')
+    table = captured.outputs[-1].data["text/plain"]
+    assert "symbolic (SymPy) on JAX" in table and "finite differences on JAX" in table
+
+
+def test_the_panel_opens_from_the_magic(ip) -> None:
+    from diffmagic.interactive import Panel
+
+    captured = run(ip, "--panel --at 1 -o shown", "def f(x):\n    return x**2\n")
+    panel = ip.user_ns["shown"]
+    assert isinstance(panel, Panel) and panel.x0.value == 1.0
+    assert "application/vnd.jupyter.widget-view+json" in captured.outputs[0].data
+    assert set(ip.user_ns) >= {"f", "shown"}

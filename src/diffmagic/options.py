@@ -243,6 +243,19 @@ def add_to_parser(parser: Any) -> Any:
     return parser
 
 
+def options_markdown(extra: list[tuple[tuple[str, ...], dict[str, Any]]] | None = None) -> str:
+    """The options as a Markdown table, for the README (a test keeps the two in step)."""
+    rows = ["| option | what it does |", "|---|---|"]
+    for flags, keywords in [*OPTIONS, *(extra or [])]:
+        metavar = keywords.get("metavar")
+        if isinstance(metavar, tuple):
+            metavar = " ".join(metavar)
+        shown = ", ".join(f"`{flag}{' ' + metavar if metavar else ''}`" for flag in flags)
+        text = keywords.get("help", "").replace("%%", "%").replace("|", "\\|")
+        rows.append(f"| {shown} | {text} |")
+    return "\n".join(rows)
+
+
 def defaults() -> Mapping[str, Any]:
     """Each option's default, by its destination name."""
     values: dict[str, Any] = {}

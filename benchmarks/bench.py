@@ -26,7 +26,7 @@ import numpy as np
 
 import diffmagic
 from diffmagic import timing as timing_harness
-from diffmagic.methods.automatic import float64, jax_module
+from diffmagic.methods.jax_engine import float64, jax_module
 from diffmagic.rebind import rebind
 from diffmagic.target import make_target
 

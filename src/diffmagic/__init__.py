@@ -26,9 +26,9 @@ __version__ = "0.1.0"
 
 def panel(f: Any, *args: Any, **kwargs: Any) -> Any:
     """An interactive ipywidgets panel for `f`; takes the arguments of `compare()` and `x0`."""
-    from diffmagic.interactive import panel as make_panel
+    from diffmagic.interactive import Panel
 
-    return make_panel(f, *args, **kwargs)
+    return Panel(f, *args, **kwargs)
 
 
 def load_ipython_extension(ipython: Any) -> None:

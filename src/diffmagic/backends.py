@@ -86,22 +86,24 @@ def _is_traced(value: Any) -> bool:
 # ----------------------------------------------------------------------------- NumPy
 
 
+def _math_spellings(module: Any) -> dict[str, Any]:
+    """`math`'s and SymPy's short names (asin, atan2, pow) for an array module's own."""
+    return {
+        "asin": module.arcsin,
+        "acos": module.arccos,
+        "atan": module.arctan,
+        "atan2": module.arctan2,
+        "asinh": module.arcsinh,
+        "acosh": module.arccosh,
+        "atanh": module.arctanh,
+        "pow": module.power,
+    }
+
+
 @functools.cache
 def numpy_namespace() -> Namespace:
     """NumPy itself, plus the few spellings learners borrow from `math` and SymPy."""
-    table: dict[str, Any] = {
-        "asin": np.arcsin,
-        "acos": np.arccos,
-        "atan": np.arctan,
-        "atan2": np.arctan2,
-        "asinh": np.arcsinh,
-        "acosh": np.arccosh,
-        "atanh": np.arctanh,
-        "ceil": np.ceil,
-        "pow": np.power,
-        "max": np.max,
-        "min": np.min,
-    }
+    table = {**_math_spellings(np), "ceil": np.ceil, "max": np.max, "min": np.min}
     return Namespace("numpy", table, np, math)
 
 
@@ -120,17 +122,7 @@ def jax_namespace() -> Namespace:
     """`jax.numpy`, with the `math` spellings mapped onto it so `math.sin(x)` traces."""
     import jax.numpy as jnp
 
-    table: dict[str, Any] = {
-        "asin": jnp.arcsin,
-        "acos": jnp.arccos,
-        "atan": jnp.arctan,
-        "atan2": jnp.arctan2,
-        "asinh": jnp.arcsinh,
-        "acosh": jnp.arccosh,
-        "atanh": jnp.arctanh,
-        "pow": jnp.power,
-        "fabs": jnp.abs,
-    }
+    table = {**_math_spellings(jnp), "fabs": jnp.abs}
     return Namespace("jax", table, jnp, math)
 
 

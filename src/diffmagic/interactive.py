@@ -352,29 +352,3 @@ class Panel:
         bundle["text/html"] = "".join(static)
         bundle["text/plain"] = self.comparison.table()
         return bundle
-
-
-def panel(
-    f: Any,
-    domain: Sequence[float] = (-5.0, 5.0),
-    points: int = 100,
-    methods: Sequence[str] | str = DEFAULT_METHODS,
-    order: int = 1,
-    wrt: str | None = None,
-    params: Mapping[str, Any] | None = None,
-    x0: float | None = None,
-    *,
-    func: str | None = None,
-) -> Panel:
-    """An interactive panel for `f`: the same arguments as `compare()`, plus a tangent point."""
-    return Panel(
-        f,
-        domain=domain,
-        points=points,
-        methods=methods,
-        order=order,
-        wrt=wrt,
-        params=params,
-        x0=x0,
-        func=func,
-    )

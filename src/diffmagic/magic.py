@@ -22,6 +22,7 @@ from diffmagic.explain import one_line, user_error
 from diffmagic.expression import expression_to_function, looks_like_expression
 from diffmagic.options import OPTIONS, figure_format, parse_point, to_compare_kwargs
 from diffmagic.report import Report, build_report
+from diffmagic.target import defined_functions
 from diffmagic.views.figure import figure_bytes
 from diffmagic.vocabulary import CONSTANT_NAMES, FUNCTION_NAMES
 
@@ -38,18 +39,9 @@ def _with_shared_options(function: Any) -> Any:
 
 def _defined_functions(cell: str) -> list[str]:
     try:
-        tree = ast.parse(cell)
+        return defined_functions(ast.parse(cell))
     except SyntaxError:
         return []
-    names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
-    names += [
-        target.id
-        for node in tree.body
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda)
-        for target in node.targets
-        if isinstance(target, ast.Name)
-    ]
-    return names
 
 
 def _unquoted(token: str) -> str:
@@ -166,13 +158,13 @@ class DifferentiateMagics(Magics):
         return self._run_cell(cell, options.func)
 
     def _show_panel(self, function: Any, options: Any) -> None:
-        from diffmagic.interactive import panel
+        from diffmagic.interactive import Panel
 
         kwargs = to_compare_kwargs(options)
         point = parse_point(options.at)
         if isinstance(point, dict):
             raise DiffMagicError("--panel takes --at as one number, the tangent point")
-        shown = panel(
+        shown = Panel(
             function,
             domain=kwargs["domain"],
             points=kwargs["points"],

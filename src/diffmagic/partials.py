@@ -121,7 +121,7 @@ def gradient_field_figure(
     """Contours of f(x, y) with arrows of its gradient (JAX's), for a function of two variables."""
     from matplotlib.figure import Figure
 
-    from diffmagic.methods.automatic import float64, jax_module
+    from diffmagic.methods.jax_engine import float64, jax_module
     from diffmagic.rebind import rebind
 
     function, _ = resolve_function(f, func)

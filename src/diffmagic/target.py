@@ -76,6 +76,19 @@ def _short(value: Any) -> str:
     return text if len(text) <= 20 else text[:17] + "..."
 
 
+def defined_functions(tree: ast.Module) -> list[str]:
+    """Names of the functions a cell defines at its top level (`def`, or `name = lambda`)."""
+    names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    names += [
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    ]
+    return names
+
+
 def _compile_cell(text: str) -> tuple[dict[str, Any], list[str]]:
     """Run the cell in a fresh namespace; return it and the names of the functions it defines."""
     # A file name of its own per cell, registered with linecache, lets error messages quote the
@@ -87,16 +100,7 @@ def _compile_cell(text: str) -> tuple[dict[str, Any], list[str]]:
     except SyntaxError as error:
         where = f" (line {error.lineno})" if error.lineno else ""
         raise DiffMagicError(f"the cell is not valid Python: {error.msg}{where}") from None
-    defined = [
-        node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-    ]
-    defined += [
-        target.id
-        for node in tree.body
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda)
-        for target in node.targets
-        if isinstance(target, ast.Name)
-    ]
+    defined = defined_functions(tree)
     namespace: dict[str, Any] = {"__name__": "__diffmagic_cell__"}
     try:
         exec(compile(tree, filename, "exec"), namespace)

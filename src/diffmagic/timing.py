@@ -142,15 +142,17 @@ def measure(
 
 #: Points for the probe call that sizes the timing of slow methods in quick mode.
 PROBE_POINTS = 10_000
-#: In quick mode a slow method is timed on as many points as one call of this length allows.
-QUICK_CALL_LIMIT_S = 0.05
+#: A slow method is timed on as many points as one call of this length allows (by mode).
+CALL_LIMIT_S = {"quick": 0.05, "full": 1.0}
 
 
-def affordable_points(call: Callable[[], Any], probe_points: int, wanted: int) -> int:
-    """A power of ten of points (at least `probe_points`) one call of which fits the quick limit."""
+def affordable_points(
+    call: Callable[[], Any], probe_points: int, wanted: int, limit_s: float
+) -> int:
+    """A power of ten of points (at least `probe_points`) one call of which fits `limit_s`."""
     block(call())
     seconds = max(_run(call, 1), 1e-9)
-    affordable = QUICK_CALL_LIMIT_S / seconds * probe_points
+    affordable = limit_s / seconds * probe_points
     if affordable >= wanted:
         return wanted
     return max(probe_points, 10 ** math.floor(math.log10(affordable)))
@@ -166,14 +168,18 @@ def time_method(
 ) -> Timing:
     """Time a prepared derivative at `points` points.
 
-    A `slow` method (SciPy's adaptive differences, a point-by-point fallback) in quick mode is
-    first probed on PROBE_POINTS points; when a call at `points` would take longer than
-    QUICK_CALL_LIMIT_S, it is timed on fewer points and the times are scaled linearly (the work
-    is per point), and `timed_points` says so.
+    A `slow` method (SciPy's adaptive differences, a point-by-point fallback) is first probed on
+    PROBE_POINTS points; when one call at `points` would take longer than the mode's
+    CALL_LIMIT_S, it is timed on fewer points and the times are scaled linearly (the work is per
+    point), and `timed_points` says so.
     """
+    if mode not in MODES:
+        raise ValueError(f"timing mode must be one of {MODES}, not {mode!r}")
     measured_points = points
-    if slow and mode == "quick" and points > PROBE_POINTS:
-        measured_points = affordable_points(make_call(PROBE_POINTS), PROBE_POINTS, points)
+    if slow and points > PROBE_POINTS:
+        measured_points = affordable_points(
+            make_call(PROBE_POINTS), PROBE_POINTS, points, CALL_LIMIT_S[mode]
+        )
     call = make_call(measured_points)
     first_call_s, loops, runs = measure(call, mode=mode)
     scale = points / measured_points

@@ -11,7 +11,6 @@ is run point by point, which works because each point is concrete, and the row s
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +19,7 @@ import numpy as np
 
 from diffmagic.explain import MethodFailure, explain_jax
 from diffmagic.methods.base import Prepared
+from diffmagic.methods.jax_engine import float64, jax_module, on_numpy, timed_call
 from diffmagic.target import Target
 
 KEY = "automatic"
@@ -30,19 +30,6 @@ _CONTROL_FLOW_ERRORS = (
     "ConcretizationTypeError",
     "TracerIntegerConversionError",
 )
-
-
-@functools.cache
-def jax_module() -> Any:
-    """JAX, imported on first use only: importing diffmagic must stay light."""
-    import jax
-
-    return jax
-
-
-def float64() -> Any:
-    """A context in which JAX computes in float64; the user's own setting is restored after."""
-    return jax_module().enable_x64(True)
 
 
 def scalar_function(target: Target) -> Callable[[Any], Any]:
@@ -81,18 +68,13 @@ def _forward(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 def prepare(target: Target, order: int, probe: np.ndarray) -> Prepared:
     jax = jax_module()
-    jnp = jax.numpy
     started = time.perf_counter()
     scalar = scalar_function(target)
     nth = scalar
     for _ in range(order):
         nth = _forward(nth)
     batched = jax.jit(jax.vmap(nth))
-
-    def run_batched(x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
-        with float64():
-            return np.asarray(batched(jnp.asarray(x.ravel()))).reshape(x.shape)
+    run_batched = on_numpy(batched)
 
     try:
         run_batched(probe)
@@ -103,21 +85,11 @@ def prepare(target: Target, order: int, probe: np.ndarray) -> Prepared:
             raise MethodFailure(explain_jax(target.name, error)) from None
         return _prepare_pointwise(target, scalar, order, probe, started, error)
 
-    def timed_call(x: np.ndarray) -> Callable[[], Any]:
-        with float64():
-            on_device = jnp.asarray(np.asarray(x, dtype=np.float64))
-
-        def call() -> Any:
-            with float64():
-                return batched(on_device)
-
-        return call
-
     return Prepared(
         derivative=run_batched,
         setup_s=time.perf_counter() - started,
         engine="jax jit(vmap(jvp))",
-        timed_call=timed_call,
+        timed_call=timed_call(batched),
         work=_jaxpr_size(scalar, nth),
     )
 

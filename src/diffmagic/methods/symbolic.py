@@ -157,7 +157,7 @@ def _on_jax(
     """The same SymPy derivative, printed as `jax.numpy` code and compiled with `jit`."""
     import sympy as sp
 
-    from diffmagic.methods.automatic import float64, jax_module
+    from diffmagic.methods.jax_engine import jax_module, on_numpy, timed_call
 
     jax = jax_module()
     try:
@@ -165,33 +165,19 @@ def _on_jax(
     except Exception as error:
         raise MethodFailure(f"SymPy cannot turn f' into JAX code: {error}") from None
 
-    def evaluate(x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
-        with float64():
-            values = np.asarray(compiled(jax.numpy.asarray(x)), dtype=np.float64)
-        return np.broadcast_to(values, x.shape).copy()
+    evaluate = on_numpy(compiled)
 
     try:
         evaluate(probe)
     except Exception as error:
         raise MethodFailure(f"the JAX code SymPy made for f' fails: {error}") from None
 
-    def timed_call(x: np.ndarray) -> Any:
-        with float64():
-            on_device = jax.numpy.asarray(np.asarray(x, dtype=np.float64))
-
-        def call() -> Any:
-            with float64():
-                return compiled(on_device)
-
-        return call
-
     return Prepared(
         derivative=evaluate,
         setup_s=time.perf_counter() - started,
         engine="jax jit(lambdify)",
         notes=notes,
-        timed_call=timed_call,
+        timed_call=timed_call(compiled),
         function_expr=function_expr,
         expr=derivative,
     )

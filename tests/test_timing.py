@@ -6,6 +6,7 @@ measures what it says it measures, using work whose relative cost is known.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
 import uuid
@@ -122,7 +123,9 @@ def test_an_interrupt_stops_timing_and_keeps_what_was_measured() -> None:
     def interrupted(x: np.ndarray) -> None:
         raise KeyboardInterrupt
 
-    comparison["automatic"].prepared.timed_call = interrupted
+    # A copy: the prepared derivative itself is shared through diffmagic's cache.
+    row = comparison["automatic"]
+    row.prepared = dataclasses.replace(row.prepared, timed_call=interrupted)
     finished = time_results(comparison.results, comparison.domain, 10_000)
     assert not finished
     assert comparison["symbolic"].timing is not None and symbolic is not None

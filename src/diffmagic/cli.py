@@ -18,8 +18,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from diffmagic.errors import DiffMagicError
+from diffmagic.expression import expression_to_function
 from diffmagic.options import add_to_parser, figure_format
 from diffmagic.report import Report, build_report
+from diffmagic.target import function_from_cell
 from diffmagic.views.figure import figure_bytes
 from diffmagic.views.text import text_table
 
@@ -59,16 +61,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _source(argument: str, func: str | None) -> tuple[str, str | None]:
-    """The text to compare and the function to pick: a file's code, or the expression itself."""
+def _function(argument: str, func: str | None) -> Any:
+    """A file's function (`file.py:name`, or its last), or the expression itself.
+
+    Text that is neither is refused by the expression parser, never run: the command line
+    takes expressions, not code.
+    """
     path_text, _, name = argument.partition(".py:")
     if name or argument.endswith(".py"):
         path = pathlib.Path(path_text + ".py" if name else argument)
         try:
-            return path.read_text(encoding="utf-8"), (name or func)
+            code = path.read_text(encoding="utf-8")
         except OSError as error:
             raise DiffMagicError(f"cannot read {path}: {error.strerror}") from None
-    return argument, func
+        return function_from_cell(code, name or func, origin=str(path))
+    expression_to_function(argument)  # refuses, with the reason, anything but an expression
+    return argument
 
 
 def _use_colour(choice: str) -> bool:
@@ -118,8 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if options.save:
             figure_format(options.save)
-        source, func = _source(options.function, options.func)
-        report = build_report(source, options, func=func)
+            if options.no_plot:
+                raise DiffMagicError("--save writes the figure: remove --no-plot")
+        report = build_report(_function(options.function, options.func), options)
         for bundle in report.bundles:
             if "image/png" in bundle:
                 continue

@@ -103,7 +103,10 @@ def looks_like_expression(text: str) -> bool:
         return False
     try:
         ast.parse(stripped_text, mode="eval")
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
+    except (MemoryError, RecursionError):
+        # Too deep for the parser: no cell is like that; the expression checks say why.
+        return "\n" not in stripped_text
+    except (SyntaxError, ValueError):
         return False
     return True
 

@@ -113,6 +113,8 @@ class DifferentiateMagics(Magics):
         try:
             if options.save:
                 figure_format(options.save)
+                if options.no_plot:
+                    raise DiffMagicError("--save writes the figure: remove --no-plot")
             function = self._function(options, cell, local_ns)
             if options.panel:
                 self._show_panel(function, options)

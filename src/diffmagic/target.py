@@ -89,8 +89,11 @@ def defined_functions(tree: ast.Module) -> list[str]:
     return names
 
 
-def _compile_cell(text: str) -> tuple[dict[str, Any], list[str]]:
-    """Run the cell in a fresh namespace; return it and the names of the functions it defines."""
+def _compile_cell(text: str, origin: str = "the cell") -> tuple[dict[str, Any], list[str]]:
+    """Run the code in a fresh namespace; return it and the names of the functions it defines.
+
+    `origin` names the code in messages: "the cell", or a file's path.
+    """
     # A file name of its own per cell, registered with linecache, lets error messages quote the
     # user's line.
     filename = f"<diffmagic cell {next(_cell_numbers)}>"
@@ -99,27 +102,31 @@ def _compile_cell(text: str) -> tuple[dict[str, Any], list[str]]:
         tree = ast.parse(text, filename=filename)
     except SyntaxError as error:
         where = f" (line {error.lineno})" if error.lineno else ""
-        raise DiffMagicError(f"the cell is not valid Python: {error.msg}{where}") from None
+        raise DiffMagicError(f"{origin} is not valid Python: {error.msg}{where}") from None
+    except (RecursionError, MemoryError):
+        raise DiffMagicError(f"{origin} is nested too deeply for Python to read") from None
     defined = defined_functions(tree)
     namespace: dict[str, Any] = {"__name__": "__diffmagic_cell__"}
     try:
         exec(compile(tree, filename, "exec"), namespace)
     except Exception as error:
-        raise DiffMagicError(f"running the cell raised {type(error).__name__}: {error}") from None
+        raise DiffMagicError(f"running {origin} raised {type(error).__name__}: {error}") from None
     return namespace, defined
 
 
-def function_from_cell(text: str, func: str | None = None) -> Callable[..., Any]:
-    """The function a cell defines: the one named `func`, else the last `def` in the cell."""
-    namespace, defined = _compile_cell(text)
+def function_from_cell(
+    text: str, func: str | None = None, origin: str = "the cell"
+) -> Callable[..., Any]:
+    """The function code defines: the one named `func`, else the last `def` in it."""
+    namespace, defined = _compile_cell(text, origin)
     if func is not None:
         if func not in namespace:
             known = ", ".join(defined) or "nothing"
-            raise DiffMagicError(f"the cell defines no `{func}`; it defines {known}")
+            raise DiffMagicError(f"{origin} defines no `{func}`; it defines {known}")
         return namespace[func]
     if not defined:
         raise DiffMagicError(
-            "the cell defines no function: write `def f(x): return ...` "
+            f"{origin} defines no function: write `def f(x): return ...` "
             "or give an expression such as `x**2`"
         )
     return namespace[defined[-1]]

@@ -156,3 +156,24 @@ def test_difference_quotients_in_float32_and_float64() -> None:
     assert abs(difference_quotient(np.sin, x, 1e-6, "central", "float32")[0] - exact) > 1e-3
     with pytest.raises(ValueError, match="scheme"):
         difference_quotient(np.sin, x, 1e-5, "sideways")
+
+
+def test_the_cube_roots_symbolic_derivative_is_finite_left_of_zero() -> None:
+    # simplify() would give 1/(3*Abs(x**(2/3))), which NumPy evaluates to NaN for x < 0.
+    comparison = diffmagic.compare("cbrt(x)", domain=(-2, 2))
+    symbolic = comparison["symbolic"]
+    assert symbolic.nonfinite == 0 and symbolic.max_rel_error < 1e-12
+
+
+def test_notes_speak_of_the_functions_own_variable() -> None:
+    source = "import numpy as np\ndef loss(w):\n    return (w - 2.0)**2 + np.abs(w - 1)\n"
+    comparison = diffmagic.compare(source, domain=(-3, 3), extrema=True)
+    notes = " ".join(comparison.notes)
+    assert "minimum at w = " in notes and "at w = 1: a corner of loss" in notes
+    assert "loss' does not exist" in notes
+
+
+def test_np_gradient_next_to_a_jump_is_explained_as_a_jump() -> None:
+    comparison = diffmagic.compare("sign(x)", domain=(-1, 1), points=20)
+    note = next(n for n in comparison["numerical"].notes if n.startswith("next to"))
+    assert "jump" in note and "slopes on both sides" not in note

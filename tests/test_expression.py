@@ -81,9 +81,15 @@ def test_parameters_are_variable_first_then_sorted(text, variable, expected_para
 
 
 def test_expression_without_the_variable_still_takes_it():
-    function = bind_numpy(expression_to_function("3*k", variable="x"))
-    assert parameter_names(function) == ("x", "k")
-    assert function(100.0, 2.0) == 6.0
+    function = bind_numpy(expression_to_function("3*k*m", variable="x"))
+    assert parameter_names(function) == ("x", "k", "m")
+    assert function(100.0, 2.0, 1.0) == 6.0
+
+
+def test_an_expression_in_one_other_letter_is_a_function_of_that_letter():
+    function = bind_numpy(expression_to_function("p**3 * (1 - p)"))
+    assert parameter_names(function) == ("p",)
+    assert function(0.5) == 0.0625
 
 
 def test_function_is_named_f_and_keeps_the_original_text():

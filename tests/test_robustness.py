@@ -221,3 +221,21 @@ def test_the_labs_composed_polynomial_at_depth_8_returns_with_every_method() -> 
     comparison = diffmagic.compare(source, domain=(-1, 1.5))
     assert time.perf_counter() - started < 30
     assert all(row.ok for row in comparison), [row.error for row in comparison]
+
+
+def test_a_product_that_underflows_is_said_to_measure_nothing() -> None:
+    comparison = diffmagic.compare("p**1400 * (1 - p)**600", domain=(0.05, 0.95))
+    assert comparison.target.wrt == "p"
+    assert sum("underflows" in note for note in comparison.notes) == 2
+
+
+def test_reductions_over_python_lists_work_under_jax_too() -> None:
+    source = (
+        "import numpy as np\n"
+        "flips = [1, 0, 1, 1]\n"
+        "def likelihood(p):\n"
+        "    return np.prod([p if h else 1 - p for h in flips])\n"
+    )
+    comparison = diffmagic.compare(source, domain=(0.05, 0.95))
+    assert comparison["automatic"].ok, comparison["automatic"].error
+    assert comparison["automatic"].max_rel_error < 1e-12

@@ -166,7 +166,9 @@ def test_a_sweep_keeps_its_results_when_interrupted() -> None:
 
 def test_the_depth_study_shows_swell_in_the_work_column() -> None:
     study = depth_study(depths=(1, 3), timing_points=1_000, progress=lambda f, label: None)
-    symbolic_work = study.work["symbolic (SymPy)"]
-    operations = [int(text.split("derivative: ")[1].replace(",", "")) for text in symbolic_work]
+    operations = [work.derivative for work in study.work["symbolic (SymPy)"]]
     assert operations[1] > 5 * operations[0]
     assert all(s is not None for s in study.setup_s["automatic (JAX)"])
+    bundle = study._repr_mimebundle_()
+    assert bundle["text/html"].startswith("<img src='data:image/png;base64,")
+    assert "operations" in bundle["text/plain"] and "jaxpr equations" in bundle["text/plain"]

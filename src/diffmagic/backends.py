@@ -117,12 +117,28 @@ def numpy_builtins() -> dict[str, Any]:
 # ----------------------------------------------------------------------------- JAX
 
 
+def _accepting_lists(jnp: Any) -> dict[str, Any]:
+    """jax.numpy's reductions refuse Python lists, which NumPy (and learners) accept."""
+
+    def accepting(reduce: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(reduce)
+        def reduction(values: Any, *args: Any, **kwargs: Any) -> Any:
+            if isinstance(values, list | tuple):
+                values = jnp.stack([jnp.asarray(value) for value in values])
+            return reduce(values, *args, **kwargs)
+
+        return reduction
+
+    names = ("sum", "prod", "mean", "max", "min", "amax", "amin", "cumsum", "cumprod")
+    return {name: accepting(getattr(jnp, name)) for name in names}
+
+
 @functools.cache
 def jax_namespace() -> Namespace:
     """`jax.numpy`, with the `math` spellings mapped onto it so `math.sin(x)` traces."""
     import jax.numpy as jnp
 
-    table = {**_math_spellings(jnp), "fabs": jnp.abs}
+    table = {**_math_spellings(jnp), **_accepting_lists(jnp), "fabs": jnp.abs}
     return Namespace("jax", table, jnp, math)
 
 

@@ -21,7 +21,7 @@ from diffmagic.cache import PREPARED
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import MethodFailure, one_line, user_error
 from diffmagic.methods import ROWS, method_key, select
-from diffmagic.methods.base import NumpyFunction, Prepared
+from diffmagic.methods.base import NumpyFunction, Prepared, Work
 from diffmagic.target import Target, make_target
 
 DEFAULT_METHODS = ("symbolic", "numerical", "automatic")
@@ -55,7 +55,7 @@ class MethodResult:
     #: The derivative was prepared by an earlier call (setup_s is what it cost then).
     cached: bool = False
     #: The derivative's size in the method's unit (operations, jaxpr equations, f per point).
-    work: str = ""
+    work: Work | None = None
     #: What the method prepared; kept so the comparison can be timed later (the panel's button).
     prepared: Prepared | None = field(default=None, repr=False)
 
@@ -92,7 +92,7 @@ class MethodResult:
             },
             "is_reference": self.is_reference,
             "cached": self.cached,
-            "work": self.work,
+            "work": None if self.work is None else self.work.to_dict(),
             "nonfinite": self.nonfinite,
             "values": None if self.values is None else [_finite_or_none(v) for v in self.values],
         }
@@ -424,7 +424,7 @@ def compare(
 
             comparison.extrema = critical_points(comparison)
             comparison.notes.extend(
-                f"critical point: {text}" for text in describe(comparison.extrema)
+                f"critical point: {text}" for text in describe(comparison.extrema, target.wrt)
             )
     if printed.lines:
         shown = "; ".join(printed.kept)
@@ -463,6 +463,7 @@ class _Comparer:
             self.results[key] = self._row(key)
         symbolic = self._symbolic_for_reference()
         reference_values, reference_label = self._reference(symbolic)
+        self._note_underflow(f_values, reference_values, symbolic)
         singularities = self._singularities(symbolic)
         self._measure_errors(reference_values, singularities)
         self._describe_singularities(singularities)
@@ -575,6 +576,30 @@ class _Comparer:
                 )
         return None, "no reference: no method produced a derivative"
 
+    def _note_underflow(
+        self, f_values: np.ndarray, reference_values: np.ndarray | None, symbolic: Prepared | None
+    ) -> None:
+        """Say so when float64 rounds f or f' to 0 everywhere although its formula is not 0.
+
+        Then every error reads 0 and every curve lies flat: nothing is measured at all. A
+        product of many probabilities does this; its logarithm does not.
+        """
+        if symbolic is None:
+            return
+        for values, expr, name in (
+            (f_values, symbolic.function_expr, self.target.name),
+            (reference_values, symbolic.expr, _derivative_name(self.order, self.target.name)),
+        ):
+            if values is None or expr is None or expr.is_zero:
+                continue
+            finite = values[np.isfinite(values)]
+            if finite.size and not np.any(finite):
+                self.notes.append(
+                    f"{name} is 0 at every grid point in float64 although its formula is not: "
+                    "it underflows (below 1e-308), so these errors measure nothing; "
+                    "differentiate its logarithm instead"
+                )
+
     def _singularities(self, symbolic: Prepared | None) -> list[singular.Singularity]:
         if self.numpy_function is None:
             return []
@@ -626,7 +651,7 @@ class _Comparer:
         for point in singularities:
             name = _derivative_name(self.order, self.target.name)
             below = _derivative_name(self.order - 1, self.target.name)
-            self.notes.append(f"{name} does not exist at {point.describe(below)}")
+            self.notes.append(f"{name} does not exist at {point.describe(below, self.target.wrt)}")
             for result in self.results.values():
                 if not result.ok or result.derivative is None:
                     continue
@@ -639,7 +664,7 @@ class _Comparer:
                 except Exception:
                     continue
                 result.at_singularities[point.x] = value
-                result.notes.append(f"at x = {point.x:g} it returns {value:g}")
+                result.notes.append(f"at {self.target.wrt} = {point.x:g} it returns {value:g}")
 
     def _gradient_near(self, result: MethodResult, point: singular.Singularity) -> None:
         """np.gradient has no value *at* the point, only on the grid: show its neighbours."""
@@ -650,9 +675,13 @@ class _Comparer:
         left, right = int(below[-1]), int(above[0])
         values = [float(result.values[left]), float(result.values[right])]
         result.at_singularities[point.x] = values
+        why = {
+            "jump": "the difference across the jump, divided by the grid step, is no slope",
+            "undefined": "f has no value there to take differences of",
+        }.get(point.kind, "differences across the point mix the slopes on both sides")
+        variable = self.target.wrt
         result.notes.append(
-            f"next to x = {point.x:g} it gives {values[0]:.3g} and {values[1]:.3g}: "
-            "differences across the point mix the slopes on both sides"
+            f"next to {variable} = {point.x:g} it gives {values[0]:.3g} and {values[1]:.3g}: {why}"
         )
 
 

@@ -116,7 +116,8 @@ def expression_to_function(text: str, variable: str = "x") -> types.FunctionType
 
     Parameters come in the order backends call them: ``variable`` first (even when
     the expression does not use it, so ``f(x)`` works and its derivative is 0), then
-    every other free variable in sorted order. ``f.__globals__`` is a fresh
+    every other free variable in sorted order. An expression in one other letter only,
+    such as ``"p**3 * (1 - p)"``, is a function of that letter. ``f.__globals__`` is a fresh
     ``{"__builtins__": {}}``; backends rebind it to supply ``sin``, ``np``, ``pi``.
     ``f.__diffmagic_source__`` keeps the original text for display.
 
@@ -128,6 +129,8 @@ def expression_to_function(text: str, variable: str = "x") -> types.FunctionType
     tree = _parse(source)
     free_variable_names = _free_variable_names(tree, source)
     _check_nesting_depth(tree)
+    if variable not in free_variable_names and len(free_variable_names) == 1:
+        variable = next(iter(free_variable_names))
     parameter_names = [variable, *sorted(free_variable_names - {variable})]
     function = _compile_function(tree.body, parameter_names)
     function.__diffmagic_source__ = text

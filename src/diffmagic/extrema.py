@@ -38,11 +38,12 @@ class CriticalPoint:
     #: How the point was found: "SymPy solved f' = 0", "sign change of f'", "corner".
     found_by: str
 
-    def describe(self) -> str:
+    def describe(self, variable: str = "x") -> str:
         curvature = (
             f", f''={self.second_derivative:.4g}" if self.second_derivative is not None else ""
         )
-        return f"{self.kind} at x = {self.x:.10g} (f = {self.f:.6g}{curvature}; {self.found_by})"
+        where = f"{variable} = {self.x:.10g}"
+        return f"{self.kind} at {where} (f = {self.f:.6g}{curvature}; {self.found_by})"
 
 
 def _derivative(comparison: Comparison, order: int) -> ArrayFunction | None:
@@ -150,8 +151,8 @@ def critical_points(comparison: Comparison) -> list[CriticalPoint]:
     return points
 
 
-def describe(points: list[CriticalPoint]) -> list[str]:
-    return [point.describe() for point in points] or ["no critical point in the domain"]
+def describe(points: list[CriticalPoint], variable: str = "x") -> list[str]:
+    return [point.describe(variable) for point in points] or ["no critical point in the domain"]
 
 
 def mark(axes: Any, points: list[CriticalPoint]) -> None:

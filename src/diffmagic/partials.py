@@ -117,6 +117,7 @@ def gradient_field_figure(
     func: str | None = None,
     points: int = 60,
     arrows: int = 15,
+    mark: tuple[float, float] | None = None,
 ) -> Any:
     """Contours of f(x, y) with arrows of its gradient (JAX's), for a function of two variables."""
     from matplotlib.figure import Figure
@@ -151,6 +152,15 @@ def gradient_field_figure(
     contours = axes.contourf(grid_x, grid_y, values, levels=20, cmap="viridis")
     figure.colorbar(contours, ax=axes, label=f"{target.name}({first}, {second})")
     axes.quiver(ax_, ay_, gx, gy, color="white")
+    if mark is not None:
+        axes.plot(*mark, "o", color="red", markersize=7)
+        axes.annotate(
+            f"({mark[0]:g}, {mark[1]:g})",
+            mark,
+            textcoords="offset points",
+            xytext=(6, 6),
+            color="red",
+        )
     axes.set_xlabel(first)
     axes.set_ylabel(second)
     axes.set_title("contours of f and its gradient (arrows point uphill)", fontsize=10)

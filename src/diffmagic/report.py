@@ -79,7 +79,12 @@ def _gradient_report(f: Any, options: Any, func: str | None, plot: bool) -> Repo
         (x_name, x0), (y_name, y0) = point.items()
         width = (high - low) / 2
         report.figure = gradient_field_figure(
-            f, (x0 - width, x0 + width), (y0 - width, y0 + width), params=params, func=func
+            f,
+            (x0 - width, x0 + width),
+            (y0 - width, y0 + width),
+            params=params,
+            func=func,
+            mark=(x0, y0),
         )
         report.bundles.append(_png_bundle(report.figure, f"<contours of f({x_name}, {y_name})>"))
     return report

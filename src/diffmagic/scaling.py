@@ -10,6 +10,7 @@ Both report progress and stop cleanly on an interrupt, keeping what they measure
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,13 +19,48 @@ import numpy as np
 
 from diffmagic import timing as timing_harness
 from diffmagic.comparison import DEFAULT_METHODS, Comparison, compare
+from diffmagic.methods.base import Work
 from diffmagic.progress import Progress, default_progress
+from diffmagic.timing import format_time
 
 SWEEP_POINTS = (100, 1_000, 10_000, 100_000, 1_000_000)
 
 
+def _table(first: str, columns: list[Any], rows: dict[str, list[str]]) -> str:
+    """An aligned text table: one row per method, one column per measurement."""
+    header = [first, *(str(c) for c in columns)]
+    lines = [header, *([label, *cells] for label, cells in rows.items())]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    )
+
+
+class _Shown:
+    """Displays as its figure and its table, in a notebook or a terminal."""
+
+    def figure(self) -> Any:
+        raise NotImplementedError
+
+    def table(self) -> str:
+        raise NotImplementedError
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        import base64
+
+        from diffmagic.views.figure import figure_bytes
+
+        png = base64.b64encode(figure_bytes(self.figure(), "png")).decode("ascii")
+        table = html.escape(self.table())
+        return {
+            "text/html": f"<img src='data:image/png;base64,{png}'><pre>{table}</pre>",
+            "text/plain": self.table(),
+        }
+
+
 @dataclass
-class Sweep:
+class Sweep(_Shown):
     """Seconds per evaluation, by row label, at each number of points (None: not measured)."""
 
     points: list[int]
@@ -46,6 +82,13 @@ class Sweep:
         axes.grid(alpha=0.3, which="both")
         axes.legend(fontsize=8)
         return figure
+
+    def table(self) -> str:
+        return _table(
+            "seconds per evaluation at points",
+            [f"{n:,}" for n in self.points],
+            {label: [format_time(s) for s in row] for label, row in self.seconds.items()},
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {"points": self.points, "seconds": self.seconds, "interrupted": self.interrupted}
@@ -105,14 +148,30 @@ def f_polynomial(x):
 
 
 @dataclass
-class DepthStudy:
+class DepthStudy(_Shown):
     """Setup and warm seconds, by row label, for the lab's polynomial at each depth."""
 
     depths: list[int]
     setup_s: dict[str, list[float | None]] = field(default_factory=dict)
     eval_s: dict[str, list[float | None]] = field(default_factory=dict)
-    work: dict[str, list[str]] = field(default_factory=dict)
+    work: dict[str, list[Work | None]] = field(default_factory=dict)
+    #: Rows whose setup came from the cache (prepared by an earlier call) at that depth.
+    cached: dict[str, list[bool]] = field(default_factory=dict)
     interrupted: bool = False
+
+    def table(self) -> str:
+        def cell(label: str, index: int) -> str:
+            work = self.work[label][index]
+            setup = format_time(self.setup_s[label][index])
+            cached = " (cached)" if self.cached[label][index] else ""
+            size = f"; {work.derivative_text()}" if work else ""
+            return f"{setup}{cached} / {format_time(self.eval_s[label][index])}{size}"
+
+        return _table(
+            "setup / warm eval; size of f' at depth",
+            self.depths,
+            {label: [cell(label, i) for i in range(len(self.depths))] for label in self.setup_s},
+        )
 
     def figure(self) -> Any:
         from matplotlib.figure import Figure
@@ -139,7 +198,11 @@ class DepthStudy:
             "depths": self.depths,
             "setup_s": self.setup_s,
             "eval_s": self.eval_s,
-            "work": self.work,
+            "work": {
+                label: [None if w is None else w.to_dict() for w in works]
+                for label, works in self.work.items()
+            },
+            "cached": self.cached,
             "interrupted": self.interrupted,
         }
 
@@ -170,11 +233,13 @@ def depth_study(
             for row in comparison:
                 for table in (study.setup_s, study.eval_s):
                     table.setdefault(row.label, [None] * len(levels))
-                study.work.setdefault(row.label, [""] * len(levels))
+                study.work.setdefault(row.label, [None] * len(levels))
+                study.cached.setdefault(row.label, [False] * len(levels))
                 if row.ok and row.timing:
                     study.setup_s[row.label][index] = row.setup_s
                     study.eval_s[row.label][index] = row.timing.eval_s
                     study.work[row.label][index] = row.work
+                    study.cached[row.label][index] = row.cached
     except KeyboardInterrupt:
         study.interrupted = True
     report(1.0, "interrupted" if study.interrupted else "done")

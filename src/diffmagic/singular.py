@@ -33,9 +33,9 @@ class Singularity:
     x: float
     kind: str
 
-    def describe(self, function_name: str = "f") -> str:
+    def describe(self, function_name: str = "f", variable: str = "x") -> str:
         """`x = 0: a corner of f: ...`; for f'' the function that has the corner is f'."""
-        return f"x = {self.x:g}: {KIND_EXPLANATION[self.kind].format(f=function_name)}"
+        return f"{variable} = {self.x:g}: {KIND_EXPLANATION[self.kind].format(f=function_name)}"
 
 
 def _snap(value: float, width: float) -> float:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from diffmagic.explain import MethodFailure, explain_jax
-from diffmagic.methods.base import Prepared
+from diffmagic.methods.base import Prepared, Work
 from diffmagic.methods.jax_engine import float64, jax_module, on_numpy, timed_call
 from diffmagic.target import Target
 
@@ -94,13 +94,13 @@ def prepare(target: Target, order: int, probe: np.ndarray) -> Prepared:
     )
 
 
-def _jaxpr_size(function: Callable[[Any], Any], derivative: Callable[[Any], Any]) -> str:
+def _jaxpr_size(function: Callable[[Any], Any], derivative: Callable[[Any], Any]) -> Work:
     """Equations in the traced programs of f and of its derivative."""
     jax = jax_module()
     with float64():
         f_equations = len(jax.make_jaxpr(function)(1.0).jaxpr.eqns)
         d_equations = len(jax.make_jaxpr(derivative)(1.0).jaxpr.eqns)
-    return f"jaxpr: f {f_equations} equations; derivative: {d_equations}"
+    return Work("jaxpr equations", d_equations, f_equations)
 
 
 def _prepare_pointwise(

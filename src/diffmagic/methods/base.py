@@ -19,6 +19,34 @@ from diffmagic.target import Target
 ArrayFunction = Callable[[np.ndarray], np.ndarray]
 
 
+@dataclass(frozen=True)
+class Work:
+    """How big a derivative is, in its method's own unit: where expression swell shows first.
+
+    SymPy counts operations (`count_ops`) in f and in f', JAX counts equations in the traced
+    programs of f and f', finite differences count evaluations of f per point.
+    """
+
+    unit: str
+    derivative: int
+    f: int | None = None
+
+    def derivative_text(self) -> str:
+        """`4 operations`, `1 evaluation of f per point`."""
+        unit = self.unit
+        if self.derivative == 1:
+            unit = unit.replace("evaluations", "evaluation").replace("operations", "operation")
+        return f"{self.derivative:,} {unit}"
+
+    def __str__(self) -> str:
+        if self.f is None:
+            return self.derivative_text()
+        return f"f: {self.f:,} {self.unit}; derivative: {self.derivative:,}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"unit": self.unit, "f": self.f, "derivative": self.derivative}
+
+
 @dataclass
 class Prepared:
     """A derivative ready to evaluate, and what it cost to get it."""
@@ -37,9 +65,8 @@ class Prepared:
     pointwise: bool = False
     #: Many evaluations of f per point (adaptive finite differences): timed on fewer points.
     slow: bool = False
-    #: How much work the derivative is, in the method's own unit: SymPy operations, jaxpr
-    #: equations, evaluations of f per point. Expression swell shows here first.
-    work: str = ""
+    #: How much work the derivative is, in the method's own unit.
+    work: Work | None = None
 
 
 def float_array(values: Any, like: np.ndarray, function_name: str) -> np.ndarray:
@@ -124,7 +151,7 @@ class NumpyFunction:
         self.pointwise = True
         self.notes.append(
             f"f {why}, so NumPy evaluates it point by point (slow); "
-            "np.where and elementwise operations keep it fast"
+            "np.where, or array operations that act per point, keep it fast"
         )
         self._probe_pointwise(probe)
 

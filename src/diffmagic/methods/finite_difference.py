@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from diffmagic.methods.base import CountingFunction, NumpyFunction, Prepared
+from diffmagic.methods.base import CountingFunction, NumpyFunction, Prepared, Work
 from diffmagic.target import Target
 
 KEY = "finite_difference"
@@ -83,7 +83,7 @@ def prepare(target: Target, order: int, probe: np.ndarray, engine: str = "numpy"
         timed_call=lambda x: lambda: derivative(x),
         pointwise=function.function.pointwise,
         slow=True,
-        work=f"{per_point:.0f} evaluations of f per point",
+        work=Work("evaluations of f per point", round(per_point)),
     )
 
 
@@ -151,5 +151,5 @@ def _on_jax(target: Target, order: int, probe: np.ndarray) -> Prepared:
         setup_s=time.perf_counter() - started,
         engine=f"jax jit({2 * half_width + 1}-point stencil)",
         timed_call=timed_call(compiled),
-        work=f"{offsets.size} evaluations of f per point",
+        work=Work("evaluations of f per point", int(offsets.size)),
     )

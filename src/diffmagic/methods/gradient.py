@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from diffmagic.methods.base import NumpyFunction, Prepared
+from diffmagic.methods.base import NumpyFunction, Prepared, Work
 from diffmagic.target import Target
 
 KEY = "numerical"
@@ -39,5 +39,5 @@ def prepare(target: Target, order: int, probe: np.ndarray) -> Prepared:
         notes=list(function.notes),
         timed_call=lambda x: lambda: derivative(x),
         pointwise=function.pointwise,
-        work="1 evaluation of f per point",
+        work=Work("evaluations of f per point", 1),
     )

@@ -15,7 +15,7 @@ import numpy as np
 
 from diffmagic import bounds
 from diffmagic.explain import MethodFailure, explain_symbolic
-from diffmagic.methods.base import Prepared, float_array
+from diffmagic.methods.base import Prepared, Work, float_array
 from diffmagic.target import Target
 
 KEY = "symbolic"
@@ -70,7 +70,29 @@ def _without_delta(derivative: Any) -> Any:
     return derivative.replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.S.Zero)
 
 
-def _simplified(derivative: Any) -> tuple[Any, str | None]:
+def _evaluates_like(candidate: Any, original: Any, symbol: Any, probe: np.ndarray) -> bool:
+    """True when `candidate` gives the same finite numbers as `original` on the probe points.
+
+    SymPy's simplify is right over the complex numbers but can trade `Abs(x)**(2/3)` for
+    `Abs(x**(2/3))`, which NumPy evaluates to NaN for x < 0: a simpler form is taken only if it
+    evaluates as well as the one it replaces.
+    """
+    import sympy as sp
+
+    with np.errstate(all="ignore"):
+        try:
+            new = np.broadcast_to(sp.lambdify([symbol], candidate, "numpy")(probe), probe.shape)
+            old = np.broadcast_to(sp.lambdify([symbol], original, "numpy")(probe), probe.shape)
+        except Exception:
+            return False
+        new, old = np.asarray(new, dtype=complex), np.asarray(old, dtype=complex)
+    finite = np.isfinite(old) & (old.imag == 0)
+    if np.any(finite & ~(np.isfinite(new) & (new.imag == 0))):
+        return False
+    return bool(np.allclose(new[finite], old[finite], rtol=1e-9, atol=1e-12))
+
+
+def _simplified(derivative: Any, symbol: Any, probe: np.ndarray) -> tuple[Any, str | None]:
     """The simpler of f' and simplify(f'), when simplifying is cheap; else f' with a note."""
     import sympy as sp
 
@@ -87,7 +109,9 @@ def _simplified(derivative: Any) -> tuple[Any, str | None]:
             f"simplification timed out after {bounds.SIMPLIFY_SECONDS:g} s: "
             "showing the unsimplified form"
         )
-    if sp.count_ops(candidate) < operations:
+    if sp.count_ops(candidate) < operations and _evaluates_like(
+        candidate, derivative, symbol, probe
+    ):
         return candidate, None
     return derivative, None
 
@@ -105,12 +129,12 @@ def prepare(target: Target, order: int, probe: np.ndarray, engine: str = "numpy"
     if derivative.has(sp.DiracDelta):
         derivative = _without_delta(derivative)
     operations = sp.count_ops(derivative)
-    work = f"f: {sp.count_ops(function_expr):,} operations; derivative: {operations:,}"
+    work = Work("operations", int(operations), int(sp.count_ops(function_expr)))
     if operations > bounds.MAX_SYMBOLIC_OPS:
         raise MethodFailure(
             f"symbolic derivative too large ({operations:,} operations): skipped (expression swell)"
         )
-    derivative, note = _simplified(derivative)
+    derivative, note = _simplified(derivative, symbol, probe)
     if note:
         notes.append(note)
     if engine == "jax":

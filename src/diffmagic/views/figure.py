@@ -64,7 +64,14 @@ def comparison_figure(
     top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     x = comparison.x
     name = comparison.derivative_name
-    top.plot(x, _finite(comparison.f_values), color="black", linewidth=1.2, label="f(x)")
+    target = comparison.target
+    top.plot(
+        x,
+        _finite(comparison.f_values),
+        color="black",
+        linewidth=1.2,
+        label=f"{target.name}({target.wrt})",
+    )
     for result in comparison:
         if result.ok and result.values is not None:
             top.plot(

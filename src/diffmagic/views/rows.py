@@ -51,7 +51,7 @@ def row(result: MethodResult) -> Row:
         warm,
         _error(result.max_abs_error, result),
         _error(result.max_rel_error, result),
-        result.work or "—",
+        str(result.work) if result.work else "—",
     )
     return Row(cells, True, tuple(result.notes))
 

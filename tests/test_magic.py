@@ -584,3 +584,19 @@ def test_the_panel_opens_from_the_magic(ip) -> None:
     assert isinstance(panel, Panel) and panel.x0.value == 1.0
     assert "application/vnd.jupyter.widget-view+json" in captured.outputs[0].data
     assert set(ip.user_ns) >= {"f", "shown"}
+
+
+@pytest.mark.parametrize("backend", ["inline", "widget"])
+def test_each_figure_shows_once_with_the_inline_and_the_widget_backend(ip, backend) -> None:
+    import matplotlib
+
+    before = matplotlib.get_backend()
+    ip.run_line_magic("matplotlib", backend)
+    try:
+        captured = run(ip, "--no-timing", SQUARE_CELL)
+        images = [o for o in captured.outputs if "image/png" in o.data]
+        assert len(images) == 1
+        assert plt.get_fignums() == [], "the magic leaves no figure for pyplot to show again"
+        assert backend in matplotlib.get_backend(), "the user's backend is left as chosen"
+    finally:
+        matplotlib.use(before)

@@ -46,3 +46,11 @@ def test_every_picture_the_readme_shows_exists() -> None:
     for picture in pictures:
         path = ROOT / picture
         assert path.exists() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", picture
+
+
+def test_the_readmes_python_runs_as_written() -> None:
+    blocks = re.findall(r"```python\n(.*?)```", README, re.S)
+    plain = [block for block in blocks if not block.lstrip().startswith("%")]
+    assert plain, "the README shows the Python API"
+    for block in plain:
+        exec(compile(block, "README.md", "exec"), {})

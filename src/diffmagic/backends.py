@@ -24,8 +24,6 @@ from diffmagic.vocabulary import CONSTANT_NAMES, FUNCTION_NAMES
 
 #: Module names whose functions and constants diffmagic knows how to replace.
 MATH_MODULE_NAMES = frozenset({"numpy", "jax.numpy", "math", "cmath", "sympy"})
-#: Names a cell may use without importing them, as a learner's notebook does.
-MODULE_ALIASES = frozenset({"np", "numpy", "jnp", "math"})
 
 
 class Namespace:
@@ -282,8 +280,6 @@ def sympy_builtins() -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- choice
-
-BACKENDS = ("sympy", "numpy", "jax")
 
 
 def namespace_for(backend: str) -> Namespace:

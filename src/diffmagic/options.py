@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Mapping
 from typing import Any
 
 from diffmagic.errors import DiffMagicError
@@ -254,12 +253,3 @@ def options_markdown(extra: list[tuple[tuple[str, ...], dict[str, Any]]] | None 
         text = keywords.get("help", "").replace("%%", "%").replace("|", "\\|")
         rows.append(f"| {shown} | {text} |")
     return "\n".join(rows)
-
-
-def defaults() -> Mapping[str, Any]:
-    """Each option's default, by its destination name."""
-    values: dict[str, Any] = {}
-    for flags, keywords in OPTIONS:
-        destination = keywords.get("dest") or flags[-1].lstrip("-").replace("-", "_")
-        values.setdefault(destination, keywords.get("default"))
-    return values

@@ -61,7 +61,3 @@ def default_progress(description: str = "working") -> Progress:
         except ImportError:
             pass
     return text_progress()
-
-
-def silent(fraction: float, label: str) -> None:
-    """A progress that shows nothing (tests, scripts that want quiet)."""

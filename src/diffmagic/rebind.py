@@ -15,13 +15,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from diffmagic.backends import (
-    MODULE_ALIASES,
     builtins_for,
     is_math_function,
     is_math_module,
     namespace_for,
 )
-from diffmagic.vocabulary import CONSTANT_NAMES, FUNCTION_NAMES
+from diffmagic.vocabulary import CONSTANT_NAMES, FUNCTION_NAMES, MODULE_NAMES
 
 _MISSING = object()
 
@@ -61,7 +60,7 @@ class Rebinder:
 
     def _replacement(self, name: str, original: Any) -> Any:
         if original is _MISSING:
-            if name in MODULE_ALIASES:
+            if name in MODULE_NAMES:
                 return self.namespace
             if name in FUNCTION_NAMES or name in CONSTANT_NAMES:
                 return self.namespace.lookup(name) or _MISSING

@@ -8,7 +8,6 @@ in, and the table says which.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,14 +16,6 @@ import numpy as np
 DIGITS = 30
 #: The reference is evaluated on at most this many grid points (mpmath is about 50 µs a point).
 MAX_REFERENCE_POINTS = 20_001
-
-
-@dataclass(frozen=True)
-class Reference:
-    values: np.ndarray
-    label: str
-    #: The row standing in as reference when there is no exact derivative, else None.
-    method: str | None = None
 
 
 def sample_indices(size: int) -> np.ndarray:

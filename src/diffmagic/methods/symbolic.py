@@ -138,9 +138,7 @@ def prepare(target: Target, order: int, probe: np.ndarray, engine: str = "numpy"
     if note:
         notes.append(note)
     if engine == "jax":
-        prepared = _on_jax(symbol, function_expr, derivative, probe, started, notes)
-        prepared.work = work
-        return prepared
+        return _on_jax(symbol, function_expr, derivative, probe, started, notes, work)
     try:
         numeric = sp.lambdify([symbol], derivative, modules="numpy", cse=True)
     except Exception as error:
@@ -177,6 +175,7 @@ def _on_jax(
     probe: np.ndarray,
     started: float,
     notes: list[str],
+    work: Work,
 ) -> Prepared:
     """The same SymPy derivative, printed as `jax.numpy` code and compiled with `jit`."""
     import sympy as sp
@@ -204,4 +203,5 @@ def _on_jax(
         timed_call=timed_call(compiled),
         function_expr=function_expr,
         expr=derivative,
+        work=work,
     )

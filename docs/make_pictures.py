@@ -10,7 +10,6 @@ import pathlib
 
 import diffmagic
 from diffmagic.partials import gradient_field_figure
-from diffmagic.report import _step_study
 
 HERE = pathlib.Path(__file__).parent / "images"
 ABS_CELL = "import numpy as np\ndef f(x):\n    return np.abs(x) + np.sin(x)\n"
@@ -27,7 +26,7 @@ def main() -> None:
     cubic = diffmagic.compare("2*x**3 - 3*x**2 + 5", domain=(-1, 2), extrema=True)
     cubic.figure().savefig(HERE / "extrema.png", dpi=72)
     sine = diffmagic.compare("sin(x)", domain=(0, 2))
-    _step_study(sine, 1.0).figure().savefig(HERE / "step_study.png", dpi=72)
+    sine.step_study(1.0).figure().savefig(HERE / "step_study.png", dpi=72)
     gradient_field_figure("def f(x, y):\n    return 2*x**2 - x*y\n", (-2, 2), (-2, 2)).savefig(
         HERE / "gradient_field.png", dpi=72
     )

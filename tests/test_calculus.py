@@ -177,3 +177,18 @@ def test_np_gradient_next_to_a_jump_is_explained_as_a_jump() -> None:
     comparison = diffmagic.compare("sign(x)", domain=(-1, 1), points=20)
     note = next(n for n in comparison["numerical"].notes if n.startswith("next to"))
     assert "jump" in note and "slopes on both sides" not in note
+
+
+def test_the_course_features_are_reachable_from_compare() -> None:
+    comparison = diffmagic.compare("sin(x)", domain=(0, 2))
+    secants = comparison.secants(1.0)
+    assert secants[0][0] == 1.0 and secants[-1][2] > secants[8][2]
+    study = comparison.step_study(1.0)
+    assert study.exact == pytest.approx(np.cos(1.0), abs=1e-15)
+    assert "central float64" in study.errors
+    with pytest.raises(diffmagic.DiffMagicError, match="order 1"):
+        diffmagic.compare("sin(x)", order=2).secants(1.0)
+    table = diffmagic.partial_derivatives("def f(x, y):\n    return x * y\n", {"x": 3, "y": 5})
+    assert table.exact == {"x": 5.0, "y": 3.0}
+    figure = diffmagic.gradient_field("def f(x, y):\n    return x * y\n", (-1, 1), (-1, 1))
+    assert figure.axes

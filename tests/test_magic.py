@@ -340,9 +340,9 @@ def test_default_timing_times_every_method_at_a_million_points(ip) -> None:
 
 
 def test_timing_full_repeats_seven_times(ip, monkeypatch) -> None:
-    # Full mode grows the loops by powers of ten until a run takes 0.2 s, as %timeit does: for
-    # a 2 µs evaluation that is 8 runs of a million loops, 15 s. The test is that the magic asks
-    # for full timing, so runs here stop at 1 ms.
+    # Full mode grows the loops (1, 2, 5, 10, ...) until a run takes 0.2 s, as %timeit does:
+    # seven such runs per row take seconds. The test is that the magic asks for full timing, so
+    # runs here stop at 1 ms.
     monkeypatch.setattr(diffmagic.timing, "FULL_RUN_TARGET_S", 1e-3)
     captured = run(ip, "-m symbolic --timing full --timing-points 1000 -o result", SQUARE_CELL)
     assert "at 1,000 points" in table_of(captured)

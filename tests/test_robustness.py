@@ -7,6 +7,7 @@ say why, and every other method still reports. Nothing else: no other exception,
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -239,3 +240,37 @@ def test_reductions_over_python_lists_work_under_jax_too() -> None:
     comparison = diffmagic.compare(source, domain=(0.05, 0.95))
     assert comparison["automatic"].ok, comparison["automatic"].error
     assert comparison["automatic"].max_rel_error < 1e-12
+
+
+def _resident_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def test_memory_stays_flat_over_200_runs() -> None:
+    """A learner reruns a cell again and again: figures are closed, nothing piles up."""
+    import gc
+
+    import matplotlib.pyplot as plt
+
+    from diffmagic.views.figure import figure_bytes
+
+    source = "import numpy as np\ndef f(x):\n    return np.abs(x) + np.sin(x)\n"
+
+    def rerun() -> None:
+        comparison = diffmagic.compare(source, points=50)
+        assert comparison.table() and comparison._repr_html_()
+        assert figure_bytes(comparison.figure(at=1.0), "png", dpi=20)
+
+    for _ in range(20):  # warm: imports, caches, compiled programs
+        rerun()
+    gc.collect()
+    baseline = _resident_bytes()
+    for _ in range(180):
+        rerun()
+    gc.collect()
+    grown = _resident_bytes() - baseline
+    # Measured here: under 2 MB of resident memory over 180 runs (tracemalloc: 1.4 MB of Python
+    # objects, mostly SymPy's own caches); a leaked figure alone would be several MB per run.
+    assert grown < 20_000_000, f"{grown / 1e6:.1f} MB more resident after 180 runs"
+    assert plt.get_fignums() == []

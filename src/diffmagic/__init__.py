@@ -17,8 +17,10 @@ __all__ = [
     "DiffMagicError",
     "MethodResult",
     "compare",
+    "gradient_field",
     "load_ipython_extension",
     "panel",
+    "partial_derivatives",
     "unload_ipython_extension",
 ]
 __version__ = "0.1.0"
@@ -29,6 +31,20 @@ def panel(f: Any, *args: Any, **kwargs: Any) -> Any:
     from diffmagic.interactive import Panel
 
     return Panel(f, *args, **kwargs)
+
+
+def partial_derivatives(f: Any, at: Any, **kwargs: Any) -> Any:
+    """Every partial derivative of f at the point `at` ({"x": 1, "y": 2}), by each method."""
+    from diffmagic.partials import gradient_at
+
+    return gradient_at(f, at, **kwargs)
+
+
+def gradient_field(f: Any, x_domain: Any, y_domain: Any, **kwargs: Any) -> Any:
+    """Contours of f(x, y) with arrows of its gradient: a matplotlib Figure."""
+    from diffmagic.partials import gradient_field_figure
+
+    return gradient_field_figure(f, x_domain, y_domain, **kwargs)
 
 
 def load_ipython_extension(ipython: Any) -> None:

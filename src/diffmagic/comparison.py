@@ -244,6 +244,42 @@ class Comparison:
 
         return html_table(self)
 
+    def exact_derivative_at(self, x0: float) -> float | None:
+        """f'(x0) from SymPy at 30 digits, else from JAX: what secants and steps are measured
+        against."""
+        if self.derivative_expr is not None:
+            import sympy as sp
+
+            symbol = sp.Symbol(self.target.wrt, real=True)
+            value = float(reference.high_precision(self.derivative_expr, symbol, np.array([x0]))[0])
+            return value if np.isfinite(value) else None
+        automatic = self.results.get("automatic")
+        if automatic is not None and automatic.ok and automatic.derivative is not None:
+            return float(automatic.derivative(np.array([x0]))[0])
+        return None
+
+    def _first_order_only(self, what: str) -> None:
+        if self.order != 1:
+            raise DiffMagicError(f"{what} approximate f', so they need a comparison of order 1")
+
+    def secants(self, x0: float) -> list[tuple[float, float, float | None]]:
+        """(dx, (f(x0+dx) - f(x0))/dx, its error) for dx = 1, 0.1, ... 1e-15: the course's limit."""
+        from diffmagic.steps import secant_table
+
+        self._first_order_only("secants")
+        return secant_table(lambda x: function_at(self, x), x0, self.exact_derivative_at(x0))
+
+    def step_study(self, x0: float) -> Any:
+        """Errors of forward and central quotients at x0 against the step h (`steps.StepStudy`),
+        or None when there is no exact derivative to measure them against."""
+        from diffmagic.steps import step_study
+
+        self._first_order_only("step studies")
+        exact = self.exact_derivative_at(x0)
+        if exact is None or self.function is None:
+            return None
+        return step_study(lambda x: function_at(self, x), x0, exact)
+
     def time(
         self,
         timing_points: int = 1_000_000,

@@ -13,8 +13,6 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from diffmagic.comparison import Comparison, compare
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import one_line
@@ -113,7 +111,7 @@ def build_report(f: Any, options: Any, *, func: str | None = None) -> Report:
     if getattr(options, "step_study", False):
         if point is None or comparison.order != 1:
             raise DiffMagicError("--step-study studies f' at one point: add --at X0 (order 1)")
-        report.step_study = _step_study(comparison, point)
+        report.step_study = comparison.step_study(point)
         if report.step_study is not None:
             report.bundles.append(
                 _text_bundle("best steps for difference quotients", report.step_study.summary())
@@ -123,29 +121,3 @@ def build_report(f: Any, options: Any, *, func: str | None = None) -> Report:
                     _png_bundle(report.step_study.figure(), "<error against step h>")
                 )
     return report
-
-
-def _step_study(comparison: Comparison, x0: float) -> Any:
-    from diffmagic.comparison import function_at
-    from diffmagic.steps import step_study
-
-    exact = _exact_at(comparison, x0)
-    if exact is None or comparison.function is None:
-        return None
-    return step_study(lambda x: function_at(comparison, x), x0, exact)
-
-
-def _exact_at(comparison: Comparison, x0: float) -> float | None:
-    """f'(x0) from SymPy at 30 digits, else from JAX: what step errors are measured against."""
-    if comparison.derivative_expr is not None:
-        import sympy as sp
-
-        from diffmagic.reference import high_precision
-
-        symbol = sp.Symbol(comparison.target.wrt, real=True)
-        value = float(high_precision(comparison.derivative_expr, symbol, np.array([x0]))[0])
-        return value if np.isfinite(value) else None
-    automatic = comparison.results.get("automatic")
-    if automatic is not None and automatic.ok:
-        return float(automatic.derivative(np.array([x0]))[0])
-    return None

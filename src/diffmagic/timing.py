@@ -6,8 +6,8 @@ the first call and from warm evaluations; JAX results are waited for (`block_unt
 asynchronous dispatch does not flatter it; garbage collection is off while timing.
 
 `quick` mode spends a small fixed budget per method (still a warm-up first), so the magic's output
-appears in about a second; `full` mode grows the loop count by powers of ten until one run takes
-about 0.2 s and repeats seven times, as `%timeit` does.
+appears in about a second; `full` mode grows the loop count (1, 2, 5, 10, 20, ...) until one run
+takes about 0.2 s and repeats seven times, as `%timeit` does.
 """
 
 from __future__ import annotations
@@ -103,13 +103,18 @@ def _run(call: Callable[[], Any], loops: int) -> float:
 
 
 def _loops_for(call: Callable[[], Any], target_s: float) -> tuple[int, float]:
-    """Loops per run, grown by powers of ten until one run takes `target_s`, as %timeit does."""
-    loops = 1
-    while True:
-        elapsed = _run(call, loops)
-        if elapsed >= target_s or loops >= 10**7:
-            return loops, elapsed
-        loops *= 10
+    """Loops per run, grown 1, 2, 5, 10, 20, 50, ... until one run takes `target_s`.
+
+    The steps of Python's `timeit.autorange` (which `%timeit` uses): with powers of ten alone a
+    run can overshoot the target nearly tenfold, and seven runs of it take seconds.
+    """
+    for decade in range(8):
+        for step in (1, 2, 5):
+            loops = step * 10**decade
+            elapsed = _run(call, loops)
+            if elapsed >= target_s:
+                return loops, elapsed
+    return loops, elapsed
 
 
 def measure(

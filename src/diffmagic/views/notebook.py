@@ -48,8 +48,7 @@ def table_bundle(comparison: Comparison) -> dict[str, str]:
 
 def tangent_bundle(comparison: Comparison, x0: float) -> dict[str, str]:
     """Each method's slope at x0, then the secants (f(x0+dx) - f(x0))/dx closing in on it."""
-    from diffmagic.comparison import function_at, tangent_slopes
-    from diffmagic.steps import secant_table
+    from diffmagic.comparison import tangent_slopes
 
     f0, slopes = tangent_slopes(comparison, x0)
     name = comparison.derivative_name
@@ -63,11 +62,8 @@ def tangent_bundle(comparison: Comparison, x0: float) -> dict[str, str]:
         f"<p>{html.escape(title)}</p><table class='diffmagic-table'>"
         f"<tr><th>method</th><th>{html.escape(name)}(x0)</th></tr>{table}</table>"
     ]
-    exact = (
-        slopes.get("symbolic") if slopes.get("symbolic") is not None else slopes.get("automatic")
-    )
     if comparison.order == 1 and comparison.function is not None:
-        secants = secant_table(lambda x: function_at(comparison, x), x0, exact)
+        secants = comparison.secants(x0)
         errors = [e for _, _, e in secants if e is not None and np.isfinite(e)]
         best = min(errors) if errors else None
         lines.append("  secants (f(x0+dx) - f(x0))/dx; * marks where round-off takes over")

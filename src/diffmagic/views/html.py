@@ -23,25 +23,36 @@ _STYLE = (
 )
 
 
+#: Inline as well as in the style sheet: notebook front ends may drop <style> from outputs (an
+#: ipywidgets Output does), and their own tables are right-aligned. Times and errors never wrap.
+_CELL = "text-align:left"
+_NUMBER = "text-align:left;white-space:nowrap"
+_NUMBER_COLUMNS = range(3, 8)
+
+
 def html_table(comparison: Comparison) -> str:
     escape = html.escape
     parts = [
         _STYLE,
         '<table class="diffmagic-table">',
         f"<caption style='text-align:left'>{escape(caption(comparison))}</caption>",
-        "<thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in HEADERS) + "</tr></thead>",
+        "<thead><tr>"
+        + "".join(f"<th style='{_CELL}'>{escape(h)}</th>" for h in HEADERS)
+        + "</tr></thead>",
         "<tbody>",
     ]
     for table_row in rows(comparison):
         cells = []
         for index, cell in enumerate(table_row.cells):
             css = f' class="{"ok" if table_row.ok else "failed"}"' if index == 2 else ""
-            cells.append(f"<td{css}>{escape(cell)}</td>")
+            style = _NUMBER if index in _NUMBER_COLUMNS else _CELL
+            cells.append(f"<td{css} style='{style}'>{escape(cell)}</td>")
         parts.append("<tr>" + "".join(cells) + "</tr>")
         if table_row.notes:
             notes = "<br>".join(escape(note) for note in table_row.notes)
             parts.append(
-                f'<tr class="notes"><td></td><td colspan="{len(HEADERS) - 1}">{notes}</td></tr>'
+                f"<tr class='notes'><td></td><td colspan='{len(HEADERS) - 1}' "
+                f"style='text-align:left'>{notes}</td></tr>"
             )
     parts.append("</tbody></table>")
     parts.append(

@@ -1,16 +1,19 @@
-"""The panel in a real browser: JupyterLab serves examples/03_panel.ipynb, Chromium runs it.
+"""The panel in a real browser: Jupyter serves examples/03_panel.ipynb, Chromium runs it.
 
 A learner opens the notebook, runs every cell, sees the panel, moves the x0 slider from the
-keyboard, and the figure is redrawn with no error anywhere. Screenshots before and after are
-kept in artifacts/browser/ for the record.
+keyboard, and the figure is redrawn with no error anywhere. The same story runs in both front
+ends the panel supports: JupyterLab (`lab`) and Jupyter Notebook 7 (`notebook`). Screenshots
+before and after are kept in artifacts/browser/<frontend>/ for the record.
 
 Needs Debian's `chromium` (`.ci/install-browser`, called by `.ci/run`, installs it) and the
-`playwright` and `jupyterlab` Python packages. No browser is ever downloaded by Playwright.
+`playwright`, `jupyterlab` and `notebook` (>= 7) Python packages. No browser is ever downloaded
+by Playwright.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import re
@@ -33,11 +36,11 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "examples" / "03_panel.ipynb"
 ARTIFACTS = ROOT / "artifacts" / "browser"
 
-SERVER_START_TIMEOUT = 60.0  # seconds for JupyterLab to answer
+SERVER_START_TIMEOUT = 60.0  # seconds for the Jupyter server to answer
 PAGE_TIMEOUT_MS = 60_000  # the notebook page and its kernel
 PANEL_TIMEOUT_MS = 90_000  # run all cells: imports JAX, SymPy, compiles the derivatives
 REDRAW_TIMEOUT_MS = 45_000  # the figure redrawn after the slider moved
-ARROW_PRESSES = 10
+KEY_PRESSES = 10  # of the front end's x0_key
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -56,7 +59,43 @@ ERROR_OUTPUTS = (
 
 
 @dataclass(frozen=True)
-class Lab:
+class Frontend:
+    """What differs between JupyterLab and Notebook 7; everything else is shared."""
+
+    name: str  # the test id and the artifacts subfolder
+    module: str  # `python -m <module>` starts its server (server options are all shared)
+    page: str  # the notebook's page, `{name}` is its file name
+    kernel_idle: str  # a Playwright selector, visible once the page shows its kernel idle
+    x0_key: str  # the key that moves the focused x0 slider right
+
+
+FRONTENDS = (
+    Frontend(
+        name="lab",
+        module="jupyterlab",
+        page="/lab/tree/{name}",
+        kernel_idle=r'.jp-StatusBar-TextItem:text-matches("\\|\\s*Idle")',  # "Python 3 | Idle"
+        x0_key="ArrowRight",
+    ),
+    Frontend(
+        name="notebook",
+        module="notebook",
+        page="/notebooks/{name}",
+        # No status bar: the kernel's circle in the notebook's toolbar.
+        kernel_idle='.jp-Notebook-ExecutionIndicator[data-status="idle"]',
+        # Not the arrows: Notebook 7 (7.6) starts Lumino without `bubblingKeydown`, so its
+        # command-mode bindings (ArrowLeft/Right: move to heading, ArrowUp/Down: move cursor,
+        # selector `.jp-Notebook.jp-mod-commandMode:not(.jp-mod-readWrite) :focus`) take the
+        # key in the capture phase before the focused slider sees it: x0 does not move.
+        # PageUp is not bound there; noUiSlider moves the handle by a page step for it.
+        x0_key="PageUp",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Server:
+    frontend: Frontend
     url: str
     token: str
     log: Path
@@ -103,12 +142,11 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-@pytest.fixture
-def jupyter_lab(tmp_path: Path) -> Iterator[Lab]:
-    try:
-        import jupyterlab  # noqa: F401
-    except ImportError:
-        pytest.fail("jupyterlab is not installed: pip install -e '.[test]'", pytrace=False)
+@pytest.fixture(params=FRONTENDS, ids=lambda frontend: frontend.name)
+def jupyter_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    frontend: Frontend = request.param
+    if importlib.util.find_spec(frontend.module) is None:
+        pytest.fail(f"{frontend.module} is not installed: pip install -e '.[test]'", pytrace=False)
     root = tmp_path / "notebooks"
     root.mkdir()
     shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
@@ -133,25 +171,26 @@ def jupyter_lab(tmp_path: Path) -> Iterator[Lab]:
         json.dumps({"fetchNews": "false", "checkForUpdates": False})
     )
     port, token = _free_port(), secrets.token_hex(24)
-    log = tmp_path / "jupyterlab.log"
+    log = tmp_path / f"{frontend.module}.log"
     command = [
         sys.executable,
         "-m",
-        "jupyterlab",
+        frontend.module,
         "--no-browser",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}",
-        # No phoning home: no news feed, no update check, no PyPI extension manager.
+        # No phoning home: no news feed, no update check, no PyPI extension manager. Notebook 7's
+        # server loads the jupyterlab server extension (it serves /lab/api/news) and applies these.
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LabApp.extension_manager=readonly",
         "--ServerApp.terminals_enabled=False",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # CI containers run as root
-        command.append("--allow-root")
+        command.append("--allow-root")  # ServerApp.allow_root: both servers refuse root without it
     with log.open("wb") as sink:
         process = subprocess.Popen(
             command,
@@ -166,7 +205,7 @@ def jupyter_lab(tmp_path: Path) -> Iterator[Lab]:
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         while True:
             if process.poll() is not None:
-                pytest.fail(f"JupyterLab exited with {process.returncode}:\n{_tail(log)}")
+                pytest.fail(f"{frontend.module} exited with {process.returncode}:\n{_tail(log)}")
             try:
                 with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
                     if r.status == 200:
@@ -175,22 +214,23 @@ def jupyter_lab(tmp_path: Path) -> Iterator[Lab]:
                 pass
             if time.monotonic() > deadline:
                 pytest.fail(
-                    f"JupyterLab did not answer within {SERVER_START_TIMEOUT:.0f} s:\n{_tail(log)}"
+                    f"{frontend.module} did not answer within {SERVER_START_TIMEOUT:.0f} s:\n"
+                    f"{_tail(log)}"
                 )
             time.sleep(0.25)
-        yield Lab(url=base, token=token, log=log)
+        yield Server(frontend=frontend, url=base, token=token, log=log)
     finally:
         _stop(process)
 
 
-def _wait_for_kernel(lab: Lab, notebook: str, timeout_s: float) -> None:
+def _wait_for_kernel(server: Server, notebook: str, timeout_s: float) -> None:
     """Until the server says the notebook's kernel is idle with the page connected to it."""
     deadline = time.monotonic() + timeout_s
     sessions: list[dict] = []
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(
-                f"{lab.url}/api/sessions?token={lab.token}", timeout=5
+                f"{server.url}/api/sessions?token={server.token}", timeout=5
             ) as response:
                 sessions = json.load(response)
         except (urllib.error.URLError, OSError, ValueError):
@@ -205,7 +245,7 @@ def _wait_for_kernel(lab: Lab, notebook: str, timeout_s: float) -> None:
                 return
         time.sleep(0.25)
     pytest.fail(
-        f"no idle kernel for {notebook} within {timeout_s:.0f} s: {sessions}\n{_tail(lab.log)}"
+        f"no idle kernel for {notebook} within {timeout_s:.0f} s: {sessions}\n{_tail(server.log)}"
     )
 
 
@@ -223,15 +263,17 @@ def _wait_until_stable(read, settle_s: float = 2.0, timeout_s: float = 20.0) -> 
     return value
 
 
-def test_panel_redraws_when_x0_moves_from_the_keyboard(jupyter_lab: Lab) -> None:
+def test_panel_redraws_when_x0_moves_from_the_keyboard(jupyter_server: Server) -> None:
+    frontend = jupyter_server.frontend
     executable = _chromium()
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.fail("playwright is not installed: pip install -e '.[test]'", pytrace=False)
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for old in ARTIFACTS.glob("*.png"):
+    artifacts = ARTIFACTS / frontend.name
+    artifacts.mkdir(parents=True, exist_ok=True)
+    for old in artifacts.glob("*.png"):
         old.unlink()
     started = time.monotonic()
     page_errors: list[str] = []
@@ -245,19 +287,19 @@ def test_panel_redraws_when_x0_moves_from_the_keyboard(jupyter_lab: Lab) -> None
             page.set_default_timeout(PAGE_TIMEOUT_MS)
             page.on("pageerror", lambda error: page_errors.append(str(error)))
             page.goto(
-                f"{jupyter_lab.url}/lab/tree/{NOTEBOOK.name}?token={jupyter_lab.token}",
+                jupyter_server.url
+                + frontend.page.format(name=NOTEBOOK.name)
+                + f"?token={jupyter_server.token}",
                 wait_until="domcontentloaded",
             )
 
             # The notebook is open and its kernel is ready.
             notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").first
             notebook.locator(".jp-Notebook .jp-Cell").first.wait_for(state="visible")
-            _wait_for_kernel(jupyter_lab, NOTEBOOK.name, PAGE_TIMEOUT_MS / 1000)
-            page.locator(
-                ".jp-StatusBar-TextItem", has_text=re.compile(r"\|\s*Idle")
-            ).first.wait_for(state="visible")
+            _wait_for_kernel(jupyter_server, NOTEBOOK.name, PAGE_TIMEOUT_MS / 1000)
+            page.locator(frontend.kernel_idle).first.wait_for(state="visible")
 
-            # Run > Run All Cells.
+            # Run > Run All Cells: the same menu in JupyterLab and Notebook 7.
             page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
             run_all = page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$"))
             page.locator(".lm-Menu-item").filter(has=run_all).click()
@@ -288,14 +330,14 @@ def test_panel_redraws_when_x0_moves_from_the_keyboard(jupyter_lab: Lab) -> None
             before_x0 = readout.inner_text().strip()
             assert before_src.startswith("data:image/png;base64,"), before_src[:80]
             panel.scroll_into_view_if_needed()
-            page.screenshot(path=ARTIFACTS / "01-page-before.png", full_page=True)
-            image.screenshot(path=ARTIFACTS / "01-figure-before.png")
+            page.screenshot(path=artifacts / "01-page-before.png", full_page=True)
+            image.screenshot(path=artifacts / "01-figure-before.png")
 
-            # Move x0 from the keyboard: focus the noUiSlider handle, press ArrowRight.
+            # Move x0 from the keyboard: focus the noUiSlider handle, press the key.
             handle = x0_slider.locator(".noUi-handle")
             handle.focus()
-            for _ in range(ARROW_PRESSES):
-                page.keyboard.press("ArrowRight")
+            for _ in range(KEY_PRESSES):
+                page.keyboard.press(frontend.x0_key)
 
             page.wait_for_function(
                 """([old]) => {
@@ -309,8 +351,8 @@ def test_panel_redraws_when_x0_moves_from_the_keyboard(jupyter_lab: Lab) -> None
             after_src = _wait_until_stable(lambda: image.get_attribute("src") or "")
             after_x0 = readout.inner_text().strip()
             panel.scroll_into_view_if_needed()
-            page.screenshot(path=ARTIFACTS / "02-page-after.png", full_page=True)
-            image.screenshot(path=ARTIFACTS / "02-figure-after.png")
+            page.screenshot(path=artifacts / "02-page-after.png", full_page=True)
+            image.screenshot(path=artifacts / "02-figure-after.png")
 
             errors = [text.strip() for text in page.locator(ERROR_OUTPUTS).all_inner_texts()]
             tracebacks = [
@@ -331,14 +373,14 @@ def test_panel_redraws_when_x0_moves_from_the_keyboard(jupyter_lab: Lab) -> None
             )
         except Exception:
             with contextlib.suppress(Exception):
-                page.screenshot(path=ARTIFACTS / "99-failure.png", full_page=True)
+                page.screenshot(path=artifacts / "99-failure.png", full_page=True)
             raise
         finally:
             browser.close()
 
     elapsed = time.monotonic() - started
-    (ARTIFACTS / "run.txt").write_text(
-        f"x0 before: {before_x0}\nx0 after: {after_x0}\n"
+    (artifacts / "run.txt").write_text(
+        f"x0 before: {before_x0}\nx0 after: {after_x0} ({KEY_PRESSES} x {frontend.x0_key})\n"
         f"output area: {output_size}\nbrowser part: {elapsed:.1f} s\n"
         f"page errors: {page_errors}\n"
     )

@@ -126,6 +126,12 @@ def _check_domain(domain: Any) -> tuple[float, float]:
     return low, high
 
 
+def _check_timing(points: Any, mode: Any) -> int:
+    if mode not in timing_harness.MODES:
+        raise DiffMagicError(f"timing mode must be quick or full, not {mode!r}")
+    return bounds.check_points(points, "timing_points", bounds.MAX_TIMING_POINTS)
+
+
 def _check_order(order: Any) -> int:
     if isinstance(order, bool) or not isinstance(order, int | np.integer):
         raise DiffMagicError(f"order must be a whole number such as 1 or 2, not {order!r}")
@@ -287,9 +293,7 @@ class Comparison:
         progress: Callable[[float, str], None] | None = None,
     ) -> Comparison:
         """Time each working method now (as `compare(..., timing=True)` would); returns self."""
-        points = bounds.check_points(timing_points, "timing_points", bounds.MAX_TIMING_POINTS)
-        if mode not in timing_harness.MODES:
-            raise DiffMagicError(f"timing mode must be quick or full, not {mode!r}")
+        points = _check_timing(timing_points, mode)
         self.timing_points = points
         if not time_results(self.results, self.domain, points, mode, progress):
             self.notes.append("timing was interrupted: rows without times were not timed")
@@ -439,9 +443,7 @@ def compare(
     derivative_order = _check_order(order)
     keys = select(methods, engines)
     if timing:
-        timing_count = bounds.check_points(timing_points, "timing_points", bounds.MAX_TIMING_POINTS)
-        if timing_mode not in timing_harness.MODES:
-            raise DiffMagicError(f"timing mode must be quick or full, not {timing_mode!r}")
+        timing_count = _check_timing(timing_points, timing_mode)
     for name, seconds in (
         ("symbolic_time_limit", symbolic_time_limit),
         ("method_time_limit", method_time_limit),

@@ -19,10 +19,9 @@ from typing import Any
 
 from diffmagic.errors import DiffMagicError
 from diffmagic.expression import expression_to_function
-from diffmagic.options import add_to_parser, figure_format
-from diffmagic.report import Report, build_report
+from diffmagic.options import add_to_parser, check_save
+from diffmagic.report import Report, build_report, write_file
 from diffmagic.target import function_from_cell
-from diffmagic.views.figure import figure_bytes
 from diffmagic.views.text import text_table
 
 EXAMPLES = """examples:
@@ -109,25 +108,11 @@ def html_report(report: Report) -> str:
     )
 
 
-def _write(path: str, data: bytes | str) -> None:
-    target = pathlib.Path(path).expanduser()
-    try:
-        if isinstance(data, bytes):
-            target.write_bytes(data)
-        else:
-            target.write_text(data, encoding="utf-8")
-    except OSError as error:
-        raise DiffMagicError(f"cannot write {target}: {error.strerror}") from None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     options = parser.parse_args(argv)
     try:
-        if options.save:
-            figure_format(options.save)
-            if options.no_plot:
-                raise DiffMagicError("--save writes the figure: remove --no-plot")
+        check_save(options)
         report = build_report(_function(options.function, options.func), options)
         for bundle in report.bundles:
             if "image/png" in bundle:
@@ -141,13 +126,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 text = text_table(report.comparison, colour=_use_colour(options.color))
             print(text, end="\n\n")
         if options.save:
-            if report.figure is None:
-                raise DiffMagicError("--save has no figure to write (remove --no-plot)")
-            _write(options.save, figure_bytes(report.figure, figure_format(options.save)))
+            report.save_figure(options.save)
         if options.json:
-            _write(options.json, json.dumps(_json(report), indent=1))
+            write_file(options.json, json.dumps(_json(report), indent=1))
         if options.html:
-            _write(options.html, html_report(report))
+            write_file(options.html, html_report(report))
     except DiffMagicError as error:
         parser.exit(2, f"diffmagic: error: {error}\n")
     except KeyboardInterrupt:

@@ -9,7 +9,6 @@ the table, never a traceback.
 from __future__ import annotations
 
 import ast
-import pathlib
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -18,12 +17,11 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 
 from diffmagic.errors import DiffMagicError
-from diffmagic.explain import one_line, user_error
+from diffmagic.explain import user_error
 from diffmagic.expression import expression_to_function, looks_like_expression
-from diffmagic.options import OPTIONS, figure_format, parse_point, to_compare_kwargs
-from diffmagic.report import Report, build_report
+from diffmagic.options import OPTIONS, check_save, parse_point, to_compare_kwargs
+from diffmagic.report import build_report
 from diffmagic.target import defined_functions
-from diffmagic.views.figure import figure_bytes
 from diffmagic.vocabulary import CONSTANT_NAMES, FUNCTION_NAMES
 
 #: Bare names line mode reads as an expression rather than as a variable of the user's.
@@ -111,17 +109,14 @@ class DifferentiateMagics(Magics):
         except SystemExit:
             raise UsageError("invalid options; see %%differentiate?") from None
         try:
-            if options.save:
-                figure_format(options.save)
-                if options.no_plot:
-                    raise DiffMagicError("--save writes the figure: remove --no-plot")
+            check_save(options)
             function = self._function(options, cell, local_ns)
             if options.panel:
                 self._show_panel(function, options)
                 return None
             report = build_report(function, options)
             if options.save:
-                self._save(report, options)
+                report.save_figure(options.save)
         except DiffMagicError as error:
             raise UsageError(str(error)) from None
         if options.output:
@@ -207,20 +202,6 @@ class DifferentiateMagics(Magics):
         if not callable(function):
             raise DiffMagicError(f"the cell defines no function `{name}`")
         return function
-
-    def _save(self, report: Report, options: Any) -> None:
-        if report.figure is None:
-            raise DiffMagicError("--save has no figure to write (remove --no-plot)")
-        fmt = figure_format(options.save)
-        path = pathlib.Path(options.save).expanduser()
-        try:
-            data = figure_bytes(report.figure, fmt)
-        except Exception as error:
-            raise DiffMagicError(f"the figure cannot be drawn: {one_line(error)}") from None
-        try:
-            path.write_bytes(data)
-        except OSError as error:
-            raise DiffMagicError(f"cannot write {path}: {error.strerror}") from None
 
 
 def load(ipython: Any) -> None:

@@ -210,6 +210,14 @@ def parse_point(text: str | None) -> float | dict[str, float] | None:
     return point
 
 
+def check_save(options: Any) -> None:
+    """Refuse a --save that cannot be honoured before any work is done."""
+    if getattr(options, "save", None):
+        figure_format(options.save)
+        if getattr(options, "no_plot", False):
+            raise DiffMagicError("--save writes the figure: remove --no-plot")
+
+
 def figure_format(path: str) -> str:
     suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
     if suffix not in FIGURE_FORMATS:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import base64
 import html
+import pathlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from diffmagic.comparison import Comparison, compare
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import one_line
-from diffmagic.options import parse_params, parse_point, to_compare_kwargs
+from diffmagic.options import figure_format, parse_params, parse_point, to_compare_kwargs
 from diffmagic.views.figure import figure_bytes
 from diffmagic.views.notebook import bundles as comparison_bundles
 
@@ -29,6 +30,8 @@ class Report:
     gradient: Any = None
     step_study: Any = None
     figure: Any = None
+    #: Why the figure could not be built, when it could not.
+    figure_error: str | None = None
     bundles: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -42,8 +45,29 @@ class Report:
             return self.comparison.ok
         return not (self.gradient and self.gradient.failures)
 
-    def plain_text(self) -> str:
-        return "\n\n".join(b["text/plain"] for b in self.bundles if "text/plain" in b)
+    def save_figure(self, path: str) -> None:
+        """Write the figure to `path` (.png, .svg or .pdf), for --save in either front end."""
+        fmt = figure_format(path)
+        if self.figure is None:
+            reason = self.figure_error or "there is none (remove --no-plot)"
+            raise DiffMagicError(f"--save cannot write the figure: {reason}")
+        try:
+            data = figure_bytes(self.figure, fmt)
+        except Exception as error:
+            raise DiffMagicError(f"the figure cannot be drawn: {one_line(error)}") from None
+        write_file(path, data)
+
+
+def write_file(path: str, data: bytes | str) -> None:
+    """Write a figure, JSON or HTML file; a path that cannot be written is one line, not a trace."""
+    target = pathlib.Path(path).expanduser()
+    try:
+        if isinstance(data, bytes):
+            target.write_bytes(data)
+        else:
+            target.write_text(data, encoding="utf-8")
+    except OSError as error:
+        raise DiffMagicError(f"cannot write {target}: {error.strerror}") from None
 
 
 def _png_bundle(figure: Any, description: str) -> dict[str, Any]:
@@ -105,9 +129,12 @@ def build_report(f: Any, options: Any, *, func: str | None = None) -> Report:
                 f"--at {point:g} is outside the domain [{low:g}, {high:g}]: pick a point inside, "
                 "or widen --domain"
             )
-    report.bundles = comparison_bundles(comparison, plot=plot, at=point)
     if plot:
-        report.figure = comparison.figure(at=point)
+        try:
+            report.figure = comparison.figure(at=point)
+        except Exception as error:
+            report.figure_error = one_line(error)
+    report.bundles = comparison_bundles(comparison, plot=plot, at=point, figure=report.figure)
     if getattr(options, "step_study", False):
         if point is None or comparison.order != 1:
             raise DiffMagicError("--step-study studies f' at one point: add --at X0 (order 1)")

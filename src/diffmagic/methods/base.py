@@ -31,17 +31,21 @@ class Work:
     derivative: int
     f: int | None = None
 
+    def _count(self, number: int) -> str:
+        unit = self.unit
+        if number == 1:
+            unit = unit.replace("evaluations", "evaluation").replace("operations", "operation")
+            unit = unit.replace("equations", "equation")
+        return f"{number:,} {unit}"
+
     def derivative_text(self) -> str:
         """`4 operations`, `1 evaluation of f per point`."""
-        unit = self.unit
-        if self.derivative == 1:
-            unit = unit.replace("evaluations", "evaluation").replace("operations", "operation")
-        return f"{self.derivative:,} {unit}"
+        return self._count(self.derivative)
 
     def __str__(self) -> str:
         if self.f is None:
             return self.derivative_text()
-        return f"f: {self.f:,} {self.unit}; derivative: {self.derivative:,}"
+        return f"f: {self._count(self.f)}; derivative: {self.derivative:,}"
 
     def to_dict(self) -> dict[str, object]:
         return {"unit": self.unit, "f": self.f, "derivative": self.derivative}

@@ -30,9 +30,12 @@ def latex_bundle(comparison: Comparison) -> dict[str, str] | None:
     return {"text/latex": f"$\\displaystyle {formula}$", "text/plain": plain}
 
 
-def figure_bundle(comparison: Comparison, at: float | None = None) -> dict[str, Any]:
+def figure_bundle(
+    comparison: Comparison, at: float | None = None, figure: Any = None
+) -> dict[str, Any]:
+    """The figure as PNG: `figure` when the caller built it already, else built here."""
     try:
-        png = figure_bytes(comparison.figure(at=at), "png")
+        png = figure_bytes(figure if figure is not None else comparison.figure(at=at), "png")
     except Exception as error:
         # A figure that cannot be drawn must not take the table, which says why, down with it.
         return {"text/plain": f"<no diffmagic figure: {one_line(error, 120)}>"}
@@ -84,14 +87,16 @@ def tangent_bundle(comparison: Comparison, x0: float) -> dict[str, str]:
     return {"text/html": "".join(parts), "text/plain": "\n".join(lines)}
 
 
-def bundles(comparison: Comparison, *, plot: bool = True, at: float | None = None) -> list[dict]:
+def bundles(
+    comparison: Comparison, *, plot: bool = True, at: float | None = None, figure: Any = None
+) -> list[dict]:
     """The bundles to display, in the order the user reads them."""
     shown: list[dict] = []
     formula = latex_bundle(comparison)
     if formula is not None:
         shown.append(formula)
     if plot:
-        shown.append(figure_bundle(comparison, at))
+        shown.append(figure_bundle(comparison, at, figure))
     shown.append(table_bundle(comparison))
     if at is not None:
         shown.append(tangent_bundle(comparison, at))

@@ -300,3 +300,29 @@ def test_timing_again_replaces_its_notes_and_keeps_the_time_limit() -> None:
 def test_a_time_limit_that_is_no_limit_is_refused_in_one_line(seconds) -> None:
     with pytest.raises(DiffMagicError, match="method_time_limit must be a positive"):
         compare("x", method_time_limit=seconds)
+
+
+# ----------------------------------------------------------------------------- whatever f raises
+
+
+def test_whatever_f_raises_becomes_a_reason_even_an_unprintable_exception_or_exit() -> None:
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+    def unprintable(x):
+        raise Unprintable
+
+    def leaves(x):
+        raise SystemExit(3)
+
+    for function, words in ((unprintable, "cannot be shown"), (leaves, "called exit()")):
+        cmp = compare(function, methods=METHODS)
+        assert not any(row.ok for row in cmp)
+        assert all(words in row.error for row in cmp), [row.error for row in cmp]
+
+
+@pytest.mark.parametrize("params", [3, "a=1", ["a", 1]])
+def test_params_that_are_not_a_dict_are_refused_in_one_line(params) -> None:
+    with pytest.raises(DiffMagicError, match="params must be a dict"):
+        compare("a*x", params=params)

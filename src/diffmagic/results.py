@@ -19,6 +19,7 @@ from diffmagic import timing as timing_harness
 from diffmagic.errors import DiffMagicError
 from diffmagic.methods import method_key
 from diffmagic.methods.base import Prepared, Work
+from diffmagic.naming import derivative_name
 from diffmagic.request import check_timing
 from diffmagic.target import Target
 
@@ -331,10 +332,3 @@ def _jsonable_param(value: Any) -> Any:
 
 
 _INTERRUPTED = "timing was interrupted: rows without times were not timed"
-
-
-def derivative_name(order: int, name: str = "f") -> str:
-    """How the course writes derivatives: primes up to three, then name^(n)."""
-    if order == 0:
-        return name
-    return name + "'" * order if order <= 3 else f"{name}^({order})"

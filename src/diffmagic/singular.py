@@ -120,14 +120,17 @@ def from_expression(
             for argument in _candidate_arguments(function_expr, derivative_expr, symbol):
                 if sp.count_ops(argument) > 40:
                     continue
-                zeros = sp.solveset(argument, symbol, domain=interval)
+                try:
+                    zeros = sp.solveset(argument, symbol, domain=interval)
+                except Exception:
+                    # solveset has no answer for this one (nested Max can recurse too
+                    # deeply): the other candidates still count.
+                    continue
                 if isinstance(zeros, sp.FiniteSet):
                     points.update(float(z) for z in zeros if z.is_real)
     except bounds.TimeLimitExceeded as error:
         if error.deadline is not limit:
             raise
-    except (NotImplementedError, TypeError, ValueError):
-        pass
     return _classified(sorted(points), f, high - low)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from diffmagic import bounds, reference, singular, verdicts
+from diffmagic import yours as yours_rows
 from diffmagic.at_point import function_at, tangent_slopes
 from diffmagic.cache import PREPARED
 from diffmagic.errors import DiffMagicError
@@ -105,6 +106,7 @@ def compare(
     method_time_limit: float = bounds.METHOD_SECONDS,
     extrema: bool = False,
     cache: bool = True,
+    yours: Any = None,
 ) -> Comparison:
     """Differentiate `f` symbolically, numerically and automatically, and compare the results.
 
@@ -129,6 +131,10 @@ def compare(
         SymPy's work stops after the first, any other method's after the second (seconds).
     extrema
         Find the critical points of f in the domain (`comparison.extrema`).
+    yours
+        Your own derivative (`dfdx`, of order `order`), or several as a dict {name: function}:
+        a row each ("yours", or "yours:NAME"), judged against the same reference, with where
+        and how it is wrong in words ("yours is 1.5 times the true derivative everywhere").
     cache
         Reuse derivatives prepared by earlier calls for the same function (default). The key is
         everything the derivative depends on, never the object's identity; `False` derives
@@ -153,6 +159,7 @@ def compare(
     comparer = _Comparer(
         target, grid, derivative_order, keys, symbolic_seconds, method_seconds, cache
     )
+    comparer.yours = yours_rows.candidates(yours)
     with bounds.captured_output() as printed:
         comparison = comparer.run(timing_count, timing_mode)
         if extrema:
@@ -200,6 +207,8 @@ class _Comparer:
         self.precision = "float64"
         self.f_values = np.full(grid.shape, np.nan)
         self.suspects = verdicts.ambiguous_names(target.function)
+        #: Hand-written derivatives to judge, by row key ("yours", "yours:NAME").
+        self.yours: dict[str, Callable[..., Any]] = {}
 
     def run(self, timing_points: int | None, timing_mode: str) -> Comparison:
         self._function_values()
@@ -219,6 +228,7 @@ class _Comparer:
                 )
             )
         singularities = self._singularities(symbolic)
+        self._judge_yours(reference_values, reference_label, singularities)
         verdicts.judge(
             self.results,
             reference_values,
@@ -402,6 +412,56 @@ class _Comparer:
 
     def _seconds(self, key: str) -> float:
         return self.symbolic_seconds if ROWS[key].method == "symbolic" else self.method_seconds
+
+    def _judge_yours(
+        self,
+        reference_values: np.ndarray | None,
+        reference_label: str,
+        singularities: list[singular.Singularity],
+    ) -> None:
+        """A row for each hand-written derivative: right, or where and how it is wrong."""
+        for key, function in self.yours.items():
+            label = yours_rows.label_of(key, function)
+            values = _bounded(
+                lambda function=function: yours_rows.evaluate(function, self.target, self.grid),
+                "finite_difference",
+                label,
+                self.method_seconds,
+            )
+            if isinstance(values, str):
+                self.results[key] = MethodResult(key=key, label=label, ok=False, error=values)
+                continue
+            result = MethodResult(
+                key=key,
+                label=label,
+                ok=False,
+                engine="numpy",
+                values=values,
+                derivative=lambda x, function=function: yours_rows.evaluate(
+                    function, self.target, np.asarray(x, dtype=np.float64)
+                ),
+            )
+            self.results[key] = result
+            if reference_values is None:
+                result.error = "not measured: no method produced a derivative to judge it by"
+                continue
+            usable = verdicts.measurable(
+                self.f_values, self.grid, [point.x for point in singularities]
+            ) & np.isfinite(reference_values)
+            result.max_abs_error, result.max_rel_error, result.nonfinite = verdicts.errors(
+                values, reference_values, usable
+            )
+            result.ok, result.error, result.wrong_at = yours_rows.judge(
+                values,
+                reference_values,
+                usable,
+                self.grid,
+                order=self.order,
+                name="yours",
+                wrt=self.target.wrt,
+            )
+            if not reference_label.startswith("SymPy's exact"):
+                result.notes.append(f"judged against the stand-in: {reference_label}")
 
     # ------------------------------------------------------------------ reference
 

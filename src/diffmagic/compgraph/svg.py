@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
-from diffmagic.graph.layout import layered_layout
-from diffmagic.graph.trace import Node, format_number
-from diffmagic.graph.view import View
+from diffmagic.compgraph.layout import layered_layout
+from diffmagic.compgraph.trace import Node, format_number
+from diffmagic.compgraph.view import View
 
 if TYPE_CHECKING:
-    from diffmagic.graph import ComputationalGraph
+    from diffmagic.compgraph import ComputationalGraph
 
 FONT = "DejaVu Sans, Verdana, Arial, sans-serif"
 FONT_SIZE = 11.0
@@ -278,6 +278,6 @@ def _header(graph: ComputationalGraph, view: View) -> list[_Line]:
 
 
 def svg_text(graph: Any, page: int | None = None) -> str:
-    from diffmagic.graph.view import build_view
+    from diffmagic.compgraph.view import build_view
 
     return render(graph, build_view(graph.nodes, page))

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from diffmagic.graph.trace import Node, format_number
+from diffmagic.compgraph.trace import Node, format_number
 
 if TYPE_CHECKING:
-    from diffmagic.graph import ComputationalGraph
+    from diffmagic.compgraph import ComputationalGraph
 
 #: Longer listings keep their head and tail; `graph.nodes` holds every node.
 MAX_LINES = 400

@@ -5,6 +5,9 @@ at x0, and pushes tangents forward (mode="forward") or pulls adjoints back (mode
 through each step's own JAX derivative rule. The result shows as an SVG picture in a notebook
 and as an indented listing in a terminal. `expression_tree(f)` draws SymPy's side: the trees of
 f and f' and the subexpressions they share.
+
+The package is `diffmagic.compgraph`, not `diffmagic.graph`: importing a subpackage sets an
+attribute of its parent, and one named `graph` would replace the function `diffmagic.graph`.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from diffmagic.errors import DiffMagicError
-from diffmagic.graph.trace import MODES, Node, Program, forward, reverse, trace_program
+from diffmagic.compgraph.trace import MODES, Node, Program, forward, reverse, trace_program
 from diffmagic.target import Target, make_target
 
 __all__ = ["MODES", "ComputationalGraph", "Node", "graph", "graph_of_comparison"]
@@ -88,13 +91,13 @@ class ComputationalGraph:
 
     # ------------------------------------------------------------------ display
     def text(self) -> str:
-        from diffmagic.graph.text import listing
+        from diffmagic.compgraph.text import listing
 
         return listing(self)
 
     def svg(self, page: int | None = None) -> str:
         """The picture; big graphs fold repeated blocks or are paged (`page=2`), with a note."""
-        from diffmagic.graph.svg import svg_text
+        from diffmagic.compgraph.svg import svg_text
 
         return svg_text(self, page)
 

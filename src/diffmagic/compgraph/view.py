@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
-from diffmagic.graph.trace import Node
+from diffmagic.compgraph.trace import Node
 
 MAX_DRAWN_NODES = 60  # boxes on one picture, constants included
 PAGE_OPERATIONS = 30  # operations per page when folding is not enough

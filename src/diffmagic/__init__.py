@@ -51,7 +51,7 @@ def gradient_field(f: Any, x_domain: Any, y_domain: Any, **kwargs: Any) -> Any:
 
 # --- computational graph (issue 15): lazy, like panel --------------------------------------
 def graph(f: Any, at: Any, mode: str = "reverse", **kwargs: Any) -> Any:
-    """f's JAX program at x0 = `at`: each step's value and tangent (forward) or adjoint (reverse)."""
+    """f's JAX program at x0 = `at`: each step's value, tangent (forward) or adjoint (reverse)."""
     from diffmagic.compgraph import graph as build
 
     return build(f, at, mode, **kwargs)

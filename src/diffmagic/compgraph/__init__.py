@@ -16,8 +16,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from diffmagic.errors import DiffMagicError
 from diffmagic.compgraph.trace import MODES, Node, Program, forward, reverse, trace_program
+from diffmagic.errors import DiffMagicError
 from diffmagic.target import Target, make_target
 
 __all__ = ["MODES", "ComputationalGraph", "Node", "graph", "graph_of_comparison"]

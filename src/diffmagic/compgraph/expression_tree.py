@@ -72,7 +72,9 @@ class _Drawn:
 def _build(expression: Any, names: Mapping[Any, str], seen: set[Any]) -> _Drawn:
     name = names.get(expression)
     if name is not None and expression in seen:
-        return _Drawn(_label(expression), shared=name, again=True, hidden=node_count(expression) - 1)
+        return _Drawn(
+            _label(expression), shared=name, again=True, hidden=node_count(expression) - 1
+        )
     if name is not None:
         seen.add(expression)
     return _Drawn(
@@ -135,6 +137,10 @@ class ExpressionTree:
             written_out = subexpression.xreplace(full)
             full[name] = written_out
             self.shared.append((str(name), written_out))
+        subtrees = {sub for e in (function_expr, derivative) for sub in sp.preorder_traversal(e)}
+        #: The shared subexpressions that are whole subtrees, so the picture can colour them
+        #: (cse also shares part of a product or sum, such as two of a Mul's three factors).
+        self.marked: list[tuple[str, Any]] = [(n, e) for n, e in self.shared if e in subtrees]
         #: SymPy's operation count of f' as diff returns it, and with cse's sharing.
         self.derivative_operations = int(sp.count_ops(derivative))
         self.shared_operations = int(
@@ -150,7 +156,7 @@ class ExpressionTree:
         return f"{self.target.name}'"
 
     def _names(self) -> dict[Any, str]:
-        return {expression: name for name, expression in self.shared}
+        return {expression: name for name, expression in self.marked}
 
     # ------------------------------------------------------------------ text
     def text(self) -> str:
@@ -190,13 +196,16 @@ class ExpressionTree:
     # ------------------------------------------------------------------ picture
     def svg(self) -> str:
         names = self._names()
-        colours = {name: PALETTE[i % len(PALETTE)] for i, (name, _) in enumerate(self.shared)}
+        colours = {name: PALETTE[i % len(PALETTE)] for i, (name, _) in enumerate(self.marked)}
         panels = []
         notes = []
         for title, expression, count in (
             ("f", self.expr, self.f_nodes),
-            (f"{self.derivative_name} (sp.diff, not simplified)", self.derivative,
-             self.derivative_nodes),
+            (
+                f"{self.derivative_name} (sp.diff, not simplified)",
+                self.derivative,
+                self.derivative_nodes,
+            ),
         ):
             tree = _build(expression, names, set())
             drawn = _count(tree)
@@ -212,9 +221,10 @@ class ExpressionTree:
             panels.append((heading, _tree_layout(tree)))
         header = [
             f"SymPy's expression trees of {self.label}",
-            f"cse shares {len(self.shared)} subexpressions (coloured, named s0, s1, ...; a "
-            f"coloured leaf is a repeat): f' takes {self.derivative_operations} operations written "
-            f"out, {self.shared_operations} with sharing",
+            f"cse shares {len(self.shared)} subexpressions ({len(self.marked)} whole subtrees, "
+            "coloured and named; a coloured leaf is a repeat): "
+            f"f' takes {self.derivative_operations} operations written out, "
+            f"{self.shared_operations} with sharing",
             *(f"note: {note}" for note in notes),
         ]
         return _svg(header, panels, colours, self.label)
@@ -318,8 +328,9 @@ def _svg(
         offset_y = top + 18
         for box in boxes:
             if box.parent is not None:
+                parent_bottom = offset_y + box.parent.y + BOX_HEIGHT
                 out.append(
-                    f"<line x1='{left + box.parent.x:.1f}' y1='{offset_y + box.parent.y + BOX_HEIGHT:.1f}' "
+                    f"<line x1='{left + box.parent.x:.1f}' y1='{parent_bottom:.1f}' "
                     f"x2='{left + box.x:.1f}' y2='{offset_y + box.y:.1f}' stroke='#90a4ae' "
                     "stroke-width='1'/>"
                 )

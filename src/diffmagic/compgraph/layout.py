@@ -14,6 +14,7 @@ graphs drawn here have at most a few dozen boxes, so the textbook steps are enou
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
@@ -29,9 +30,7 @@ class Layout:
     """Where each box's centre is and the points each edge passes through (top to bottom)."""
 
     centres: dict[Hashable, tuple[float, float]] = field(default_factory=dict)
-    routes: dict[tuple[Hashable, Hashable], list[tuple[float, float]]] = field(
-        default_factory=dict
-    )
+    routes: dict[tuple[Hashable, Hashable], list[tuple[float, float]]] = field(default_factory=dict)
     width: float = 0.0
     height: float = 0.0
     layers: int = 0
@@ -97,7 +96,7 @@ def layered_layout(
             chain.append(waypoint)
         chain.append(target)
         chains[(source, target)] = chain
-        links.extend(zip(chain, chain[1:], strict=False))
+        links.extend(itertools.pairwise(chain))
 
     depth_count = 1 + max(layer.values(), default=0)
     order: list[list[Hashable]] = [[] for _ in range(depth_count)]
@@ -118,8 +117,12 @@ def layered_layout(
             position = {key: i for i, key in enumerate(neighbour_row)}
             current = {key: i for i, key in enumerate(order[depth])}
 
-            def barycentre(key: Hashable, position=position, current=current) -> float:
-                linked = preds[key] if downward else succs[key]
+            neighbours = preds if downward else succs
+
+            def barycentre(
+                key: Hashable, position=position, current=current, neighbours=neighbours
+            ) -> float:
+                linked = neighbours[key]
                 places = [position[k] for k in linked if k in position]
                 return sum(places) / len(places) if places else float(current[key])
 

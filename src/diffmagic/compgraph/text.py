@@ -39,8 +39,10 @@ def _line(node: Node, nodes: list[Node], mode: str) -> str:
         params = f"[{node.params}]" if node.params else ""
         left = f"v{node.index} = {node.op}{params}({reads})"
     right = f"value {format_number(node.value, 12):>14}   {flow_name} {format_number(flow, 12)}"
-    if mode == "reverse" and node.kind == "operation" and any(
-        p is not None for p in node.local_derivatives
+    if (
+        mode == "reverse"
+        and node.kind == "operation"
+        and any(p is not None for p in node.local_derivatives)
     ):
         partials = ", ".join(format_number(p, 6) for p in node.local_derivatives)
         right += f"   ∂/∂inputs ({partials})"

@@ -102,6 +102,12 @@ def _short_params(eqn: Any) -> str:
         return str(params.get("new_dtype", ""))
     if "name" in params and isinstance(params["name"], str):
         return params["name"]
+    inner = params.get("call_jaxpr", params.get("fun_jaxpr"))
+    source = getattr(
+        getattr(getattr(inner, "jaxpr", None), "debug_info", None), "func_src_info", ""
+    )
+    if isinstance(source, str) and source:
+        return source.split(" ")[0]  # custom_jvp_call of `relu`: its own derivative rule
     return ""
 
 
@@ -164,7 +170,9 @@ def trace_program(target: Target, x0: float) -> tuple[Any, Program]:
         except MethodFailure as failure:
             raise DiffMagicError(str(failure)) from None
         except Exception as error:
-            raise DiffMagicError(f"cannot draw the graph: {explain_jax(target.name, error)}") from None
+            raise DiffMagicError(
+                f"cannot draw the graph: {explain_jax(target.name, error)}"
+            ) from None
         program = Program()
         env: dict[Any, int] = {}
 
@@ -291,8 +299,10 @@ def forward(program: Program) -> float:
                     nodes[i].tangent if _is_float(nodes[i].value) else _zero_tangent(nodes[i].value)
                     for i in node.inputs
                 ]
-                tangents = [np.asarray(t, dtype=np.asarray(p).dtype) if _is_float(p) else t
-                            for t, p in zip(tangents, primals, strict=True)]
+                tangents = [
+                    np.asarray(t, dtype=np.asarray(p).dtype) if _is_float(p) else t
+                    for t, p in zip(tangents, primals, strict=True)
+                ]
                 _, tangent_out = jax.jvp(apply, tuple(primals), tuple(tangents))
                 node.tangent = _plain(tangent_out) if _is_float(node.value) else None
                 node.local_derivatives = _local_derivatives(apply, primals, node.value)
@@ -308,7 +318,9 @@ def reverse(program: Program) -> float:
     jax = jax_module()
     nodes = program.nodes
     for node in nodes:
-        node.adjoint = _plain(np.zeros_like(np.asarray(node.value))) if _is_float(node.value) else None
+        node.adjoint = (
+            _plain(np.zeros_like(np.asarray(node.value))) if _is_float(node.value) else None
+        )
     output = nodes[program.output_index]
     output.adjoint = 1.0
     source = nodes[output.inputs[0]]
@@ -339,7 +351,9 @@ def _as_float(value: Any) -> float:
     return float(np.asarray(value).reshape(()))
 
 
-def _local_derivatives(apply: Callable[..., Any], primals: list[Any], value: Any) -> tuple[Any, ...]:
+def _local_derivatives(
+    apply: Callable[..., Any], primals: list[Any], value: Any
+) -> tuple[Any, ...]:
     """d value / d input for each input, when the value is one float (else None each)."""
     import jax
 

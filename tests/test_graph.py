@@ -268,3 +268,27 @@ def test_jax_config_is_left_as_the_user_had_it() -> None:
     before = jax.config.read("jax_enable_x64")
     diffmagic.graph("sin(x)", at=1.0)
     assert jax.config.read("jax_enable_x64") == before
+
+
+def test_values_keep_jax_s_dtypes_and_weak_types() -> None:
+    """A float32 step stays float32, and a literal-only step promotes as it does in JAX."""
+    source = (
+        "import jax.numpy as jnp\n\n"
+        "def f(x):\n"
+        "    y = x.astype(jnp.float32)\n"
+        "    return jnp.sin(y) * jnp.sqrt(2.0) + 1\n"
+    )
+    gr = diffmagic.graph(source, at=0.3, mode="reverse")
+    function = make_target(source).under("jax")
+    with jax.enable_x64(True):
+        closed = jax.make_jaxpr(function)(jnp.float64(0.3))
+        everything = closed.jaxpr.replace(outvars=[e.outvars[0] for e in closed.jaxpr.eqns])
+        values = jax.core.eval_jaxpr(everything, closed.consts, jnp.float64(0.3))
+    operations = [n for n in gr.nodes if n.kind == "operation"]
+    assert [n.op for n in operations] == [e.primitive.name for e in closed.jaxpr.eqns]
+    for node, value in zip(operations, values, strict=True):
+        assert np.asarray(node.value).dtype == np.asarray(value).dtype, node.op
+        np.testing.assert_array_equal(np.asarray(node.value), np.asarray(value))
+    assert np.asarray(gr.nodes[-1].value).dtype == np.float32
+    # d/dx of sin(x) sqrt(2) + 1, with the sine taken in float32.
+    assert gr.derivative == pytest.approx(math.cos(0.3) * math.sqrt(2.0), rel=1e-6)

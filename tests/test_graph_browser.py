@@ -56,7 +56,7 @@ def _svg_facts(locator) -> dict:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("jupyter_server", [FRONTENDS[0]], indirect=True, ids=["lab"])
-def test_the_graph_renders_in_jupyterlab(jupyter_server: Server, tmp_path: Path) -> None:
+def test_the_graph_renders_in_jupyterlab(jupyter_server: Server, tmp_path: Path) -> None:  # noqa: F811
     name = "graph.ipynb"
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(GRAPH_CELL)])
     notebook.metadata["kernelspec"] = {

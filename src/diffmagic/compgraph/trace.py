@@ -83,11 +83,13 @@ def format_number(value: Any, digits: int = 6) -> str:
 
 
 def _plain(value: Any) -> Any:
-    """A JAX result as a Python float (scalars) or a NumPy array."""
+    """A JAX value as NumPy sees it: a NumPy scalar (np.float64 is a float) or an array.
+
+    The dtype is kept; the evaluation itself runs on the raw JAX values (`Program.raw`), whose
+    weak types decide promotion exactly as they do in JAX.
+    """
     array = np.asarray(value)
-    if array.shape == () and array.dtype.kind in "fiub":
-        return array.item()
-    return array
+    return array[()] if array.shape == () else array
 
 
 def _short_params(eqn: Any) -> str:
@@ -117,6 +119,8 @@ class Program:
 
     nodes: list[Node] = field(default_factory=list)
     equations: list[Any] = field(default_factory=list)
+    #: Each node's value as JAX holds it (a literal's own Python number, a JAX array).
+    raw: list[Any] = field(default_factory=list)
     input_index: int = 0
     output_index: int = 0
 
@@ -176,26 +180,25 @@ def trace_program(target: Target, x0: float) -> tuple[Any, Program]:
         program = Program()
         env: dict[Any, int] = {}
 
-        def add(node_kind: str, op: str, inputs: tuple[int, ...], value: Any, **extra: Any) -> int:
+        def add(node_kind: str, op: str, inputs: tuple[int, ...], raw: Any, **extra: Any) -> int:
             index = len(program.nodes)
-            program.nodes.append(Node(index, node_kind, op, inputs, value, **extra))
+            program.nodes.append(Node(index, node_kind, op, inputs, _plain(raw), **extra))
+            program.raw.append(raw)
             return index
 
         def read(atom: Any) -> int:
             if isinstance(atom, Literal):
-                return add("constant", "const", (), _plain(atom.val))
+                return add("constant", "const", (), atom.val)
             return env[atom]
 
         (invar,) = closed.jaxpr.invars
-        program.input_index = env[invar] = add("input", target.wrt, (), float(x0))
+        program.input_index = env[invar] = add("input", target.wrt, (), point)
         for var, const in zip(closed.jaxpr.constvars, closed.consts, strict=True):
-            env[var] = add("constant", "const", (), _plain(const))
+            env[var] = add("constant", "const", (), const)
         _interpret(closed.jaxpr, env, read, add, program, None)
         (outvar,) = closed.jaxpr.outvars
         result = read(outvar)
-        program.output_index = add(
-            "output", "output", (result,), program.nodes[result].value, group=None
-        )
+        program.output_index = add("output", "output", (result,), program.raw[result])
     return closed, program
 
 
@@ -217,7 +220,7 @@ def _interpret(
             for var, atom in zip(inner.jaxpr.invars, eqn.invars, strict=True):
                 inner_env[var] = read(atom)
             for var, const in zip(inner.jaxpr.constvars, inner.consts, strict=True):
-                inner_env[var] = add("constant", "const", (), _plain(const))
+                inner_env[var] = add("constant", "const", (), const)
 
             _interpret(inner.jaxpr, inner_env, _literal_or(read, inner_env), add, program, label)
             for outer, atom in zip(eqn.outvars, inner.jaxpr.outvars, strict=True):
@@ -236,7 +239,7 @@ def _interpret(
         inputs = tuple(read(atom) for atom in eqn.invars)
         apply = _primitive_function(eqn)
         try:
-            value = apply(*(program.nodes[i].value for i in inputs))
+            value = apply(*(program.raw[i] for i in inputs))
         except Exception as error:
             raise DiffMagicError(
                 f"JAX's `{eqn.primitive.name}` failed at this x0: {one_line(error, 120)}"
@@ -245,7 +248,7 @@ def _interpret(
             "operation",
             eqn.primitive.name,
             inputs,
-            _plain(value),
+            value,
             params=_short_params(eqn),
             group=group,
         )
@@ -269,7 +272,7 @@ def _is_float(value: Any) -> bool:
 
 
 def _zero_tangent(value: Any) -> Any:
-    """The tangent of a constant: 0.0 for floats, JAX's float0 for integers and booleans."""
+    """The tangent of a constant: zeros for floats, JAX's float0 for integers and booleans."""
     import jax
 
     array = np.asarray(value)
@@ -283,31 +286,24 @@ def forward(program: Program) -> float:
     from diffmagic.methods.jax_engine import float64, jax_module
 
     jax = jax_module()
-    nodes = program.nodes
+    nodes, raw = program.nodes, program.raw
+    tangents: list[Any] = []
     with float64():
         operations = iter(program.equations)
         for node in nodes:
             if node.kind == "input":
-                node.tangent = 1.0
+                tangent = jax.numpy.ones_like(raw[node.index])
             elif node.kind == "constant":
-                node.tangent = _plain(_zero_tangent(node.value))
+                tangent = _zero_tangent(raw[node.index])
             elif node.kind == "operation":
-                eqn = next(operations)
-                apply = _primitive_function(eqn)
-                primals = [nodes[i].value for i in node.inputs]
-                tangents = [
-                    nodes[i].tangent if _is_float(nodes[i].value) else _zero_tangent(nodes[i].value)
-                    for i in node.inputs
-                ]
-                tangents = [
-                    np.asarray(t, dtype=np.asarray(p).dtype) if _is_float(p) else t
-                    for t, p in zip(tangents, primals, strict=True)
-                ]
-                _, tangent_out = jax.jvp(apply, tuple(primals), tuple(tangents))
-                node.tangent = _plain(tangent_out) if _is_float(node.value) else None
+                apply = _primitive_function(next(operations))
+                primals = tuple(raw[i] for i in node.inputs)
+                _, tangent = jax.jvp(apply, primals, tuple(tangents[i] for i in node.inputs))
                 node.local_derivatives = _local_derivatives(apply, primals, node.value)
             else:
-                node.tangent = nodes[node.inputs[0]].tangent
+                tangent = tangents[node.inputs[0]]
+            tangents.append(tangent)
+            node.tangent = _plain(tangent) if _is_float(node.value) else None
     return _as_float(nodes[program.output_index].tangent)
 
 
@@ -316,33 +312,31 @@ def reverse(program: Program) -> float:
     from diffmagic.methods.jax_engine import float64, jax_module
 
     jax = jax_module()
-    nodes = program.nodes
-    for node in nodes:
-        node.adjoint = (
-            _plain(np.zeros_like(np.asarray(node.value))) if _is_float(node.value) else None
-        )
+    nodes, raw = program.nodes, program.raw
+    adjoints: dict[int, Any] = {}
     output = nodes[program.output_index]
-    output.adjoint = 1.0
-    source = nodes[output.inputs[0]]
-    source.adjoint = _add(source.adjoint, 1.0)
-    operations = [node for node in nodes if node.kind == "operation"]
     with float64():
+        seed = jax.numpy.ones_like(raw[output.index])
+        adjoints[output.index] = seed
+        adjoints[output.inputs[0]] = seed
+        operations = [node for node in nodes if node.kind == "operation"]
         for node, eqn in reversed(list(zip(operations, program.equations, strict=True))):
             apply = _primitive_function(eqn)
-            primals = [nodes[i].value for i in node.inputs]
+            primals = tuple(raw[i] for i in node.inputs)
             node.local_derivatives = _local_derivatives(apply, primals, node.value)
-            if node.adjoint is None:
+            if node.index not in adjoints or not _is_float(node.value):
                 continue
             _, pullback = jax.vjp(apply, *primals)
-            contributions = pullback(np.asarray(node.adjoint, dtype=np.asarray(node.value).dtype))
-            for i, contribution in zip(node.inputs, contributions, strict=True):
-                if nodes[i].adjoint is not None and _is_float(contribution):
-                    nodes[i].adjoint = _add(nodes[i].adjoint, _plain(contribution))
+            for i, contribution in zip(node.inputs, pullback(adjoints[node.index]), strict=True):
+                if _is_float(contribution) and _is_float(nodes[i].value):
+                    adjoints[i] = adjoints[i] + contribution if i in adjoints else contribution
+    for node in nodes:
+        if _is_float(node.value):
+            adjoint = adjoints.get(node.index)
+            node.adjoint = (
+                _plain(adjoint) if adjoint is not None else _plain(_zero_tangent(node.value))
+            )
     return _as_float(nodes[program.input_index].adjoint)
-
-
-def _add(a: Any, b: Any) -> Any:
-    return _plain(np.asarray(a) + np.asarray(b))
 
 
 def _as_float(value: Any) -> float:
@@ -352,7 +346,7 @@ def _as_float(value: Any) -> float:
 
 
 def _local_derivatives(
-    apply: Callable[..., Any], primals: list[Any], value: Any
+    apply: Callable[..., Any], primals: tuple[Any, ...], value: Any
 ) -> tuple[Any, ...]:
     """d value / d input for each input, when the value is one float (else None each)."""
     import jax
@@ -360,7 +354,7 @@ def _local_derivatives(
     if np.asarray(value).shape != () or not _is_float(value):
         return tuple(None for _ in primals)
     _, pullback = jax.vjp(apply, *primals)
-    partials = pullback(np.asarray(1.0, dtype=np.asarray(value).dtype))
+    partials = pullback(jax.numpy.ones_like(apply(*primals)))
     return tuple(
         _plain(p) if _is_float(p) and np.asarray(p).shape == () else None for p in partials
     )

@@ -209,7 +209,11 @@ def test_a_big_graph_without_repeats_is_paged_with_a_note() -> None:
     gr = diffmagic.graph(source, at=0.3, mode="forward")
     assert gr.operations == 100
     first = gr.svg()
-    assert "note: page 1 of" in first
+    assert "note: page 1 of" in first and first == gr.svg(page=1)
+    shown = set()
+    for page in range(1, build_view(gr.nodes).pages + 1):
+        shown |= set(build_view(gr.nodes, page).shown)
+    assert {n.index for n in gr.nodes if n.kind == "operation"} <= shown, "every step on a page"
     second = ET.fromstring(gr.svg(page=2))
     texts = " ".join(t.text or "" for t in second.iter(f"{SVG}text"))
     assert "page 2 of" in texts and "(earlier page)" in texts

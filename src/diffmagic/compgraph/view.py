@@ -18,6 +18,7 @@ from diffmagic.compgraph.trace import Node
 MAX_DRAWN_NODES = 60  # boxes on one picture, constants included
 PAGE_OPERATIONS = 30  # operations per page when folding is not enough
 MAX_PERIOD = 40  # the longest repeated block looked for
+MIN_FOLDED = 6  # fewer operations than this are not worth a folded box
 
 
 @dataclass
@@ -91,7 +92,7 @@ def build_view(nodes: list[Node], page: int | None = None) -> View:
         ]
         return len(visible_ops) + len(constants) + len(folded) + 2
 
-    while page is None and drawn_count() > MAX_DRAWN_NODES:
+    while drawn_count() > MAX_DRAWN_NODES:
         visible = [i for i in operations if i not in hidden]
         signatures: list[Hashable] = []
         for position, index in enumerate(visible):
@@ -106,6 +107,8 @@ def build_view(nodes: list[Node], page: int | None = None) -> View:
             break
         start, period, repeats = found
         members = visible[start + period : start + (repeats - 1) * period]
+        if len(members) < MIN_FOLDED:
+            break  # folding a handful of steps would not help: page instead
         key = ("folded", len(folded))
         block = [nodes[i].label for i in visible[start : start + period]]
         folded.append(Folded(key, members, repeats - 2, block))
@@ -119,7 +122,8 @@ def build_view(nodes: list[Node], page: int | None = None) -> View:
 
     if not folded:
         found = longest_repeat([_signature(nodes[i]) for i in operations])
-        if found is not None and found[1] > 1:
+        # Say so when most of the program is one block repeated: a loop, unrolled.
+        if found is not None and found[1] > 1 and 2 * found[1] * found[2] >= len(operations):
             start, period, repeats = found
             block = [nodes[i].label for i in operations[start : start + period]]
             view.notes.append(

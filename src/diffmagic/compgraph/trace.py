@@ -299,7 +299,11 @@ def forward(program: Program) -> float:
                 apply = _primitive_function(next(operations))
                 primals = tuple(raw[i] for i in node.inputs)
                 _, tangent = jax.jvp(apply, primals, tuple(tangents[i] for i in node.inputs))
-                node.local_derivatives = _local_derivatives(apply, primals, node.value)
+                if _is_float(node.value):
+                    out, pullback = jax.vjp(apply, *primals)
+                    node.local_derivatives = _local_derivatives(pullback, out)
+                else:
+                    node.local_derivatives = tuple(None for _ in primals)
             else:
                 tangent = tangents[node.inputs[0]]
             tangents.append(tangent)
@@ -321,12 +325,14 @@ def reverse(program: Program) -> float:
         adjoints[output.inputs[0]] = seed
         operations = [node for node in nodes if node.kind == "operation"]
         for node, eqn in reversed(list(zip(operations, program.equations, strict=True))):
-            apply = _primitive_function(eqn)
             primals = tuple(raw[i] for i in node.inputs)
-            node.local_derivatives = _local_derivatives(apply, primals, node.value)
-            if node.index not in adjoints or not _is_float(node.value):
+            if not _is_float(node.value):  # a comparison: no derivative flows through it
+                node.local_derivatives = tuple(None for _ in primals)
                 continue
-            _, pullback = jax.vjp(apply, *primals)
+            out, pullback = jax.vjp(_primitive_function(eqn), *primals)
+            node.local_derivatives = _local_derivatives(pullback, out)
+            if node.index not in adjoints:
+                continue
             for i, contribution in zip(node.inputs, pullback(adjoints[node.index]), strict=True):
                 if _is_float(contribution) and _is_float(nodes[i].value):
                     adjoints[i] = adjoints[i] + contribution if i in adjoints else contribution
@@ -345,16 +351,13 @@ def _as_float(value: Any) -> float:
     return float(np.asarray(value).reshape(()))
 
 
-def _local_derivatives(
-    apply: Callable[..., Any], primals: tuple[Any, ...], value: Any
-) -> tuple[Any, ...]:
-    """d value / d input for each input, when the value is one float (else None each)."""
+def _local_derivatives(pullback: Callable[[Any], Any], out: Any) -> tuple[Any, ...]:
+    """d value / d input for each input of a step with one float result (None where not)."""
     import jax
 
-    if np.asarray(value).shape != () or not _is_float(value):
-        return tuple(None for _ in primals)
-    _, pullback = jax.vjp(apply, *primals)
-    partials = pullback(jax.numpy.ones_like(apply(*primals)))
+    if np.asarray(out).shape != () or not _is_float(out):
+        return tuple(None for _ in pullback(jax.numpy.zeros_like(out)))
+    partials = pullback(jax.numpy.ones_like(out))
     return tuple(
         _plain(p) if _is_float(p) and np.asarray(p).shape == () else None for p in partials
     )

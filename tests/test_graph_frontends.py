@@ -58,6 +58,16 @@ def test_the_magic_refuses_graph_without_a_point_in_one_line(ip) -> None:
         ip.run_cell_magic("differentiate", "--at 1 --graph --graph-mode sideways", EXP_SIN_CELL)
 
 
+def test_a_function_jax_cannot_trace_keeps_its_table_and_says_why_in_one_line(ip) -> None:
+    cell = "def f(x):\n    if x > 0:\n        return x**2\n    return -x\n"
+    with capture_output() as captured:
+        ip.run_cell_magic("differentiate", "--at 1 --graph --no-timing --no-plot", cell)
+    texts = [o.data.get("text/plain", "") for o in captured.outputs]
+    assert any("automatic (JAX)" in text for text in texts), "the table is still shown"
+    (reason,) = [text for text in texts if text.startswith("no computational graph")]
+    assert "Python `if`" in reason and len(reason.splitlines()) == 2
+
+
 def test_the_command_line_prints_the_listing(capsys) -> None:
     status = main(["exp(-2*x) + 3*sin(3*x)", "--no-timing", "--no-plot", "--at", "1", "--graph"])
     out = capsys.readouterr().out

@@ -167,7 +167,10 @@ def _check_graph_options(options: Any) -> None:
 def _graph_bundle(comparison: Comparison, point: Any, mode: str) -> dict[str, Any]:
     from diffmagic.compgraph import graph_of_comparison
 
-    drawn = graph_of_comparison(comparison, point, mode)
+    try:
+        drawn = graph_of_comparison(comparison, point, mode)
+    except DiffMagicError as error:  # the table above stays; the graph says why it is missing
+        return _text_bundle("no computational graph", [str(error)])
     return {
         "image/svg+xml": drawn.svg(),
         "text/html": drawn._repr_html_(),

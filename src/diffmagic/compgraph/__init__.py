@@ -16,7 +16,15 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from diffmagic.compgraph.trace import MODES, Node, Program, forward, reverse, trace_program
+from diffmagic.compgraph.trace import (
+    MODES,
+    Node,
+    Program,
+    caveats,
+    forward,
+    reverse,
+    trace_program,
+)
 from diffmagic.errors import DiffMagicError
 from diffmagic.target import Target, make_target
 
@@ -60,6 +68,10 @@ class ComputationalGraph:
         self.derivative: float = runner(program)
         #: f(x0), the output node's value.
         self.value: float = float(program.nodes[program.output_index].value)
+        #: Why f'(x0) may not mean what it seems (a corner, a jump, a branch point, infinity).
+        self.caveats: list[str] = caveats(program)
+        if not math.isfinite(self.derivative):
+            self.caveats.append(f"the derivative at this x0 is {self.derivative}: f' is not finite")
 
     # ------------------------------------------------------------------ names
     @property

@@ -273,6 +273,7 @@ def _header(graph: ComputationalGraph, view: View) -> list[_Line]:
         ),
         _Line(how, MUTED),
     ]
+    lines.extend(_Line("caution: " + note, "#b00020", bold=True) for note in graph.caveats)
     lines.extend(_Line("note: " + note, "#6d4c00") for note in view.notes)
     return lines
 

@@ -57,6 +57,7 @@ def listing(graph: ComputationalGraph) -> str:
         f"  {graph.function_name}({format_number(graph.x0, 12)}) = {format_number(graph.value, 15)}"
         f", {graph.derivative_name} = {format_number(graph.derivative, 15)}",
     ]
+    lines += [f"  caution: {note}" for note in graph.caveats]
     group: str | None = None
     body: list[str] = []
     for node in graph.nodes:

@@ -14,7 +14,7 @@ formula, e.g. at relu's corner).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,18 +123,6 @@ class Program:
     raw: list[Any] = field(default_factory=list)
     input_index: int = 0
     output_index: int = 0
-
-
-def inlined_equations(jaxpr: Any, group: str | None = None) -> Iterator[tuple[Any, str | None]]:
-    """Every equation of `jaxpr`, the sub-programs of `jit` helpers replaced by their own."""
-    for eqn in jaxpr.eqns:
-        inner = _inlined_jaxpr(eqn)
-        if inner is None:
-            yield eqn, group
-        else:
-            name = eqn.params.get("name", eqn.primitive.name)
-            label = f"{eqn.primitive.name}({name})"
-            yield from inlined_equations(inner.jaxpr, label if group is None else group)
 
 
 def _inlined_jaxpr(eqn: Any) -> Any:
@@ -361,3 +349,42 @@ def _local_derivatives(pullback: Callable[[Any], Any], out: Any) -> tuple[Any, .
     return tuple(
         _plain(p) if _is_float(p) and np.asarray(p).shape == () else None for p in partials
     )
+
+
+#: Steps with a corner or a jump where their inputs meet a condition, and what happens there.
+_CORNERS = {"abs": "a corner at 0", "sign": "a jump at 0"}
+_JUMPS = {"floor", "ceil", "round"}
+_TIES = {"max", "min", "gt", "ge", "lt", "le", "eq", "ne"}
+
+
+def caveats(program: Program) -> list[str]:
+    """Steps at x0 where f' may not exist: JAX still returns a number there (its convention).
+
+    The graph shows JAX's numbers; these notes keep a corner from passing as an ordinary slope.
+    """
+    notes: list[str] = []
+    nodes = program.nodes
+    for node in nodes:
+        if node.kind != "operation":
+            continue
+        inputs = [np.asarray(nodes[i].value) for i in node.inputs]
+        if any(value.shape != () for value in inputs):
+            continue
+        first = inputs[0].item() if inputs else None
+        if node.op in _CORNERS and first == 0:
+            notes.append(f"#{node.index} {node.op} has {_CORNERS[node.op]} and its input is 0 here")
+        elif node.op in _JUMPS and isinstance(first, float) and first == round(first):
+            notes.append(
+                f"#{node.index} {node.op} jumps at whole numbers, and its input is {first:g}"
+            )
+        elif node.op in _TIES and len(inputs) == 2 and inputs[0].item() == inputs[1].item():
+            notes.append(
+                f"#{node.index} {node.op} compares two equal values: x0 is on a branch point"
+            )
+    if notes:
+        notes = [
+            "f' may not exist at this x0: "
+            + "; ".join(notes)
+            + ". JAX's derivative there is its own convention"
+        ]
+    return notes

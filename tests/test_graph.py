@@ -236,7 +236,12 @@ def test_the_svg_is_well_formed_theme_safe_and_labelled(mode: str) -> None:
     assert sum(t.startswith(flow) for t in texts) == 8  # operations, x and f
     edge_labels = [t for t in texts if t.startswith("∂ ")]
     assert (len(edge_labels) > 0) == (mode == "reverse")
-    assert "<svg" in gr._repr_html_() and "dm-desc" in gr._repr_html_()
+    assert "<svg" in gr._repr_html_() and "<desc" in gr._repr_html_()
+    # Its ids are its own: a notebook page shows several pictures, and ids are page-wide.
+    ids = {e.get("id") for e in root.iter() if e.get("id")}
+    assert set(root.get("aria-labelledby").split()) <= ids
+    other = ET.fromstring(diffmagic.graph("sin(x)", at=1.0, mode=mode).svg())
+    assert not ids & {e.get("id") for e in other.iter() if e.get("id")}
     listing = bundle["text/plain"]
     assert "v3 = exp(v2)" in listing and flow in listing
 

@@ -10,6 +10,7 @@ cut at a depth, with the number of nodes below each cut, and a note says so.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -304,12 +305,13 @@ def _svg(
     width = 16.0 + sum(max(w, len(h) * CHAR_WIDTH) + gap for h, (_, w, _) in panels)
     width = max(width, max(len(h) for h in header) * CHAR_WIDTH + 24)
     height = top + 24 + max(h for _, (_, _, h) in panels) + 16
+    title = f"expression trees of {label} and its derivative"
+    uid = hashlib.sha1("|".join([title, *header]).encode()).hexdigest()[:10]
     out = [
         f"<svg xmlns='http://www.w3.org/2000/svg' width='{width:.0f}' height='{height:.0f}' "
-        f"viewBox='0 0 {width:.0f} {height:.0f}' role='img' aria-labelledby='dm-tree-title' "
+        f"viewBox='0 0 {width:.0f} {height:.0f}' role='img' aria-labelledby='dm-tree-{uid}' "
         f"font-family='{FONT}' style='max-width:100%;height:auto;background:{BACKGROUND}'>",
-        f"<title id='dm-tree-title'>{escape(f'expression trees of {label} and its derivative')}"
-        "</title>",
+        f"<title id='dm-tree-{uid}'>{escape(title)}</title>",
         f"<rect x='0' y='0' width='{width:.0f}' height='{height:.0f}' fill='{BACKGROUND}'/>",
     ]
     for i, text in enumerate(header):

@@ -7,6 +7,7 @@ VS Code and an exported HTML page. Plain SVG 1.1, no scripts, no external fonts.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -153,15 +154,18 @@ def render(graph: ComputationalGraph, view: View) -> str:
         f"{format_number(graph.value, 10)}, {graph.derivative_name} = "
         f"{format_number(graph.derivative, 10)}"
     )
+    # Ids of its own per picture: a notebook shows several, and ids are page-wide.
+    uid = hashlib.sha1(f"{title}|{description}|{view.page}".encode()).hexdigest()[:10]
     out.append(
         f"<svg xmlns='http://www.w3.org/2000/svg' width='{width:.0f}' height='{height:.0f}' "
-        f"viewBox='0 0 {width:.0f} {height:.0f}' role='img' aria-labelledby='dm-title dm-desc' "
+        f"viewBox='0 0 {width:.0f} {height:.0f}' role='img' "
+        f"aria-labelledby='dm-title-{uid} dm-desc-{uid}' "
         f"font-family='{FONT}' style='max-width:100%;height:auto;background:{BACKGROUND}'>"
     )
-    out.append(f"<title id='dm-title'>{escape(title)}</title>")
-    out.append(f"<desc id='dm-desc'>{escape(description)}</desc>")
+    out.append(f"<title id='dm-title-{uid}'>{escape(title)}</title>")
+    out.append(f"<desc id='dm-desc-{uid}'>{escape(description)}</desc>")
     out.append(
-        "<defs><marker id='dm-arrow' viewBox='0 0 10 10' refX='9' refY='5' markerWidth='7' "
+        f"<defs><marker id='dm-arrow-{uid}' viewBox='0 0 10 10' refX='9' refY='5' markerWidth='7' "
         f"markerHeight='7' orient='auto-start-reverse'><path d='M0,0 L10,5 L0,10 z' "
         f"fill='{EDGE}'/></marker></defs>"
     )
@@ -172,13 +176,14 @@ def render(graph: ComputationalGraph, view: View) -> str:
         y += LINE_HEIGHT + 2
     out.append(f"<g transform='translate({shift_x:.1f},{header_height:.1f})'>")
     labels: list[str] = []
+    arrow = f"url(#dm-arrow-{uid})"
     for source, target, slots in view.edges:
         points = layout.routes.get((source, target))
         if not points:
             continue
         out.append(
             f"<path d='{_path(points)}' fill='none' stroke='{EDGE}' stroke-width='1.3' "
-            "marker-end='url(#dm-arrow)'/>"
+            f"marker-end='{arrow}'/>"
         )
         if (
             graph.mode == "reverse"

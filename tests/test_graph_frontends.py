@@ -68,6 +68,14 @@ def test_a_function_jax_cannot_trace_keeps_its_table_and_says_why_in_one_line(ip
     assert "Python `if`" in reason and len(reason.splitlines()) == 2
 
 
+def test_the_magic_s_panel_can_open_with_the_graph_ticked(ip) -> None:
+    with capture_output():
+        ip.run_cell_magic("differentiate", "--panel --graph --at 1 -o shown -q", EXP_SIN_CELL)
+    panel = ip.user_ns["shown"]
+    assert panel.show_graph.value is True
+    assert any("diffmagic-graph" in o["data"].get("text/html", "") for o in panel.output.outputs)
+
+
 def test_the_command_line_prints_the_listing(capsys) -> None:
     status = main(["exp(-2*x) + 3*sin(3*x)", "--no-timing", "--no-plot", "--at", "1", "--graph"])
     out = capsys.readouterr().out

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from IPython.core.error import UsageError
-from IPython.testing.globalipapp import start_ipython
+from IPython.testing import globalipapp
 from IPython.utils.capture import capture_output
 
 import diffmagic
@@ -20,7 +20,8 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 @pytest.fixture(scope="module")
 def ip():
-    shell = start_ipython()
+    # One global test shell per run: started here, or already by test_magic.py.
+    shell = globalipapp.start_ipython() or globalipapp.get_ipython()
     shell.run_line_magic("load_ext", "diffmagic")
     return shell
 
@@ -71,7 +72,7 @@ def test_a_function_jax_cannot_trace_keeps_its_table_and_says_why_in_one_line(ip
 def test_the_magic_s_panel_can_open_with_the_graph_ticked(ip) -> None:
     with capture_output():
         ip.run_cell_magic("differentiate", "--panel --graph --at 1 -o shown -q", EXP_SIN_CELL)
-    panel = ip.user_ns["shown"]
+    panel = ip.user_ns.pop("shown")
     assert panel.show_graph.value is True
     assert any("diffmagic-graph" in o["data"].get("text/html", "") for o in panel.output.outputs)
 

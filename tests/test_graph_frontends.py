@@ -57,6 +57,8 @@ def test_the_magic_refuses_graph_without_a_point_in_one_line(ip) -> None:
     assert "add --at X0" in str(caught.value) and "\n" not in str(caught.value)
     with pytest.raises(UsageError):
         ip.run_cell_magic("differentiate", "--at 1 --graph --graph-mode sideways", EXP_SIN_CELL)
+    with pytest.raises(UsageError, match="use it with --order 1"):
+        ip.run_cell_magic("differentiate", "--at 1 --graph --order 2", EXP_SIN_CELL)
 
 
 def test_a_function_jax_cannot_trace_keeps_its_table_and_says_why_in_one_line(ip) -> None:

@@ -162,6 +162,8 @@ def _check_graph_options(options: Any) -> None:
         raise DiffMagicError("--graph draws a function of one variable: remove --gradient")
     if options.at is None or isinstance(parse_point(options.at), dict):
         raise DiffMagicError("--graph draws f's graph at one point: add --at X0, e.g. --at 1")
+    if getattr(options, "order", 1) != 1:
+        raise DiffMagicError("--graph shows how f' is computed: use it with --order 1")
 
 
 def _graph_bundle(comparison: Comparison, point: Any, mode: str) -> dict[str, Any]:

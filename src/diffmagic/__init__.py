@@ -19,7 +19,9 @@ __all__ = [
     "MethodResult",
     "clear_cache",
     "compare",
+    "expression_tree",
     "gradient_field",
+    "graph",
     "load_ipython_extension",
     "panel",
     "partial_derivatives",
@@ -47,6 +49,24 @@ def gradient_field(f: Any, x_domain: Any, y_domain: Any, **kwargs: Any) -> Any:
     from diffmagic.partials import gradient_field_figure
 
     return gradient_field_figure(f, x_domain, y_domain, **kwargs)
+
+
+# --- computational graph (issue 15): lazy, like panel --------------------------------------
+def graph(f: Any, at: Any, mode: str = "reverse", **kwargs: Any) -> Any:
+    """f's JAX program at x0 = `at`: each step's value, tangent (forward) or adjoint (reverse)."""
+    from diffmagic.compgraph import graph as build
+
+    return build(f, at, mode, **kwargs)
+
+
+def expression_tree(f: Any, **kwargs: Any) -> Any:
+    """SymPy's expression trees of f and f' side by side, shared subexpressions marked."""
+    from diffmagic.compgraph.expression_tree import expression_tree as build
+
+    return build(f, **kwargs)
+
+
+# --- end computational graph ---------------------------------------------------------------
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -69,6 +69,7 @@ class Panel:
         x0: float | None = None,
         *,
         func: str | None = None,
+        graph: bool = False,
     ) -> None:
         import ipywidgets as widgets
 
@@ -143,6 +144,15 @@ class Panel:
         self.progress = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, description="timing")
         self.status = widgets.HTML(value="")
         self.output = widgets.Output(layout=widgets.Layout(height=OUTPUT_HEIGHT, overflow="auto"))
+        # --- computational graph (issue 15): off by default, redrawn with x0 -----------------
+        self.show_graph = widgets.Checkbox(
+            value=graph, description="computational graph at x0", indent=False
+        )
+        self.graph_mode = widgets.ToggleButtons(
+            options=("reverse", "forward"), value="reverse", description="graph"
+        )
+        self._graph_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+        # --- end computational graph --------------------------------------------------------
 
         for control in (
             self.domain,
@@ -152,7 +162,15 @@ class Panel:
             *self.params.values(),
         ):
             control.observe(self._on_comparison_change, names="value")
-        for control in (self.x0, self.dx, self.step, self.scheme, self.dtype):
+        for control in (
+            self.x0,
+            self.dx,
+            self.step,
+            self.scheme,
+            self.dtype,
+            self.show_graph,  # computational graph (issue 15)
+            self.graph_mode,
+        ):
             control.observe(self._on_view_change, names="value")
         self.time_button.on_click(self._on_time)
 
@@ -164,6 +182,7 @@ class Panel:
                 widgets.HBox([self.step, self.scheme, self.dtype]),
                 *([widgets.HBox(list(self.params.values()))] if self.params else []),
                 widgets.HBox([self.time_button, self.progress]),
+                widgets.HBox([self.show_graph, self.graph_mode]),  # computational graph
                 self.status,
                 self.output,
             ]
@@ -324,7 +343,28 @@ class Panel:
             {"image/png": png, "text/plain": "<diffmagic panel figure>"},
             {"text/html": self._slopes_html(slopes), "text/plain": slopes_text},
             {"text/html": html_table(self.comparison), "text/plain": self.comparison.table()},
+            *self._graph_bundles(),  # computational graph (issue 15)
         ]
+
+    # --- computational graph (issue 15) --------------------------------------------------------
+    def _graph_bundles(self) -> list[dict[str, Any]]:
+        """The graph at the current x0 when its box is ticked; a reason in one line if none."""
+        if not self.show_graph.value:
+            return []
+        from diffmagic.compgraph import graph_of_comparison
+
+        key = (id(self.comparison), float(self.x0.value), self.graph_mode.value)
+        if key not in self._graph_cache:
+            try:
+                drawn = graph_of_comparison(self.comparison, key[1], key[2])
+                bundle = {"text/html": drawn._repr_html_(), "text/plain": drawn.text()}
+            except DiffMagicError as error:
+                text = f"no computational graph: {one_line(error)}"
+                bundle = {"text/html": f"<p>{html.escape(text)}</p>", "text/plain": text}
+            self._graph_cache = {key: bundle}  # only the current one is kept
+        return [self._graph_cache[key]]
+
+    # --- end computational graph -------------------------------------------------------------
 
     def redraw(self) -> None:
         """Replace the output area's content in one step."""

@@ -98,6 +98,7 @@ class DifferentiateMagics(Magics):
             %differentiate "sin(x)" --at 1 --step-study           # error against the step h
             %differentiate f --engines numpy,jax                  # method cost vs engine cost
             %differentiate f --panel                              # sliders: x0, dx, h, domain...
+            %differentiate f --at 1 --graph --graph-mode forward  # JAX's steps with tangents
 
         The cell runs like a normal cell, so its definitions stay in the namespace; nothing
         else is added unless -o NAME.
@@ -170,6 +171,7 @@ class DifferentiateMagics(Magics):
             wrt=kwargs["wrt"],
             params=kwargs["params"],
             x0=point,
+            graph=options.graph,  # computational graph (issue 15)
         )
         if options.output:
             self.shell.user_ns[options.output] = shown

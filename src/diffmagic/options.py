@@ -161,6 +161,26 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
             "help": "also write the figure to PATH (.png, .svg or .pdf)",
         },
     ),
+    # --- computational graph (issue 15) ------------------------------------------------------
+    (
+        ("--graph",),
+        {
+            "action": "store_true",
+            "help": "draw f's computational graph at --at X0: each JAX step with its value and "
+            "its tangent (forward mode) or adjoint (reverse mode)",
+        },
+    ),
+    (
+        ("--graph-mode",),
+        {
+            "default": "reverse",
+            "choices": ("forward", "reverse"),
+            "metavar": "MODE",
+            "help": "which derivative values --graph shows: forward tangents or reverse adjoints "
+            "(default: reverse)",
+        },
+    ),
+    # --- end computational graph -------------------------------------------------------------
 ]
 
 #: Formats `--save` can write, by file suffix.

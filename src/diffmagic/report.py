@@ -115,6 +115,7 @@ def _gradient_report(f: Any, options: Any, func: str | None, plot: bool) -> Repo
 def build_report(f: Any, options: Any, *, func: str | None = None) -> Report:
     """Run what the options ask for on `f` (a function, a cell's text or an expression)."""
     plot = not getattr(options, "no_plot", False)
+    _check_graph_options(options)  # computational graph (issue 15)
     if getattr(options, "gradient", False):
         return _gradient_report(f, options, func, plot)
     point = parse_point(options.at)
@@ -147,4 +148,36 @@ def build_report(f: Any, options: Any, *, func: str | None = None) -> Report:
                 report.bundles.append(
                     _png_bundle(report.step_study.figure(), "<error against step h>")
                 )
+    if getattr(options, "graph", False):  # computational graph (issue 15)
+        report.bundles.append(_graph_bundle(comparison, point, options.graph_mode))
     return report
+
+
+# --- computational graph (issue 15) ----------------------------------------------------------
+def _check_graph_options(options: Any) -> None:
+    """--graph draws one point of a function of one variable: refuse before any work."""
+    if not getattr(options, "graph", False):
+        return
+    if getattr(options, "gradient", False):
+        raise DiffMagicError("--graph draws a function of one variable: remove --gradient")
+    if options.at is None or isinstance(parse_point(options.at), dict):
+        raise DiffMagicError("--graph draws f's graph at one point: add --at X0, e.g. --at 1")
+    if getattr(options, "order", 1) != 1:
+        raise DiffMagicError("--graph shows how f' is computed: use it with --order 1")
+
+
+def _graph_bundle(comparison: Comparison, point: Any, mode: str) -> dict[str, Any]:
+    from diffmagic.compgraph import graph_of_comparison
+
+    try:
+        drawn = graph_of_comparison(comparison, point, mode)
+    except DiffMagicError as error:  # the table above stays; the graph says why it is missing
+        return _text_bundle("no computational graph", [str(error)])
+    return {
+        "image/svg+xml": drawn.svg(),
+        "text/html": drawn._repr_html_(),
+        "text/plain": drawn.text(),
+    }
+
+
+# --- end computational graph -------------------------------------------------------------------

@@ -314,3 +314,11 @@ def test_a_corner_at_x0_is_said_not_passed_off_as_a_slope() -> None:
     assert diffmagic.graph("sqrt(x)", at=0.0).caveats == [
         "the derivative at this x0 is inf: f' is not finite"
     ]
+
+
+def test_a_comparison_draws_the_graph_of_its_own_function() -> None:
+    cmp = diffmagic.compare("exp(-2*x) + 3*sin(3*x)", methods="symbolic")
+    graph = cmp.graph(1.0, mode="forward")
+    # f(1) and f'(1) written by hand.
+    assert graph.value == pytest.approx(np.exp(-2.0) + 3 * np.sin(3.0), rel=1e-12)
+    assert graph.derivative == pytest.approx(-2 * np.exp(-2.0) + 9 * np.cos(3.0), rel=1e-12)

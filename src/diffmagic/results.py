@@ -258,6 +258,13 @@ class Comparison:
             return float(automatic.derivative(np.array([x0]))[0])
         return None
 
+    def graph(self, at: float, mode: str = "reverse") -> Any:
+        """The computational graph of this comparison's f at x0 = `at` (`diffmagic.graph`):
+        each step's value, and its tangent (forward) or adjoint (reverse)."""
+        from diffmagic.compgraph import graph_of_comparison
+
+        return graph_of_comparison(self, at, mode)
+
     def _first_order_only(self, what: str) -> None:
         if self.order != 1:
             raise DiffMagicError(f"{what} approximate f', so they need a comparison of order 1")

@@ -30,11 +30,36 @@ from diffmagic.explain import one_line
 from diffmagic.methods import METHODS, select
 from diffmagic.steps import DTYPES, SCHEMES, difference_quotient
 from diffmagic.views.figure import FastRenderer
-from diffmagic.views.html import html_table
+from diffmagic.views.html import ERROR_COLOUR, html_table
+from diffmagic.views.notebook import image_html
 
 POINT_CHOICES = (10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000)
 OUTPUT_HEIGHT = "1000px"
 FIGURE_DPI = 80
+
+
+# --- where a learner lands outside a notebook (issue 16) ---------------------------------------
+#: What `repr(panel)` says: in a plain Python REPL there is no widget front end to show it.
+WHERE_TO_RUN = (
+    "a diffmagic panel for {label}: its sliders show in a Jupyter notebook (JupyterLab, "
+    "Notebook 7, VS Code); here print(panel.comparison) shows the table"
+)
+MISSING_WIDGETS = (
+    "the panel needs ipywidgets, which the plain install leaves out: "
+    'pip install "diffmagic[notebook]"'
+)
+
+
+def _ipywidgets() -> Any:
+    """ipywidgets, or one line naming the install that brings it."""
+    try:
+        import ipywidgets
+    except ImportError:
+        raise DiffMagicError(MISSING_WIDGETS) from None
+    return ipywidgets
+
+
+# --- end of where a learner lands outside a notebook
 
 
 def _output(bundle: dict[str, Any]) -> dict[str, Any]:
@@ -70,8 +95,7 @@ class Panel:
         *,
         func: str | None = None,
     ) -> None:
-        import ipywidgets as widgets
-
+        widgets = _ipywidgets()
         self._widgets = widgets
         self._source = f
         self._func = func
@@ -247,7 +271,7 @@ class Panel:
 
     def _show_error(self, error: BaseException) -> None:
         message = one_line(error)
-        self.status.value = f"<span style='color:#b00020'>{html.escape(message)}</span>"
+        self.status.value = f"<span style='color:{ERROR_COLOUR}'>{html.escape(message)}</span>"
 
     # ------------------------------------------------------------------ drawing
 
@@ -321,10 +345,18 @@ class Panel:
         slopes = self.slopes()
         slopes_text = "\n".join(f"{label}: {value}" for label, value in slopes.items())
         return [
-            {"image/png": png, "text/plain": "<diffmagic panel figure>"},
+            {"image/png": png, "text/plain": f"<figure: {self.alt_text()}>"},
             {"text/html": self._slopes_html(slopes), "text/plain": slopes_text},
             {"text/html": html_table(self.comparison), "text/plain": self.comparison.table()},
         ]
+
+    def alt_text(self) -> str:
+        """What the panel's figure shows, for its alt text."""
+        from diffmagic.views.figure import alt_text
+
+        return alt_text(self.comparison, float(self.x0.value)) + (
+            f"; secant with dx = {float(self.dx.value):.2g} and a {self._quotient_label()}"
+        )
 
     def redraw(self) -> None:
         """Replace the output area's content in one step."""
@@ -346,9 +378,12 @@ class Panel:
         for output in self.output.outputs:
             data = output["data"]
             if "image/png" in data:
-                static.append(f"<img src='data:image/png;base64,{data['image/png']}'>")
+                static.append(image_html(data["image/png"], self.alt_text()))
             elif "text/html" in data:
                 static.append(data["text/html"])
         bundle["text/html"] = "".join(static)
         bundle["text/plain"] = self.comparison.table()
         return bundle
+
+    def __repr__(self) -> str:
+        return WHERE_TO_RUN.format(label=self.comparison.target.label)

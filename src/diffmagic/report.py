@@ -128,8 +128,7 @@ def _gradient_report(
             mark=(x0, y0),
         )
         alt = (
-            f"contours of f({x_name}, {y_name}) around ({x0:g}, {y0:g}) with arrows of its "
-            "gradient"
+            f"contours of f({x_name}, {y_name}) around ({x0:g}, {y0:g}) with arrows of its gradient"
         )
         report.bundles.append(image_bundle(report.figure, alt, fmt))
     return report

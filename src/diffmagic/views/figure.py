@@ -106,7 +106,9 @@ def comparison_figure(
     top.set_ylabel("value")
     scale_note = _value_scale(top, [comparison.f_values, *_curves(comparison, extra)])
     title = f"{comparison.target.label} and {name}"
-    top.set_title(title + (f"\n{scale_note}" if scale_note else ""), fontsize=11 if not scale_note else 9)
+    top.set_title(
+        title + (f"\n{scale_note}" if scale_note else ""), fontsize=11 if not scale_note else 9
+    )
     top.grid(alpha=0.3)
     _errors(bottom, comparison, extra or {})
     bottom.set_xlabel(comparison.target.wrt)
@@ -330,7 +332,9 @@ def _errors(axes: Any, comparison: Comparison, extra: dict[str, np.ndarray]) -> 
             style = {k: v for k, v in style_for(result.key).items() if k != "linewidth"}
             curves.append((result.label, result.values, style))
     with np.errstate(invalid="ignore"):
-        errors = [np.abs(np.asarray(values, dtype=np.float64) - reference) for _, values, _ in curves]
+        errors = [
+            np.abs(np.asarray(values, dtype=np.float64) - reference) for _, values, _ in curves
+        ]
     floor = error_floor(errors)
     any_exact = False
     for (label, _, style), error in zip(curves, errors, strict=True):

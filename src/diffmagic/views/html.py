@@ -13,9 +13,7 @@ if TYPE_CHECKING:
 #: Colours come from the front end's theme (JupyterLab and Notebook 7: --jp-*, VS Code:
 #: --vscode-*), with a fallback that reads on white (an exported page, Colab's light theme).
 #: Body text is never coloured at all: it inherits the theme's foreground.
-TEXT_SECONDARY = (
-    "var(--jp-content-font-color2, var(--vscode-descriptionForeground, currentColor))"
-)
+TEXT_SECONDARY = "var(--jp-content-font-color2, var(--vscode-descriptionForeground, currentColor))"
 ERROR_COLOUR = "var(--jp-error-color1, var(--vscode-errorForeground, #b00020))"
 RULE = "var(--jp-border-color2, var(--vscode-editorWidget-border, rgba(128, 128, 128, 0.45)))"
 RULE_STRONG = "var(--jp-border-color1, var(--vscode-editorWidget-border, rgba(128, 128, 128, 0.7)))"
@@ -46,7 +44,9 @@ _STATUS = {
     True: f"{_CELL};border-left:3px solid {SUCCESS_MARK}",
     False: f"{_CELL};color:{ERROR_COLOUR};font-weight:bold",
 }
-_NOTES = f"text-align:left;color:{TEXT_SECONDARY};font-size:12px;border-bottom:1px solid {RULE_STRONG}"
+_NOTES = (
+    f"text-align:left;color:{TEXT_SECONDARY};font-size:12px;border-bottom:1px solid {RULE_STRONG}"
+)
 _FOOTNOTES = f"font-size:12px;color:{TEXT_SECONDARY};margin:4px 0 0 0;padding-left:18px"
 
 

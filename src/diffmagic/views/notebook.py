@@ -55,8 +55,8 @@ def image_bundle(figure: Any, alt: str, fmt: str = "png") -> dict[str, Any]:
 def image_html(encoded: str, alt: str, mime: str = "image/png") -> str:
     """An embedded image with its alt text; the figure's own white background reads anywhere."""
     return (
-        f"<img alt=\"{html.escape(alt)}\" src=\"data:{mime};base64,{encoded}\" "
-        "style=\"max-width:100%;height:auto\">"
+        f'<img alt="{html.escape(alt)}" src="data:{mime};base64,{encoded}" '
+        'style="max-width:100%;height:auto">'
     )
 
 
@@ -128,7 +128,7 @@ def tangent_bundle(comparison: Comparison, x0: float) -> dict[str, str]:
 
 
 def secant_marks(errors: list[float | None]) -> list[str]:
-    """"closest" for the smallest error, "round-off" for each smaller dx whose error is larger.
+    """ "closest" for the smallest error, "round-off" for each smaller dx whose error is larger.
 
     Widths shrink down the list. Down to the closest secant the error is truncation, falling
     with dx; below it, cancellation in f(x0 + dx) - f(x0) makes it grow: round-off has taken

@@ -214,7 +214,7 @@ def test_print_says_timing_was_off_and_how_to_turn_it_on(exp_sin, capsys) -> Non
     print(exp_sin)
     printed = capsys.readouterr().out
     assert "timing off: compare(..., timing=True) or Comparison.time() measures it" in printed
-    header, rule, *body = printed.splitlines()[2:]
+    header, _rule, *body = printed.splitlines()[2:]
     warm = header.index("warm eval")
     assert all(line[warm:].startswith("off") for line in body[:4]), printed
 

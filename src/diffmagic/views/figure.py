@@ -105,7 +105,9 @@ def comparison_figure(
         mark(top, comparison.extrema, target.wrt)
     top.set_ylabel("value")
     scale_note = _value_scale(top, [comparison.f_values, *_curves(comparison, extra)])
-    title = f"{comparison.target.label} and {name}"
+    formula = str(comparison.function_expr) if comparison.function_expr is not None else ""
+    shown = f"{target.name}({target.wrt}) = {formula}" if 0 < len(formula) <= 60 else target.label
+    title = f"{shown} and {name}"
     top.set_title(
         title + (f"\n{scale_note}" if scale_note else ""), fontsize=11 if not scale_note else 9
     )

@@ -35,7 +35,7 @@ _STYLE = (
 
 #: Inline as well as in the style sheet: notebook front ends may drop <style> from outputs (an
 #: ipywidgets Output does), and their own tables are right-aligned. Times and errors never wrap.
-_CELL = f"text-align:left;border-bottom:1px solid {RULE}"
+_CELL = "text-align:left"  # rules come from the style sheet: where it is dropped, the front end's
 _NUMBER = _CELL + ";white-space:nowrap"
 _NUMBER_COLUMNS = range(3, 8)
 #: "ok" keeps the theme's text colour (a green that reads on white fails on a dark theme) and is

@@ -345,7 +345,12 @@ class Panel:
         slopes = self.slopes()
         slopes_text = "\n".join(f"{label}: {value}" for label, value in slopes.items())
         return [
-            {"image/png": png, "text/plain": f"<figure: {self.alt_text()}>"},
+            # The <img> twin carries the alt text JupyterLab's PNG renderer leaves out.
+            {
+                "image/png": png,
+                "text/html": image_html(png, alt := self.alt_text()),
+                "text/plain": f"<figure: {alt}>",
+            },
             {"text/html": self._slopes_html(slopes), "text/plain": slopes_text},
             {"text/html": html_table(self.comparison), "text/plain": self.comparison.table()},
         ]

@@ -224,6 +224,13 @@ def test_the_panel_says_where_to_run_it(kink) -> None:
     text = repr(panel)
     assert "\n" not in text and " at 0x" not in text
     assert "Jupyter notebook" in text and "print(panel.comparison)" in text
+    # Its table says how the panel times the methods: its own button.
+    table = next(
+        o["data"]["text/html"]
+        for o in panel.output.outputs
+        if "<caption" in o["data"].get("text/html", "")
+    )
+    assert "timing off" in table and "time it" in table
 
 
 def test_without_ipywidgets_the_panel_names_the_install(monkeypatch) -> None:

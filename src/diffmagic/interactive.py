@@ -44,6 +44,8 @@ WHERE_TO_RUN = (
     "a diffmagic panel for {label}: its sliders show in a Jupyter notebook (JupyterLab, "
     "Notebook 7, VS Code); here print(panel.comparison) shows the table"
 )
+#: How the panel's table says to time the methods: its own button.
+PANEL_TIMING_HINT = "the panel's “time it” button"
 MISSING_WIDGETS = (
     "the panel needs ipywidgets, which the plain install leaves out: "
     'pip install "diffmagic[notebook]"'
@@ -352,7 +354,10 @@ class Panel:
                 "text/plain": f"<figure: {alt}>",
             },
             {"text/html": self._slopes_html(slopes), "text/plain": slopes_text},
-            {"text/html": html_table(self.comparison), "text/plain": self.comparison.table()},
+            {
+                "text/html": html_table(self.comparison, PANEL_TIMING_HINT),
+                "text/plain": self.comparison.table(),
+            },
         ]
 
     def alt_text(self) -> str:

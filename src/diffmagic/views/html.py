@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-from diffmagic.views.rows import HEADERS, caption, footnotes, rows
+from diffmagic.views.rows import HEADERS, TIMING_ON_ELSEWHERE, caption, footnotes, rows
 
 if TYPE_CHECKING:
     from diffmagic.comparison import Comparison
@@ -50,12 +50,12 @@ _NOTES = (
 _FOOTNOTES = f"font-size:12px;color:{TEXT_SECONDARY};margin:4px 0 0 0;padding-left:18px"
 
 
-def html_table(comparison: Comparison) -> str:
+def html_table(comparison: Comparison, timing_hint: str = TIMING_ON_ELSEWHERE) -> str:
     escape = html.escape
     parts = [
         _STYLE,
         '<table class="diffmagic-table">',
-        f"<caption style='text-align:left'>{escape(caption(comparison))}</caption>",
+        f"<caption style='text-align:left'>{escape(caption(comparison, timing_hint))}</caption>",
         "<thead><tr>"
         + "".join(f"<th style='{_CELL}'>{escape(h)}</th>" for h in HEADERS)
         + "</tr></thead>",

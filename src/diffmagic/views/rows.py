@@ -72,7 +72,13 @@ def rows(comparison: Comparison) -> list[Row]:
     return [row(result, timed) for result in comparison]
 
 
-def caption(comparison: Comparison) -> str:
+#: How the magic and the command line turn timing on, after TIMING_OFF.
+TIMING_ON_ELSEWHERE = "--timing in the magic and the command line"
+
+
+def caption(comparison: Comparison, timing_hint: str = TIMING_ON_ELSEWHERE) -> str:
+    """What the table compares; when it was not timed, how to time it (`timing_hint` says how
+    in the front end showing it: the panel has its own button)."""
     low, high = comparison.domain
     text = (
         f"{comparison.derivative_name} of {comparison.target.label} on [{low:g}, {high:g}], "
@@ -85,7 +91,7 @@ def caption(comparison: Comparison) -> str:
             "the first one (as the lab timed it)"
         )
     else:
-        text += f"; {TIMING_OFF} (--timing in the magic and the command line)"
+        text += f"; {TIMING_OFF} ({timing_hint})"
     return text
 
 

@@ -284,7 +284,10 @@ def test_the_panel_fallback_image_has_alt_text(kink) -> None:
 
 @pytest.fixture(scope="module")
 def ip():
-    shell = start_ipython()
+    from IPython import get_ipython
+
+    # The process has one global test shell: tests/test_magic.py may have started it already.
+    shell = get_ipython() or start_ipython()
     shell.run_line_magic("load_ext", "diffmagic")
     return shell
 

@@ -312,3 +312,16 @@ def test_the_magic_shows_and_writes_svg_when_asked(ip, tmp_path) -> None:
     assert len(figures) == 1 and not any("image/png" in o.data for o in captured.outputs)
     assert figures[0]["image/svg+xml"].lstrip().startswith(("<?xml", "<svg"))
     assert 'src="data:image/svg+xml;base64,' in path.read_text(encoding="utf-8")
+
+
+def test_rows_on_the_jax_engine_are_drawn_and_told_apart() -> None:
+    both = diffmagic.compare("x**2", engines="numpy,jax", methods="symbolic,numerical")
+    top, _ = _top_and_bottom(both.figure())
+    drawn = {line.get_label(): line for line in _drawn_lines(top)}
+    rows = [result for result in both if result.ok]
+    assert len(rows) > 2 and all(f"f' {result.label}" in drawn for result in rows)
+    looks = {
+        (to_rgba(drawn[f"f' {r.label}"].get_color()), drawn[f"f' {r.label}"].get_marker())
+        for r in rows
+    }
+    assert len(looks) == len(rows), "two rows look the same"

@@ -28,11 +28,16 @@ STYLES: dict[str, dict[str, Any]] = {
 ENGINE_VARIANT: dict[str, dict[str, Any]] = {
     "symbolic@jax": {"color": "C9", "linestyle": ":", "linewidth": 2.0},
     "finite_difference@jax": {"color": "C8", "linestyle": "none", "marker": "+", "markersize": 5},
+    "numerical@jax": {"color": "C6", "linestyle": "none", "marker": "s", "markersize": 3},
 }
+#: A row this module does not know yet (a new method or engine) still draws, never raises.
+UNKNOWN_STYLE: dict[str, Any] = {"color": "C7", "linestyle": "-.", "linewidth": 1.4}
 
 
 def style_for(key: str) -> dict[str, Any]:
-    return dict(ENGINE_VARIANT.get(key) or STYLES[key])
+    """How row `key` is drawn: its own style, its method's (for a new engine), or a fallback."""
+    method = key.partition("@")[0]
+    return dict(ENGINE_VARIANT.get(key) or STYLES.get(method) or UNKNOWN_STYLE)
 
 
 EXTRA_STYLE: dict[str, Any] = {"color": "C4", "linestyle": ":", "linewidth": 1.6}

@@ -325,3 +325,17 @@ def test_rows_on_the_jax_engine_are_drawn_and_told_apart() -> None:
         for r in rows
     }
     assert len(looks) == len(rows), "two rows look the same"
+
+
+def test_values_near_the_float64_limit_draw_without_overflow_warnings() -> None:
+    import warnings
+
+    from diffmagic.views.figure import figure_bytes
+
+    huge = diffmagic.compare("import numpy as np\ndef f(x):\n    return np.exp(1000 * x)\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow in matplotlib's margins would raise here
+        figure = huge.figure()
+        assert figure_bytes(figure, "png", dpi=20).startswith(b"\x89PNG")
+    low, high = figure.axes[0].get_ylim()
+    assert np.isfinite([low, high]).all() and high >= np.exp(660.0)

@@ -175,8 +175,14 @@ def _value_scale(axes: Any, curves: list[np.ndarray]) -> str | None:
         return None
     threshold = float(f"{2 * median:.1g}") if median > 0 else largest / 1e3
     axes.set_yscale("symlog", linthresh=threshold, linscale=4.0)
+    # Margins of a factor 2 beyond the threshold, never past 1e300: matplotlib's own margins
+    # are a share of the log span and overflow float64 for values near 1e300.
+    signed = np.concatenate([np.ravel(np.asarray(c, dtype=np.float64)) for c in curves])
+    signed = signed[np.isfinite(signed)]
+    low, high = float(signed.min()), float(signed.max())
+    axes.set_ylim(_padded(low, threshold, -1), _padded(high, threshold, 1))
     return (
-        f"values reach {largest:.3g}: the value axis is linear within ±{threshold:g}, "
+        f"values reach {largest:.3g}: the value axis is linear within ±{threshold:.3g}, "
         "logarithmic beyond"
     )
 
@@ -343,6 +349,13 @@ def _errors(axes: Any, comparison: Comparison, extra: dict[str, np.ndarray]) -> 
             np.abs(np.asarray(values, dtype=np.float64) - reference) for _, values, _ in curves
         ]
     floor = error_floor(errors)
+    finite = [e[np.isfinite(e)] for e in errors]
+    largest = max((float(e.max()) for e in finite if e.size), default=floor)
+    if curves:
+        # Limits before the curves, so matplotlib never autoscales them: its log margins
+        # overflow float64 for errors near 1e300.
+        axes.set_yscale("log")
+        axes.set_ylim(floor / 3, min(1e300, max(largest, floor) * 10))
     any_exact = False
     for (label, _, style), error in zip(curves, errors, strict=True):
         any_exact |= _error_curve(axes, comparison.x, error, floor, label, **style)
@@ -354,7 +367,6 @@ def _errors(axes: Any, comparison: Comparison, extra: dict[str, np.ndarray]) -> 
         axes.yaxis.set_major_locator(LogLocator(numticks=6))
         axes.yaxis.set_minor_locator(NullLocator())
         axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0e}"))
-        axes.set_ylim(bottom=floor / 3)
         # The floor is a line of its own with its own words: there the error is exactly zero.
         axes.axhline(floor, color="dimgrey", linewidth=0.8, linestyle="--", label=EXACT_LABEL)
         axes.annotate(
@@ -377,8 +389,18 @@ def _errors(axes: Any, comparison: Comparison, extra: dict[str, np.ndarray]) -> 
         )
 
 
+def _padded(value: float, threshold: float, direction: int) -> float:
+    """A limit a little beyond `value` in `direction` on a symmetric-log axis."""
+    if abs(value) <= threshold:
+        return value + direction * 0.2 * threshold
+    grown = value * 2 if np.sign(value) == direction else value / 2
+    return float(np.clip(grown, -1e300, 1e300))
+
+
 def figure_bytes(figure: Figure, fmt: str = "png", dpi: int = 100) -> bytes:
     """The figure encoded as PNG, SVG or PDF."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format=fmt, dpi=dpi)
+    # Ticks of a symmetric-log axis near float64's limit overflow harmlessly while drawn.
+    with np.errstate(over="ignore"):
+        figure.savefig(buffer, format=fmt, dpi=dpi)
     return buffer.getvalue()

@@ -339,3 +339,11 @@ def test_values_near_the_float64_limit_draw_without_overflow_warnings() -> None:
         assert figure_bytes(figure, "png", dpi=20).startswith(b"\x89PNG")
     low, high = figure.axes[0].get_ylim()
     assert np.isfinite([low, high]).all() and high >= np.exp(660.0)
+
+
+def test_the_panel_refuses_a_static_report_in_one_line(ip, tmp_path) -> None:
+    from IPython.core.error import UsageError
+
+    with pytest.raises(UsageError, match="remove --panel"):
+        ip.run_line_magic("differentiate", f'"x**2" --panel --html {tmp_path / "p.html"}')
+    assert not (tmp_path / "p.html").exists()

@@ -159,6 +159,8 @@ class DifferentiateMagics(Magics):
     def _show_panel(self, function: Any, options: Any) -> None:
         from diffmagic.interactive import Panel
 
+        if options.html or options.format != "png":
+            raise DiffMagicError("--html and --format write a static report: remove --panel")
         kwargs = to_compare_kwargs(options)
         point = parse_point(options.at)
         if isinstance(point, dict):

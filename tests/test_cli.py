@@ -581,6 +581,7 @@ def test_every_readme_command_runs(runs) -> None:
 # ----------------------------------------------------------------------------- the wheel
 
 
+@pytest.mark.slow
 def test_the_wheel_ships_the_package_and_nothing_else(tmp_path) -> None:
     # Build from a copy, as a clean clone would: no stale build/ or egg-info, and nothing
     # written into the working tree. pip builds in an isolated environment with the
@@ -623,6 +624,18 @@ def test_the_wheel_ships_the_package_and_nothing_else(tmp_path) -> None:
     }
     assert modules - set(names) == set(), "modules missing from the wheel"
     assert "diffmagic = diffmagic.cli:run" in entry_points
+    # The MIT licence the metadata declares travels with the wheel (issue 16).
+    with zipfile.ZipFile(wheel) as archive:
+        licences = [name for name in names if name.endswith(".dist-info/licenses/LICENSE")]
+        assert licences, f"no LICENSE in the wheel: {names}"
+        licence = archive.read(licences[0]).decode()
+        metadata = next(
+            archive.read(name).decode() for name in names if name.endswith(".dist-info/METADATA")
+        )
+    assert (
+        licence.startswith("MIT License") and "Copyright (c) 2026 the diffmagic authors" in licence
+    )
+    assert "License-File: LICENSE" in metadata and "License-Expression: MIT" in metadata
 
     site = tmp_path / "site"
     installed = subprocess.run(

@@ -20,7 +20,7 @@ from typing import Any
 from diffmagic.errors import DiffMagicError
 from diffmagic.expression import expression_to_function
 from diffmagic.options import add_to_parser, check_save
-from diffmagic.report import Report, build_report, write_file
+from diffmagic.report import Report, build_report, html_page, write_file
 from diffmagic.target import function_from_cell
 from diffmagic.views.text import text_table
 
@@ -50,7 +50,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_to_parser(parser)
     parser.add_argument("--json", metavar="PATH", help="write the comparison as JSON")
-    parser.add_argument("--html", metavar="PATH", help="write a self-contained HTML report")
     parser.add_argument(
         "--color",
         choices=("auto", "always", "never"),
@@ -84,30 +83,6 @@ def _use_colour(choice: str) -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
-def html_report(report: Report) -> str:
-    """One self-contained page: every bundle, images embedded, LaTeX shown as text."""
-    import html
-
-    title = "diffmagic"
-    if report.comparison is not None:
-        title = f"diffmagic: {report.comparison.target.label}"
-    parts = []
-    for bundle in report.bundles:
-        if "image/png" in bundle:
-            parts.append(f"<img alt='figure' src='data:image/png;base64,{bundle['image/png']}'>")
-        elif "text/latex" in bundle:
-            parts.append(f"<p>LaTeX: <code>{html.escape(bundle['text/latex'])}</code></p>")
-        elif "text/html" in bundle:
-            parts.append(bundle["text/html"])
-        else:
-            parts.append(f"<pre>{html.escape(bundle.get('text/plain', ''))}</pre>")
-    escaped = html.escape(title)
-    return (
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escaped}</title></head>"
-        f"<body style='font-family:sans-serif'><h1>{escaped}</h1>{''.join(parts)}</body></html>"
-    )
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     options = parser.parse_args(argv)
@@ -115,7 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_save(options)
         report = build_report(_function(options.function, options.func), options)
         for bundle in report.bundles:
-            if "image/png" in bundle:
+            # A figure's text is its alt text in brackets: the terminal skips it. A picture with
+            # a real text twin (the computational graph's listing) is printed as text.
+            if any(mime.startswith("image/") for mime in bundle) and bundle.get(
+                "text/plain", ""
+            ).startswith("<"):
                 continue
             text = bundle.get("text/plain", "")
             if (
@@ -130,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if options.json:
             write_file(options.json, json.dumps(_json(report), indent=1))
         if options.html:
-            write_file(options.html, html_report(report))
+            write_file(options.html, html_page(report))
     except DiffMagicError as error:
         parser.exit(2, f"diffmagic: error: {error}\n")
     except KeyboardInterrupt:

@@ -30,11 +30,38 @@ from diffmagic.explain import one_line
 from diffmagic.methods import METHODS, select
 from diffmagic.steps import DTYPES, SCHEMES, difference_quotient
 from diffmagic.views.figure import FastRenderer
-from diffmagic.views.html import html_table
+from diffmagic.views.html import ERROR_COLOUR, html_table
+from diffmagic.views.notebook import image_html
 
 POINT_CHOICES = (10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000)
 OUTPUT_HEIGHT = "1000px"
 FIGURE_DPI = 80
+
+
+# --- where a learner lands outside a notebook (issue 16) ---------------------------------------
+#: What `repr(panel)` says: in a plain Python REPL there is no widget front end to show it.
+WHERE_TO_RUN = (
+    "a diffmagic panel for {label}: its sliders show in a Jupyter notebook (JupyterLab, "
+    "Notebook 7, VS Code); here print(panel.comparison) shows the table"
+)
+#: How the panel's table says to time the methods: its own button.
+PANEL_TIMING_HINT = "the panel's “time it” button"
+MISSING_WIDGETS = (
+    "the panel needs ipywidgets, which the plain install leaves out: "
+    'pip install "diffmagic[notebook]"'
+)
+
+
+def _ipywidgets() -> Any:
+    """ipywidgets, or one line naming the install that brings it."""
+    try:
+        import ipywidgets
+    except ImportError:
+        raise DiffMagicError(MISSING_WIDGETS) from None
+    return ipywidgets
+
+
+# --- end of where a learner lands outside a notebook
 
 
 def _output(bundle: dict[str, Any]) -> dict[str, Any]:
@@ -71,8 +98,7 @@ class Panel:
         func: str | None = None,
         graph: bool = False,
     ) -> None:
-        import ipywidgets as widgets
-
+        widgets = _ipywidgets()
         self._widgets = widgets
         self._source = f
         self._func = func
@@ -266,7 +292,7 @@ class Panel:
 
     def _show_error(self, error: BaseException) -> None:
         message = one_line(error)
-        self.status.value = f"<span style='color:#b00020'>{html.escape(message)}</span>"
+        self.status.value = f"<span style='color:{ERROR_COLOUR}'>{html.escape(message)}</span>"
 
     # ------------------------------------------------------------------ drawing
 
@@ -340,11 +366,27 @@ class Panel:
         slopes = self.slopes()
         slopes_text = "\n".join(f"{label}: {value}" for label, value in slopes.items())
         return [
-            {"image/png": png, "text/plain": "<diffmagic panel figure>"},
+            # The <img> twin carries the alt text JupyterLab's PNG renderer leaves out.
+            {
+                "image/png": png,
+                "text/html": image_html(png, alt := self.alt_text()),
+                "text/plain": f"<figure: {alt}>",
+            },
             {"text/html": self._slopes_html(slopes), "text/plain": slopes_text},
-            {"text/html": html_table(self.comparison), "text/plain": self.comparison.table()},
+            {
+                "text/html": html_table(self.comparison, PANEL_TIMING_HINT),
+                "text/plain": self.comparison.table(),
+            },
             *self._graph_bundles(),  # computational graph (issue 15)
         ]
+
+    def alt_text(self) -> str:
+        """What the panel's figure shows, for its alt text."""
+        from diffmagic.views.figure import alt_text
+
+        return alt_text(self.comparison, float(self.x0.value)) + (
+            f"; secant with dx = {float(self.dx.value):.2g} and a {self._quotient_label()}"
+        )
 
     # --- computational graph (issue 15) --------------------------------------------------------
     def _graph_bundles(self) -> list[dict[str, Any]]:
@@ -386,9 +428,12 @@ class Panel:
         for output in self.output.outputs:
             data = output["data"]
             if "image/png" in data:
-                static.append(f"<img src='data:image/png;base64,{data['image/png']}'>")
+                static.append(image_html(data["image/png"], self.alt_text()))
             elif "text/html" in data:
                 static.append(data["text/html"])
         bundle["text/html"] = "".join(static)
         bundle["text/plain"] = self.comparison.table()
         return bundle
+
+    def __repr__(self) -> str:
+        return WHERE_TO_RUN.format(label=self.comparison.target.label)

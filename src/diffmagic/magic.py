@@ -20,7 +20,7 @@ from diffmagic.errors import DiffMagicError
 from diffmagic.explain import user_error
 from diffmagic.expression import expression_to_function, looks_like_expression
 from diffmagic.options import OPTIONS, check_save, parse_point, to_compare_kwargs
-from diffmagic.report import build_report
+from diffmagic.report import build_report, html_page, write_file
 from diffmagic.target import defined_functions
 from diffmagic.vocabulary import CONSTANT_NAMES, FUNCTION_NAMES
 
@@ -118,6 +118,8 @@ class DifferentiateMagics(Magics):
             report = build_report(function, options)
             if options.save:
                 report.save_figure(options.save)
+            if options.html:
+                write_file(options.html, html_page(report))
         except DiffMagicError as error:
             raise UsageError(str(error)) from None
         if options.output:
@@ -158,6 +160,8 @@ class DifferentiateMagics(Magics):
     def _show_panel(self, function: Any, options: Any) -> None:
         from diffmagic.interactive import Panel
 
+        if options.html or options.format != "png":
+            raise DiffMagicError("--html and --format write a static report: remove --panel")
         kwargs = to_compare_kwargs(options)
         point = parse_point(options.at)
         if isinstance(point, dict):

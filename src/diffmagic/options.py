@@ -181,6 +181,26 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
         },
     ),
     # --- end computational graph -------------------------------------------------------------
+    # --- reports for course notes (issue 16): the same page and figure format in both front ends
+    (
+        ("--html",),
+        {
+            "default": None,
+            "metavar": "PATH",
+            "help": "also write everything shown as one self-contained HTML page to PATH",
+        },
+    ),
+    (
+        ("--format",),
+        {
+            "default": "png",
+            "choices": ("png", "svg"),
+            "metavar": "FMT",
+            "help": "the format of the figures shown and in the --html page: png or svg "
+            "(default: png)",
+        },
+    ),
+    # --- end of reports for course notes
 ]
 
 #: Formats `--save` can write, by file suffix.

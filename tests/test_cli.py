@@ -167,13 +167,14 @@ def assert_one_line_error(result: Run, *fragments: str) -> None:
 
 
 def assert_argparse_error(result: Run, *fragments: str) -> None:
-    """Misuse caught by argparse: exit 2, the usage, then one `diffmagic: error:` line."""
+    """Misuse caught by argparse: exit 2 and one `diffmagic: error:` line (no usage dump)."""
     assert result.returncode == 2, explain(result)
     assert "Traceback" not in result.stdout + result.stderr, explain(result)
     assert result.stdout == "", explain(result)
-    assert result.stderr.startswith("usage: diffmagic"), explain(result)
+    assert len(result.stderr.splitlines()) == 1, explain(result)
     last_line = result.stderr.splitlines()[-1]
     assert last_line.startswith("diffmagic: error: "), explain(result)
+    assert "--help" in last_line, explain(result)
     for fragment in fragments:
         assert fragment in last_line, explain(result)
 

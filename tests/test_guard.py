@@ -150,9 +150,12 @@ def test_work_that_swallowed_the_limit_and_returned_is_not_a_value(where: str) -
 @WHERE
 def test_an_inner_limit_never_extends_an_outer_one(where: str) -> None:
     def nested() -> tuple[Any, Any]:
-        with pytest.raises(bounds.TimeLimitExceeded) as caught:
-            with bounds.time_limit(0.5) as outer, bounds.time_limit(HANG_GUARD_S):
-                _spin_until(give_up_at())
+        with (
+            pytest.raises(bounds.TimeLimitExceeded) as caught,
+            bounds.time_limit(0.5) as outer,
+            bounds.time_limit(HANG_GUARD_S),
+        ):
+            _spin_until(give_up_at())
         return caught.value.deadline, outer
 
     fired, outer = on(where, nested)
@@ -163,9 +166,8 @@ def test_an_inner_limit_never_extends_an_outer_one(where: str) -> None:
 def test_an_inner_limit_fires_as_itself_and_the_outer_goes_on(where: str) -> None:
     def nested() -> tuple[Any, Any, bool]:
         with bounds.time_limit(HANG_GUARD_S):
-            with pytest.raises(bounds.TimeLimitExceeded) as caught:
-                with bounds.time_limit(0.3) as inner:
-                    _spin_until(give_up_at())
+            with pytest.raises(bounds.TimeLimitExceeded) as caught, bounds.time_limit(0.3) as inner:
+                _spin_until(give_up_at())
             time.sleep(0.3)  # the outer limit is still armed, and has not fired
             outer_still_works = True
         return caught.value.deadline, inner, outer_still_works

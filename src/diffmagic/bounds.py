@@ -275,7 +275,7 @@ def _arm_alarm(stack: list[Deadline], now: float) -> None:
     signal.setitimer(signal.ITIMER_REAL, max(min(active) - now, 1e-4), REFIRE_SECONDS)
 
 
-class time_limit:  # noqa: N801 - used as `with time_limit(5) as limit:` like a function
+class time_limit:  # lower case: used as `with time_limit(5) as limit:`, like a function
     """Stop Python work after `seconds` (infinity: no limit), on any thread.
 
     `with time_limit(2) as limit:` yields the `Deadline`; a handler that catches
@@ -395,7 +395,7 @@ def check_points(points: object, name: str = "points", limit: int = MAX_POINTS) 
     NumPy integers and whole floats are accepted (`np.int64(50)`, `50.0`); strings are not:
     the API takes numbers, and the front ends convert their text before calling this.
     """
-    if isinstance(points, bool) or isinstance(points, str | bytes):
+    if isinstance(points, bool | str | bytes):
         raise DiffMagicError(f"{name} must be a whole number such as 100, not {points!r}")
     try:
         count = operator.index(points)  # int, np.int64, ...

@@ -515,6 +515,7 @@ def _resident_megabytes() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+@pytest.mark.slow
 def test_a_hundred_runs_leak_no_figures_and_little_memory(ip, monkeypatch) -> None:
     # The learner edits the cell between runs, so each run is a new function. diffmagic keeps
     # prepared derivatives in an LRU cache on purpose (128 entries, JAX executables included:

@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from IPython.core.error import UsageError
+from IPython.core.getipython import get_ipython
 from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 
@@ -50,7 +51,7 @@ EXP_SIN_SLOPE_AT_1 = 9 * np.cos(3.0) - 2 * np.exp(-2.0)
 @pytest.fixture(scope="session")
 def session_shell():
     """One IPython shell for the whole run, with the extension loaded as a notebook would."""
-    shell = start_ipython()
+    shell = start_ipython() or get_ipython()  # started once per process, maybe by another module
     shell.run_line_magic("load_ext", "diffmagic")
     return shell
 

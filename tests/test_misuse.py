@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import pytest
 from IPython.core.error import UsageError
-from IPython.testing.globalipapp import get_ipython
+from IPython.core.getipython import get_ipython
+from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 
 import diffmagic
@@ -25,7 +26,8 @@ LEAD = pytest.mark.xfail(strict=True, reason="lead fixes in comparison.py")
 
 @pytest.fixture(scope="module")
 def ip() -> Any:
-    shell = get_ipython()
+    # The test shell starts once per process; another module may have started it already.
+    shell = start_ipython() or get_ipython()
     shell.run_line_magic("load_ext", "diffmagic")
     return shell
 

@@ -365,3 +365,20 @@ def test_check_points_takes_numpy_integers_and_whole_floats() -> None:
             bounds.check_points(bad)
     with pytest.raises(DiffMagicError, match="at least 2"):
         bounds.check_points(np.int64(1))
+
+
+@WHERE
+def test_a_limit_that_fires_while_output_is_held_back_restores_the_streams(where: str) -> None:
+    before = sys.stdout, sys.stderr
+
+    def f() -> str:
+        give_up = give_up_at()
+        with bounds.captured_output():
+            while time.monotonic() < give_up:
+                print("a learner's print in a loop")
+        return "finished"
+
+    for _ in range(5):
+        outcome = on(where, lambda: guarded(f, seconds=0.2))
+        assert isinstance(outcome, Failure) and outcome.timed_out
+        assert (sys.stdout, sys.stderr) == before

@@ -26,7 +26,6 @@ block can tell "my limit" from "the caller's limit" and re-raise the latter.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import functools
 import importlib
@@ -37,7 +36,6 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from types import FrameType, TracebackType
 from typing import Any, TextIO
 
@@ -504,28 +502,42 @@ def _uninstall() -> None:
         del _installed[name]
 
 
-@contextlib.contextmanager
-def captured_output() -> Iterator[_LineCounter]:
+class captured_output:  # lower case: used as `with captured_output() as printed:`
     """Hold back what a function prints while diffmagic calls it thousands of times.
 
     A `print` in the learner's function would otherwise flood the notebook; the count of lines
     it printed is reported instead. Only this thread's output is held back; sys.stdout and
-    sys.stderr are what they were once the last thread stops capturing.
+    sys.stderr are what they were once the last thread stops capturing. A class, not a
+    generator: no time limit fires in its exit (see `_NO_FIRE_CODES`), so an expiring limit
+    cannot leave the streams replaced.
     """
-    counter = _LineCounter()
-    ident = threading.get_ident()
-    with _capture_lock:
-        if not _capturing:
-            _install()
-        _capturing.setdefault(ident, []).append(counter)
-    try:
-        yield counter
-    finally:
+
+    def __init__(self) -> None:
+        self.counter = _LineCounter()
+        self._ident = threading.get_ident()
+
+    def __enter__(self) -> _LineCounter:
+        self._ident = threading.get_ident()
         with _capture_lock:
-            counters = _capturing.get(ident, [])
-            if counter in counters:
-                counters.remove(counter)
+            if not _capturing:
+                _install()
+            _capturing.setdefault(self._ident, []).append(self.counter)
+        return self.counter
+
+    def __exit__(self, *exc_info: object) -> None:
+        with _capture_lock:
+            counters = _capturing.get(self._ident, [])
+            if self.counter in counters:
+                counters.remove(self.counter)
             if not counters:
-                _capturing.pop(ident, None)
+                _capturing.pop(self._ident, None)
             if not _capturing:
                 _uninstall()
+
+
+_NO_FIRE_CODES = _NO_FIRE_CODES | {
+    captured_output.__enter__.__code__,
+    captured_output.__exit__.__code__,
+    _install.__code__,
+    _uninstall.__code__,
+}

@@ -24,7 +24,7 @@ from diffmagic.guard import Failure, describe_error, guarded
 
 #: Far above any limit below; only reached if the guard failed and the work ran to its end.
 HANG_GUARD_S = 60.0
-LIMIT_S = 1.0
+LIMIT_S = 0.5
 
 
 def give_up_at() -> float:
@@ -77,7 +77,7 @@ def test_a_long_sympy_computation_stops(where: str) -> None:
     expression = sum(sp.sin(k * x) ** 2 / (1 + sp.cos(x) ** k) for k in range(1, 40))
     outcome = on(where, lambda: guarded(lambda: sp.simplify(expression), seconds=LIMIT_S))
     assert isinstance(outcome, Failure) and outcome.timed_out
-    assert outcome.reason == "f took longer than 1 s"
+    assert outcome.reason == "f took longer than 0.5 s"
 
 
 @WHERE
@@ -92,7 +92,7 @@ def test_a_function_that_sleeps_in_steps_stops(where: str) -> None:
 
     outcome = on(where, lambda: guarded(f, seconds=LIMIT_S))
     assert isinstance(outcome, Failure) and outcome.timed_out
-    assert steps[0] < 700  # stopped far before its end (about 100 steps fit in 1 s)
+    assert steps[0] < 700  # stopped far before its end (about 50 steps fit in 0.5 s)
 
 
 @WHERE

@@ -179,6 +179,7 @@ def test_params_of_the_wrong_type_are_one_line(params: Any) -> None:
 
 
 @LEAD
+@pytest.mark.slow  # times point by point three times
 def test_timing_twice_does_not_repeat_its_notes() -> None:
     """A point-by-point f is timed on fewer points, which adds a note each time it is timed."""
     source = "def f(x):\n    if x > 0:\n        return x**2\n    return -x\n"

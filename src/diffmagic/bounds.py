@@ -162,8 +162,9 @@ def _due(stack: list[Deadline], now: float) -> Deadline | None:
 
 
 def _in_exit(frame: FrameType | None) -> bool:
-    """Whether the thread is running `time_limit`'s own exit code: no limit fires there, or
-    the exception would escape the block before the limit is disarmed."""
+    """Whether the thread runs the entry or exit of `time_limit` or `captured_output`: no limit
+    fires there, or it would escape the block before the limit is disarmed (or the streams
+    restored)."""
     depth = 0
     while frame is not None and depth < 8:
         if frame.f_code in _NO_FIRE_CODES:
@@ -215,6 +216,8 @@ class _Watchdog:
         wait = 1.0
         frames = None
         with _stacks_lock:
+            for gone in set(self._last_fired) - set(_stacks):
+                del self._last_fired[gone]
             for ident, stack in _stacks.items():
                 if not stack or _is_signal_thread(ident):
                     continue

@@ -10,7 +10,12 @@
   `ctypes.pythonapi.PyThreadState_SetAsyncExc`. It lands between two bytecodes as well, but a
   long call into C (one `time.sleep(60)`, one large NumPy operation) is not interrupted: the
   exception lands when that call returns. A function that sleeps in short steps, SymPy (pure
-  Python) and any Python loop stop within a few milliseconds of the limit.
+  Python) and any Python loop stop within a few milliseconds of the limit. Measured under a
+  1 s limit: `for _ in range(1000): time.sleep(0.01)` stops at 1.00 s on a thread (1.00 s on
+  the main thread); one `time.sleep(4)` at 4.04 s on a thread (1.01 s on the main thread, where
+  the signal cuts the sleep short); three 3000x3000 matrix products in NumPy run to the end of
+  the product under way on either (C code, no bytecode boundary to land on). Re-firing does
+  not help inside one C call: the pending exception is delivered once, when it returns.
 
 Either way the exception, `TimeLimitExceeded`, derives from `BaseException`, so a learner's
 `try: ... except Exception:` cannot swallow it. A bare `except:` can: the limit then fires again

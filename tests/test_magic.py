@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from IPython.core.error import UsageError
+from IPython.core.getipython import get_ipython
 from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 
@@ -49,9 +50,7 @@ EXP_SIN_SLOPE_AT_1 = 9 * np.cos(3.0) - 2 * np.exp(-2.0)
 @pytest.fixture(scope="session")
 def session_shell():
     """One IPython shell for the whole run, with the extension loaded as a notebook would."""
-    from IPython import get_ipython
-
-    shell = start_ipython() or get_ipython()  # None when another test module started it first
+    shell = start_ipython() or get_ipython()  # started once per process, maybe by another module
     shell.run_line_magic("load_ext", "diffmagic")
     return shell
 
@@ -527,6 +526,7 @@ def _resident_megabytes() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+@pytest.mark.slow
 def test_a_hundred_runs_leak_no_figures_and_little_memory(ip, monkeypatch) -> None:
     # The learner edits the cell between runs, so each run is a new function. diffmagic keeps
     # prepared derivatives in an LRU cache on purpose (128 entries, JAX executables included:

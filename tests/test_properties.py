@@ -10,6 +10,7 @@ import os
 
 import mpmath
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -71,6 +72,7 @@ def _mpmath_derivative(expression: str, points: np.ndarray) -> np.ndarray:
         return np.array([float(mpmath.diff(function, mpmath.mpf(float(p)))) for p in points])
 
 
+@pytest.mark.slow
 @given(expressions)
 def test_random_expressions_agree_across_methods_and_with_mpmath(expression: str) -> None:
     comparison = diffmagic.compare(

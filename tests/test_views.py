@@ -22,6 +22,7 @@ from IPython.utils.capture import capture_output
 from matplotlib.colors import to_rgba
 
 import diffmagic
+from diffmagic.at_point import at_point
 from diffmagic.cli import build_parser
 from diffmagic.errors import DiffMagicError
 from diffmagic.report import build_report, html_page
@@ -184,7 +185,7 @@ def test_the_star_marks_where_round_off_takes_over(exp_sin) -> None:
     widths = [10.0**-k for k in range(16)]
     errors = [abs((f(1.0 + dx) - f(1.0)) / dx - exact) for dx in widths]
     best = int(np.argmin(errors))
-    text = tangent_bundle(exp_sin, 1.0)["text/plain"]
+    text = tangent_bundle(exp_sin, at_point(exp_sin, 1.0))["text/plain"]
     rows = [line for line in text.splitlines() if line.strip().startswith("dx=")]
     assert len(rows) == len(widths)
     starred = [i for i, line in enumerate(rows) if line.endswith(" *")]

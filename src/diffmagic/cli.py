@@ -15,10 +15,11 @@ import os
 import pathlib
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from diffmagic.errors import DiffMagicError
 from diffmagic.expression import expression_to_function
+from diffmagic.guard import describe_error
 from diffmagic.options import add_to_parser, check_save
 from diffmagic.report import Report, build_report, html_page, write_file
 from diffmagic.target import function_from_cell
@@ -35,8 +36,15 @@ EXAMPLES = """examples:
 """
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse prints the whole usage before its error; the command's misuse is one line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="diffmagic",
         description="Differentiate a function symbolically (SymPy), numerically (NumPy, SciPy) "
         "and automatically (JAX), and compare the results against a high-precision reference.",
@@ -72,7 +80,17 @@ def _function(argument: str, func: str | None) -> Any:
             code = path.read_text(encoding="utf-8")
         except OSError as error:
             raise DiffMagicError(f"cannot read {path}: {error.strerror}") from None
-        return function_from_cell(code, name or func, origin=str(path))
+        except UnicodeDecodeError:
+            raise DiffMagicError(
+                f"cannot read {path}: it is not a text file (UTF-8); give a Python file"
+            ) from None
+        try:
+            return function_from_cell(code, name or func, origin=str(path))
+        except SystemExit as error:  # sys.exit() at the top of the file or in its imports
+            raise DiffMagicError(
+                f"running {path} raised {describe_error('it', error).partition(' raised ')[2]}: "
+                "a file for diffmagic must not call sys.exit() outside a function"
+            ) from None
     expression_to_function(argument)  # refuses, with the reason, anything but an expression
     return argument
 
@@ -112,6 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             write_file(options.html, html_page(report))
     except DiffMagicError as error:
         parser.exit(2, f"diffmagic: error: {error}\n")
+    except SystemExit as error:  # f called sys.exit() while diffmagic ran it
+        parser.exit(2, f"diffmagic: error: {describe_error('the function', error)}\n")
     except KeyboardInterrupt:
         parser.exit(130, "diffmagic: interrupted\n")
     return 0 if report.ok else 1

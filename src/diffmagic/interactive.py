@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from diffmagic.comparison import DEFAULT_METHODS, Comparison, compare, tangent_slopes
+from diffmagic.at_point import tangents
+from diffmagic.comparison import DEFAULT_METHODS, Comparison, compare
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import one_line
 from diffmagic.methods import METHODS, select
@@ -309,13 +310,12 @@ class Panel:
         """Each method's f'(x0), the secant's slope and the difference quotient's, by label."""
         comparison = self.comparison
         x0, dx = float(self.x0.value), float(self.dx.value)
-        f0, by_method = tangent_slopes(comparison, x0)
+        f0, by_method, secant = tangents(comparison, x0, dx)
         listed: dict[str, float | None] = {
             result.label: by_method.get(result.key) for result in comparison
         }
         if comparison.function is not None and f0 is not None:
-            f1 = float(comparison.function(np.array([x0 + dx]))[0])
-            listed[f"secant (f(x0+dx) - f(x0))/dx, dx={dx:.2g}"] = (f1 - f0) / dx
+            listed[f"secant (f(x0+dx) - f(x0))/dx, dx={dx:.2g}"] = secant
             quotient = difference_quotient(
                 comparison.function,
                 np.array([x0]),

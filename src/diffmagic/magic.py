@@ -9,6 +9,7 @@ the table, never a traceback.
 from __future__ import annotations
 
 import ast
+import keyword
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -17,8 +18,8 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 
 from diffmagic.errors import DiffMagicError
-from diffmagic.explain import user_error
 from diffmagic.expression import expression_to_function, looks_like_expression
+from diffmagic.guard import describe_error
 from diffmagic.options import OPTIONS, check_save, parse_point, to_compare_kwargs
 from diffmagic.report import build_report, html_page, write_file
 from diffmagic.target import defined_functions
@@ -47,6 +48,12 @@ def _unquoted(token: str) -> str:
     if len(token) >= 2 and token[0] == token[-1] and token[0] in "'\"":
         return token[1:-1]
     return token
+
+
+def _check_output_name(name: str | None) -> None:
+    """`-o NAME` must be a name the user can type afterwards: not `1abc`, not `class`."""
+    if name is not None and (not name.isidentifier() or keyword.iskeyword(name)):
+        raise DiffMagicError(f"-o takes a Python variable name such as result, not {name!r}")
 
 
 @magics_class
@@ -107,10 +114,16 @@ class DifferentiateMagics(Magics):
             options = parse_argstring(self.differentiate, line)
         except UsageError:
             raise
+        except ValueError as error:  # shlex: `%differentiate "x**2` has no closing quote
+            raise UsageError(
+                f"the options have an unbalanced quote ({error}): close it, "
+                'as in %differentiate "x**2"'
+            ) from None
         except SystemExit:
             raise UsageError("invalid options; see %%differentiate?") from None
         try:
             check_save(options)
+            _check_output_name(options.output)
             function = self._function(options, cell, local_ns)
             if options.panel:
                 self._show_panel(function, options)
@@ -122,6 +135,8 @@ class DifferentiateMagics(Magics):
                 write_file(options.html, html_page(report))
         except DiffMagicError as error:
             raise UsageError(str(error)) from None
+        except SystemExit as error:  # f called sys.exit(): a reason, never the kernel's end
+            raise UsageError(describe_error("the function", error)) from None
         if options.output:
             self.shell.user_ns[options.output] = report.result
         if not options.quiet:
@@ -198,8 +213,8 @@ class DifferentiateMagics(Magics):
             ) from None
         try:
             exec(code, self.shell.user_ns)
-        except Exception as error:
-            raise DiffMagicError(user_error("the cell", error)) from None
+        except (Exception, SystemExit) as error:  # sys.exit() in the cell, or in its imports
+            raise DiffMagicError(describe_error("the cell", error)) from None
         defined = _defined_functions(source)
         name = wanted or (defined[-1] if defined else None)
         if name is None:

@@ -8,11 +8,28 @@ the parsed options into the arguments of `diffmagic.compare()` for both.
 
 from __future__ import annotations
 
+import argparse
 import ast
 import re
 from typing import Any
 
 from diffmagic.errors import DiffMagicError
+
+
+def whole_number(text: str) -> int:
+    """An option's whole number as typed: `100`, `1_000`, `1e6` and `100.0` all mean one."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value.is_integer():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number such as 100")
+    return int(value)
+
 
 #: (flags, argparse keyword arguments), in the order help shows them.
 OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
@@ -55,7 +72,7 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (
         ("-n", "--points"),
         {
-            "type": int,
+            "type": whole_number,
             "default": 100,
             "metavar": "N",
             "help": "grid points in the domain (default: 100, as in the course lab)",
@@ -73,7 +90,7 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (
         ("--order",),
         {
-            "type": int,
+            "type": whole_number,
             "default": 1,
             "metavar": "K",
             "help": "which derivative: 1 for f', 2 for f'' ... (default: 1)",
@@ -143,7 +160,7 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (
         ("--timing-points",),
         {
-            "type": int,
+            "type": whole_number,
             "default": 1_000_000,
             "metavar": "N",
             "help": "points at which each derivative is timed (default: 1000000)",

@@ -13,6 +13,7 @@ import pathlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from diffmagic.at_point import at_point
 from diffmagic.comparison import Comparison, compare
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import one_line
@@ -158,8 +159,9 @@ def build_report(f: Any, options: Any, *, func: str | None = None) -> Report:
             report.figure = comparison.figure(at=point)
         except Exception as error:
             report.figure_error = one_line(error)
+    values_at = None if point is None else at_point(comparison, point)
     report.bundles = comparison_bundles(
-        comparison, plot=plot, at=point, figure=report.figure, fmt=fmt
+        comparison, plot=plot, at=point, figure=report.figure, fmt=fmt, point=values_at
     )
     if getattr(options, "step_study", False):
         if point is None or comparison.order != 1:

@@ -221,8 +221,10 @@ class Comparison:
 
     def figure(self, **options: Any) -> Any:
         """A matplotlib Figure: f and each f' on top, each method's error below (log scale)."""
+        from diffmagic.at_point import tangents
         from diffmagic.views.figure import comparison_figure
 
+        options.setdefault("tangents", lambda x0, dx=None: tangents(self, x0, dx))
         return comparison_figure(self, **options)
 
     def table(self) -> str:

@@ -13,9 +13,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from matplotlib.figure import Figure
 
-    from diffmagic.comparison import Comparison
+    from diffmagic.results import Comparison
+
+    #: (x0, dx or None) -> (f(x0), each row's f'(x0) by key, the secant's slope or None).
+    Tangents = Callable[
+        [float, float | None], tuple[float | None, dict[str, float | None], float | None]
+    ]
 
 #: How each method is drawn: symbolic a line, np.gradient dots as in the lab, JAX dashed.
 STYLES: dict[str, dict[str, Any]] = {
@@ -64,12 +71,14 @@ def comparison_figure(
     extra: dict[str, np.ndarray] | None = None,
     width: float = 9.5,
     height: float = 6.0,
+    tangents: Tangents | None = None,
 ) -> Figure:
     """f, each f' (with tangent lines at `at`), points where f' does not exist, and errors.
 
     `secant` draws the secant through x0 = `at` and x0 + `secant`; `extra` adds derivative
     curves that are not rows of the comparison (the panel's difference quotient with a chosen
-    step), with their errors.
+    step), with their errors. `tangents(x0, dx)` gives (f(x0), each row's slope, the secant's
+    slope) for the lines at x0: the numbers come from `diffmagic.at_point`, the figure draws.
     """
     from matplotlib.figure import Figure
 
@@ -122,7 +131,9 @@ def comparison_figure(
     if at is not None:
         top.autoscale_view()
         top.set_ylim(top.get_ylim())  # tangent lines never rescale the plot
-        overlays = Overlays(top, comparison, secant=secant is not None)
+        if tangents is None:
+            raise ValueError("a figure with tangents at x0 needs tangents=at_point.tangents")
+        overlays = Overlays(top, comparison, tangents, secant=secant is not None)
         overlays.update(at, secant)
         figure.diffmagic_overlays = overlays
     # Outside the axes: it hides no data, and "best" placement is slow on many points.
@@ -203,8 +214,11 @@ class Overlays:
     `update` moves them without rebuilding anything; `FastRenderer` redraws only them.
     """
 
-    def __init__(self, axes: Any, comparison: Comparison, *, secant: bool = True) -> None:
+    def __init__(
+        self, axes: Any, comparison: Comparison, tangents: Tangents, *, secant: bool = True
+    ) -> None:
         self.comparison = comparison
+        self.tangents_at = tangents
         frozen = dict(scalex=False, scaley=False)
         working = [result for result in comparison if result.ok]
         self.tangents = {
@@ -245,10 +259,8 @@ class Overlays:
 
     def update(self, x0: float, dx: float | None = None) -> None:
         """Tangents f(x0) + f'(x0)(x - x0) from each method, and the secant through x0, x0 + dx."""
-        from diffmagic.comparison import function_at, tangent_slopes
-
         comparison = self.comparison
-        f0, slopes = tangent_slopes(comparison, x0)
+        f0, slopes, secant_slope = self.tangents_at(x0, dx if self.secant is not None else None)
         span = 0.15 * (comparison.domain[1] - comparison.domain[0])
         xs = np.linspace(x0 - span, x0 + span, LINE_SAMPLES)
         for line in self.artists:
@@ -260,15 +272,12 @@ class Overlays:
             slope = slopes.get(key)
             if slope is not None and np.isfinite(slope):
                 line.set_data(xs, f0 + slope * (xs - x0))
-        if dx is None or self.secant is None:
+        if dx is None or self.secant is None or secant_slope is None:
             return
-        f1 = float(function_at(comparison, np.array([x0 + dx]))[0])
-        if np.isfinite(f1):
-            slope = (f1 - f0) / dx
-            ends = np.linspace(x0 - span - abs(dx), x0 + span + abs(dx), LINE_SAMPLES)
-            wide = np.union1d(ends, [x0, x0 + dx])
-            self.secant.set_data(wide, f0 + slope * (wide - x0))
-            self.secant.set_markevery([int(np.searchsorted(wide, t)) for t in (x0, x0 + dx)])
+        ends = np.linspace(x0 - span - abs(dx), x0 + span + abs(dx), LINE_SAMPLES)
+        wide = np.union1d(ends, [x0, x0 + dx])
+        self.secant.set_data(wide, f0 + secant_slope * (wide - x0))
+        self.secant.set_markevery([int(np.searchsorted(wide, t)) for t in (x0, x0 + dx)])
 
 
 class FastRenderer:

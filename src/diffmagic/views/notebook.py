@@ -18,7 +18,8 @@ from diffmagic.explain import one_line
 from diffmagic.views.figure import figure_bytes
 
 if TYPE_CHECKING:
-    from diffmagic.comparison import Comparison
+    from diffmagic.at_point import AtPoint
+    from diffmagic.results import Comparison
 
 
 def latex_bundle(comparison: Comparison) -> dict[str, str] | None:
@@ -82,11 +83,9 @@ def table_bundle(comparison: Comparison) -> dict[str, str]:
     return {"text/html": comparison._repr_html_(), "text/plain": comparison.table()}
 
 
-def tangent_bundle(comparison: Comparison, x0: float) -> dict[str, str]:
+def tangent_bundle(comparison: Comparison, point: AtPoint) -> dict[str, str]:
     """Each method's slope at x0, then the secants (f(x0+dx) - f(x0))/dx closing in on it."""
-    from diffmagic.comparison import tangent_slopes
-
-    f0, slopes = tangent_slopes(comparison, x0)
+    x0, f0, slopes = point.x0, point.f0, point.slopes
     name = comparison.derivative_name
     title = f"at x0 = {x0:g}: f(x0) = {f0:.10g}" if f0 is not None else f"at x0 = {x0:g}"
     rows = [
@@ -98,8 +97,8 @@ def tangent_bundle(comparison: Comparison, x0: float) -> dict[str, str]:
         f"<p>{html.escape(title)}</p><table class='diffmagic-table'>"
         f"<tr><th>method</th><th>{html.escape(name)}(x0)</th></tr>{table}</table>"
     ]
-    if comparison.order == 1 and comparison.function is not None:
-        secants = comparison.secants(x0)
+    if point.secants:
+        secants = point.secants
         marks = secant_marks([error for _, _, error in secants])
         lines.append(
             "  secants (f(x0+dx) - f(x0))/dx; <- the closest; * round-off has taken over "
@@ -153,8 +152,10 @@ def bundles(
     at: float | None = None,
     figure: Any = None,
     fmt: str = "png",
+    point: AtPoint | None = None,
 ) -> list[dict]:
-    """The bundles to display, in the order the user reads them."""
+    """The bundles to display, in the order the user reads them; `point` holds the numbers
+    at x0 = `at` (`diffmagic.at_point.at_point`)."""
     shown: list[dict] = []
     formula = latex_bundle(comparison)
     if formula is not None:
@@ -162,6 +163,6 @@ def bundles(
     if plot:
         shown.append(figure_bundle(comparison, at, figure, fmt))
     shown.append(table_bundle(comparison))
-    if at is not None:
-        shown.append(tangent_bundle(comparison, at))
+    if point is not None:
+        shown.append(tangent_bundle(comparison, point))
     return shown

@@ -59,3 +59,19 @@ def unload_ipython_extension(ipython: Any) -> None:
     from diffmagic.magic import unload
 
     unload(ipython)
+
+
+# --- check your own gradient (issue 14): loaded on first use, so `import diffmagic` stays light
+_LAZY_CHECKS = {"check_gradient": "diffmagic.check", "GradientCheck": "diffmagic.check"}
+__all__ += sorted(_LAZY_CHECKS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_CHECKS:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY_CHECKS[name]), name)
+    raise AttributeError(f"module 'diffmagic' has no attribute {name!r}")
+
+
+# --- end check your own gradient ---

@@ -1,0 +1,786 @@
+"""Check a hand-written gradient against a reference, coordinate by coordinate.
+
+`jax.test_util.check_grads` and `torch.autograd.gradcheck` answer pass/fail and fail spuriously
+at kinks (relu at 0) and in float32. `check_gradient` says where the user's gradient is off (the
+coordinate, named as the user names it: `W1[2, 3]`), by how much, against which reference, and
+treats a kink as a kink: a coordinate where f has two one-sided slopes passes when the user's
+value lies between them.
+
+The reference, in order of trust: the exact gradient (SymPy, evaluated by mpmath with 30 digits)
+when SymPy finishes; JAX reverse mode in float64; central differences, said so in the output.
+JAX is not used as the reference when f itself uses a `custom_vjp` / `custom_jvp` rule: the
+rule would be checked against itself.
+"""
+
+from __future__ import annotations
+
+import html
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from diffmagic.errors import DiffMagicError
+from diffmagic.explain import one_line, user_error
+from diffmagic.many.pytree import Flat, flatten
+from diffmagic.target import resolve_function
+
+#: Above this many parameters the check uses random directions unless `mode="full"`.
+FULL_MODE_LIMIT = 1_000
+#: Random directions in directions mode, unless `directions=` says otherwise.
+DEFAULT_DIRECTIONS = 16
+#: Seconds SymPy gets for the exact gradient before JAX stands in.
+EXACT_SECONDS = 10.0
+#: At most this many failing coordinates are probed for a kink (36 evaluations of f each).
+MAX_KINK_PROBES = 50
+#: The kink screen (2n evaluations of f) runs when it takes at most this long.
+SCREEN_SECONDS = 3.0
+#: Coordinates listed in the table.
+WORST_SHOWN = 8
+
+#: Default relative tolerances, by what limits the precision.
+RTOL_FLOAT64 = 1e-7
+RTOL_NUMERICAL_REFERENCE = 1e-5
+RTOL_FLOAT32 = 1e-4
+RTOL_F_IN_FLOAT32 = 1e-3
+
+EXACT = "exact (SymPy + mpmath, 30 digits)"
+JAX_REVERSE = "JAX reverse mode (float64)"
+JAX_FORWARD = "JAX forward mode along each direction (float64)"
+CENTRAL = "central differences"
+
+
+@dataclass
+class Kink:
+    """A coordinate at which f has two different one-sided slopes."""
+
+    index: int
+    label: str
+    left: float
+    right: float
+    yours: float
+    passed: bool
+
+    def __str__(self) -> str:
+        verdict = "between them: passes" if self.passed else "NOT between them: fails"
+        return (
+            f"{self.label}: f has a kink here (one-sided slopes {self.left:.6g} from the left, "
+            f"{self.right:.6g} from the right); yours {self.yours:.6g} is {verdict}"
+        )
+
+
+@dataclass
+class GradientCheck:
+    """The user's gradient against the reference, per coordinate (or per random direction).
+
+    In full mode `yours`, `reference` and `error` hold one entry per flat coordinate (in the
+    order of `flat`); in directions mode one per random direction (the directional derivatives
+    g·v), and `worst` is None: directions cannot say which coordinate is wrong.
+    """
+
+    mode: str
+    flat: Flat
+    yours: np.ndarray
+    reference: np.ndarray
+    error: np.ndarray
+    tolerance: np.ndarray
+    reference_name: str
+    reference_note: str | None
+    rtol: float
+    atol: float
+    tolerance_note: str
+    float32: bool
+    relative_difference: float
+    passed: bool
+    wrong: np.ndarray
+    kinks: list[Kink] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    directions: np.ndarray | None = None
+
+    # -- where ---------------------------------------------------------------------------
+
+    @property
+    def size(self) -> int:
+        """Number of parameters."""
+        return self.flat.size
+
+    def _ranked(self) -> np.ndarray:
+        """Flat indices, largest absolute error first (kinks that pass last)."""
+        error = np.where(np.isfinite(self.error), self.error, np.inf)
+        passing_kinks = [k.index for k in self.kinks if k.passed]
+        error = error.copy()
+        error[passing_kinks] = -1.0
+        return np.argsort(-error, kind="stable")
+
+    @property
+    def worst(self) -> Any:
+        """Where yours is furthest off: a flat index, or (leaf key, flat index) for a pytree."""
+        if self.mode != "full":
+            return None
+        return self.flat.location(int(self._ranked()[0]))
+
+    @property
+    def worst_few(self) -> list[Any]:
+        """The next places after `worst`, in the same form (up to WORST_SHOWN - 1)."""
+        if self.mode != "full":
+            return []
+        ranked = self._ranked()[1:WORST_SHOWN]
+        return [self.flat.location(int(i)) for i in ranked if self.error[i] > 0]
+
+    @property
+    def wrong_locations(self) -> list[Any]:
+        """Every failing coordinate, in the form of `worst`, worst first."""
+        return [self.flat.location(int(i)) for i in self.wrong]
+
+    def label(self, index: int) -> str:
+        """`W1[2, 3]` in full mode, `direction 4` in directions mode."""
+        return self.flat.describe(index) if self.mode == "full" else f"direction {index}"
+
+    # -- words ---------------------------------------------------------------------------
+
+    @property
+    def reading(self) -> str:
+        """The usual reading of the relative difference, with float32's thresholds shifted."""
+        value = self.relative_difference
+        fine = max(self.rtol, 1e-12)
+        closer = 100 * fine
+        wrong = max(1e-3, 1e4 * fine) if not self.float32 else max(1e-1, 1e3 * fine)
+        if not np.isfinite(value):
+            return "not a number: yours or the reference holds NaN/inf"
+        if value <= fine:
+            return f"fine (at most {fine:.0e})"
+        if value <= closer:
+            return f"look closer (above {fine:.0e}, below {closer:.0e})"
+        if value <= wrong:
+            return f"probably wrong (above {closer:.0e})"
+        return f"wrong (above {wrong:.0e})"
+
+    def summary(self) -> str:
+        """One line: passed or failed, and where."""
+        what = (
+            f"{self.size:,} parameters"
+            if self.mode == "full"
+            else (f"{self.size:,} parameters along {self.yours.size} random directions")
+        )
+        if self.passed:
+            kinks = f", {len(self.kinks)} at a kink" if self.kinks else ""
+            return f"gradient check passed: {what}, all within tolerance{kinks}"
+        if self.mode != "full":
+            return (
+                f"gradient check FAILED: {what}, {self.wrong.size} directional derivatives off "
+                "(mode='full' says which coordinates)"
+            )
+        return (
+            f"gradient check FAILED: {what}, {self.wrong.size:,} coordinates wrong; "
+            f"worst {self.flat.describe(int(self._ranked()[0]))}"
+        )
+
+    def _rows(self) -> list[list[str]]:
+        ranked = self._ranked()[:WORST_SHOWN] if self.mode == "full" else np.argsort(-self.error)
+        rows = []
+        kinks = {k.index: k for k in self.kinks}
+        for index in ranked[:WORST_SHOWN]:
+            index = int(index)
+            state = "ok" if self.error[index] <= self.tolerance[index] else "WRONG"
+            if index in kinks:
+                state = "kink, ok" if kinks[index].passed else "kink, WRONG"
+            rows.append(
+                [
+                    self.label(index),
+                    f"{self.yours[index]:.10g}",
+                    f"{self.reference[index]:.10g}",
+                    f"{self.error[index]:.3g}",
+                    state,
+                ]
+            )
+        return rows
+
+    def table(self) -> str:
+        """The plain-text report: verdict, reference, tolerance, then the worst coordinates."""
+        header = [
+            "coordinate" if self.mode == "full" else "direction",
+            "yours",
+            "reference",
+            "abs error",
+            "status",
+        ]
+        rows = self._rows()
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+        lines = [
+            self.summary(),
+            f"reference: {self.reference_name}"
+            + (f" ({self.reference_note})" if self.reference_note else ""),
+            f"relative difference ||g - ĝ|| / (||g|| + ||ĝ||) = {self.relative_difference:.2e}: "
+            f"{self.reading}",
+            f"tolerance: {self.tolerance_note}",
+            "",
+        ]
+        for row in [header, ["-" * w for w in widths], *rows]:
+            lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        lines.extend(str(kink) for kink in self.kinks)
+        lines.extend(f"* {note}" for note in self.notes)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def __repr__(self) -> str:
+        return self.table()
+
+    def _repr_html_(self) -> str:
+        colour = (
+            "var(--jp-success-color1, #2e7d32)"
+            if self.passed
+            else ("var(--jp-error-color1, #c62828)")
+        )
+        text = "var(--jp-ui-font-color1, #222)"
+        header = (
+            "coordinate" if self.mode == "full" else "direction",
+            "yours",
+            "reference",
+            "abs error",
+            "status",
+        )
+        head = "".join(f"<th style='text-align:left'>{html.escape(h)}</th>" for h in header)
+        body = "".join(
+            "<tr>"
+            + "".join(
+                f"<td style='text-align:left;font-family:monospace'>{html.escape(c)}</td>"
+                for c in row
+            )
+            + "</tr>"
+            for row in self._rows()
+        )
+        extra = "".join(f"<li>{html.escape(str(item))}</li>" for item in [*self.kinks, *self.notes])
+        return (
+            f"<div class='diffmagic-check' style='color:{text}'>"
+            f"<p style='color:{colour};font-weight:bold'>{html.escape(self.summary())}</p>"
+            f"<p>reference: {html.escape(self.reference_name)}"
+            + (f" ({html.escape(self.reference_note)})" if self.reference_note else "")
+            + f"<br>relative difference ||g − ĝ|| / (||g|| + ||ĝ||) = "
+            f"{self.relative_difference:.2e}: {html.escape(self.reading)}"
+            f"<br>tolerance: {html.escape(self.tolerance_note)}</p>"
+            f"<table class='diffmagic-table'><tr>{head}</tr>{body}</table>"
+            + (f"<ul>{extra}</ul>" if extra else "")
+            + "</div>"
+        )
+
+    def figure(self) -> Any:
+        """Per-coordinate (or per-direction) absolute error on a log scale, worst ones labelled."""
+        from diffmagic.check_figure import check_figure
+
+        return check_figure(self)
+
+
+# -- the check ----------------------------------------------------------------------------
+
+
+def _user_gradient(flat: Flat, value: Any) -> tuple[np.ndarray, bool]:
+    """`grad(at)` laid out as `flat` lays out `at`, and whether it was float32.
+
+    NaN in the user's gradient is not bad input: it is a wrong gradient, and is reported so.
+    """
+    if value is None:
+        raise DiffMagicError("grad(at) returned None: return the gradient, shaped like `at`")
+    parts: list[np.ndarray] = []
+    narrow = False
+    for leaf in flat.leaves:
+        node = value
+        where = "grad(at)"
+        for key in leaf.path:
+            try:
+                node = node[key]
+            except (KeyError, IndexError, TypeError):
+                raise DiffMagicError(
+                    f"grad(at) has no {where}[{key!r}]: it must return the same structure as "
+                    f"`at` ({flat.shape_text()})"
+                ) from None
+            where += f"[{key!r}]"
+        try:
+            array = np.asarray(node)
+        except Exception:
+            raise DiffMagicError(f"{where} is a {type(node).__name__}, not an array") from None
+        if array.dtype.kind not in "iuf":
+            raise DiffMagicError(f"{where} holds {array.dtype} values, not real numbers")
+        if tuple(array.shape) != leaf.shape:
+            expected = "at" + "".join(f"[{k!r}]" for k in leaf.path)
+            raise DiffMagicError(
+                f"{where} has shape {tuple(array.shape)}, but {expected} has shape {leaf.shape}:"
+                " the gradient must be shaped like the parameters"
+            )
+        narrow = narrow or (array.dtype.kind == "f" and array.dtype.itemsize < 8)
+        parts.append(np.asarray(array, dtype=np.float64).ravel())
+    extra = _extra_entries(flat, value)
+    if extra:
+        raise DiffMagicError(
+            f"grad(at) has {extra} that `at` does not: it must return the same structure as "
+            f"`at` ({flat.shape_text()})"
+        )
+    return np.concatenate(parts), narrow
+
+
+def _extra_entries(flat: Flat, value: Any) -> str | None:
+    """A key or position of `value` with no leaf of `at` under it, in words."""
+    prefixes = {leaf.path[:depth] for leaf in flat.leaves for depth in range(len(leaf.path) + 1)}
+
+    def walk(node: Any, path: tuple[Any, ...]) -> str | None:
+        if path not in prefixes:
+            return "an entry " + "".join(f"[{k!r}]" for k in path)
+        if any(leaf.path == path for leaf in flat.leaves):
+            return None
+        if isinstance(node, Mapping):
+            items = list(node.items())
+        elif isinstance(node, list | tuple):
+            items = list(enumerate(node))
+        else:
+            return None
+        for key, child in items:
+            found = walk(child, (*path, key))
+            if found:
+                return found
+        return None
+
+    return walk(value, ())
+
+
+def _uses_custom_rule(function: Callable[[Any], Any], x: Any) -> bool:
+    """Does JAX's trace of f contain a custom_vjp / custom_jvp call?"""
+    from diffmagic.methods.jax_engine import float64, jax_module
+
+    jax = jax_module()
+
+    def walk(jaxpr: Any) -> bool:
+        for equation in jaxpr.eqns:
+            if "custom" in equation.primitive.name:
+                return True
+            for parameter in equation.params.values():
+                inner = getattr(parameter, "jaxpr", parameter)
+                if hasattr(inner, "eqns") and walk(inner):
+                    return True
+        return False
+
+    try:
+        with float64():
+            return walk(jax.make_jaxpr(function)(x).jaxpr)
+    except Exception:
+        return False
+
+
+def _jax_of_flat(function: Callable[..., Any], flat: Flat) -> Callable[[Any], Any]:
+    from diffmagic.rebind import rebind
+
+    twin = rebind(function, "jax")
+
+    def of_flat(vector: Any) -> Any:
+        return twin(flat.unflatten(vector))
+
+    return of_flat
+
+
+def _in_float64() -> Any:
+    """JAX's float64 context when the user's code has imported JAX, else nothing to do."""
+    import contextlib
+
+    if "jax" in sys.modules:
+        from diffmagic.methods.jax_engine import float64
+
+        return float64()
+    return contextlib.nullcontext()
+
+
+@dataclass
+class _Reference:
+    name: str
+    note: str | None
+    numerical: bool
+    values: np.ndarray | None = None
+    directional: np.ndarray | None = None
+
+
+def _jax_reference(
+    function: Callable[..., Any], flat: Flat, directions: np.ndarray | None
+) -> tuple[np.ndarray | None, str | None]:
+    """JAX's float64 gradient (or derivatives along `directions`), or why it cannot serve."""
+    try:
+        from diffmagic.methods.jax_engine import float64, jax_module
+
+        jax = jax_module()
+    except ImportError:
+        return None, "JAX is not installed"
+    of_flat = _jax_of_flat(function, flat)
+    with float64():
+        x = jax.numpy.asarray(flat.values)
+        if _uses_custom_rule(of_flat, x):
+            return None, (
+                "f uses a custom_vjp/custom_jvp rule, so JAX's gradient would check the rule "
+                "against itself"
+            )
+        try:
+            if directions is None:
+                values = np.asarray(jax.grad(of_flat)(x), dtype=np.float64)
+            else:
+                along = jax.vmap(lambda v: jax.jvp(of_flat, (x,), (v,))[1])
+                values = np.asarray(along(jax.numpy.asarray(directions)), dtype=np.float64)
+        except Exception as error:
+            return None, f"JAX could not differentiate f: {user_error('f', error)}"
+    return values, None
+
+
+def _choose_reference(
+    function: Callable[..., Any],
+    flat: Flat,
+    of_flat: Callable[[np.ndarray], float],
+    directions: np.ndarray | None,
+) -> _Reference:
+    from diffmagic.many.reference import exact_gradient, numerical_gradient
+
+    reasons: list[str] = []
+    if directions is None:
+        try:
+            exact = exact_gradient(function, flat, seconds=EXACT_SECONDS)
+        except DiffMagicError:
+            raise
+        except Exception as error:  # a reference that breaks is a reason, not a crash
+            exact = f"SymPy failed: {one_line(error, 100)}"
+        if not isinstance(exact, str):
+            # NaN at a kink (SymPy's sign(0)) is fine: failing coordinates are probed below.
+            values = np.asarray(exact.values, dtype=np.float64).ravel()
+            return _Reference(EXACT, None, False, values=values)
+        reasons.append(f"no exact gradient: {exact}")
+    values, why = _jax_reference(function, flat, directions)
+    if values is not None and np.all(np.isfinite(values)):
+        name = JAX_REVERSE if directions is None else JAX_FORWARD
+        return _Reference(name, "; ".join(reasons) or None, False, values, values)
+    if why is None:
+        why = "JAX's gradient holds NaN or inf"
+    reasons.append(why)
+    with _in_float64():
+        if directions is None:
+            numerical = np.asarray(numerical_gradient(of_flat, flat), dtype=np.float64).ravel()
+        else:
+            numerical = np.array([_central_along(of_flat, flat.values, v) for v in directions])
+    note = "; ".join(reasons) + "; central differences alone, accurate to about 1e-8"
+    return _Reference(CENTRAL, note, True, numerical, numerical)
+
+
+def _central_along(of_flat: Callable[[np.ndarray], float], x: np.ndarray, v: np.ndarray) -> float:
+    """d/dt f(x + t v) at t = 0 by central differences with Richardson extrapolation."""
+    h = 1e-3 * max(1.0, float(np.max(np.abs(x))))
+    estimates = []
+    for step in (h, h / 2, h / 4):
+        estimates.append((of_flat(x + step * v) - of_flat(x - step * v)) / (2 * step))
+    first = [(4 * estimates[k + 1] - estimates[k]) / 3 for k in range(2)]
+    return float((16 * first[1] - first[0]) / 15)
+
+
+def _one_sided(
+    of_flat: Callable[[np.ndarray], float], x: np.ndarray, index: int, f0: float, eps: float
+) -> tuple[float, float, float, float]:
+    """Slopes of f along coordinate `index` from the left and the right, with error estimates.
+
+    Second-order one-sided differences (-3 f(x) + 4 f(x + h) - f(x + 2h)) / 2h for steps
+    halving down to eps**(1/3) (where round-off starts to dominate); the estimate kept is the
+    one that changed least from the previous step, and that change is its error estimate.
+    """
+    scale = max(1.0, abs(float(x[index])))
+    steps = scale * eps ** (1 / 3) * 2.0 ** np.arange(8, -1, -1)
+    result = []
+    for side in (-1.0, 1.0):
+        estimates = []
+        for h in steps:
+            near, far = x.copy(), x.copy()
+            near[index] += side * h
+            far[index] += 2 * side * h
+            estimates.append(side * (-3 * f0 + 4 * of_flat(near) - of_flat(far)) / (2 * h))
+        estimates_array = np.array(estimates)
+        changes = np.abs(np.diff(estimates_array))
+        best = int(np.nanargmin(changes)) if np.any(np.isfinite(changes)) else 0
+        result += [float(estimates_array[best + 1]), float(changes[best])]
+    left, left_error, right, right_error = result
+    return left, right, left_error, right_error
+
+
+def _seconds_per_call(function: Callable[[Any], Any], at: Any) -> float:
+    """Seconds one call of f takes (the best of three), to decide what the kink screen costs."""
+    import time
+
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        try:
+            function(at)
+        except Exception:
+            return best
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _kink_candidates(
+    of_flat: Callable[[np.ndarray], float], flat: Flat, f0: float, f_seconds: float, eps: float
+) -> tuple[list[int], str | None]:
+    """Coordinates whose forward and backward slopes differ: where f may have a kink.
+
+    One step each way per coordinate (2n evaluations of f), skipped when that would take more
+    than SCREEN_SECONDS; the candidates are then probed carefully by `_probe`.
+    """
+    if 2 * flat.size * f_seconds > SCREEN_SECONDS:
+        return [], (
+            f"kinks were looked for only where yours is off (screening all {flat.size:,} "
+            f"coordinates would take {2 * flat.size * f_seconds:.0f} s)"
+        )
+    x = flat.values
+    h = np.sqrt(eps) * np.maximum(1.0, np.abs(x))
+    gaps = np.empty(flat.size)
+    scale = np.empty(flat.size)
+    for index in range(flat.size):
+        up, down = x.copy(), x.copy()
+        up[index] += h[index]
+        down[index] -= h[index]
+        forward = (of_flat(up) - f0) / h[index]
+        backward = (f0 - of_flat(down)) / h[index]
+        gaps[index] = abs(forward - backward)
+        scale[index] = max(abs(forward), abs(backward))
+    # Round-off in a one-step difference is about sqrt(eps) * |f| / max(1, |x|).
+    noise = 100 * np.sqrt(eps) * max(1.0, abs(f0))
+    suspects = np.flatnonzero(gaps > 1e-3 * np.maximum(scale, 1.0) + noise)
+    ranked = suspects[np.argsort(-gaps[suspects], kind="stable")]
+    note = None
+    if ranked.size > MAX_KINK_PROBES:
+        note = (
+            f"{ranked.size:,} coordinates may be kinks; the {MAX_KINK_PROBES} sharpest were probed"
+        )
+    return [int(i) for i in ranked[:MAX_KINK_PROBES]], note
+
+
+def _scalar(value: Any, name: str) -> float:
+    array = np.asarray(value)
+    if array.size != 1:
+        raise DiffMagicError(
+            f"{name}(at) returned shape {array.shape}: a gradient check needs f to return one "
+            "number (sum a vector loss, or check each output)"
+        )
+    if array.dtype.kind not in "iuf":
+        raise DiffMagicError(f"{name}(at) returned {array.dtype} values, not a real number")
+    return float(array.reshape(()))
+
+
+def check_gradient(
+    f: Any,
+    grad: Callable[[Any], Any],
+    at: Any,
+    rtol: float | None = None,
+    atol: float | None = None,
+    mode: str | None = None,
+    directions: int | None = None,
+    seed: int = 0,
+) -> GradientCheck:
+    """Check `grad(at)` (the user's gradient of f, shaped like `at`) against a reference.
+
+    f takes the parameters `at` (an array, or a dict / list / tuple of arrays) and returns one
+    number; it is a function or the text of a cell that defines one. `mode` is "full" (every
+    coordinate; the default up to 1,000 parameters) or "directions" (`directions` random
+    directions, `seed` fixing them; the default above). `rtol`/`atol` default to what the
+    precision allows: float64 1e-7, float32 1e-4, and they are stated in the result.
+    """
+    function, _ = resolve_function(f)
+    name = getattr(function, "__name__", "f")
+    name = "f" if name == "<lambda>" else name
+    if not callable(grad):
+        raise DiffMagicError(
+            f"grad must be a function of the parameters, not a {type(grad).__name__}"
+        )
+    if mode not in (None, "full", "directions"):
+        raise DiffMagicError(f"mode is 'full' or 'directions', not {mode!r}")
+    if directions is not None and (int(directions) != directions or directions < 1):
+        raise DiffMagicError(f"directions is a positive whole number, not {directions!r}")
+    if rtol is not None and not (rtol > 0):
+        raise DiffMagicError(f"rtol must be a positive number, not {rtol!r}")
+    if atol is not None and not (atol >= 0):
+        raise DiffMagicError(f"atol must be zero or positive, not {atol!r}")
+    flat = flatten(at)
+    chosen_mode = mode or ("full" if flat.size <= FULL_MODE_LIMIT else "directions")
+
+    try:
+        f0_raw = function(at)
+    except Exception as error:
+        raise DiffMagicError(f"calling f at `at`: {user_error(name, error)}") from None
+    f0 = _scalar(f0_raw, name)
+    f_seconds = _seconds_per_call(function, at)
+    f_in_float32 = np.asarray(f0_raw).dtype == np.float32 or "float32" in str(
+        getattr(f0_raw, "dtype", "")
+    )
+    try:
+        given = grad(at)
+    except Exception as error:
+        raise DiffMagicError(f"calling grad at `at`: {user_error('grad', error)}") from None
+    yours, grad_in_float32 = _user_gradient(flat, given)
+
+    def of_flat(vector: np.ndarray) -> float:
+        return float(np.asarray(function(flat.unflatten(vector))).reshape(()))
+
+    vectors = None
+    if chosen_mode == "directions":
+        count = int(directions or DEFAULT_DIRECTIONS)
+        rng = np.random.default_rng(seed)
+        vectors = rng.standard_normal((count, flat.size))
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    reference = _choose_reference(function, flat, of_flat, vectors)
+
+    float32 = flat.dtype_was_float32 or grad_in_float32 or f_in_float32
+    default_rtol, tolerance_note = _default_rtol(
+        float32, f_in_float32, reference.numerical, flat, grad_in_float32
+    )
+    rtol_used = default_rtol if rtol is None else float(rtol)
+    if rtol is not None:
+        tolerance_note = f"rtol {rtol_used:.0e} as given"
+    if chosen_mode == "full":
+        reference_values = reference.values
+        yours_values = yours
+    else:
+        reference_values = reference.directional
+        yours_values = vectors @ yours
+    scale = float(np.max(np.abs(reference_values))) if reference_values.size else 0.0
+    if chosen_mode == "directions":
+        scale = float(np.sqrt(np.mean(reference_values**2)))
+    atol_used = rtol_used * max(scale, 1e-8 * max(1.0, abs(f0))) if atol is None else float(atol)
+    tolerance_note += f", atol {atol_used:.2g}" + (
+        (" (rtol × the largest |reference|)" if chosen_mode == "full" else " (rtol × rms |g·v|)")
+        if atol is None
+        else " as given"
+    )
+    with np.errstate(invalid="ignore"):
+        error = np.abs(yours_values - reference_values)
+    error = np.where(np.isnan(error), np.inf, error)
+    tolerance = atol_used + rtol_used * np.abs(np.nan_to_num(reference_values))
+    failing = np.flatnonzero(~(error <= tolerance))
+
+    kinks: list[Kink] = []
+    notes: list[str] = []
+    settled: set[int] = set()
+    if chosen_mode == "full":
+        eps = float(np.finfo(np.float32 if f_in_float32 else np.float64).eps)
+        ranked_failing = failing[np.argsort(-error[failing], kind="stable")]
+        with _in_float64():
+            screened, screen_note = _kink_candidates(of_flat, flat, f0, f_seconds, eps)
+            probe = list(dict.fromkeys([*ranked_failing[:MAX_KINK_PROBES], *screened]))
+            for index in probe:
+                outcome = _probe(
+                    of_flat,
+                    flat,
+                    int(index),
+                    f0,
+                    eps,
+                    yours,
+                    reference_values,
+                    tolerance,
+                    atol_used,
+                )
+                if outcome is None:
+                    continue
+                kind, payload = outcome
+                if kind == "kink":
+                    kinks.append(payload)
+                    if payload.passed:
+                        settled.add(int(index))
+                else:
+                    notes.append(payload)
+        if screen_note:
+            notes.append(screen_note)
+        if failing.size > MAX_KINK_PROBES:
+            notes.append(
+                f"{failing.size - MAX_KINK_PROBES:,} more coordinates are off; only the worst "
+                f"{MAX_KINK_PROBES} were probed for kinks"
+            )
+        kinks.sort(key=lambda kink: kink.index)
+    wrong = np.array([i for i in failing if int(i) not in settled], dtype=int)
+    wrong = wrong[np.argsort(-error[wrong], kind="stable")] if wrong.size else wrong
+    keep = np.ones(error.size, dtype=bool)
+    keep[list(settled)] = False
+    difference = yours_values[keep] - reference_values[keep]
+    denominator = np.linalg.norm(yours_values[keep]) + np.linalg.norm(reference_values[keep])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        relative = float(np.linalg.norm(difference) / denominator) if denominator > 0 else 0.0
+    if not np.isfinite(relative):
+        relative = float("inf")
+    if reference.numerical:
+        notes.append(f"judged against {CENTRAL} alone: {reference.note}")
+    return GradientCheck(
+        mode=chosen_mode,
+        flat=flat,
+        yours=yours_values,
+        reference=reference_values,
+        error=error,
+        tolerance=tolerance,
+        reference_name=reference.name,
+        reference_note=None if reference.numerical else reference.note,
+        rtol=rtol_used,
+        atol=atol_used,
+        tolerance_note=tolerance_note,
+        float32=float32,
+        relative_difference=relative,
+        passed=wrong.size == 0,
+        wrong=wrong,
+        kinks=kinks,
+        notes=notes,
+        directions=vectors,
+    )
+
+
+def _default_rtol(
+    float32: bool, f_in_float32: bool, numerical: bool, flat: Flat, grad_in_float32: bool
+) -> tuple[float, str]:
+    """The tolerance the precision allows, and a sentence that says why."""
+    if f_in_float32:
+        return RTOL_F_IN_FLOAT32, (
+            f"f computes in float32: rtol {RTOL_F_IN_FLOAT32:.0e} (float64 would be "
+            f"{RTOL_FLOAT64:.0e})"
+        )
+    if float32:
+        which = "your gradient is float32" if grad_in_float32 else "`at` is float32"
+        return RTOL_FLOAT32, (
+            f"float32 ({which}): rtol {RTOL_FLOAT32:.0e} (float64 would be {RTOL_FLOAT64:.0e})"
+        )
+    if numerical:
+        return RTOL_NUMERICAL_REFERENCE, (
+            f"float64, against central differences: rtol {RTOL_NUMERICAL_REFERENCE:.0e}"
+        )
+    return RTOL_FLOAT64, f"float64: rtol {RTOL_FLOAT64:.0e}"
+
+
+def _probe(
+    of_flat: Callable[[np.ndarray], float],
+    flat: Flat,
+    index: int,
+    f0: float,
+    eps: float,
+    yours: np.ndarray,
+    reference: np.ndarray,
+    tolerance: np.ndarray,
+    atol: float,
+) -> tuple[str, Any] | None:
+    """Is a failing coordinate a kink of f? Returns ("kink", Kink), ("note", words) or None."""
+    try:
+        left, right, left_error, right_error = _one_sided(
+            of_flat, flat.values.copy(), index, f0, eps
+        )
+    except Exception:
+        return None
+    if not (np.isfinite(left) and np.isfinite(right)):
+        return None
+    slack = 10 * (left_error + right_error) + atol + 1e-6 * max(abs(left), abs(right))
+    label = flat.describe(index)
+    value = float(yours[index])
+    if abs(left - right) > slack:
+        low, high = min(left, right), max(left, right)
+        between = bool(np.isfinite(value) and low - slack <= value <= high + slack)
+        # + 0.0 turns a -0.0 slope (from the left of relu) into 0.0 for display.
+        return "kink", Kink(index, label, left + 0.0, right + 0.0, value, between)
+    slope = (left + right) / 2
+    if np.isfinite(reference[index]) and abs(slope - reference[index]) > tolerance[index] + slack:
+        return "note", (
+            f"{label}: the reference ({reference[index]:.6g}) and one-sided differences "
+            f"({slope:.6g}) disagree; yours {value:.6g} is counted wrong — check by hand"
+        )
+    return None

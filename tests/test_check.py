@@ -264,6 +264,16 @@ def test_a_value_outside_the_one_sided_slopes_fails_at_a_kink():
     assert not check.kinks[0].passed
 
 
+def test_a_kink_near_but_not_at_the_point_is_no_excuse():
+    # |w| at w = 1e-9 has derivative 1; a gradient that rounds small w to 0 is wrong there.
+    w = np.array([1e-9, 0.0, -2.0])
+    check = check_gradient(abs_sum, lambda w: np.where(np.abs(w) < 1e-6, 0.0, np.sign(w)), w)
+    assert not check.passed
+    assert check.wrong.tolist() == [0]
+    assert [kink.index for kink in check.kinks] == [1]
+    assert "smooth at the point itself" in check.table()
+
+
 # -- float32 ---------------------------------------------------------------------------------
 
 

@@ -300,6 +300,41 @@ def test_float32_point_is_detected():
     assert check.passed
 
 
+def test_f_computing_in_float32_gets_looser_tolerances_and_says_so():
+    def loss32(w):
+        w32 = np.asarray(w, dtype=np.float32)
+        return np.sum((X_SQ.astype(np.float32) @ w32 - Y_SQ.astype(np.float32)) ** 2)
+
+    check = check_gradient(loss32, square_loss_grad, W_SQ)
+    assert check.float32
+    assert "f computes in float32" in check.tolerance_note
+    assert check.rtol == pytest.approx(1e-3)
+
+
+# -- when neither SymPy nor JAX can follow f ---------------------------------------------------
+
+
+def python_floats_loss(w):
+    # float() on each entry: neither a SymPy symbol nor a JAX tracer survives it.
+    return sum((float(v) - 1.0) ** 2 * (i + 1) for i, v in enumerate(w))
+
+
+def python_floats_grad(w):
+    return 2 * (w - 1.0) * np.arange(1, w.size + 1)
+
+
+def test_central_differences_alone_are_said_so():
+    w = np.array([0.5, 2.0, -1.0])
+    check = check_gradient(python_floats_loss, python_floats_grad, w)
+    assert check.passed, check.table()
+    assert check.reference_name.startswith("central differences")
+    assert check.rtol == pytest.approx(1e-5)
+    assert "judged against central differences alone" in check.table()
+    wrong = check_gradient(python_floats_loss, lambda w: python_floats_grad(w) * 1.001, w)
+    assert not wrong.passed
+    assert wrong.worst == 2
+
+
 # -- many parameters: random directions ------------------------------------------------------
 
 X_BIG = RNG.normal(size=(10, 1500))

@@ -264,6 +264,20 @@ def test_a_value_outside_the_one_sided_slopes_fails_at_a_kink():
     assert not check.kinks[0].passed
 
 
+def test_kinks_along_random_directions_fail_with_words_not_pass():
+    # Along a direction through many kinks, the one-sided slopes are far apart and a wrong
+    # gradient lies between them as easily as a right one: the check must not pass it.
+    w = np.array([0.0, 1.0, 0.0, -2.0, 0.0, 3.0, 0.0, 0.5])
+
+    def doubled(w):
+        return 2.0 * (w >= 0)
+
+    check = check_gradient(relu_sum, doubled, w, mode="directions", directions=3)
+    assert not check.passed
+    assert "proves nothing" in check.table() and "mode='full'" in check.table()
+    assert not check_gradient(relu_sum, doubled, w, mode="full").passed
+
+
 def test_a_kink_near_but_not_at_the_point_is_no_excuse():
     # |w| at w = 1e-9 has derivative 1; a gradient that rounds small w to 0 is wrong there.
     w = np.array([1e-9, 0.0, -2.0])

@@ -33,8 +33,10 @@ FULL_MODE_LIMIT = 1_000
 DEFAULT_DIRECTIONS = 16
 #: Seconds SymPy gets for the exact gradient before JAX stands in.
 EXACT_SECONDS = 10.0
-#: At most this many failing coordinates are probed for a kink (36 evaluations of f each).
+#: At least this many failing coordinates are probed for a kink (about 40 evaluations of f
+#: each), and more while the probes fit in KINK_SECONDS.
 MAX_KINK_PROBES = 50
+KINK_SECONDS = 5.0
 #: The kink screen (2n evaluations of f) runs when it takes at most this long.
 SCREEN_SECONDS = 3.0
 #: Coordinates listed in the table.
@@ -481,24 +483,32 @@ def _central_along(of_flat: Callable[[np.ndarray], float], x: np.ndarray, v: np.
     return float((16 * first[1] - first[0]) / 15)
 
 
+def _unit(size: int, index: int) -> np.ndarray:
+    vector = np.zeros(size)
+    vector[index] = 1.0
+    return vector
+
+
 def _one_sided(
-    of_flat: Callable[[np.ndarray], float], x: np.ndarray, index: int, f0: float, eps: float
+    of_flat: Callable[[np.ndarray], float],
+    x: np.ndarray,
+    along: np.ndarray,
+    scale: float,
+    f0: float,
+    eps: float,
 ) -> tuple[float, float, float, float]:
-    """Slopes of f along coordinate `index` from the left and the right, with error estimates.
+    """Slopes of f along the vector `along` from the left and the right, with error estimates.
 
     Second-order one-sided differences (-3 f(x) + 4 f(x + h) - f(x + 2h)) / 2h for steps
     halving down to eps**(1/3) (where round-off starts to dominate); the estimate kept is the
     one that changed least from the previous step, and that change is its error estimate.
     """
-    scale = max(1.0, abs(float(x[index])))
     steps = scale * eps ** (1 / 3) * 2.0 ** np.arange(8, -1, -1)
     result = []
     for side in (-1.0, 1.0):
         estimates = []
         for h in steps:
-            near, far = x.copy(), x.copy()
-            near[index] += side * h
-            far[index] += 2 * side * h
+            near, far = x + side * h * along, x + 2 * side * h * along
             estimates.append(side * (-3 * f0 + 4 * of_flat(near) - of_flat(far)) / (2 * h))
         estimates_array = np.array(estimates)
         changes = np.abs(np.diff(estimates_array))
@@ -552,12 +562,11 @@ def _kink_candidates(
     noise = 100 * np.sqrt(eps) * max(1.0, abs(f0))
     suspects = np.flatnonzero(gaps > 1e-3 * np.maximum(scale, 1.0) + noise)
     ranked = suspects[np.argsort(-gaps[suspects], kind="stable")]
+    probes = max(MAX_KINK_PROBES, int(KINK_SECONDS / (40 * max(f_seconds, 1e-9))))
     note = None
-    if ranked.size > MAX_KINK_PROBES:
-        note = (
-            f"{ranked.size:,} coordinates may be kinks; the {MAX_KINK_PROBES} sharpest were probed"
-        )
-    return [int(i) for i in ranked[:MAX_KINK_PROBES]], note
+    if ranked.size > probes:
+        note = f"{ranked.size:,} coordinates may be kinks; the {probes:,} sharpest were probed"
+    return [int(i) for i in ranked[:probes]], note
 
 
 def _scalar(value: Any, name: str) -> float:
@@ -669,41 +678,61 @@ def check_gradient(
     kinks: list[Kink] = []
     notes: list[str] = []
     settled: set[int] = set()
+    eps = float(np.finfo(np.float32 if f_in_float32 else np.float64).eps)
+    ranked_failing = failing[np.argsort(-error[failing], kind="stable")]
     if chosen_mode == "full":
-        eps = float(np.finfo(np.float32 if f_in_float32 else np.float64).eps)
-        ranked_failing = failing[np.argsort(-error[failing], kind="stable")]
         with _in_float64():
             screened, screen_note = _kink_candidates(of_flat, flat, f0, f_seconds, eps)
-            probe = list(dict.fromkeys([*ranked_failing[:MAX_KINK_PROBES], *screened]))
-            for index in probe:
-                outcome = _probe(
-                    of_flat,
-                    flat,
-                    int(index),
-                    f0,
-                    eps,
-                    yours,
-                    reference_values,
-                    tolerance,
-                    atol_used,
-                )
-                if outcome is None:
-                    continue
-                kind, payload = outcome
-                if kind == "kink":
-                    kinks.append(payload)
-                    if payload.passed:
-                        settled.add(int(index))
-                else:
-                    notes.append(payload)
-        if screen_note:
-            notes.append(screen_note)
-        if failing.size > MAX_KINK_PROBES:
-            notes.append(
-                f"{failing.size - MAX_KINK_PROBES:,} more coordinates are off; only the worst "
-                f"{MAX_KINK_PROBES} were probed for kinks"
+    else:
+        screened, screen_note = [], None
+    probes = max(MAX_KINK_PROBES, int(KINK_SECONDS / (40 * max(f_seconds, 1e-9))))
+    probe = list(dict.fromkeys([*ranked_failing[:probes], *screened]))
+    with _in_float64():
+        for index in probe:
+            index = int(index)
+            if chosen_mode == "full":
+                along, label = _unit(flat.size, index), flat.describe(index)
+            else:
+                along, label = vectors[index], f"direction {index}"
+            outcome = _probe(
+                of_flat,
+                flat.values,
+                along,
+                index,
+                label,
+                f0,
+                eps,
+                float(yours_values[index]),
+                float(reference_values[index]),
+                float(tolerance[index]),
+                atol_used,
             )
-        kinks.sort(key=lambda kink: kink.index)
+            if outcome is None:
+                continue
+            kind, payload = outcome
+            if kind == "kink" and chosen_mode == "directions":
+                # Along a direction through many kinks the two slopes are far apart, and a
+                # wrong gradient lies between them as easily as a right one: not evidence.
+                side = "lies" if payload.passed else "does not lie"
+                notes.append(
+                    f"{payload.label}: f has a kink along it (one-sided slopes {payload.left:.6g}"
+                    f" and {payload.right:.6g}); yours {payload.yours:.6g} {side} between them, "
+                    "which along a direction proves nothing — mode='full' checks each coordinate"
+                )
+            elif kind == "kink":
+                kinks.append(payload)
+                if payload.passed:
+                    settled.add(index)
+            else:
+                notes.append(payload)
+    if screen_note:
+        notes.append(screen_note)
+    if failing.size > probes:
+        notes.append(
+            f"{failing.size - probes:,} more are off; only the worst {probes:,} were probed "
+            "for kinks"
+        )
+    kinks.sort(key=lambda kink: kink.index)
     wrong = np.array([i for i in failing if int(i) not in settled], dtype=int)
     wrong = wrong[np.argsort(-error[wrong], kind="stable")] if wrong.size else wrong
     keep = np.ones(error.size, dtype=bool)
@@ -765,7 +794,8 @@ def _default_rtol(
 def _kink_is_elsewhere(
     of_flat: Callable[[np.ndarray], float],
     x: np.ndarray,
-    index: int,
+    along: np.ndarray,
+    scale: float,
     f0: float,
     eps: float,
     left: float,
@@ -779,14 +809,11 @@ def _kink_is_elsewhere(
     steps whose round-off, about 4 eps |f| / t, is well below the jump.
     """
     jump = abs(left - right)
-    scale = max(1.0, abs(float(x[index])))
     usable = 0
     for step in scale * np.sqrt(eps) * np.array([1.0, 0.1, 0.01]):
         if 4 * eps * max(1.0, abs(f0)) / step > jump / 10:
             continue
-        up, down = x.copy(), x.copy()
-        up[index] += step
-        down[index] -= step
+        up, down = x + step * along, x - step * along
         forward = (of_flat(up) - f0) / step
         backward = (f0 - of_flat(down)) / step
         if abs(forward - right) > jump / 4 or abs(backward - left) > jump / 4:
@@ -797,29 +824,32 @@ def _kink_is_elsewhere(
 
 def _probe(
     of_flat: Callable[[np.ndarray], float],
-    flat: Flat,
+    x: np.ndarray,
+    along: np.ndarray,
     index: int,
+    label: str,
     f0: float,
     eps: float,
-    yours: np.ndarray,
-    reference: np.ndarray,
-    tolerance: np.ndarray,
+    value: float,
+    reference: float,
+    tolerance: float,
     atol: float,
 ) -> tuple[str, Any] | None:
-    """Is a failing coordinate a kink of f? Returns ("kink", Kink), ("note", words) or None."""
+    """Has f a kink at x along `along` (a coordinate or a direction)?
+
+    Returns ("kink", Kink) for a kink at the point, ("note", words) when the one-sided slopes
+    say something the reference does not, or None (smooth: the reference stands).
+    """
+    scale = max(1.0, abs(float(x @ along)))
     try:
-        left, right, left_error, right_error = _one_sided(
-            of_flat, flat.values.copy(), index, f0, eps
-        )
+        left, right, left_error, right_error = _one_sided(of_flat, x, along, scale, f0, eps)
     except Exception:
         return None
     if not (np.isfinite(left) and np.isfinite(right)):
         return None
     slack = 10 * (left_error + right_error) + atol + 1e-6 * max(abs(left), abs(right))
-    label = flat.describe(index)
-    value = float(yours[index])
     if abs(left - right) > slack:
-        nearby = _kink_is_elsewhere(of_flat, flat.values, index, f0, eps, left, right)
+        nearby = _kink_is_elsewhere(of_flat, x, along, scale, f0, eps, left, right)
         if nearby is not None:
             return "note", (
                 f"{label}: f bends sharply within {nearby:.1g} of here but is smooth at the point "
@@ -830,9 +860,9 @@ def _probe(
         # + 0.0 turns a -0.0 slope (from the left of relu) into 0.0 for display.
         return "kink", Kink(index, label, left + 0.0, right + 0.0, value, between)
     slope = (left + right) / 2
-    if np.isfinite(reference[index]) and abs(slope - reference[index]) > tolerance[index] + slack:
+    if np.isfinite(reference) and abs(slope - reference) > tolerance + slack:
         return "note", (
-            f"{label}: the reference ({reference[index]:.6g}) and one-sided differences "
+            f"{label}: the reference ({reference:.6g}) and one-sided differences "
             f"({slope:.6g}) disagree; yours {value:.6g} is counted wrong — check by hand"
         )
     return None

@@ -81,6 +81,15 @@ def test_a_wrong_custom_vjp_is_caught():
     assert CENTRAL in message or "exact" in message
 
 
+def test_a_wrong_custom_vjp_inside_a_jitted_helper_is_caught():
+    import jax
+
+    inner = _softplus_with_rule(2.0)
+    loss = jax.jit(inner)  # the rule now sits inside a sub-program of the trace
+    with pytest.raises(AssertionError):
+        assert_gradient(loss, jax.grad(loss), W)
+
+
 def test_a_wrong_custom_jvp_is_caught():
     import jax
     import jax.numpy as jnp

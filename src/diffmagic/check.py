@@ -365,16 +365,15 @@ def _uses_custom_rule(function: Callable[[Any], Any], x: Any) -> bool:
             if "custom" in equation.primitive.name:
                 return True
             for parameter in equation.params.values():
-                inner = getattr(parameter, "jaxpr", parameter)
-                if hasattr(inner, "eqns") and walk(inner):
-                    return True
+                # A sub-program (pjit, scan), or a tuple of them (cond's branches).
+                for item in parameter if isinstance(parameter, tuple | list) else (parameter,):
+                    inner = getattr(item, "jaxpr", item)
+                    if hasattr(inner, "eqns") and walk(inner):
+                        return True
         return False
 
-    try:
-        with float64():
-            return walk(jax.make_jaxpr(function)(x).jaxpr)
-    except Exception:
-        return False
+    with float64():
+        return walk(jax.make_jaxpr(function)(x).jaxpr)
 
 
 def _jax_of_flat(function: Callable[..., Any], flat: Flat) -> Callable[[Any], Any]:
@@ -421,19 +420,25 @@ def _jax_reference(
     of_flat = _jax_of_flat(function, flat)
     with float64():
         x = jax.numpy.asarray(flat.values)
-        if _uses_custom_rule(of_flat, x):
+        try:
+            custom = _uses_custom_rule(of_flat, x)
+        except Exception as error:
+            # Untraceable means unknown: it might hide a custom rule, so JAX does not judge.
+            return None, f"JAX could not trace f: {user_error('f', error)}"
+        if custom:
             return None, (
                 "f uses a custom_vjp/custom_jvp rule, so JAX's gradient would check the rule "
                 "against itself"
             )
         try:
             if directions is None:
-                values = np.asarray(jax.grad(of_flat)(x), dtype=np.float64)
+                # One compiled program: eagerly, JAX compiles every operation on its own.
+                values = np.asarray(jax.jit(jax.grad(of_flat))(x), dtype=np.float64)
             else:
-                along = jax.vmap(lambda v: jax.jvp(of_flat, (x,), (v,))[1])
+                along = jax.jit(jax.vmap(lambda v: jax.jvp(of_flat, (x,), (v,))[1]))
                 values = np.asarray(along(jax.numpy.asarray(directions)), dtype=np.float64)
         except Exception as error:
-            return None, f"JAX could not differentiate f: {user_error('f', error)}"
+            return None, f"JAX could not trace f: {user_error('f', error)}"
     return values, None
 
 

@@ -212,6 +212,16 @@ def test_bias_gradient_summed_over_the_wrong_axis():
     assert "b1[" in check.summary()
 
 
+def test_per_coordinate_values_are_shaped_like_the_parameters():
+    check = check_gradient(net_loss, lambda p: net_grad(p, bug="axis"), PARAMS)
+    parts = check.per_coordinate()
+    assert set(parts["error"]) == set(PARAMS)
+    assert parts["error"]["W1"].shape == PARAMS["W1"].shape
+    np.testing.assert_allclose(parts["yours"]["b1"], net_grad(PARAMS, bug="axis")["b1"])
+    np.testing.assert_allclose(parts["reference"]["W2"], net_grad(PARAMS)["W2"], rtol=1e-12)
+    assert np.all(parts["error"]["W2"] < 1e-12) and np.all(parts["error"]["b1"] > 1e-3)
+
+
 def test_worst_few_follow_worst():
     check = check_gradient(net_loss, lambda p: net_grad(p, bug="chain"), PARAMS)
     ranked = [check.worst, *check.worst_few]

@@ -136,6 +136,18 @@ class GradientCheck:
         """Every failing coordinate, in the form of `worst`, worst first."""
         return [self.flat.location(int(i)) for i in self.wrong]
 
+    def per_coordinate(self) -> dict[str, Any]:
+        """{"yours", "reference", "error"}, each shaped like `at` (full mode only)."""
+        if self.mode != "full":
+            raise DiffMagicError(
+                "per-coordinate values need mode='full'; directions mode compares g·v only"
+            )
+        return {
+            "yours": self.flat.unflatten(self.yours),
+            "reference": self.flat.unflatten(self.reference),
+            "error": self.flat.unflatten(self.error),
+        }
+
     def label(self, index: int) -> str:
         """`W1[2, 3]` in full mode, `direction 4` in directions mode."""
         return self.flat.describe(index) if self.mode == "full" else f"direction {index}"

@@ -482,11 +482,20 @@ def _choose_reference(
     if why is None:
         why = "JAX's gradient holds NaN or inf"
     reasons.append(why)
-    with _in_float64():
-        if directions is None:
-            numerical = np.asarray(numerical_gradient(of_flat, flat), dtype=np.float64).ravel()
-        else:
-            numerical = np.array([_central_along(of_flat, flat.values, v) for v in directions])
+    try:
+        with _in_float64():
+            if directions is None:
+                numerical = np.asarray(numerical_gradient(of_flat, flat), dtype=np.float64)
+            else:
+                numerical = np.array([_central_along(of_flat, flat.values, v) for v in directions])
+    except DiffMagicError:
+        raise
+    except Exception as error:
+        raise DiffMagicError(
+            f"no reference: {'; '.join(reasons)}; and central differences failed: "
+            f"{user_error('f', error)} near `at`"
+        ) from None
+    numerical = numerical.ravel()
     return _Reference(CENTRAL, "; ".join(reasons), True, numerical, numerical)
 
 
@@ -563,6 +572,15 @@ def _kink_candidates(
             f"kinks were looked for only where yours is off (screening all {flat.size:,} "
             f"coordinates would take {2 * flat.size * f_seconds:.0f} s)"
         )
+    try:
+        return _screen(of_flat, flat, f0, f_seconds, eps)
+    except Exception as error:
+        return [], f"kinks were not screened: {user_error('f', error)} near `at`"
+
+
+def _screen(
+    of_flat: Callable[[np.ndarray], float], flat: Flat, f0: float, f_seconds: float, eps: float
+) -> tuple[list[int], str | None]:
     x = flat.values
     h = np.sqrt(eps) * np.maximum(1.0, np.abs(x))
     gaps = np.empty(flat.size)
@@ -727,7 +745,10 @@ def check_gradient(
             if outcome is None:
                 continue
             kind, payload = outcome
-            if kind == "kink" and chosen_mode == "directions":
+            if kind == "settled":
+                settled.add(index)
+                notes.append(payload)
+            elif kind == "kink" and chosen_mode == "directions":
                 # Along a direction through many kinks the two slopes are far apart, and a
                 # wrong gradient lies between them as easily as a right one: not evidence.
                 side = "lies" if payload.passed else "does not lie"
@@ -855,7 +876,8 @@ def _probe(
     """Has f a kink at x along `along` (a coordinate or a direction)?
 
     Returns ("kink", Kink) for a kink at the point, ("note", words) when the one-sided slopes
-    say something the reference does not, or None (smooth: the reference stands).
+    say something the reference does not, ("settled", words) where the reference is NaN and
+    yours agrees with the one-sided slopes, or None (smooth: the reference stands).
     """
     scale = max(1.0, abs(float(x @ along)))
     try:
@@ -877,7 +899,15 @@ def _probe(
         # + 0.0 turns a -0.0 slope (from the left of relu) into 0.0 for display.
         return "kink", Kink(index, label, left + 0.0, right + 0.0, value, between)
     slope = (left + right) / 2
-    if np.isfinite(reference) and abs(slope - reference) > tolerance + slack:
+    if not np.isfinite(reference):
+        agrees = bool(np.isfinite(value) and abs(value - slope) <= 1e-5 * max(1.0, abs(slope)))
+        verdict = "agrees: passes" if agrees else "does not agree: fails"
+        words = (
+            f"{label}: the reference is not a number here; judged against one-sided "
+            f"differences alone ({slope:.8g}), yours {value:.8g} {verdict}"
+        )
+        return ("settled" if agrees else "note"), words
+    if abs(slope - reference) > tolerance + slack:
         return "note", (
             f"{label}: the reference ({reference:.6g}) and one-sided differences "
             f"({slope:.6g}) disagree; yours {value:.6g} is counted wrong — check by hand"

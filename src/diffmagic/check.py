@@ -493,7 +493,7 @@ def _choose_reference(
     except Exception as error:
         raise DiffMagicError(
             f"no reference: {'; '.join(reasons)}; and central differences failed: "
-            f"{user_error('f', error)} near `at`"
+            f"{one_line(error, 120)}"
         ) from None
     numerical = numerical.ravel()
     return _Reference(CENTRAL, "; ".join(reasons), True, numerical, numerical)

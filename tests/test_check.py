@@ -337,6 +337,21 @@ def test_float32_gradient_is_judged_with_float32_tolerances_and_says_so():
     assert not wrong.passed
 
 
+def test_float32_near_an_optimum_allows_float32_round_off():
+    # Near the least-squares solution the gradient is small beside its terms, and float32
+    # round-off alone is 1e-4 of it: the tolerance follows JAX's own float32 gradient there.
+    w = np.linalg.lstsq(X_SQ, Y_SQ, rcond=None)[0] + 1e-4
+
+    def grad32(w):
+        X32, Y32 = X_SQ.astype(np.float32), Y_SQ.astype(np.float32)
+        return 2 * X32.T @ (X32 @ w.astype(np.float32) - Y32)
+
+    check = check_gradient(square_loss, grad32, w)
+    assert check.passed, check.table()
+    assert "JAX's own float32 gradient is off" in check.tolerance_note
+    assert not check_gradient(square_loss, lambda w: 3 * grad32(w), w).passed
+
+
 def test_float32_point_is_detected():
     check = check_gradient(square_loss, square_loss_grad, W_SQ.astype(np.float32))
     assert check.float32 and "float32" in check.tolerance_note

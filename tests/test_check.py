@@ -241,6 +241,16 @@ def test_per_coordinate_values_are_shaped_like_the_parameters():
     assert np.all(parts["error"]["W2"] < 1e-12) and np.all(parts["error"]["b1"] > 1e-3)
 
 
+def test_cell_text_and_list_parameters():
+    cell = "import numpy as np\n\ndef loss(p):\n    return np.sum(p[0] ** 2) + 3 * np.sum(p[1])\n"
+    at = [np.array([1.0, -2.0]), np.array([0.5, 0.5, 0.5])]
+    good = check_gradient(cell, lambda p: [2 * p[0], np.full(3, 3.0)], at)
+    assert good.passed, good.table()
+    bad = check_gradient(cell, lambda p: [2 * p[0], np.array([3.0, 3.0, 2.0])], at)
+    assert not bad.passed
+    assert bad.worst == (1, 2)
+
+
 def test_worst_few_follow_worst():
     check = check_gradient(net_loss, lambda p: net_grad(p, bug="chain"), PARAMS)
     ranked = [check.worst, *check.worst_few]

@@ -178,3 +178,12 @@ def test_nice_numbers_and_polynomials():
     assert nice_number(np.pi) is None
     assert format_polynomial(np.array([0.0, -6.0, 6.0]), "x") == "6*x**2 - 6*x"
     assert format_polynomial(np.array([1.0, 2.0]), "t") == "2*t + 1"
+
+
+def test_to_dict_is_plain_json():
+    import json
+
+    diagnosis = describe_mismatch(1.5 * d_square(X), d_square(X), X)
+    data = json.loads(json.dumps(diagnosis.to_dict()))
+    assert data["kind"] == "factor" and data["factor"] == 1.5
+    assert len(data["wrong_at"]) == diagnosis.wrong_at.size

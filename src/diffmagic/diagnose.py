@@ -49,6 +49,20 @@ class Diagnosis:
     offset: float | None = None
     details: dict[str, float] = field(default_factory=dict)
 
+    def to_dict(self) -> dict[str, object]:
+        """Plain values for JSON: the words, the kind and where it is wrong."""
+        return {
+            "ok_everywhere": self.ok_everywhere,
+            "kind": self.kind,
+            "words": self.words,
+            "wrong_at": [float(x) for x in self.wrong_at],
+            "compared": self.compared,
+            "max_abs_error": self.max_abs_error,
+            "worst_x": self.worst_x,
+            "factor": self.factor,
+            "offset": self.offset,
+        }
+
     def __str__(self) -> str:
         if self.words is not None:
             return self.words

@@ -102,6 +102,8 @@ def exact_gradient(
     (bounds.time_limit, which works on the main thread only), f uses Python `if` on a
     parameter, converts one to float, calls a function SymPy lacks, returns an array, ...
     """
+    import sympy  # noqa: F401  (imported before the clock starts: 1 s the first time)
+
     from diffmagic.rebind import rebind
 
     name = _function_name(f)

@@ -221,7 +221,8 @@ def _add(terms: list[Any]) -> Any:
     kept = [t for t in terms if t is not sp.S.Zero]
     if not kept:
         return sp.S.Zero
-    return kept[0] if len(kept) == 1 else sp.Add(*kept, evaluate=False)
+    # `_from_args` is SymPy's own constructor for terms known to need no canonicalising.
+    return kept[0] if len(kept) == 1 else sp.Add._from_args(tuple(kept))
 
 
 def _mul(factors: list[Any]) -> Any:
@@ -232,7 +233,7 @@ def _mul(factors: list[Any]) -> Any:
     kept = [f for f in factors if f is not sp.S.One]
     if not kept:
         return sp.S.One
-    return kept[0] if len(kept) == 1 else sp.Mul(*kept, evaluate=False)
+    return kept[0] if len(kept) == 1 else sp.Mul._from_args(tuple(kept))
 
 
 def tree_operations(expressions: list[Any]) -> int:

@@ -12,7 +12,8 @@ import pytest
 
 import diffmagic
 from diffmagic import DiffMagicError
-from diffmagic.check import EXACT, GradientCheck, check_gradient
+from diffmagic.check import GradientCheck, check_gradient
+from diffmagic.check_reference import EXACT
 
 RNG = np.random.default_rng(7)
 

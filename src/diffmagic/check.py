@@ -15,15 +15,16 @@ rule would be checked against itself.
 from __future__ import annotations
 
 import html
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from diffmagic.check_reference import CENTRAL, choose_reference, float32_floor, in_float64
 from diffmagic.errors import DiffMagicError
-from diffmagic.explain import one_line, user_error
+from diffmagic.explain import user_error
+from diffmagic.kinks import Kink, kink_candidates, probe_budget, probe_kink, seconds_per_call, unit
 from diffmagic.many.pytree import Flat, flatten
 from diffmagic.target import resolve_function
 
@@ -33,12 +34,6 @@ FULL_MODE_LIMIT = 1_000
 DEFAULT_DIRECTIONS = 16
 #: Seconds SymPy gets for the exact gradient before JAX stands in.
 EXACT_SECONDS = 10.0
-#: At least this many failing coordinates are probed for a kink (about 40 evaluations of f
-#: each), and more while the probes fit in KINK_SECONDS.
-MAX_KINK_PROBES = 50
-KINK_SECONDS = 5.0
-#: The kink screen (2n evaluations of f) runs when it takes at most this long.
-SCREEN_SECONDS = 3.0
 #: Coordinates listed in the table.
 WORST_SHOWN = 8
 
@@ -47,30 +42,6 @@ RTOL_FLOAT64 = 1e-7
 RTOL_NUMERICAL_REFERENCE = 1e-5
 RTOL_FLOAT32 = 1e-4
 RTOL_F_IN_FLOAT32 = 1e-3
-
-EXACT = "exact (SymPy + mpmath, 30 digits)"
-JAX_REVERSE = "JAX reverse mode (float64)"
-JAX_FORWARD = "JAX forward mode along each direction (float64)"
-CENTRAL = "central differences"
-
-
-@dataclass
-class Kink:
-    """A coordinate at which f has two different one-sided slopes."""
-
-    index: int
-    label: str
-    left: float
-    right: float
-    yours: float
-    passed: bool
-
-    def __str__(self) -> str:
-        verdict = "between them: passes" if self.passed else "NOT between them: fails"
-        return (
-            f"{self.label}: f has a kink here (one-sided slopes {self.left:.6g} from the left, "
-            f"{self.right:.6g} from the right); yours {self.yours:.6g} is {verdict}"
-        )
 
 
 @dataclass
@@ -366,268 +337,6 @@ def _extra_entries(flat: Flat, value: Any) -> str | None:
     return walk(value, ())
 
 
-def _uses_custom_rule(function: Callable[[Any], Any], x: Any, in_float64: bool = True) -> bool:
-    """Does JAX's trace of f contain a custom_vjp / custom_jvp call?"""
-    from diffmagic.methods.jax_engine import float64, jax_module
-
-    jax = jax_module()
-
-    def walk(jaxpr: Any) -> bool:
-        for equation in jaxpr.eqns:
-            if "custom" in equation.primitive.name:
-                return True
-            for parameter in equation.params.values():
-                # A sub-program (pjit, scan), or a tuple of them (cond's branches).
-                for item in parameter if isinstance(parameter, tuple | list) else (parameter,):
-                    inner = getattr(item, "jaxpr", item)
-                    if hasattr(inner, "eqns") and walk(inner):
-                        return True
-        return False
-
-    with float64() if in_float64 else jax.enable_x64(False):
-        return walk(jax.make_jaxpr(function)(x).jaxpr)
-
-
-def _jax_of_flat(function: Callable[..., Any], flat: Flat) -> Callable[[Any], Any]:
-    from diffmagic.rebind import rebind
-
-    twin = rebind(function, "jax")
-
-    def of_flat(vector: Any) -> Any:
-        return twin(flat.unflatten(vector))
-
-    return of_flat
-
-
-def _in_float64() -> Any:
-    """JAX's float64 context when the user's code has imported JAX, else nothing to do."""
-    import contextlib
-
-    if "jax" in sys.modules:
-        from diffmagic.methods.jax_engine import float64
-
-        return float64()
-    return contextlib.nullcontext()
-
-
-@dataclass
-class _Reference:
-    name: str
-    note: str | None
-    numerical: bool
-    values: np.ndarray | None = None
-    directional: np.ndarray | None = None
-
-
-def _jax_reference(
-    function: Callable[..., Any], flat: Flat, directions: np.ndarray | None
-) -> tuple[np.ndarray | None, str | None]:
-    """JAX's float64 gradient (or derivatives along `directions`), or why it cannot serve."""
-    try:
-        from diffmagic.methods.jax_engine import float64, jax_module
-
-        jax = jax_module()
-    except ImportError:
-        return None, "JAX is not installed"
-    of_flat = _jax_of_flat(function, flat)
-    with float64():
-        x = jax.numpy.asarray(flat.values)
-        try:
-            custom = _uses_custom_rule(of_flat, x)
-        except Exception as error:
-            # Untraceable means unknown: it might hide a custom rule, so JAX does not judge.
-            return None, f"JAX could not trace f: {user_error('f', error)}"
-        if custom:
-            return None, (
-                "f uses a custom_vjp/custom_jvp rule, so JAX's gradient would check the rule "
-                "against itself"
-            )
-        try:
-            if directions is None:
-                # One compiled program: eagerly, JAX compiles every operation on its own.
-                values = np.asarray(jax.jit(jax.grad(of_flat))(x), dtype=np.float64)
-            else:
-                along = jax.jit(jax.vmap(lambda v: jax.jvp(of_flat, (x,), (v,))[1]))
-                values = np.asarray(along(jax.numpy.asarray(directions)), dtype=np.float64)
-        except Exception as error:
-            return None, f"JAX could not trace f: {user_error('f', error)}"
-    return values, None
-
-
-def _float32_floor(
-    function: Callable[..., Any], flat: Flat, reference: np.ndarray, chosen: _Reference
-) -> float | None:
-    """How far a float32 gradient of this f at this point is off by round-off alone: JAX's
-    reverse mode in float32 against the reference. None when JAX cannot tell (no JAX, f not
-    traceable, or JAX itself is the rule under test)."""
-    if chosen.name == CENTRAL and "custom" in (chosen.note or ""):
-        return None
-    try:
-        from diffmagic.methods.jax_engine import jax_module
-
-        jax = jax_module()
-        of_flat = _jax_of_flat(function, flat)
-        with jax.enable_x64(False):
-            x = jax.numpy.asarray(flat.values, dtype=jax.numpy.float32)
-            if _uses_custom_rule(of_flat, x, in_float64=False):
-                return None
-            values = np.asarray(jax.jit(jax.grad(of_flat))(x), dtype=np.float64)
-    except Exception:
-        return None
-    error = np.abs(values - reference)
-    return float(np.max(error)) if np.all(np.isfinite(error)) else None
-
-
-def _choose_reference(
-    function: Callable[..., Any],
-    flat: Flat,
-    of_flat: Callable[[np.ndarray], float],
-    directions: np.ndarray | None,
-) -> _Reference:
-    from diffmagic.many.reference import exact_gradient, numerical_gradient
-
-    reasons: list[str] = []
-    if directions is None:
-        try:
-            exact = exact_gradient(function, flat, seconds=EXACT_SECONDS)
-        except DiffMagicError:
-            raise
-        except Exception as error:  # a reference that breaks is a reason, not a crash
-            exact = f"SymPy failed: {one_line(error, 100)}"
-        if not isinstance(exact, str):
-            # NaN at a kink (SymPy's sign(0)) is fine: failing coordinates are probed below.
-            values = np.asarray(exact.values, dtype=np.float64).ravel()
-            return _Reference(EXACT, None, False, values=values)
-        reasons.append(f"no exact gradient: {exact}")
-    values, why = _jax_reference(function, flat, directions)
-    if values is not None and np.all(np.isfinite(values)):
-        name = JAX_REVERSE if directions is None else JAX_FORWARD
-        return _Reference(name, "; ".join(reasons) or None, False, values, values)
-    if why is None:
-        why = "JAX's gradient holds NaN or inf"
-    reasons.append(why)
-    try:
-        with _in_float64():
-            if directions is None:
-                numerical = np.asarray(numerical_gradient(of_flat, flat), dtype=np.float64)
-            else:
-                numerical = np.array([_central_along(of_flat, flat.values, v) for v in directions])
-    except DiffMagicError:
-        raise
-    except Exception as error:
-        raise DiffMagicError(
-            f"no reference: {'; '.join(reasons)}; and central differences failed: "
-            f"{one_line(error, 120)}"
-        ) from None
-    numerical = numerical.ravel()
-    return _Reference(CENTRAL, "; ".join(reasons), True, numerical, numerical)
-
-
-def _central_along(of_flat: Callable[[np.ndarray], float], x: np.ndarray, v: np.ndarray) -> float:
-    """d/dt f(x + t v) at t = 0 by central differences with Richardson extrapolation."""
-    h = 1e-3 * max(1.0, float(np.max(np.abs(x))))
-    estimates = []
-    for step in (h, h / 2, h / 4):
-        estimates.append((of_flat(x + step * v) - of_flat(x - step * v)) / (2 * step))
-    first = [(4 * estimates[k + 1] - estimates[k]) / 3 for k in range(2)]
-    return float((16 * first[1] - first[0]) / 15)
-
-
-def _unit(size: int, index: int) -> np.ndarray:
-    vector = np.zeros(size)
-    vector[index] = 1.0
-    return vector
-
-
-def _one_sided(
-    of_flat: Callable[[np.ndarray], float],
-    x: np.ndarray,
-    along: np.ndarray,
-    scale: float,
-    f0: float,
-    eps: float,
-) -> tuple[float, float, float, float]:
-    """Slopes of f along the vector `along` from the left and the right, with error estimates.
-
-    Second-order one-sided differences (-3 f(x) + 4 f(x + h) - f(x + 2h)) / 2h for steps
-    halving down to eps**(1/3) (where round-off starts to dominate); the estimate kept is the
-    one that changed least from the previous step, and that change is its error estimate.
-    """
-    steps = scale * eps ** (1 / 3) * 2.0 ** np.arange(8, -1, -1)
-    result = []
-    for side in (-1.0, 1.0):
-        estimates = []
-        for h in steps:
-            near, far = x + side * h * along, x + 2 * side * h * along
-            estimates.append(side * (-3 * f0 + 4 * of_flat(near) - of_flat(far)) / (2 * h))
-        estimates_array = np.array(estimates)
-        changes = np.abs(np.diff(estimates_array))
-        best = int(np.nanargmin(changes)) if np.any(np.isfinite(changes)) else 0
-        result += [float(estimates_array[best + 1]), float(changes[best])]
-    left, left_error, right, right_error = result
-    return left, right, left_error, right_error
-
-
-def _seconds_per_call(function: Callable[[Any], Any], at: Any) -> float:
-    """Seconds one call of f takes (the best of three), to decide what the kink screen costs."""
-    import time
-
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        try:
-            function(at)
-        except Exception:
-            return best
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def _kink_candidates(
-    of_flat: Callable[[np.ndarray], float], flat: Flat, f0: float, f_seconds: float, eps: float
-) -> tuple[list[int], str | None]:
-    """Coordinates whose forward and backward slopes differ: where f may have a kink.
-
-    One step each way per coordinate (2n evaluations of f), skipped when that would take more
-    than SCREEN_SECONDS; the candidates are then probed carefully by `_probe`.
-    """
-    if 2 * flat.size * f_seconds > SCREEN_SECONDS:
-        return [], (
-            f"kinks were looked for only where yours is off (screening all {flat.size:,} "
-            f"coordinates would take {2 * flat.size * f_seconds:.0f} s)"
-        )
-    try:
-        return _screen(of_flat, flat, f0, f_seconds, eps)
-    except Exception as error:
-        return [], f"kinks were not screened: {user_error('f', error)} near `at`"
-
-
-def _screen(
-    of_flat: Callable[[np.ndarray], float], flat: Flat, f0: float, f_seconds: float, eps: float
-) -> tuple[list[int], str | None]:
-    x = flat.values
-    h = np.sqrt(eps) * np.maximum(1.0, np.abs(x))
-    gaps = np.empty(flat.size)
-    scale = np.empty(flat.size)
-    for index in range(flat.size):
-        up, down = x.copy(), x.copy()
-        up[index] += h[index]
-        down[index] -= h[index]
-        forward = (of_flat(up) - f0) / h[index]
-        backward = (f0 - of_flat(down)) / h[index]
-        gaps[index] = abs(forward - backward)
-        scale[index] = max(abs(forward), abs(backward))
-    # Round-off in a one-step difference is about sqrt(eps) * |f| / max(1, |x|).
-    noise = 100 * np.sqrt(eps) * max(1.0, abs(f0))
-    suspects = np.flatnonzero(gaps > 1e-3 * np.maximum(scale, 1.0) + noise)
-    ranked = suspects[np.argsort(-gaps[suspects], kind="stable")]
-    probes = max(MAX_KINK_PROBES, int(KINK_SECONDS / (40 * max(f_seconds, 1e-9))))
-    note = None
-    if ranked.size > probes:
-        note = f"{ranked.size:,} coordinates may be kinks; the {probes:,} sharpest were probed"
-    return [int(i) for i in ranked[:probes]], note
-
-
 def _scalar(value: Any, name: str) -> float:
     array = np.asarray(value)
     if array.size != 1:
@@ -679,13 +388,13 @@ def check_gradient(
     try:
         # At the float64 copy of `at`, in JAX's float64 if the user's code uses JAX, as every
         # evaluation of f here is: float32 in the result then means f itself computes in it.
-        with _in_float64():
+        with in_float64():
             f0_raw = function(flat.unflatten(flat.values))
     except Exception as error:
         raise DiffMagicError(f"calling f at `at`: {user_error(name, error)}") from None
     f0 = _scalar(f0_raw, name)
-    with _in_float64():
-        f_seconds = _seconds_per_call(function, flat.unflatten(flat.values))
+    with in_float64():
+        f_seconds = seconds_per_call(function, flat.unflatten(flat.values))
     f_in_float32 = np.asarray(f0_raw).dtype == np.float32 or "float32" in str(
         getattr(f0_raw, "dtype", "")
     )
@@ -704,7 +413,7 @@ def check_gradient(
         rng = np.random.default_rng(seed)
         vectors = rng.standard_normal((count, flat.size))
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    reference = _choose_reference(function, flat, of_flat, vectors)
+    reference = choose_reference(function, flat, of_flat, vectors, EXACT_SECONDS)
 
     float32 = flat.dtype_was_float32 or grad_in_float32 or f_in_float32
     default_rtol, tolerance_note = _default_rtol(
@@ -725,7 +434,7 @@ def check_gradient(
     atol_used = rtol_used * max(scale, 1e-8 * max(1.0, abs(f0))) if atol is None else float(atol)
     floor = None
     if float32 and atol is None and chosen_mode == "full":
-        floor = _float32_floor(function, flat, reference_values, reference)
+        floor = float32_floor(function, flat, reference_values, reference)
     if atol is not None:
         atol_note = " as given"
     elif floor is not None and 10 * floor > atol_used:
@@ -748,20 +457,20 @@ def check_gradient(
     eps = float(np.finfo(np.float32 if f_in_float32 else np.float64).eps)
     ranked_failing = failing[np.argsort(-error[failing], kind="stable")]
     if chosen_mode == "full":
-        with _in_float64():
-            screened, screen_note = _kink_candidates(of_flat, flat, f0, f_seconds, eps)
+        with in_float64():
+            screened, screen_note = kink_candidates(of_flat, flat, f0, f_seconds, eps)
     else:
         screened, screen_note = [], None
-    probes = max(MAX_KINK_PROBES, int(KINK_SECONDS / (40 * max(f_seconds, 1e-9))))
+    probes = probe_budget(f_seconds)
     probe = list(dict.fromkeys([*ranked_failing[:probes], *screened]))
-    with _in_float64():
+    with in_float64():
         for index in probe:
             index = int(index)
             if chosen_mode == "full":
-                along, label = _unit(flat.size, index), flat.describe(index)
+                along, label = unit(flat.size, index), flat.describe(index)
             else:
                 along, label = vectors[index], f"direction {index}"
-            outcome = _probe(
+            outcome = probe_kink(
                 of_flat,
                 flat.values,
                 along,
@@ -859,89 +568,3 @@ def _default_rtol(
             f"float64, against central differences: rtol {RTOL_NUMERICAL_REFERENCE:.0e}"
         )
     return RTOL_FLOAT64, f"float64: rtol {RTOL_FLOAT64:.0e}"
-
-
-def _kink_is_elsewhere(
-    of_flat: Callable[[np.ndarray], float],
-    x: np.ndarray,
-    along: np.ndarray,
-    scale: float,
-    f0: float,
-    eps: float,
-    left: float,
-    right: float,
-) -> float | None:
-    """None if the two slopes hold down to tiny steps (the kink is at the point); else the step
-    at which they stop holding (a kink close by, not at the point: f is differentiable here).
-
-    The slopes come from steps of eps**(1/3) and more; a kink that close would look the same.
-    First-order differences with steps down to 1e-10 (float64) tell the two apart, using only
-    steps whose round-off, about 4 eps |f| / t, is well below the jump.
-    """
-    jump = abs(left - right)
-    usable = 0
-    for step in scale * np.sqrt(eps) * np.array([1.0, 0.1, 0.01]):
-        if 4 * eps * max(1.0, abs(f0)) / step > jump / 10:
-            continue
-        up, down = x + step * along, x - step * along
-        forward = (of_flat(up) - f0) / step
-        backward = (f0 - of_flat(down)) / step
-        if abs(forward - right) > jump / 4 or abs(backward - left) > jump / 4:
-            return float(step)
-        usable += 1
-    return None if usable else float(scale * np.sqrt(eps))
-
-
-def _probe(
-    of_flat: Callable[[np.ndarray], float],
-    x: np.ndarray,
-    along: np.ndarray,
-    index: int,
-    label: str,
-    f0: float,
-    eps: float,
-    value: float,
-    reference: float,
-    tolerance: float,
-    atol: float,
-) -> tuple[str, Any] | None:
-    """Has f a kink at x along `along` (a coordinate or a direction)?
-
-    Returns ("kink", Kink) for a kink at the point, ("note", words) when the one-sided slopes
-    say something the reference does not, ("settled", words) where the reference is NaN and
-    yours agrees with the one-sided slopes, or None (smooth: the reference stands).
-    """
-    scale = max(1.0, abs(float(x @ along)))
-    try:
-        left, right, left_error, right_error = _one_sided(of_flat, x, along, scale, f0, eps)
-    except Exception:
-        return None
-    if not (np.isfinite(left) and np.isfinite(right)):
-        return None
-    slack = 10 * (left_error + right_error) + atol + 1e-6 * max(abs(left), abs(right))
-    if abs(left - right) > slack:
-        nearby = _kink_is_elsewhere(of_flat, x, along, scale, f0, eps, left, right)
-        if nearby is not None:
-            return "note", (
-                f"{label}: f bends sharply within {nearby:.1g} of here but is smooth at the point "
-                "itself; yours is judged against the reference"
-            )
-        low, high = min(left, right), max(left, right)
-        between = bool(np.isfinite(value) and low - slack <= value <= high + slack)
-        # + 0.0 turns a -0.0 slope (from the left of relu) into 0.0 for display.
-        return "kink", Kink(index, label, left + 0.0, right + 0.0, value, between)
-    slope = (left + right) / 2
-    if not np.isfinite(reference):
-        agrees = bool(np.isfinite(value) and abs(value - slope) <= 1e-5 * max(1.0, abs(slope)))
-        verdict = "agrees: passes" if agrees else "does not agree: fails"
-        words = (
-            f"{label}: the reference is not a number here; judged against one-sided "
-            f"differences alone ({slope:.8g}), yours {value:.8g} {verdict}"
-        )
-        return ("settled" if agrees else "note"), words
-    if abs(slope - reference) > tolerance + slack:
-        return "note", (
-            f"{label}: the reference ({reference:.6g}) and one-sided differences "
-            f"({slope:.6g}) disagree; yours {value:.6g} is counted wrong — check by hand"
-        )
-    return None

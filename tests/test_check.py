@@ -434,6 +434,9 @@ def test_directions_mode_is_chosen_above_1000_parameters():
     failing = check_gradient(big_loss, broken, W_BIG, directions=6)
     assert not failing.passed
     assert "mode='full'" in failing.summary()
+    # Located all the same, by JAX's full reverse-mode gradient (one VJP), and said so.
+    assert "located with JAX reverse mode (float64)'s full gradient: w[700]" in failing.table()
+    assert "more" not in failing.notes[-1]
 
 
 def test_full_mode_is_one_option_away():

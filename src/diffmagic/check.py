@@ -21,7 +21,14 @@ from typing import Any
 
 import numpy as np
 
-from diffmagic.check_reference import CENTRAL, choose_reference, float32_floor, in_float64
+from diffmagic.check_reference import (
+    CENTRAL,
+    JAX_FORWARD,
+    choose_reference,
+    float32_floor,
+    in_float64,
+    locate_with_jax,
+)
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import user_error
 from diffmagic.kinks import Kink, kink_candidates, probe_budget, probe_kink, seconds_per_call, unit
@@ -522,6 +529,10 @@ def check_gradient(
         relative = float(np.linalg.norm(difference) / denominator) if denominator > 0 else 0.0
     if not np.isfinite(relative):
         relative = float("inf")
+    if chosen_mode == "directions" and wrong.size and reference.name == JAX_FORWARD:
+        located = locate_with_jax(function, flat, yours, rtol_used)
+        if located:
+            notes.append(located)
     if reference.numerical:
         notes.append(
             f"judged against {CENTRAL} alone (accurate to about 1e-8, not exact): "

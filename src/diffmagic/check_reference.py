@@ -78,6 +78,27 @@ class Reference:
     directional: np.ndarray | None = None
 
 
+def locate_with_jax(
+    function: Callable[..., Any], flat: Flat, yours: np.ndarray, rtol: float, shown: int = 5
+) -> str | None:
+    """After directions failed: the worst coordinates by JAX's full reverse-mode gradient (one
+    VJP, so cheap at any n), in words; None when JAX cannot give it."""
+    values, _ = _jax_reference(function, flat, None)
+    if values is None or not np.all(np.isfinite(values)):
+        return None
+    error = np.abs(yours - values)
+    tolerance = rtol * max(float(np.max(np.abs(values))), 1e-300) + rtol * np.abs(values)
+    wrong = np.flatnonzero(~(error <= tolerance))
+    if wrong.size == 0:
+        return None
+    ranked = wrong[np.argsort(-error[wrong], kind="stable")][:shown]
+    places = ", ".join(
+        f"{flat.describe(int(i))} (yours {yours[i]:.6g}, JAX {values[i]:.6g})" for i in ranked
+    )
+    more = f" and {wrong.size - ranked.size:,} more" if wrong.size > ranked.size else ""
+    return f"located with {JAX_REVERSE}'s full gradient: {places}{more}"
+
+
 def _jax_reference(
     function: Callable[..., Any], flat: Flat, directions: np.ndarray | None
 ) -> tuple[np.ndarray | None, str | None]:

@@ -15,11 +15,17 @@ from diffmagic.errors import DiffMagicError
 __all__ = [
     "Comparison",
     "DiffMagicError",
+    "GradientComparison",
+    "JacobianComparison",
     "MethodResult",
+    "ParameterStudy",
     "compare",
+    "compare_gradient",
+    "compare_jacobian",
     "gradient_field",
     "load_ipython_extension",
     "panel",
+    "parameter_study",
     "partial_derivatives",
     "unload_ipython_extension",
 ]
@@ -45,6 +51,52 @@ def gradient_field(f: Any, x_domain: Any, y_domain: Any, **kwargs: Any) -> Any:
     from diffmagic.partials import gradient_field_figure
 
     return gradient_field_figure(f, x_domain, y_domain, **kwargs)
+
+
+# --- issue 13 (many parameters): gradients of a loss, Jacobians, cost against n -------------
+# Small functions, as `panel` above, so that importing diffmagic does not import the package.
+
+
+def compare_gradient(f: Any, at: Any, *args: Any, **kwargs: Any) -> Any:
+    """The gradient of a loss f: R^n -> R at `at` (an array or a pytree) by symbolic,
+    numerical, forward and reverse mode, with errors and timings: a `GradientComparison`."""
+    from diffmagic.many.comparison import compare_gradient as run
+
+    return run(f, at, *args, **kwargs)
+
+
+def compare_jacobian(f: Any, at: Any, *args: Any, **kwargs: Any) -> Any:
+    """The (m, n) Jacobian of f: R^n -> R^m by forward, reverse and numerical, each timed."""
+    from diffmagic.many.jacobian import compare_jacobian as run
+
+    return run(f, at, *args, **kwargs)
+
+
+def parameter_study(f: Any, *args: Any, **kwargs: Any) -> Any:
+    """One gradient's cost against n, as a multiple of one f, per method: a `ParameterStudy`."""
+    from diffmagic.many.study import parameter_study as run
+
+    return run(f, *args, **kwargs)
+
+
+def __getattr__(name: str) -> Any:
+    """The result types, imported on first use."""
+    if name == "GradientComparison":
+        from diffmagic.many.comparison import GradientComparison
+
+        return GradientComparison
+    if name == "JacobianComparison":
+        from diffmagic.many.jacobian import JacobianComparison
+
+        return JacobianComparison
+    if name == "ParameterStudy":
+        from diffmagic.many.study import ParameterStudy
+
+        return ParameterStudy
+    raise AttributeError(f"module 'diffmagic' has no attribute {name!r}")
+
+
+# --- end issue 13 --------------------------------------------------------------------------
 
 
 def load_ipython_extension(ipython: Any) -> None:

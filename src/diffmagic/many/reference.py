@@ -223,3 +223,75 @@ def numerical_gradient(
         if not np.isfinite(gradient[i]):
             raise ValueError(f"f is not finite next to the point along coordinate {i}")
     return gradient
+
+
+@dataclass
+class ExactJacobian:
+    """SymPy's Jacobian of a vector function at the point, at 30 digits, as float64."""
+
+    #: Shape (m, n): row i is the gradient of output i.
+    values: np.ndarray
+    #: f's m outputs at the point, by the same 30-digit evaluation.
+    f_values: np.ndarray
+    expr_ops: int
+    setup_s: float
+
+
+def exact_jacobian(
+    f: Callable[..., Any],
+    flat: Flat,
+    *,
+    seconds: float = bounds.SYMBOLIC_SECONDS,
+    params: Mapping[str, Any] | None = None,
+) -> ExactJacobian | str:
+    """The exact Jacobian of a function from the point to a 1-D array, or why not.
+
+    As `exact_gradient`, for each of f's m outputs: traced once with symbols, differentiated
+    by SymPy's rules coordinate by coordinate, evaluated by mpmath at 30 digits.
+    """
+    import sympy as sp
+
+    from diffmagic.rebind import rebind
+
+    name = _function_name(f)
+    started = time.perf_counter()
+    fixed = {key: _to_sympy(value) for key, value in (params or {}).items()}
+    try:
+        with bounds.time_limit(seconds) as limit:
+            symbols = symbol_vector(flat.size)
+            try:
+                with _unevaluated():
+                    traced = rebind(f, "sympy")(flat.unflatten(symbols), **fixed)
+            except bounds.TimeLimitExceeded:
+                raise
+            except Exception as error:
+                return explain_symbolic(name, error)
+            outputs = np.asarray(traced, dtype=object).reshape(-1)
+            expressions = []
+            for output in outputs:
+                expression = _one_number(output, name)
+                if isinstance(expression, str):
+                    return expression
+                expressions.append(expression)
+            calculus = Calculus(list(symbols))
+            rows = [calculus.gradient(e) for e in expressions]
+            evaluate = Evaluator(
+                {s: _mpf(v) for s, v in zip(symbols, flat.values, strict=True)}, digits=DIGITS
+            )
+            with _workdps(DIGITS):
+                values = np.array([[_to_float(evaluate.value(d)) for d in row] for row in rows])
+                f_values = np.array([_to_float(evaluate.value(e)) for e in expressions])
+            operations = sum(tree_operations(row) for row in rows)
+    except bounds.TimeLimitExceeded as error:
+        if error.deadline is not limit:
+            raise
+        return f"SymPy took longer than {seconds:g} s for the Jacobian"
+    except RecursionError:
+        return f"{name}'s expression is nested too deeply for SymPy to differentiate"
+    del sp
+    return ExactJacobian(
+        values=values.reshape(len(expressions), flat.size),
+        f_values=f_values,
+        expr_ops=int(operations),
+        setup_s=time.perf_counter() - started,
+    )

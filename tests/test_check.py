@@ -469,8 +469,12 @@ def test_table_html_and_figure():
 
 
 def test_exported_from_the_package():
-    assert diffmagic.check_gradient is check_gradient
+    check = diffmagic.check_gradient(square_loss, square_loss_grad, W_SQ)
+    assert isinstance(check, diffmagic.GradientCheck) and check.passed
     assert diffmagic.GradientCheck is GradientCheck
+    assert {"check_gradient", "GradientCheck"} <= set(diffmagic.__all__)
+    # The lazy attributes of the package's other blocks still resolve.
+    assert diffmagic.GradientComparison.__name__ == "GradientComparison"
 
 
 # -- bad input -------------------------------------------------------------------------------

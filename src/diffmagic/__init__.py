@@ -113,16 +113,30 @@ def unload_ipython_extension(ipython: Any) -> None:
     unload(ipython)
 
 
-# --- check your own gradient (issue 14): loaded on first use, so `import diffmagic` stays light
-_LAZY_CHECKS = {"check_gradient": "diffmagic.check", "GradientCheck": "diffmagic.check"}
-__all__ += sorted(_LAZY_CHECKS)
+# --- check your own gradient (issue 14) ---------------------------------------------------
+# As above: a small function and a lazy type, so that importing diffmagic stays light.
+__all__ += ["GradientCheck", "check_gradient"]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY_CHECKS:
-        import importlib
+def check_gradient(f: Any, grad: Any, at: Any, *args: Any, **kwargs: Any) -> Any:
+    """Check your hand-written gradient `grad(at)` of f against a reference, coordinate by
+    coordinate (kinks, float32 and large n handled): a `GradientCheck`."""
+    from diffmagic.check import check_gradient as run
 
-        return getattr(importlib.import_module(_LAZY_CHECKS[name]), name)
+    return run(f, grad, at, *args, **kwargs)
+
+
+_lazy_before_checks = globals().get("__getattr__")
+
+
+def __getattr__(name: str) -> Any:  # noqa: F811 - extends the lazy attributes above
+    """`GradientCheck` on first use; everything else as before."""
+    if name == "GradientCheck":
+        from diffmagic.check import GradientCheck
+
+        return GradientCheck
+    if _lazy_before_checks is not None:
+        return _lazy_before_checks(name)
     raise AttributeError(f"module 'diffmagic' has no attribute {name!r}")
 
 

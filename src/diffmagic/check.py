@@ -153,13 +153,11 @@ class GradientCheck:
 
     def summary(self) -> str:
         """One line: passed or failed, and where."""
-        what = (
-            f"{self.size:,} parameters"
-            if self.mode == "full"
-            else (f"{self.size:,} parameters along {self.yours.size} random directions")
-        )
+        what = _count(self.size, "parameter")
+        if self.mode != "full":
+            what += f" along {_count(self.yours.size, 'random direction')}"
         if self.passed:
-            kinks = f", {len(self.kinks)} at a kink" if self.kinks else ""
+            kinks = f", {len(self.kinks):,} at a kink" if self.kinks else ""
             return f"gradient check passed: {what}, all within tolerance{kinks}"
         if self.mode != "full":
             return (
@@ -379,7 +377,8 @@ def check_gradient(
     name = "f" if name == "<lambda>" else name
     if not callable(grad):
         raise DiffMagicError(
-            f"grad must be a function of the parameters, not a {type(grad).__name__}"
+            f"grad must be a function of the parameters (grad(at) -> the gradient), not "
+            f"{type(grad).__name__} {grad!r:.30}"
         )
     if mode not in (None, "full", "directions"):
         raise DiffMagicError(f"mode is 'full' or 'directions', not {mode!r}")

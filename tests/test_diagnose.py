@@ -187,3 +187,13 @@ def test_to_dict_is_plain_json():
     data = json.loads(json.dumps(diagnosis.to_dict()))
     assert data["kind"] == "factor" and data["factor"] == 1.5
     assert len(data["wrong_at"]) == diagnosis.wrong_at.size
+
+
+def test_wrong_only_on_an_interval():
+    true = d_composed(XP)
+    yours = np.where((XP > 0.3) & (XP < 0.8), 2 * true, true)
+    diagnosis = describe_mismatch(yours, true, XP)
+    assert diagnosis.kind == "interval"
+    assert diagnosis.words == (
+        "yours is wrong only for 0.3 < x < 0.8, where it is 2 times the true derivative"
+    )

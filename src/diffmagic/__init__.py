@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from diffmagic.cache import clear_cache
 from diffmagic.comparison import Comparison, MethodResult, compare
 from diffmagic.errors import DiffMagicError
 
@@ -19,6 +20,7 @@ __all__ = [
     "JacobianComparison",
     "MethodResult",
     "ParameterStudy",
+    "clear_cache",
     "compare",
     "compare_gradient",
     "compare_jacobian",

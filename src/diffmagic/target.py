@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from diffmagic.errors import DiffMagicError
 from diffmagic.expression import expression_to_function, looks_like_expression
 from diffmagic.rebind import rebind
@@ -176,6 +178,14 @@ def make_target(
     name = getattr(function, "__name__", None) or "f"
     if name == "<lambda>":
         name = "f"
+    if isinstance(function, np.ufunc):
+        # np.sin's signature lists out=, where=, dtype=...: its inputs are what is meant.
+        if function.nin != 1 or wrt not in (None, "x"):
+            raise DiffMagicError(
+                f"np.{name} takes {function.nin} inputs: wrap it, "
+                f"e.g. def f(x): return np.{name}(x)"
+            )
+        return Target(function=function, name=name, parameters=("x",), wrt="x", source=text)
     signature = _check_is_plain_function(function, name)
     parameters: list[str] = []
     keyword_only: set[str] = set()
@@ -198,7 +208,13 @@ def make_target(
         raise DiffMagicError(
             f"`{name}` has no parameter `{chosen}`: its parameters are {', '.join(parameters)}"
         )
+    if params is not None and not isinstance(params, Mapping):
+        raise DiffMagicError(
+            f"params must be a dict of fixed values such as {{'a': 1.0}}, not {params!r:.40}"
+        )
     given = dict(params or {})
+    if not all(isinstance(key, str) for key in given):
+        raise DiffMagicError("params must be keyed by parameter names such as 'a'")
     unknown = [key for key in given if key not in parameters]
     if unknown:
         raise DiffMagicError(

@@ -40,7 +40,7 @@ FULL_MODE_LIMIT = 1_000
 #: Random directions in directions mode, unless `directions=` says otherwise.
 DEFAULT_DIRECTIONS = 16
 #: Seconds SymPy gets for the exact gradient before JAX stands in.
-EXACT_SECONDS = 10.0
+EXACT_SECONDS = 5.0
 #: Coordinates listed in the table.
 WORST_SHOWN = 8
 

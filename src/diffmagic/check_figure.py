@@ -84,7 +84,7 @@ def check_figure(check: GradientCheck, width: float = 9.0, height: float = 4.2) 
     ranked = check._ranked()[:LABELLED] if check.mode == "full" else np.argsort(-check.error)
     for position in ranked[:LABELLED]:
         position = int(position)
-        if check.error[position] <= 0:
+        if check.error[position] <= 0 or position in passing_kinks:
             continue
         axes.annotate(
             check.label(position),

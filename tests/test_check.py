@@ -518,5 +518,12 @@ def test_nan_in_at():
     _one_line_error(square_loss, square_loss_grad, w, "NaN", "w[2]")
 
 
+def test_f_with_randomness():
+    noise = np.random.default_rng(3)
+    _one_line_error(
+        lambda w: square_loss(w) + noise.normal(), square_loss_grad, W_SQ, "deterministic"
+    )
+
+
 def test_f_returning_a_vector():
     _one_line_error(lambda w: X_SQ @ w, square_loss_grad, W_SQ, "one number")

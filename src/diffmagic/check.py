@@ -401,6 +401,12 @@ def check_gradient(
     f0 = _scalar(f0_raw, name)
     with in_float64():
         f_seconds = seconds_per_call(function, flat.unflatten(flat.values))
+        again = _scalar(function(flat.unflatten(flat.values)), name)
+    if again != f0 and not (np.isnan(again) and np.isnan(f0)):
+        raise DiffMagicError(
+            f"{name} gave two values at the same point ({f0!r}, then {again!r}): a check needs "
+            "a deterministic f; fix its random seed or turn dropout off"
+        )
     f_in_float32 = np.asarray(f0_raw).dtype == np.float32 or "float32" in str(
         getattr(f0_raw, "dtype", "")
     )

@@ -8,8 +8,10 @@ the stand-in when SymPy cannot follow the loss.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,7 +112,7 @@ def exact_gradient(
     started = time.perf_counter()
     fixed = {key: _to_sympy(value) for key, value in (params or {}).items()}
     try:
-        with bounds.time_limit(seconds) as limit:
+        with _no_gc_callbacks(), bounds.time_limit(seconds) as limit:
             symbols = symbol_vector(flat.size)
             try:
                 # Unevaluated: SymPy's automatic simplification of each new term queries the
@@ -153,6 +155,22 @@ def exact_gradient(
         symbols=list(symbols),
         function_expr=expression,
     )
+
+
+@contextlib.contextmanager
+def _no_gc_callbacks() -> Iterator[None]:
+    """The garbage collector off while SymPy works under its time limit.
+
+    An alarm that fires inside a gc callback (JAX registers one) is printed and swallowed by
+    Python, so the time limit would be lost; SymPy's expressions hold no cycles to collect.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _unevaluated() -> Any:
@@ -257,7 +275,7 @@ def exact_jacobian(
     started = time.perf_counter()
     fixed = {key: _to_sympy(value) for key, value in (params or {}).items()}
     try:
-        with bounds.time_limit(seconds) as limit:
+        with _no_gc_callbacks(), bounds.time_limit(seconds) as limit:
             symbols = symbol_vector(flat.size)
             try:
                 with _unevaluated():

@@ -197,3 +197,14 @@ def test_wrong_only_on_an_interval():
     assert diagnosis.words == (
         "yours is wrong only for 0.3 < x < 0.8, where it is 2 times the true derivative"
     )
+
+
+def test_a_second_derivative_is_named_so():
+    # f = x**3: f'' = 6x, written as 3x.
+    diagnosis = describe_mismatch(3 * X, 6 * X, X, quantity="second derivative")
+    assert diagnosis.words == ("yours / true = 1/2 everywhere: a chain-rule factor 2 missing?")
+    offset = describe_mismatch(6 * X + 1, 6 * X, X, quantity="second derivative")
+    assert offset.words == "yours is the true second derivative + 1 everywhere"
+    assert str(describe_mismatch(6 * X, 6 * X, X, quantity="second derivative")).startswith(
+        "matches the true second derivative"
+    )

@@ -48,6 +48,8 @@ class Diagnosis:
     factor: float | None = None
     offset: float | None = None
     details: dict[str, float] = field(default_factory=dict)
+    #: What is compared, in words: "derivative", "second derivative".
+    quantity: str = "derivative"
 
     def to_dict(self) -> dict[str, object]:
         """Plain values for JSON: the words, the kind and where it is wrong."""
@@ -66,7 +68,7 @@ class Diagnosis:
     def __str__(self) -> str:
         if self.words is not None:
             return self.words
-        return f"matches the true derivative at all {self.compared} points compared"
+        return f"matches the true {self.quantity} at all {self.compared} points compared"
 
 
 def nice_number(value: float, tolerance: float = 1e-9) -> Fraction | None:
@@ -246,12 +248,30 @@ def describe_mismatch(
     atol: float | None = None,
     name: str = "yours",
     variable: str = "x",
+    quantity: str = "derivative",
 ) -> Diagnosis:
     """Compare a hand-written derivative with the true one on the grid `x`, and say how it differs.
 
     `yours` is wrong at a point where |yours - true| > atol + rtol*|true| (or where yours is not
-    finite and true is); points where `true` is NaN or infinite are not compared.
+    finite and true is); points where `true` is NaN or infinite are not compared. `quantity`
+    names what is compared in the words ("second derivative" for order=2).
     """
+    diagnosis = _describe(yours, true, x, rtol, atol, name, variable)
+    diagnosis.quantity = quantity
+    if diagnosis.words is not None and quantity != "derivative":
+        diagnosis.words = diagnosis.words.replace("true derivative", f"true {quantity}")
+    return diagnosis
+
+
+def _describe(
+    yours: np.ndarray,
+    true: np.ndarray,
+    x: np.ndarray,
+    rtol: float,
+    atol: float | None,
+    name: str,
+    variable: str,
+) -> Diagnosis:
     yours = np.asarray(yours, dtype=np.float64).ravel()
     true = np.asarray(true, dtype=np.float64).ravel()
     x = np.asarray(x, dtype=np.float64).ravel()

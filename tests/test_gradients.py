@@ -304,3 +304,50 @@ def test_an_unknown_method_is_refused():
         lambda: diffmagic.compare_gradient(lambda w: np.sum(w), at=[1.0], methods=["magic"])
     )
     assert "reverse" in message
+
+
+# ----------------------------------------------------------------------------- building blocks
+
+
+def test_flatten_and_unflatten_a_nested_pytree():
+    from diffmagic.many.pytree import flatten
+
+    at = {"W1": np.arange(6).reshape(2, 3), "b": 0.5, "layers": [{"a": np.ones(2)}]}
+    flat = flatten(at)
+    assert flat.size == 9 and flat.values.dtype == np.float64
+    assert not flat.values.flags.writeable
+    rebuilt = flat.unflatten(np.arange(9.0))
+    assert rebuilt["W1"].shape == (2, 3) and rebuilt["W1"][1, 2] == 5.0
+    assert float(rebuilt["b"]) == 6.0
+    assert list(rebuilt["layers"][0]["a"]) == [7.0, 8.0]
+    assert flat.location(5) == ("W1", 5) and flat.describe(5) == "W1[1, 2]"
+    assert flat.describe(6) == "b"
+    assert flat.location(8) == ("['layers'][0]['a']", 1)
+    plain = flatten([1, 2, 3])
+    assert plain.location(2) == 2 and plain.describe(2) == "w[2]"
+    assert flatten(np.ones(2, dtype=np.float32)).dtype_was_float32
+
+
+def test_sympy_reductions_follow_axis_over_symbol_arrays():
+    import sympy as sp
+
+    from diffmagic.backends import sympy_namespace
+
+    a, b, c, d = sp.symbols("a b c d")
+    values = np.array([[a, b], [c, d]], dtype=object)
+    namespace = sympy_namespace()
+    assert list(namespace.sum(values, axis=1)) == [a + b, c + d]
+    assert namespace.sum(values, axis=0, keepdims=True).shape == (1, 2)
+    assert list(namespace.exp(values).ravel()) == [sp.exp(a), sp.exp(b), sp.exp(c), sp.exp(d)]
+    assert namespace.sum(values) == a + b + c + d
+
+
+def test_exact_gradient_says_why_it_cannot():
+    from diffmagic.many.pytree import flatten
+    from diffmagic.many.reference import exact_gradient
+
+    def branchy(w):
+        return w[0] if w[0] > 0 else -w[0]
+
+    reason = exact_gradient(branchy, flatten([1.0, 2.0]))
+    assert isinstance(reason, str) and "\n" not in reason and "if" in reason

@@ -190,6 +190,8 @@ def _one_gradient(
         exact = exact_gradient(function, flat, seconds=symbolic_seconds, params=params)
         if isinstance(exact, str):
             raise MethodFailure(exact)
+        if not gradient_methods.close_to(exact.f_value, f_value):
+            raise MethodFailure(f"SymPy computes another {name}(at) than NumPy")
         eval_s, _ = warm_seconds(lambda: exact.float64_values(flat.values))
         return exact.setup_s, eval_s
     if key == "numerical":

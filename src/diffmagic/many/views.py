@@ -60,7 +60,6 @@ HEADERS = (
 
 def _gradient_rows(comparison: GradientComparison) -> list[tuple[list[str], bool, list[str]]]:
     rows = []
-    error_word = "error" if comparison.exact_reference else "difference"
     for row in comparison.rows():
         if not row.ok:
             cells = [row.label, "failed", "", "", "", "", "", "", ""]
@@ -82,7 +81,6 @@ def _gradient_rows(comparison: GradientComparison) -> list[tuple[list[str], bool
         if row.work:
             notes.append(row.work)
         rows.append((cells, True, notes))
-    del error_word
     return rows
 
 
@@ -170,6 +168,7 @@ def gradient_figure(comparison: GradientComparison, width: float = 9.5) -> Any:
     if costs:
         cost_axes.barh(labels, costs, color=colours)
         cost_axes.set_xscale("log")
+        cost_axes.set_xlim(min(costs) / 3, max(costs) * 30)  # room for the labels
         for index, cost in enumerate(costs):
             cost_axes.text(cost, index, f" {_multiple(cost)}", va="center", fontsize=8)
     cost_axes.set_xlabel("one gradient / one f (log)")

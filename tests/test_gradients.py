@@ -351,3 +351,16 @@ def test_exact_gradient_says_why_it_cannot():
 
     reason = exact_gradient(branchy, flatten([1.0, 2.0]))
     assert isinstance(reason, str) and "\n" not in reason and "if" in reason
+
+
+def test_central_differences_that_would_take_hours_are_refused_with_the_estimate(monkeypatch):
+    import diffmagic.many.comparison as comparison
+
+    monkeypatch.setattr(comparison, "f_seconds_of", lambda of_flat, flat: 1.0)
+    g = diffmagic.compare_gradient(
+        lambda w: np.sum(w**2), at=np.ones(100), methods=("numerical", "forward", "reverse")
+    )
+    assert not g["numerical"].ok and "would take about 200 s" in g["numerical"].error
+    assert not g["forward"].ok and "100 s" in g["forward"].error
+    assert g["reverse"].ok
+    np.testing.assert_allclose(g["reverse"].flat_values, 2 * np.ones(100))

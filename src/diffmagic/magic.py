@@ -99,6 +99,13 @@ class DifferentiateMagics(Magics):
             %differentiate f --engines numpy,jax                  # method cost vs engine cost
             %differentiate f --panel                              # sliders: x0, dx, h, domain...
 
+        A loss of many parameters, with the point (a vector or a dict of arrays) named::
+
+            %%differentiate --at w0 --sizes 10,100,1000,10000
+            w0 = np.zeros(10)
+            def loss(w):
+                return np.sum((X @ w - y)**2)
+
         The cell runs like a normal cell, so its definitions stay in the namespace; nothing
         else is added unless -o NAME.
         """

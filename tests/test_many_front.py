@@ -77,3 +77,28 @@ def test_the_cli_takes_a_file_and_a_named_point(tmp_path, capsys):
     assert "reverse mode (JAX grad)" in printed
     data = json.loads(output.read_text())
     np.testing.assert_allclose(data["methods"]["reverse"]["values"], EXPECTED, rtol=1e-12)
+
+
+def test_the_study_panel_runs_the_sizes_its_slider_chose():
+    from diffmagic.many.panel import StudyPanel
+
+    def f(w):
+        return np.sum(w**2)
+
+    panel = StudyPanel(f, methods=("reverse",), largest_power=1, time_budget_s=60)
+    assert panel.sizes == [1, 10]
+    panel.largest.value = 2
+    study = panel.run()
+    assert study.sizes == [1, 10, 100]
+    assert all(s is not None for s in study.seconds["reverse"])
+    shown = panel.output.outputs[0]["data"]
+    assert "alt='cost of one gradient" in shown["text/html"]
+    assert panel.progress.value == 1.0
+
+
+def test_the_magic_panel_with_sizes_is_the_study_panel(ip):
+    cell = "import numpy as np\ndef f(w):\n    return np.sum(w ** 2)\n"
+    with capture_output():
+        ip.run_cell_magic("differentiate", "--sizes 10,1000 --panel -o p -q", cell)
+    panel = ip.user_ns["p"]
+    assert type(panel).__name__ == "StudyPanel" and panel.sizes == [1, 10, 100, 1000]

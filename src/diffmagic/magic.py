@@ -164,6 +164,24 @@ class DifferentiateMagics(Magics):
     def _show_panel(self, function: Any, options: Any) -> None:
         from diffmagic.interactive import Panel
 
+        # --- issue 13 (many parameters): --panel --sizes: the study, with a slider for n ----
+        if getattr(options, "sizes", None):
+            from diffmagic.many.panel import StudyPanel
+            from diffmagic.many.study import check_sizes
+            from diffmagic.options import parse_params
+
+            largest = max(check_sizes(options.sizes))
+            study_panel = StudyPanel(
+                function,
+                params=parse_params(options.param),
+                largest_power=min(max(len(str(largest)) - 1, 1), 6),
+            )
+            if options.output:
+                self.shell.user_ns[options.output] = study_panel
+            if not options.quiet:
+                display(study_panel)
+            return
+        # --- end issue 13 --------------------------------------------------------------------
         kwargs = to_compare_kwargs(options)
         point = parse_point(options.at)
         if isinstance(point, dict):

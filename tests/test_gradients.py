@@ -364,3 +364,22 @@ def test_central_differences_that_would_take_hours_are_refused_with_the_estimate
     assert not g["forward"].ok and "100 s" in g["forward"].error
     assert g["reverse"].ok
     np.testing.assert_allclose(g["reverse"].flat_values, 2 * np.ones(100))
+
+
+def test_a_wrong_exact_gradient_is_outvoted_by_two_methods_that_agree(monkeypatch):
+    """If SymPy's gradient were wrong, reverse mode and central differences (agreeing with each
+    other) would say so: symbolic fails and reverse mode stands in."""
+    import diffmagic.many.comparison as comparison
+    from diffmagic.many.reference import exact_gradient
+
+    def corrupted(*args, **kwargs):
+        exact = exact_gradient(*args, **kwargs)
+        exact.values = exact.values + 1.0
+        exact.expressions = [e + 1 for e in exact.expressions]
+        return exact
+
+    monkeypatch.setattr(comparison, "exact_gradient", corrupted)
+    g = diffmagic.compare_gradient(lambda w: np.sum(w**2), at=np.array([1.0, 2.0]), timing=False)
+    assert not g["symbolic"].ok and "not trusted" in g["symbolic"].error
+    assert g["reverse"].is_reference and not g.exact_reference
+    np.testing.assert_allclose(g.reference_values, [2.0, 4.0])

@@ -383,3 +383,12 @@ def test_a_wrong_exact_gradient_is_outvoted_by_two_methods_that_agree(monkeypatc
     assert not g["symbolic"].ok and "not trusted" in g["symbolic"].error
     assert g["reverse"].is_reference and not g.exact_reference
     np.testing.assert_allclose(g.reference_values, [2.0, 4.0])
+
+
+def test_without_an_exact_gradient_the_table_speaks_of_differences():
+    def sneaky(w):
+        scale = 1.0 if type(w).__module__ == "numpy" else 2.0
+        return scale * np.sum(w**2)
+
+    text = str(diffmagic.compare_gradient(sneaky, at=np.array([1.0, 2.0]), timing=False))
+    assert "max abs difference" in text and "max abs error" not in text

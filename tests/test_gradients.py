@@ -351,3 +351,44 @@ def test_exact_gradient_says_why_it_cannot():
 
     reason = exact_gradient(branchy, flatten([1.0, 2.0]))
     assert isinstance(reason, str) and "\n" not in reason and "if" in reason
+
+
+def test_central_differences_that_would_take_hours_are_refused_with_the_estimate(monkeypatch):
+    import diffmagic.many.comparison as comparison
+
+    monkeypatch.setattr(comparison, "f_seconds_of", lambda of_flat, flat: 1.0)
+    g = diffmagic.compare_gradient(
+        lambda w: np.sum(w**2), at=np.ones(100), methods=("numerical", "forward", "reverse")
+    )
+    assert not g["numerical"].ok and "would take about 200 s" in g["numerical"].error
+    assert not g["forward"].ok and "100 s" in g["forward"].error
+    assert g["reverse"].ok
+    np.testing.assert_allclose(g["reverse"].flat_values, 2 * np.ones(100))
+
+
+def test_a_wrong_exact_gradient_is_outvoted_by_two_methods_that_agree(monkeypatch):
+    """If SymPy's gradient were wrong, reverse mode and central differences (agreeing with each
+    other) would say so: symbolic fails and reverse mode stands in."""
+    import diffmagic.many.comparison as comparison
+    from diffmagic.many.reference import exact_gradient
+
+    def corrupted(*args, **kwargs):
+        exact = exact_gradient(*args, **kwargs)
+        exact.values = exact.values + 1.0
+        exact.expressions = [e + 1 for e in exact.expressions]
+        return exact
+
+    monkeypatch.setattr(comparison, "exact_gradient", corrupted)
+    g = diffmagic.compare_gradient(lambda w: np.sum(w**2), at=np.array([1.0, 2.0]), timing=False)
+    assert not g["symbolic"].ok and "not trusted" in g["symbolic"].error
+    assert g["reverse"].is_reference and not g.exact_reference
+    np.testing.assert_allclose(g.reference_values, [2.0, 4.0])
+
+
+def test_without_an_exact_gradient_the_table_speaks_of_differences():
+    def sneaky(w):
+        scale = 1.0 if type(w).__module__ == "numpy" else 2.0
+        return scale * np.sum(w**2)
+
+    text = str(diffmagic.compare_gradient(sneaky, at=np.array([1.0, 2.0]), timing=False))
+    assert "max abs difference" in text and "max abs error" not in text

@@ -141,6 +141,8 @@ def _json(report: Report) -> dict[str, Any]:
     if report.comparison is not None:
         return report.comparison.to_dict()
     table = report.gradient
+    if hasattr(table, "to_dict"):  # issue 13: a GradientComparison or a ParameterStudy
+        return table.to_dict()
     return {
         "point": table.point,
         "exact": table.exact,

@@ -107,6 +107,13 @@ class DifferentiateMagics(Magics):
             %differentiate f --panel                              # sliders: x0, dx, h, domain...
             %differentiate f --at 1 --graph --graph-mode forward  # JAX's steps with tangents
 
+        A loss of many parameters, with the point (a vector or a dict of arrays) named::
+
+            %%differentiate --at w0 --sizes 10,100,1000,10000
+            w0 = np.zeros(10)
+            def loss(w):
+                return np.sum((X @ w - y)**2)
+
         The cell runs like a normal cell, so its definitions stay in the namespace; nothing
         else is added unless -o NAME.
         """
@@ -177,6 +184,24 @@ class DifferentiateMagics(Magics):
 
         if options.html or options.format != "png":
             raise DiffMagicError("--html and --format write a static report: remove --panel")
+        # --- issue 13 (many parameters): --panel --sizes: the study, with a slider for n ----
+        if getattr(options, "sizes", None):
+            from diffmagic.many.panel import StudyPanel
+            from diffmagic.many.study import check_sizes
+            from diffmagic.options import parse_params
+
+            largest = max(check_sizes(options.sizes))
+            study_panel = StudyPanel(
+                function,
+                params=parse_params(options.param),
+                largest_power=min(max(len(str(largest)) - 1, 1), 6),
+            )
+            if options.output:
+                self.shell.user_ns[options.output] = study_panel
+            if not options.quiet:
+                display(study_panel)
+            return
+        # --- end issue 13 --------------------------------------------------------------------
         kwargs = to_compare_kwargs(options)
         point = parse_point(options.at)
         if isinstance(point, dict):

@@ -111,9 +111,22 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
             "default": None,
             "metavar": "X0",
             "help": "list each method's f'(X0), draw its tangent and list the secants at X0; "
-            "with --gradient, the point as NAME=VALUE pairs: --at x=1,y=2",
+            "with --gradient, the point as NAME=VALUE pairs: --at x=1,y=2; "
+            "the NAME of a vector or pytree the cell defines (--at w0): the gradient of a loss "
+            "by symbolic, numerical, forward and reverse mode",
         },
     ),
+    # --- issue 13 (many parameters) ----------------------------------------------------------
+    (
+        ("--sizes",),
+        {
+            "default": None,
+            "metavar": "LIST",
+            "help": "for f of a parameter vector: the cost of one gradient per method against n, "
+            "e.g. --sizes 10,100,1000,10000 (a log-log figure with fitted slopes)",
+        },
+    ),
+    # --- end issue 13 ------------------------------------------------------------------------
     (
         ("--extrema",),
         {

@@ -138,6 +138,13 @@ def _gradient_report(
 def build_report(f: Any, options: Any, *, func: str | None = None) -> Report:
     """Run what the options ask for on `f` (a function, a cell's text or an expression)."""
     plot = not getattr(options, "no_plot", False)
+    # --- issue 13 (many parameters): --at NAME (a vector the cell defines), --sizes ----------
+    from diffmagic.many.front import many_parameters_report
+
+    many = many_parameters_report(f, options, func=func)
+    if many is not None:
+        return many
+    # --- end issue 13 ------------------------------------------------------------------------
     _check_graph_options(options)  # computational graph (issue 15)
     fmt = getattr(options, "format", None) or "png"
     if getattr(options, "gradient", False):

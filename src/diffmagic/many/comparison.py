@@ -166,6 +166,11 @@ class GradientComparison:
     def rows(self) -> list[GradientResult]:
         return list(self.results.values())
 
+    @property
+    def failures(self) -> dict[str, str]:
+        """The methods that failed, with their one-line reasons (the CLI exits 1 if any)."""
+        return {key: row.error or "failed" for key, row in self.results.items() if not row.ok}
+
     def cost_in_f(self, key: str) -> float | None:
         """One warm gradient by `key` as a multiple of one evaluation of f."""
         row = self.results.get(key)
@@ -301,7 +306,7 @@ def _symbolic_outcome(exact: ExactGradient, flat: Flat) -> Outcome:
     eval_s, runs = warm_seconds(lambda: exact.float64_values(flat.values))
     return Outcome(
         values,
-        GradientTiming(exact.setup_s, eval_s, None, runs),
+        GradientTiming(exact.derive_s, eval_s, None, runs),
         engine="sympy, float64 evaluation",
         work=f"{exact.expr_ops:,} operations written out (f: {exact.f_ops:,})",
     )
@@ -372,8 +377,11 @@ def compare_gradient(
                     raise MethodFailure(str(exact_or_reason))
                 outcome = _symbolic_outcome(exact, flat)
             elif key == "numerical":
+                _refuse_if_too_long(2 * flat.size, f_seconds, "2n evaluations of f")
                 outcome = gradient_methods.numerical(of_flat, flat, name)
             else:
+                if key == "forward":
+                    _refuse_if_too_long(flat.size, f_seconds, "n JVPs, each about one f")
                 jax_of_flat = gradient_methods.jax_loss(function, flat, params)
                 run = gradient_methods.reverse if key == "reverse" else gradient_methods.forward
                 outcome = run(jax_of_flat, flat, f_value, name)
@@ -395,6 +403,22 @@ def compare_gradient(
         for row in results.values():
             if row.ok:
                 _measure(row, reference_values, flat)
+    if exact is not None and _outvoted(exact, results, flat):
+        # Two independent methods agree with each other and not with SymPy: SymPy is wrong.
+        exact_or_reason = (
+            "its gradient disagrees with JAX's reverse mode and central differences, which "
+            "agree with each other: not trusted"
+        )
+        exact = None
+        symbolic = results.get("symbolic")
+        if symbolic is not None:
+            results["symbolic"] = GradientResult(
+                key="symbolic", label=LABELS["symbolic"], ok=False, error=exact_or_reason
+            )
+        reference_values, reference = _reference(results, None, exact_or_reason)
+        for row in results.values():
+            if row.ok and reference_values is not None:
+                _measure(row, reference_values, flat)
     notes.extend(_disagreements(results, exact is not None))
     return GradientComparison(
         name=name,
@@ -408,6 +432,18 @@ def compare_gradient(
         exact=exact,
         notes=notes,
     )
+
+
+def _refuse_if_too_long(evaluations: int, f_seconds: float, what: str) -> None:
+    """Central differences and forward mode cost about n evaluations of f: refused, with the
+    estimate, when that passes bounds.METHOD_SECONDS (2 million evaluations of a 30 ms f would
+    take 17 hours)."""
+    expected = evaluations * f_seconds
+    if expected > bounds.METHOD_SECONDS:
+        raise MethodFailure(
+            f"skipped: {what} would take about {expected:,.0f} s here "
+            f"(limit {bounds.METHOD_SECONDS:g} s); parameter_study shows how it grows"
+        )
 
 
 def _untimed(measured: GradientTiming) -> GradientTiming:
@@ -428,6 +464,21 @@ def _reference(
                 f"from {row.label}"
             )
     return None, f"no reference: no exact gradient (SymPy: {one_line(why_not, 120)}) and no method"
+
+
+def _outvoted(exact: ExactGradient, results: dict[str, GradientResult], flat: Flat) -> bool:
+    """True when reverse mode and central differences agree (to central differences' accuracy)
+    and both miss SymPy's exact gradient by far more than that."""
+    reverse, numerical = results.get("reverse"), results.get("numerical")
+    if not (reverse and numerical and reverse.ok and numerical.ok):
+        return False
+    scale = float(np.max(np.abs(reverse.flat_values))) or 1.0
+    between = float(np.max(np.abs(reverse.flat_values - numerical.flat_values))) / scale
+    return (
+        between < 1e-6
+        and (reverse.max_rel_error or 0.0) > 1e-4
+        and (numerical.max_rel_error or 0.0) > 1e-4
+    )
 
 
 def _disagreements(results: dict[str, GradientResult], exact: bool) -> list[str]:

@@ -80,6 +80,15 @@ class ParameterStudy:
             found[key] = float(np.polyfit(xs, ys, 1)[0])
         return found
 
+    @property
+    def failures(self) -> dict[str, str]:
+        """Methods that measured no size at all, with the reason they stopped."""
+        return {
+            key: self.stopped.get(key, "not measured")
+            for key, seconds in self.seconds.items()
+            if all(s is None for s in seconds)
+        }
+
     def cost_in_f(self, key: str) -> list[float | None]:
         return [
             None if s is None or not f else s / f

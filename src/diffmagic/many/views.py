@@ -103,10 +103,17 @@ def gradient_footnotes(comparison: GradientComparison) -> list[str]:
     return notes
 
 
+def gradient_headers(comparison: GradientComparison) -> tuple[str, ...]:
+    """The table's headers: "error" against an exact reference, "difference" otherwise."""
+    if comparison.exact_reference:
+        return HEADERS
+    return tuple(h.replace("error", "difference") for h in HEADERS)
+
+
 def gradient_text(comparison: GradientComparison) -> str:
     return _text_table(
         gradient_caption(comparison),
-        HEADERS,
+        gradient_headers(comparison),
         _gradient_rows(comparison),
         gradient_footnotes(comparison),
     )
@@ -115,7 +122,7 @@ def gradient_text(comparison: GradientComparison) -> str:
 def gradient_html(comparison: GradientComparison) -> str:
     return _html_table(
         gradient_caption(comparison),
-        HEADERS,
+        gradient_headers(comparison),
         _gradient_rows(comparison),
         gradient_footnotes(comparison),
         status_column=1,

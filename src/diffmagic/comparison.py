@@ -206,7 +206,7 @@ class _Comparer:
         self.f_values = np.full(grid.shape, np.nan)
         self.suspects = verdicts.ambiguous_names(target.function)
         #: Hand-written derivatives to judge, by row key ("yours", "yours:NAME").
-        self.yours: dict[str, Callable[..., Any]] = {}
+        self.yours: dict[str, tuple[str, Callable[..., Any]]] = {}
 
     def run(self, timing_points: int | None, timing_mode: str) -> Comparison:
         self._function_values()
@@ -418,8 +418,7 @@ class _Comparer:
         singularities: list[singular.Singularity],
     ) -> None:
         """A row for each hand-written derivative: right, or where and how it is wrong."""
-        for key, function in self.yours.items():
-            label = yours_rows.label_of(key, function)
+        for key, (label, function) in self.yours.items():
             values = _bounded(
                 lambda function=function: yours_rows.evaluate(function, self.target, self.grid),
                 "finite_difference",

@@ -21,7 +21,8 @@ from diffmagic.errors import DiffMagicError
 from diffmagic.expression import expression_to_function, looks_like_expression
 from diffmagic.guard import describe_error
 from diffmagic.options import OPTIONS, check_save, parse_point, to_compare_kwargs
-from diffmagic.report import build_report, html_page, write_file
+from diffmagic.report import build_report, html_page
+from diffmagic.report_result import write_file
 from diffmagic.target import defined_functions
 from diffmagic.vocabulary import CONSTANT_NAMES, FUNCTION_NAMES
 

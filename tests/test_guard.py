@@ -21,6 +21,7 @@ from diffmagic import bounds
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import MethodFailure
 from diffmagic.guard import Failure, describe_error, guarded
+from diffmagic.held_output import captured_output
 
 #: Far above any limit below; only reached if the guard failed and the work ran to its end.
 HANG_GUARD_S = 60.0
@@ -310,7 +311,7 @@ def test_two_threads_capturing_at_once_leave_the_streams_as_they_were(
     counts: dict[str, tuple[int, list[str]]] = {}
 
     def learner(name: str, lines: int, leave_first: bool) -> None:
-        with bounds.captured_output() as printed:
+        with captured_output() as printed:
             both_capturing.wait()
             for index in range(lines):
                 print(f"{name} {index}")
@@ -340,9 +341,9 @@ def test_two_threads_capturing_at_once_leave_the_streams_as_they_were(
 
 def test_captured_output_restores_the_streams_after_an_error_and_nests() -> None:
     before = sys.stdout, sys.stderr
-    with pytest.raises(ZeroDivisionError), bounds.captured_output() as outer:
+    with pytest.raises(ZeroDivisionError), captured_output() as outer:
         print("outer")
-        with bounds.captured_output() as inner:
+        with captured_output() as inner:
             print("inner")
         print("outer again")
         1 / 0  # noqa: B018
@@ -373,7 +374,7 @@ def test_a_limit_that_fires_while_output_is_held_back_restores_the_streams(where
 
     def f() -> str:
         give_up = give_up_at()
-        with bounds.captured_output():
+        with captured_output():
             while time.monotonic() < give_up:
                 print("a learner's print in a loop")
         return "finished"

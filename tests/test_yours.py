@@ -13,6 +13,7 @@ from corpus import CORPUS, Case
 import diffmagic
 from diffmagic import DiffMagicError, compare
 
+
 @pytest.mark.parametrize("case", CORPUS, ids=lambda case: case.id)
 def test_a_right_hand_written_derivative_is_ok_at_every_point(case: Case) -> None:
     def yours(t):  # the hand-written derivative, a function of the variable alone

@@ -231,3 +231,42 @@ def _gradient_near(result: Any, point: Singularity, grid: np.ndarray, wrt: str) 
     result.notes.append(
         f"next to {wrt} = {point.x:g} it gives {values[0]:.3g} and {values[1]:.3g}: {why}"
     )
+
+
+def find(
+    grid: np.ndarray,
+    order: int,
+    wrt: str,
+    f: ArrayFunction,
+    expressions: tuple[Any, Any] | None,
+    stand_ins: list[Any],
+) -> list[Singularity]:
+    """Where f^(order) does not exist: from SymPy's f and f^(order) when there are (for
+    order > 1 the point is classified on f^(order-1)), else from the jumps of the first working
+    stand-in row's values (order 1 only)."""
+    domain = (float(grid[0]), float(grid[-1]))
+    if expressions is not None:
+        import sympy as sp
+
+        function_expr, derivative_expr = expressions
+        symbol = sp.Symbol(wrt, real=True)
+        classify_with = f
+        if order > 1:
+            classify_with = _numpy_of(sp.diff(function_expr, symbol, order - 1), symbol)
+        return from_expression(function_expr, derivative_expr, symbol, domain, classify_with)
+    for result in stand_ins:
+        if result is not None and result.ok and order == 1:
+            return from_values(grid, result.values, result.derivative, f)
+    return []
+
+
+def _numpy_of(expr: Any, symbol: Any) -> ArrayFunction:
+    import sympy as sp
+
+    numeric = sp.lambdify([symbol], expr, modules="numpy")
+
+    def evaluate(x: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return np.broadcast_to(np.asarray(numeric(x), dtype=np.float64), np.shape(x))
+
+    return evaluate

@@ -119,3 +119,30 @@ def judge(
     if diagnosis.kind == "nothing_to_compare":
         return False, "not measured: the reference has no finite value where f is defined", grid[:0]
     return diagnosis.ok_everywhere, diagnosis.words, np.asarray(diagnosis.wrong_at, dtype=float)
+
+
+def measure(
+    result: Any,
+    reference: np.ndarray | None,
+    reference_label: str,
+    measurable: np.ndarray,
+    grid: np.ndarray,
+    *,
+    order: int,
+    wrt: str,
+) -> None:
+    """Fill a yours row's errors and verdict (in place), against the comparison's reference."""
+    from diffmagic import verdicts
+
+    if reference is None:
+        result.error = "not measured: no method produced a derivative to judge it by"
+        return
+    usable = measurable & np.isfinite(reference)
+    result.max_abs_error, result.max_rel_error, result.nonfinite = verdicts.errors(
+        result.values, reference, usable
+    )
+    result.ok, result.error, result.wrong_at = judge(
+        result.values, reference, usable, grid, order=order, name="yours", wrt=wrt
+    )
+    if not reference_label.startswith("SymPy's exact"):
+        result.notes.append(f"judged against the stand-in: {reference_label}")

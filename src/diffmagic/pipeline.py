@@ -1,0 +1,401 @@
+"""The steps of one comparison, run in order by `_Comparer.run` (what `compare()` calls).
+
+NumPy's own f on the grid first (what every backend must match), then each row: prepare (from
+the cache), check its backend's f against NumPy's, evaluate on the grid; the reference, the
+points where f' does not exist, the verdicts (`verdicts.judge`), your derivatives, and timing
+if asked. Every bounded step goes through `_bounded` (one time limit, one way an exception
+becomes a row's reason).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from diffmagic import bounds, reference, singular, verdicts
+from diffmagic import yours as yours_rows
+from diffmagic.cache import PREPARED
+from diffmagic.errors import DiffMagicError
+from diffmagic.explain import MethodFailure
+from diffmagic.guard import Failure, guarded
+from diffmagic.methods import ROWS
+from diffmagic.methods.base import NumpyFunction, Prepared
+from diffmagic.naming import derivative_name
+from diffmagic.results import _INTERRUPTED, Comparison, MethodResult
+from diffmagic.row_timing import time_results
+from diffmagic.target import Target
+
+
+def _too_slow(key: str, seconds: float) -> str:
+    if ROWS[key].method == "symbolic":
+        return (
+            f"SymPy took longer than {seconds:g} s: skipped (expression swell?); "
+            "raise symbolic_time_limit to wait longer"
+        )
+    return f"{ROWS[key].label} took longer than {seconds:g} s: stopped (does f sleep or loop?)"
+
+
+def _bounded(work: Callable[[], Any], key: str, name: str, seconds: float) -> Any:
+    """`work()` under the method's time limit, or the one-line reason (str) it gave none.
+
+    `guard.guarded` is the one place where exceptions become reasons; `DiffMagicError` (the
+    input itself is unusable) and `KeyboardInterrupt` (the user pressed stop) go on up.
+    """
+
+    def quietly() -> Any:
+        with np.errstate(all="ignore"):
+            return work()
+
+    outcome = guarded(
+        quietly,
+        seconds=seconds,
+        name=name,
+        describe_timeout=lambda limit: _too_slow(key, limit),
+        passthrough=(DiffMagicError,),
+    )
+    return outcome.reason if isinstance(outcome, Failure) else outcome
+
+
+def _on_grid(function: Callable[[np.ndarray], Any], grid: np.ndarray, what: str) -> np.ndarray:
+    values = np.asarray(function(grid), dtype=np.float64)
+    if values.shape != grid.shape:
+        raise MethodFailure(f"{what} has shape {values.shape}, not one value per point")
+    return values
+
+
+class Comparer:
+    """The steps of one comparison, kept apart so each stays short."""
+
+    def __init__(
+        self,
+        target: Target,
+        grid: np.ndarray,
+        order: int,
+        keys: tuple[str, ...],
+        symbolic_seconds: float = bounds.SYMBOLIC_SECONDS,
+        method_seconds: float = bounds.METHOD_SECONDS,
+        cache: bool = True,
+    ) -> None:
+        self.symbolic_seconds = symbolic_seconds
+        self.method_seconds = method_seconds
+        self.cache = cache
+        self.target = target
+        self.grid = grid
+        self.order = order
+        self.keys = keys
+        self.notes: list[str] = []
+        self.prepared: dict[str, Prepared] = {}
+        self.results: dict[str, MethodResult] = {}
+        self.numpy_function: NumpyFunction | None = None
+        #: Why NumPy could not evaluate f (then no backend's reading of f can be checked).
+        self.numpy_failure: str | None = None
+        self.precision = "float64"
+        self.f_values = np.full(grid.shape, np.nan)
+        self.suspects = verdicts.ambiguous_names(target.function)
+        #: Hand-written derivatives to judge, by row key ("yours", "yours:NAME").
+        self.yours: dict[str, tuple[str, Callable[..., Any]]] = {}
+
+    def run(self, timing_points: int | None, timing_mode: str) -> Comparison:
+        self._function_values()
+        for key in self.keys:
+            self.results[key] = self._row(key)
+        symbolic = self._symbolic_for_reference()
+        reference_values, reference_label, exact = self._reference(symbolic)
+        if symbolic is not None:
+            self.notes.extend(
+                reference.underflow_notes(
+                    self.f_values,
+                    reference_values,
+                    symbolic.function_expr,
+                    symbolic.expr,
+                    self.target.name,
+                    derivative_name(self.order, self.target.name),
+                )
+            )
+        singularities = self._singularities(symbolic)
+        self._judge_yours(reference_values, reference_label, singularities)
+        verdicts.judge(
+            self.results,
+            reference_values,
+            self.f_values,
+            self.grid,
+            singularities,
+            order=self.order,
+            exact=exact,
+            wrt=self.target.wrt,
+        )
+        self.notes.extend(
+            singular.describe_methods_at(
+                singularities,
+                self.results,
+                self.grid,
+                self.order,
+                self.target.name,
+                self.target.wrt,
+            )
+        )
+        if timing_points is not None:
+            domain = (float(self.grid[0]), float(self.grid[-1]))
+            finished = time_results(
+                self.results, domain, timing_points, timing_mode, seconds=self.method_seconds
+            )
+            if not finished:
+                self.notes.append(_INTERRUPTED)
+        return Comparison(
+            target=self.target,
+            x=self.grid,
+            f_values=self.f_values,
+            order=self.order,
+            domain=(float(self.grid[0]), float(self.grid[-1])),
+            results=self.results,
+            reference_values=reference_values,
+            reference_label=reference_label,
+            singularities=singularities,
+            function_expr=None if symbolic is None else symbolic.function_expr,
+            derivative_expr=None if symbolic is None else symbolic.expr,
+            notes=self.notes,
+            timing_points=timing_points,
+            function=self.numpy_function,
+            precision=self.precision,
+            method_time_limit=self.method_seconds,
+        )
+
+    # ------------------------------------------------------------------ NumPy's own f
+
+    def _function_values(self) -> None:
+        """NumPy's own f on the grid: what the plot shows and what every backend must match."""
+        name = self.target.name
+
+        def evaluate() -> tuple[NumpyFunction, np.ndarray]:
+            function = NumpyFunction(self.target, self.grid)
+            return function, _on_grid(function, self.grid, name)
+
+        outcome = _bounded(evaluate, "numerical", name, self.method_seconds)
+        if isinstance(outcome, str):
+            self.numpy_failure = outcome
+            self.notes.append(f"f could not be evaluated with NumPy: {outcome}")
+            return
+        self.numpy_function, self.f_values = outcome
+        self.precision = self.numpy_function.precision
+        if self.precision == "float32":
+            self.notes.append(
+                f"{name} computes in float32 (jitted without x64, or np.float32 inside): "
+                "np.gradient and finite differences use its float32 values, with float32's "
+                "steps and tolerances; SymPy and JAX compute in float64"
+            )
+        nonfinite = int(np.count_nonzero(~np.isfinite(self.f_values)))
+        if nonfinite == self.f_values.size:
+            self.numpy_failure = (
+                f"{name} is NaN or infinite at every grid point (outside its domain, or "
+                "overflow): choose a domain where f has values"
+            )
+            self.notes.append(self.numpy_failure)
+        elif nonfinite:
+            self.notes.append(
+                f"{name} is NaN or infinite at {nonfinite} of {self.f_values.size} grid "
+                "points (outside its domain, or overflow): f' is not measured there"
+            )
+
+    # ------------------------------------------------------------------ rows
+
+    def _prepare(self, key: str) -> tuple[Prepared, bool] | str:
+        """(A prepared derivative, whether it was cached), or the reason there is none."""
+        row = ROWS[key]
+
+        def prepare() -> Prepared:
+            return row.prepare(self.target, self.order, self.grid)
+
+        if not self.cache:
+            return _bounded(lambda: (prepare(), False), key, self.target.name, self._seconds(key))
+        return _bounded(
+            lambda: PREPARED.get_or_prepare(key, self.target, self.order, prepare),
+            key,
+            self.target.name,
+            self._seconds(key),
+        )
+
+    def _fidelity(self, key: str, prepared: Prepared) -> str | None:
+        """Why this row's backend does not compute NumPy's f, or None when it does."""
+        row = ROWS[key]
+        if self.numpy_failure is not None:
+            return f"not checked against NumPy's f, so not trusted: {self.numpy_failure}"
+        if prepared.function is None:
+            return None
+        backend = verdicts.backend_label(row.method, row.engine)
+        values = _bounded(
+            lambda: _on_grid(prepared.function, self.grid, f"{backend}'s f"),
+            key,
+            self.target.name,
+            self._seconds(key),
+        )
+        if isinstance(values, str):
+            return f"{backend} cannot evaluate f itself: {values}"
+        return verdicts.fidelity_failure(
+            backend,
+            values,
+            self.f_values,
+            self.grid,
+            precision=self.precision,
+            suspects=self.suspects,
+            wrt=self.target.wrt,
+        )
+
+    def _row(self, key: str) -> MethodResult:
+        label = ROWS[key].label
+        outcome = self._prepare(key)
+        if isinstance(outcome, str):
+            return MethodResult(key=key, label=label, ok=False, error=outcome)
+        prepared, cached = outcome
+        unfaithful = self._fidelity(key, prepared)
+        if unfaithful is not None:
+            return MethodResult(
+                key=key, label=label, ok=False, error=unfaithful, engine=prepared.engine
+            )
+        self.prepared[key] = prepared
+        started = time.perf_counter()
+        values = _bounded(
+            lambda: _on_grid(prepared.derivative, self.grid, f"{self.target.name}'"),
+            key,
+            self.target.name,
+            self._seconds(key),
+        )
+        grid_seconds = time.perf_counter() - started
+        if isinstance(values, str):
+            return MethodResult(
+                key=key, label=label, ok=False, error=values, engine=prepared.engine
+            )
+        return MethodResult(
+            key=key,
+            label=label,
+            ok=True,
+            engine=prepared.engine,
+            values=values,
+            derivative=prepared.derivative,
+            setup_s=prepared.setup_s,
+            notes=list(prepared.notes),
+            expr=prepared.expr,
+            pointwise=prepared.pointwise,
+            cached=cached,
+            prepared=prepared,
+            work=prepared.work,
+            precision=prepared.precision,
+            grid_seconds=grid_seconds,
+        )
+
+    def _symbolic_for_reference(self) -> Prepared | None:
+        """SymPy's derivative, prepared even when the symbolic row was not asked for; only a
+        derivative of f as NumPy computes it can be the reference."""
+        for key in ("symbolic", "symbolic@jax"):
+            if key in self.prepared:
+                return self.prepared[key]
+            if key in self.results:
+                return None
+        outcome = self._prepare("symbolic")
+        if isinstance(outcome, str) or self._fidelity("symbolic", outcome[0]) is not None:
+            return None
+        return outcome[0]
+
+    def _seconds(self, key: str) -> float:
+        return self.symbolic_seconds if ROWS[key].method == "symbolic" else self.method_seconds
+
+    def _singularities(self, symbolic: Prepared | None) -> list[singular.Singularity]:
+        """Points where f' does not exist, found under the symbolic limit (SymPy's solveset and
+        diff are bounded like every SymPy step); none when the search cannot finish."""
+        if self.numpy_function is None:
+            return []
+        found = _bounded(
+            lambda: singular.find(
+                self.grid,
+                self.order,
+                self.target.wrt,
+                self.numpy_function,
+                None if symbolic is None else (symbolic.function_expr, symbolic.expr),
+                [self.results.get(key) for key in ("automatic", "finite_difference")],
+            ),
+            "symbolic",
+            "the search for points where f' does not exist",
+            self.symbolic_seconds,
+        )
+        if isinstance(found, str):
+            self.notes.append(f"points where f' does not exist were not searched: {found}")
+            return []
+        return found
+
+    def _judge_yours(
+        self,
+        reference_values: np.ndarray | None,
+        reference_label: str,
+        singularities: list[singular.Singularity],
+    ) -> None:
+        """A row for each hand-written derivative: right, or where and how it is wrong."""
+        for key, (label, function) in self.yours.items():
+            values = _bounded(
+                lambda function=function: yours_rows.evaluate(function, self.target, self.grid),
+                "finite_difference",
+                label,
+                self.method_seconds,
+            )
+            if isinstance(values, str):
+                self.results[key] = MethodResult(key=key, label=label, ok=False, error=values)
+                continue
+            result = MethodResult(
+                key=key,
+                label=label,
+                ok=False,
+                engine="numpy",
+                values=values,
+                derivative=lambda x, function=function: yours_rows.evaluate(
+                    function, self.target, np.asarray(x, dtype=np.float64)
+                ),
+            )
+            self.results[key] = result
+            yours_rows.measure(
+                result,
+                reference_values,
+                reference_label,
+                verdicts.measurable(self.f_values, self.grid, [p.x for p in singularities]),
+                self.grid,
+                order=self.order,
+                wrt=self.target.wrt,
+            )
+
+    # ------------------------------------------------------------------ reference
+
+    def _reference(self, symbolic: Prepared | None) -> tuple[np.ndarray | None, str, bool]:
+        """(reference values, what they are in words, whether they are exact).
+
+        The exact reference is SymPy's f' at 30 digits, under the symbolic time limit like
+        every SymPy step; when it cannot be had, the most accurate method that worked stands in.
+        """
+        why_not = "SymPy cannot trace f"
+        if symbolic is not None:
+            import sympy as sp
+
+            symbol = sp.Symbol(self.target.wrt, real=True)
+            values = _bounded(
+                lambda: reference.high_precision(symbolic.expr, symbol, self.grid),
+                "symbolic",
+                "the exact reference",
+                self.symbolic_seconds,
+            )
+            if not isinstance(values, str):
+                label = (
+                    f"SymPy's exact derivative evaluated with {reference.DIGITS} digits (mpmath)"
+                )
+                if values.size > reference.MAX_REFERENCE_POINTS:
+                    label += f" at {reference.MAX_REFERENCE_POINTS:,} of the points"
+                return values, label, True
+            why_not = f"evaluating it at {reference.DIGITS} digits failed: {values}"
+        for key in ("automatic", "finite_difference"):
+            result = self.results.get(key)
+            if result is not None and result.ok:
+                result.is_reference = True
+                return (
+                    result.values,
+                    f"no exact derivative ({why_not}): {result.label} is the reference",
+                    False,
+                )
+        return None, "no reference: no method produced a derivative", False

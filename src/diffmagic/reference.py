@@ -57,9 +57,12 @@ def high_precision(expr: Any, symbol: Any, grid: np.ndarray) -> np.ndarray:
             except (ZeroDivisionError, OverflowError, ValueError):
                 values[index] = np.nan
             except Exception:
-                values[index] = _to_float(
-                    expr.evalf(DIGITS, subs={symbol: sp.Float(point, DIGITS)})
-                )
+                try:
+                    values[index] = _to_float(
+                        expr.evalf(DIGITS, subs={symbol: sp.Float(point, DIGITS)})
+                    )
+                except Exception:  # SymPy's own ValueError (log of a negative in a Min)
+                    values[index] = np.nan
     return values
 
 

@@ -93,7 +93,7 @@ def prepare(target: Target, order: int, probe: np.ndarray, engine: str = "jax") 
         setup_s=time.perf_counter() - started,
         engine="jax jit(vmap(jvp))",
         function=run_function,
-        precision=_precision(scalar),
+        precision=jax_precision(scalar),
         # Timing measures the derivative alone, compiled on first use (so an untimed comparison
         # never pays for a second program).
         timed_call=_timed_lazily(lambda: jax.jit(jax.vmap(nth))),
@@ -112,7 +112,7 @@ def _timed_lazily(compile_: Callable[[], Any]) -> Callable[[np.ndarray], Callabl
     return prepare
 
 
-def _precision(function: Callable[[Any], Any]) -> str:
+def jax_precision(function: Callable[[Any], Any]) -> str:
     """ "float32" when f computes in single precision even with x64 on (explicit casts)."""
     jax = jax_module()
     try:

@@ -197,6 +197,9 @@ class NumpyFunction:
                 raise MethodFailure(user_error(self.name, error)) from None
             if not self._matches_single_points(probe, whole):
                 self._fall_back(probe, "does not act point by point on an array of x")
+                return
+        if self.precision == "float64" and _rounds_like_float32(self, probe):
+            self.precision = "float32"
 
     def _single(self, value: float) -> float:
         """f at one point; MethodFailure when f's result is not one number."""
@@ -209,6 +212,10 @@ class NumpyFunction:
         count = min(SINGLE_POINT_CHECKS, probe.size)
         picks = np.unique(np.linspace(0, probe.size - 1, count).astype(int))
         tolerance = 1e-5 if self.precision == "float32" else 1e-9
+        # Relative to the values, with a floor far below them: a tiny f (1e-12 (x - 1)**2) must
+        # not pass for the constant that a reduction over the grid gives.
+        finite = whole[np.isfinite(whole)]
+        floor = 1e-12 * float(np.max(np.abs(finite))) if finite.size else 0.0
         for index in picks:
             try:
                 single = self._single(float(probe[index]))
@@ -220,7 +227,7 @@ class NumpyFunction:
                 return False
             expected = whole[index]
             if np.isfinite(single) and np.isfinite(expected):
-                if abs(single - expected) > tolerance * (1.0 + abs(single)):
+                if abs(single - expected) > tolerance * max(abs(single), abs(expected)) + floor:
                     return False
             elif np.isfinite(single) != np.isfinite(expected):
                 return False
@@ -247,12 +254,23 @@ class NumpyFunction:
             raise MethodFailure(user_error(self.name, failures[0]))
 
     def _one(self, value: float) -> float:
+        """f at one point; NaN where f is undefined (math's domain errors, 1/0, overflow).
+
+        Any other exception is no domain: it is the reason f cannot be evaluated, and calling
+        those points "undefined" would hide it.
+        """
         try:
             return self._single(value)
         except MethodFailure:
             raise
-        except Exception:
+        except ArithmeticError:
             return float("nan")
+        except ValueError as error:
+            if "domain" in str(error):
+                return float("nan")
+            raise MethodFailure(user_error(self.name, error)) from None
+        except Exception as error:
+            raise MethodFailure(user_error(self.name, error)) from None
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         x = read_only(x)
@@ -267,6 +285,33 @@ class NumpyFunction:
                     raise
             flat = np.fromiter((self._one(float(v)) for v in x.ravel()), np.float64, x.size)
             return flat.reshape(x.shape)
+
+
+def _rounds_like_float32(function: Callable[[np.ndarray], np.ndarray], probe: np.ndarray) -> bool:
+    """True when f, though it returns float64, rounds its input to float32 inside.
+
+    A relative step of 1e-9 in x is far below float32's resolution (6e-8) and far above
+    float64's: a float64 f changes by a thousandth of what a 1e-6 step changes it (to about
+    1e-6, the second-order terms), while an f that rounds x to float32 first freezes some or
+    all of that change (np.float32(3x) * 2x changes by half of it). A point counts only where
+    float64 could resolve that thousandth; a constant f, or one whose value dwarfs its change
+    (1e8 + x), says nothing either way.
+    """
+    points = probe[np.linspace(0, probe.size - 1, min(9, probe.size)).astype(int)]
+    scale = np.maximum(np.abs(points), 1.0)
+    try:
+        with np.errstate(all="ignore"):
+            base = function(points)
+            tiny = function(points + 1e-9 * scale) - base
+            small = function(points + 1e-6 * scale) - base
+    except Exception:
+        return False
+    expected = 1e-3 * small
+    resolution = 1e3 * np.finfo(np.float64).eps * np.abs(base)
+    resolvable = np.isfinite(small) & np.isfinite(tiny) & (np.abs(expected) > resolution)
+    followed = resolvable & (np.abs(tiny - expected) <= 0.01 * np.abs(expected))
+    astray = int(np.count_nonzero(resolvable)) - int(np.count_nonzero(followed))
+    return astray >= 3 and astray > int(np.count_nonzero(followed))
 
 
 def _is_array_truth_error(error: BaseException) -> bool:

@@ -130,7 +130,7 @@ def stencil_step(order: int, half_width: int) -> float:
 
 
 def _on_jax(target: Target, order: int, probe: np.ndarray) -> Prepared:
-    from diffmagic.methods.automatic import scalar_function
+    from diffmagic.methods.automatic import jax_precision, scalar_function
     from diffmagic.methods.jax_engine import first_call, jax_module, on_numpy, timed_call
 
     jax = jax_module()
@@ -159,6 +159,7 @@ def _on_jax(target: Target, order: int, probe: np.ndarray) -> Prepared:
         derivative=derivative,
         setup_s=time.perf_counter() - started,
         engine=f"jax jit({2 * half_width + 1}-point stencil)",
+        precision=jax_precision(scalar),
         function=function,
         timed_call=timed_call(compiled),
         work=Work("evaluations of f per point", int(offsets.size)),

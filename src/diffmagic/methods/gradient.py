@@ -56,13 +56,14 @@ def _on_jax(target: Target, order: int, probe: np.ndarray) -> Prepared:
     neighbouring points, so copies of the last point would put a zero step at the end. `jit`
     compiles once per number of points instead.
     """
-    from diffmagic.methods.automatic import scalar_function
+    from diffmagic.methods.automatic import jax_precision, scalar_function
     from diffmagic.methods.jax_engine import first_call, float64, jax_module
 
     jax = jax_module()
     jnp = jax.numpy
     started = time.perf_counter()
-    values_of = jax.vmap(scalar_function(target))
+    scalar_f = scalar_function(target)
+    values_of = jax.vmap(scalar_f)
 
     def differences(x: Any) -> Any:
         values = values_of(x)
@@ -100,6 +101,7 @@ def _on_jax(target: Target, order: int, probe: np.ndarray) -> Prepared:
         derivative=derivative,
         setup_s=time.perf_counter() - started,
         engine="jax jit(jnp.gradient)",
+        precision=jax_precision(scalar_f),
         function=run(function),
         timed_call=timed_call,
         work=Work("evaluations of f per point", 1),

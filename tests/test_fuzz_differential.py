@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import mpmath
 import numpy as np
+import pytest
 from fuzz_programs import Oracle, Program, cell_values, mp_function, programs, run_cell
 from hypothesis import assume, given, note
 
@@ -120,6 +121,7 @@ def _check_row(row: diffmagic.MethodResult, oracle: Oracle, cell: np.ndarray, so
         )
 
 
+@pytest.mark.slow  # 50 programs with every method: about 40 s on two cores
 @given(programs())
 def test_every_row_is_ok_and_right_or_fails_with_a_reason(program: Program) -> None:
     source = program.source

@@ -14,7 +14,6 @@ import re
 import struct
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -524,7 +523,6 @@ def test_a_hundred_runs_leak_no_figures_and_little_memory(ip, monkeypatch) -> No
     # left open, and resident memory grew 3.9 MB between run 20 and run 100 (348.9 -> 352.8 MB).
     monkeypatch.setattr(diffmagic.cache.PREPARED, "capacity", 8)
     resident: dict[int, float] = {}
-    started = time.perf_counter()
     for run_number in range(1, 101):
         cell = (
             f"import numpy as np\n\ndef f(x):\n    return np.exp(-2*x) + {run_number}*np.sin(x)\n"
@@ -534,11 +532,9 @@ def test_a_hundred_runs_leak_no_figures_and_little_memory(ip, monkeypatch) -> No
         del captured
         if run_number in (20, 100):
             resident[run_number] = _resident_megabytes()
-    elapsed = time.perf_counter() - started
     assert plt.get_fignums() == []
     growth = resident[100] - resident[20]
     assert growth < 30, f"resident memory grew {growth:.1f} MB from run 20 to run 100"
-    assert elapsed < 120, f"100 runs took {elapsed:.0f} s"
 
 
 # ----------------------------------------------------------------------------- course options

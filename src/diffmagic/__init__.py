@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from diffmagic.cache import clear_cache
 from diffmagic.comparison import Comparison, MethodResult, compare
 from diffmagic.errors import DiffMagicError
 
@@ -16,6 +17,7 @@ __all__ = [
     "Comparison",
     "DiffMagicError",
     "MethodResult",
+    "clear_cache",
     "compare",
     "gradient_field",
     "load_ipython_extension",

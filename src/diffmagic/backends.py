@@ -58,6 +58,39 @@ class Namespace:
         return f"<diffmagic {self._backend} namespace>"
 
 
+class ScalarReductionError(ValueError):
+    """`np.max(x, 0)` with x one number: a reduction along an axis of something with none.
+
+    NumPy itself answers x (a 0-d array has an axis 0 for reductions), SymPy reads Max(x) = x,
+    JAX refuses: three readings of a line that means "the largest value of an array". Every
+    backend refuses it alike, with the spelling that means what a learner means.
+    """
+
+    def __init__(self, name: str, axis: Any) -> None:
+        pointwise = {"max": "np.maximum(x, 0) or max(x, 0)", "min": "np.minimum(x, 0) or min(x, 0)"}
+        short = name.lstrip("a") if name in ("amax", "amin") else name
+        fix = pointwise.get(short, "drop the axis")
+        super().__init__(
+            f"np.{name}(x, {axis!r}) reduces an array along axis {axis!r}, but x is one number: "
+            f"for the {'larger' if short == 'max' else 'smaller' if short == 'min' else 'value'} "
+            f"of each x write {fix}"
+        )
+
+
+_REDUCTIONS = ("max", "min", "amax", "amin", "sum", "mean", "prod")
+
+
+def _refusing_axis_on_scalars(name: str, reduce: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(reduce)
+    def reduction(values: Any, *args: Any, **kwargs: Any) -> Any:
+        axis = args[0] if args else kwargs.get("axis")
+        if axis is not None and np.ndim(values) == 0:
+            raise ScalarReductionError(name, axis)
+        return reduce(values, *args, **kwargs)
+
+    return reduction
+
+
 def _is_array_like(value: Any) -> bool:
     return hasattr(value, "shape") and getattr(value, "shape", ()) != ()
 
@@ -101,8 +134,28 @@ def _math_spellings(module: Any) -> dict[str, Any]:
 @functools.cache
 def numpy_namespace() -> Namespace:
     """NumPy itself, plus the few spellings learners borrow from `math` and SymPy."""
-    table = {**_math_spellings(np), "ceil": np.ceil, "max": np.max, "min": np.min}
+    table = {
+        **_math_spellings(np),
+        **{name: _refusing_axis_on_scalars(name, getattr(np, name)) for name in _REDUCTIONS},
+        "ceil": np.ceil,
+        "ln": np.log,
+        "relu": lambda value: np.maximum(value, 0.0),
+        # 1/(1 + e^-x) written with tanh: the same numbers, and no overflow for x << 0.
+        "sigmoid": lambda value: 0.5 * (1.0 + np.tanh(0.5 * np.asarray(value, dtype=float))),
+        "softplus": lambda value: np.logaddexp(0.0, value),
+        "heaviside": _heaviside_for(np),
+    }
     return Namespace("numpy", table, np, math)
+
+
+def _heaviside_for(module: Any) -> Callable[..., Any]:
+    """`heaviside(x)` as learners write it: NumPy's needs the value at 0, here 1/2 by default
+    (SymPy's convention, and the average of the two sides)."""
+
+    def heaviside(value: Any, at_zero: Any = 0.5) -> Any:
+        return module.heaviside(value, at_zero)
+
+    return heaviside
 
 
 def numpy_builtins() -> dict[str, Any]:
@@ -128,15 +181,28 @@ def _accepting_lists(jnp: Any) -> dict[str, Any]:
         return reduction
 
     names = ("sum", "prod", "mean", "max", "min", "amax", "amin", "cumsum", "cumprod")
-    return {name: accepting(getattr(jnp, name)) for name in names}
+    table = {name: accepting(getattr(jnp, name)) for name in names}
+    for name in _REDUCTIONS:
+        table[name] = _refusing_axis_on_scalars(name, table[name])
+    return table
 
 
 @functools.cache
 def jax_namespace() -> Namespace:
     """`jax.numpy`, with the `math` spellings mapped onto it so `math.sin(x)` traces."""
+    import jax
     import jax.numpy as jnp
 
-    table = {**_math_spellings(jnp), **_accepting_lists(jnp), "fabs": jnp.abs}
+    table = {
+        **_math_spellings(jnp),
+        **_accepting_lists(jnp),
+        "fabs": jnp.abs,
+        "ln": jnp.log,
+        "relu": jax.nn.relu,
+        "sigmoid": jax.nn.sigmoid,
+        "softplus": jax.nn.softplus,
+        "heaviside": _heaviside_for(jnp),
+    }
     return Namespace("jax", table, jnp, math)
 
 
@@ -176,21 +242,26 @@ def sympy_namespace() -> Namespace:
             return if_false
         return sp.Piecewise((if_true, condition), (if_false, True))
 
-    def total(values: Any, *args: Any, **kwargs: Any) -> Any:
-        return sp.Add(*_flatten(values))
+    def whole(name: str, combine: Callable[[list[Any]], Any]) -> Callable[..., Any]:
+        """A reduction over every term; with an axis only for arrays (refused for a scalar,
+        and for arrays of more than one dimension, which SymPy's reading cannot split)."""
 
-    def product(values: Any, *args: Any, **kwargs: Any) -> Any:
-        return sp.Mul(*_flatten(values))
+        def reduction(values: Any, *args: Any, **kwargs: Any) -> Any:
+            axis = args[0] if args else kwargs.get("axis")
+            if axis is not None:
+                if np.ndim(values) == 0:
+                    raise ScalarReductionError(name, axis)
+                if np.ndim(values) > 1:
+                    raise TypeError(f"SymPy's reading of np.{name} cannot reduce along an axis")
+            return combine(_flatten(values))
 
-    def mean(values: Any, *args: Any, **kwargs: Any) -> Any:
-        terms = _flatten(values)
-        return sp.Add(*terms) / len(terms)
+        return reduction
 
-    def largest(values: Any, *args: Any, **kwargs: Any) -> Any:
-        return sp.Max(*_flatten(values))
-
-    def smallest(values: Any, *args: Any, **kwargs: Any) -> Any:
-        return sp.Min(*_flatten(values))
+    total = whole("sum", lambda terms: sp.Add(*terms))
+    product = whole("prod", lambda terms: sp.Mul(*terms))
+    mean = whole("mean", lambda terms: sp.Add(*terms) / len(terms))
+    largest = whole("max", lambda terms: sp.Max(*terms))
+    smallest = whole("min", lambda terms: sp.Min(*terms))
 
     half = sp.Rational(1, 2)
 
@@ -245,11 +316,17 @@ def sympy_namespace() -> Namespace:
         "heaviside": heaviside,
         "floor": sp.floor,
         "ceil": sp.ceiling,
+        "ln": sp.log,
+        "relu": lambda value: sp.Max(value, 0),
+        "sigmoid": lambda value: 1 / (1 + sp.exp(-value)),
+        "softplus": lambda value: sp.log(1 + sp.exp(value)),
         "sum": total,
         "mean": mean,
         "prod": product,
         "max": largest,
         "min": smallest,
+        "amax": largest,
+        "amin": smallest,
         "array": array,
         "asarray": array,
         "pi": sp.pi,

@@ -49,8 +49,28 @@ def one_line(text: Any, limit: int = 200) -> str:
 
 
 def user_error(function_name: str, error: BaseException) -> str:
-    """`f raised ZeroDivisionError: division by zero (line 2: return 1/x)`."""
+    """`f raised ZeroDivisionError: division by zero (line 2: return 1/x)`.
+
+    diffmagic's own refusals raised inside f (a reduction along an axis of one number) already
+    say what is wrong and how to fix it: they are shown as they are, with the user's line.
+    """
+    if type(error).__name__ == "ScalarReductionError":
+        return f"{one_line(error)}{where(error)}"
+    if writes_into_argument(error):
+        return in_place(function_name, error)
     return f"{function_name} raised {type(error).__name__}: {one_line(error, 120)}{where(error)}"
+
+
+def writes_into_argument(error: BaseException) -> bool:
+    """NumPy's read-only grid, a SymPy symbol or a JAX array refusing an in-place write."""
+    return _mentions(error, "read-only", "does not support item assignment", "are immutable")
+
+
+def in_place(function_name: str, error: BaseException) -> str:
+    return (
+        f"{function_name} modifies its argument in place{where(error)}: write `x = x * 2` "
+        "instead of `x *= 2`, or np.where(x < 0, 0, x) instead of `x[x < 0] = 0`"
+    )
 
 
 def _mentions(error: BaseException, *fragments: str) -> bool:
@@ -60,6 +80,8 @@ def _mentions(error: BaseException, *fragments: str) -> bool:
 
 def explain_symbolic(function_name: str, error: BaseException) -> str:
     """Why SymPy could not trace the function, and what to write instead."""
+    if writes_into_argument(error):
+        return in_place(function_name, error)
     if isinstance(error, RecursionError):
         return f"{function_name} recurses too deeply for SymPy to trace"
     if isinstance(error, TypeError) and _mentions(error, "truth value of Relational"):
@@ -90,6 +112,8 @@ def explain_symbolic(function_name: str, error: BaseException) -> str:
 
 def explain_jax(function_name: str, error: BaseException) -> str:
     """Why JAX could not trace the function."""
+    if writes_into_argument(error):
+        return in_place(function_name, error)
     kind = type(error).__name__
     if kind in ("TracerBoolConversionError", "ConcretizationTypeError"):
         return (

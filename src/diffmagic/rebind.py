@@ -60,6 +60,10 @@ class Rebinder:
 
     def _replacement(self, name: str, original: Any) -> Any:
         if original is _MISSING:
+            # An expression string has no builtins: its bare `max(x, 0)` means what Python's
+            # means, the larger of the values at each point (relu), never a reduction.
+            if name in self.builtins:
+                return self.builtins[name]
             if name in MODULE_NAMES:
                 return self.namespace
             if name in FUNCTION_NAMES or name in CONSTANT_NAMES:
@@ -90,15 +94,28 @@ class Rebinder:
         if key in self._twins:
             return self._twins[key]
         new_globals: dict[str, Any] = dict(function.__globals__)
+        new_globals["__builtins__"] = self._builtins_module(function.__globals__)
+        cells = [types.CellType() for _ in function.__code__.co_freevars]
         twin = types.FunctionType(
             function.__code__,
             new_globals,
             function.__name__,
             function.__defaults__,
-            function.__closure__,
+            tuple(cells) if cells else None,
         )
         twin.__kwdefaults__ = function.__kwdefaults__
         self._twins[key] = twin
+        # Closures are rebound like globals (a helper or `np` captured by a factory), in cells
+        # of the twin's own: the user's cells are never written.
+        for name, cell, original in zip(
+            function.__code__.co_freevars, cells, function.__closure__ or (), strict=True
+        ):
+            try:
+                contents = original.cell_contents
+            except ValueError:  # not yet assigned
+                continue
+            replacement = self._replacement(name, contents)
+            cell.cell_contents = contents if replacement is _MISSING else replacement
         for name in set(_names_read(function.__code__)):
             original = _original_value(function.__globals__, name)
             replacement = self._replacement(name, original)
@@ -106,13 +123,55 @@ class Rebinder:
                 new_globals[name] = replacement
         return twin
 
+    def _builtins_module(self, globals_: dict[str, Any]) -> dict[str, Any]:
+        """The function's builtins with `__import__` answering for the maths modules, so an
+        `import numpy as np` inside f gives the backend's namespace as the global `np` does."""
+        original = globals_.get("__builtins__", builtins)
+        table = dict(original if isinstance(original, dict) else vars(original))
+        real_import = table.get("__import__", builtins.__import__)
+        namespace = self.namespace
+
+        def backend_import(
+            name: str,
+            globals: Any = None,
+            locals: Any = None,
+            fromlist: Any = (),
+            level: int = 0,
+        ) -> Any:
+            if level == 0 and name in ("numpy", "math", "cmath", "jax.numpy"):
+                if name == "jax.numpy" and not fromlist:
+                    return _JaxPackage(namespace)  # `import jax.numpy as jnp` reads .numpy
+                return namespace
+            return real_import(name, globals, locals, fromlist, level)
+
+        table["__import__"] = backend_import
+        return table
+
+
+class _JaxPackage:
+    """`jax` as seen by `import jax.numpy as jnp` inside a rebound function."""
+
+    def __init__(self, namespace: Any) -> None:
+        self.numpy = namespace
+
+    def __getattr__(self, name: str) -> Any:
+        import jax
+
+        return getattr(jax, name)
+
 
 def rebind(function: Any, backend: str) -> Any:
     """`function` as it runs under `backend` ("sympy", "numpy" or "jax").
 
-    Objects that are not Python functions (a ufunc, a `functools.partial`) come back unchanged:
-    there is no code of theirs to rebind.
+    A NumPy, math or JAX function passed itself (`np.sin`) becomes the backend's own; other
+    objects that are not Python functions (a `functools.partial`, a jitted function) come back
+    unchanged: there is no code of theirs to rebind.
     """
-    if not isinstance(function, types.FunctionType):
-        return function
-    return Rebinder(backend).twin(function)
+    if isinstance(function, types.FunctionType) and not is_math_function(function):
+        return Rebinder(backend).twin(function)
+    if is_math_function(function):
+        # np.sin itself as the function: the backend's own sine.
+        counterpart = namespace_for(backend).lookup(getattr(function, "__name__", ""))
+        if counterpart is not None:
+            return counterpart
+    return function

@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from diffmagic.errors import DiffMagicError
 from diffmagic.expression import expression_to_function, looks_like_expression
 from diffmagic.rebind import rebind
@@ -176,6 +178,14 @@ def make_target(
     name = getattr(function, "__name__", None) or "f"
     if name == "<lambda>":
         name = "f"
+    if isinstance(function, np.ufunc):
+        # np.sin's signature lists out=, where=, dtype=...: its inputs are what is meant.
+        if function.nin != 1 or wrt not in (None, "x"):
+            raise DiffMagicError(
+                f"np.{name} takes {function.nin} inputs: wrap it, "
+                f"e.g. def f(x): return np.{name}(x)"
+            )
+        return Target(function=function, name=name, parameters=("x",), wrt="x", source=text)
     signature = _check_is_plain_function(function, name)
     parameters: list[str] = []
     keyword_only: set[str] = set()

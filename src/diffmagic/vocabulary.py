@@ -57,7 +57,14 @@ FUNCTION_NAMES: frozenset[str] = frozenset(
         "heaviside",
         "floor",
         "ceil",
-        # reductions
+        # the activations of machine learning (kinks shown with each backend's convention)
+        "relu",
+        "sigmoid",
+        "softplus",
+        # the spelling of the natural logarithm that calculus courses use
+        "ln",
+        # reductions (`max` and `min` called with two or more values are pointwise, as in
+        # Python: max(x, 0) is relu; called with one array they reduce it, as np.max does)
         "sum",
         "mean",
         "prod",

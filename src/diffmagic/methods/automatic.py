@@ -73,8 +73,11 @@ def prepare(target: Target, order: int, probe: np.ndarray) -> Prepared:
     nth = scalar
     for _ in range(order):
         nth = _forward(nth)
-    batched = jax.jit(jax.vmap(nth))
-    run_batched = on_numpy(batched)
+    # One compiled program gives f and its derivative: the comparison checks JAX's f against
+    # NumPy's before it trusts the derivative, and XLA computes the shared primal once.
+    batched = jax.jit(jax.vmap(lambda value: (scalar(value), nth(value))))
+    run_batched = on_numpy(lambda x: batched(x)[1])
+    run_function = on_numpy(lambda x: batched(x)[0])
 
     try:
         run_batched(probe)
@@ -89,9 +92,22 @@ def prepare(target: Target, order: int, probe: np.ndarray) -> Prepared:
         derivative=run_batched,
         setup_s=time.perf_counter() - started,
         engine="jax jit(vmap(jvp))",
+        function=run_function,
+        precision=_precision(scalar),
         timed_call=timed_call(batched),
         work=_jaxpr_size(scalar, nth),
     )
+
+
+def _precision(function: Callable[[Any], Any]) -> str:
+    """ "float32" when f computes in single precision even with x64 on (explicit casts)."""
+    jax = jax_module()
+    try:
+        with float64():
+            dtype = jax.eval_shape(function, 1.0).dtype
+    except Exception:
+        return "float64"
+    return "float32" if jax.numpy.dtype(dtype).itemsize < 8 else "float64"
 
 
 def _jaxpr_size(function: Callable[[Any], Any], derivative: Callable[[Any], Any]) -> Work:
@@ -133,6 +149,20 @@ def _prepare_pointwise(
             flat = np.fromiter((at_point(float(v)) for v in x.ravel()), np.float64, x.size)
         return flat.reshape(x.shape)
 
+    def value_at(value: float) -> float:
+        try:
+            return float(scalar(value))
+        except MethodFailure:
+            raise
+        except Exception:
+            return float("nan")
+
+    def function(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        with float64():
+            flat = np.fromiter((value_at(float(v)) for v in x.ravel()), np.float64, x.size)
+        return flat.reshape(x.shape)
+
     with float64():
         first = [at_point(float(v)) for v in probe[:3]]
     if probe.size and all(np.isnan(first)):
@@ -146,7 +176,8 @@ def _prepare_pointwise(
         derivative=pointwise,
         setup_s=time.perf_counter() - started,
         engine="jax grad, point by point",
-        notes=[f"fallback: {reason}; so grad ran point by point (slow)"],
+        function=function,
+        notes=(f"fallback: {reason}; so grad ran point by point (slow)",),
         timed_call=lambda x: lambda: pointwise(x),
         pointwise=True,
     )

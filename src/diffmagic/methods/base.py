@@ -8,12 +8,12 @@ derivative is then a plain callable from a float64 array to a float64 array of t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from diffmagic.explain import MethodFailure, user_error
+from diffmagic.explain import MethodFailure, in_place, user_error, writes_into_argument
 from diffmagic.target import Target
 
 ArrayFunction = Callable[[np.ndarray], np.ndarray]
@@ -51,14 +51,22 @@ class Work:
         return {"unit": self.unit, "f": self.f, "derivative": self.derivative}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Prepared:
-    """A derivative ready to evaluate, and what it cost to get it."""
+    """A derivative ready to evaluate, and what it cost to get it.
+
+    Frozen, with tuples for its lists: the cache hands the same object to every comparison,
+    so nothing a caller does with one result may change what a later one is given.
+    """
 
     derivative: ArrayFunction
     setup_s: float
     engine: str
-    notes: list[str] = field(default_factory=list)
+    #: f as this method's backend computes it, on an array of x: the comparison checks it
+    #: against NumPy's own f before it trusts the derivative (a backend that reads f
+    #: differently must fail, not differentiate another function).
+    function: ArrayFunction | None = None
+    notes: tuple[str, ...] = ()
     #: Zero-argument call that evaluates the derivative on x in the engine's own arrays, for
     #: timing without counting conversions.
     timed_call: Callable[[np.ndarray], Callable[[], Any]] | None = None
@@ -71,14 +79,28 @@ class Prepared:
     slow: bool = False
     #: How much work the derivative is, in the method's own unit.
     work: Work | None = None
+    #: The floating-point type f computes in under this method ("float64", or "float32" for a
+    #: function jitted without x64 or written with np.float32).
+    precision: str = "float64"
 
 
 def float_array(values: Any, like: np.ndarray, function_name: str) -> np.ndarray:
-    """`values` as float64 of `like`'s shape, or a failure that says what the function returned."""
+    """`values` as float64 of `like`'s shape, or a failure that says what the function returned.
+
+    One value for a whole array of x is accepted (a constant function returns one number);
+    whether it is right at every point is checked against single-point calls. For one x, the
+    result must be one number: `[x**2]` is a list, and NumPy, SymPy and JAX would each read it
+    differently.
+    """
     if isinstance(values, str | bytes):
         raise MethodFailure(f"{function_name} returns text ({values!r:.30}), not a number")
     if values is None:
         raise MethodFailure(f"{function_name} returns None: is a `return` missing?")
+    if like.shape == () and isinstance(values, list | tuple):
+        raise MethodFailure(
+            f"{function_name} returns a {type(values).__name__} of {len(values)} values for one x: "
+            "it must return one number (drop the brackets)"
+        )
     array = np.asarray(values)
     if array.dtype.kind == "c":
         if np.all(array.imag == 0):
@@ -93,6 +115,11 @@ def float_array(values: Any, like: np.ndarray, function_name: str) -> np.ndarray
         )
     if array.shape == like.shape:
         return array.astype(np.float64, copy=False)
+    if like.shape == ():
+        raise MethodFailure(
+            f"{function_name} returns an array of shape {array.shape} for one x: "
+            "it must return one number per x"
+        )
     if array.size == 1:
         return np.full(like.shape, float(array.reshape(())), dtype=np.float64)
     raise MethodFailure(
@@ -101,13 +128,41 @@ def float_array(values: Any, like: np.ndarray, function_name: str) -> np.ndarray
     )
 
 
+def read_only(x: np.ndarray) -> np.ndarray:
+    """A read-only view of x: the user's f may not write into the grid (`x *= 2`)."""
+    view = np.asarray(x, dtype=np.float64).view()
+    view.flags.writeable = False
+    return view
+
+
+def precision_of(values: Any) -> str:
+    """ "float32" when f's own result is single (or half) precision, else "float64"."""
+    dtype = getattr(values, "dtype", None)
+    if dtype is not None and np.dtype(dtype).kind == "f" and np.dtype(dtype).itemsize < 8:
+        return "float32"
+    return "float64"
+
+
+def _in_place_failure(name: str, error: BaseException) -> MethodFailure | None:
+    """The fix for an f that writes into its argument, which diffmagic passes read-only."""
+    return MethodFailure(in_place(name, error)) if writes_into_argument(error) else None
+
+
+#: How many grid points the array call is checked against single-point calls.
+SINGLE_POINT_CHECKS = 9
+
+
 class NumpyFunction:
     """The target under NumPy, called on whole arrays when it can be, point by point when not.
 
-    A function with Python `if` on x cannot take an array ("truth value of an array is
-    ambiguous"), and one that reduces over data (`np.sum((x - a)**2)`) does not act point by
-    point on an array of x. Both are then evaluated point by point, which is slow but right, and
-    a note says so. Whether the array call is right is checked against single-point calls.
+    NumPy's own f is f called on one number at a time: that is what a learner means by f(x).
+    Calling it on a whole array is much faster and usually the same, but not always: a
+    function with Python `if` on x cannot take an array ("truth value of an array is
+    ambiguous"), and one that reduces (`np.sum((x - a)**2)`, `np.max(x, 0)`) does not act point
+    by point on an array of x. So the array call is used only where it matches single-point
+    calls at spread-out grid points; otherwise f is evaluated point by point (slow but right),
+    and a note says so. Every call gets a read-only view, so an f that writes into its
+    argument fails with the fix instead of corrupting the grid.
     """
 
     def __init__(self, target: Target, probe: np.ndarray) -> None:
@@ -115,15 +170,22 @@ class NumpyFunction:
         self._scalar = target.under("numpy")
         self.pointwise = False
         self.notes: list[str] = []
+        self.precision = "float64"
+        probe = read_only(probe)
         with np.errstate(all="ignore"):
             try:
-                whole = float_array(self._scalar(probe), probe, self.name)
+                raw = self._scalar(probe)
+                self.precision = precision_of(raw)
+                whole = float_array(raw, probe, self.name)
             except MethodFailure as failure:
                 if "one number per x" not in str(failure):
                     raise
                 self._fall_back(probe, "does not act point by point on an array of x")
                 return
             except (ValueError, TypeError) as error:
+                in_place = _in_place_failure(self.name, error)
+                if in_place is not None:
+                    raise in_place from None
                 if _is_array_truth_error(error):
                     self._fall_back(probe, "uses Python `if` on x")
                 elif isinstance(error, TypeError) or "broadcast" in str(error):
@@ -136,16 +198,29 @@ class NumpyFunction:
             if not self._matches_single_points(probe, whole):
                 self._fall_back(probe, "does not act point by point on an array of x")
 
+    def _single(self, value: float) -> float:
+        """f at one point; MethodFailure when f's result is not one number."""
+        raw = self._scalar(np.float64(value))
+        if precision_of(raw) == "float32":
+            self.precision = "float32"
+        return float(float_array(raw, np.empty(()), self.name))
+
     def _matches_single_points(self, probe: np.ndarray, whole: np.ndarray) -> bool:
-        picks = np.unique(np.linspace(0, probe.size - 1, min(3, probe.size)).astype(int))
+        count = min(SINGLE_POINT_CHECKS, probe.size)
+        picks = np.unique(np.linspace(0, probe.size - 1, count).astype(int))
+        tolerance = 1e-5 if self.precision == "float32" else 1e-9
         for index in picks:
             try:
-                single = float(np.asarray(self._scalar(probe[index]), dtype=np.float64))
+                single = self._single(float(probe[index]))
+            except MethodFailure:
+                raise
             except Exception:
-                return True
+                # One number fails where the whole array did not: the array call computed
+                # something else (a reduction over the array, for instance).
+                return False
             expected = whole[index]
             if np.isfinite(single) and np.isfinite(expected):
-                if abs(single - expected) > 1e-9 * (1.0 + abs(single)):
+                if abs(single - expected) > tolerance * (1.0 + abs(single)):
                     return False
             elif np.isfinite(single) != np.isfinite(expected):
                 return False
@@ -163,7 +238,7 @@ class NumpyFunction:
         failures: list[BaseException] = []
         for value in probe[: min(5, probe.size)]:
             try:
-                float_array(self._scalar(float(value)), np.empty(()), self.name)
+                self._single(float(value))
             except MethodFailure:
                 raise
             except Exception as error:
@@ -173,15 +248,23 @@ class NumpyFunction:
 
     def _one(self, value: float) -> float:
         try:
-            return float(np.asarray(self._scalar(value), dtype=np.float64))
+            return self._single(value)
+        except MethodFailure:
+            raise
         except Exception:
             return float("nan")
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
+        x = read_only(x)
         with np.errstate(all="ignore"):
             if not self.pointwise:
-                return float_array(self._scalar(x), x, self.name)
+                try:
+                    return float_array(self._scalar(x), x, self.name)
+                except (ValueError, TypeError) as error:
+                    in_place = _in_place_failure(self.name, error)
+                    if in_place is not None:
+                        raise in_place from None
+                    raise
             flat = np.fromiter((self._one(float(v)) for v in x.ravel()), np.float64, x.size)
             return flat.reshape(x.shape)
 

@@ -32,18 +32,25 @@ KEY = "finite_difference"
 LABEL = "finite differences"
 
 
-def _differentiate(function: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
+def _differentiate(
+    function: Callable[[np.ndarray], np.ndarray], x: np.ndarray, precision: str = "float64"
+) -> np.ndarray:
     from scipy.differentiate import derivative
 
+    # SciPy's default tolerances (rtol = sqrt(eps)) stop before round-off takes over; asking
+    # for more makes it shrink the step too far and lose digits. An f that computes in float32
+    # has round-off 5e8 times larger: the same rule with float32's eps stops SciPy at the step
+    # where float32 differences are still meaningful.
+    tolerances = {}
+    if precision == "float32":
+        tolerances = {"tolerances": {"rtol": float(np.sqrt(np.finfo(np.float32).eps))}}
     with np.errstate(all="ignore"):
-        # SciPy's default tolerances (rtol = sqrt(eps)) stop before round-off takes over; asking
-        # for more makes it shrink the step too far and lose digits.
-        result = derivative(function, x)
+        result = derivative(function, x, **tolerances)
         values = np.array(result.df, dtype=np.float64)
         retry = ~np.isfinite(values)
         if np.any(retry):
             small_step = 1e-3 * np.maximum(1.0, np.abs(x[retry]))
-            values[retry] = derivative(function, x[retry], initial_step=small_step).df
+            values[retry] = derivative(function, x[retry], initial_step=small_step, **tolerances).df
     return values
 
 
@@ -52,13 +59,16 @@ def prepare(target: Target, order: int, probe: np.ndarray, engine: str = "numpy"
     if engine == "jax":
         return _on_jax(target, order, probe)
     started = time.perf_counter()
-    function = CountingFunction(NumpyFunction(target, probe))
+    numpy_function = NumpyFunction(target, probe)
+    function = CountingFunction(numpy_function)
 
     if order == 1:
         engine = "numpy (scipy.differentiate)"
 
         def derivative(x: np.ndarray) -> np.ndarray:
-            return _differentiate(function, np.asarray(x, dtype=np.float64))
+            return _differentiate(
+                function, np.asarray(x, dtype=np.float64), numpy_function.precision
+            )
 
     else:
         import numdifftools
@@ -74,14 +84,18 @@ def prepare(target: Target, order: int, probe: np.ndarray, engine: str = "numpy"
     function.values = 0
     derivative(probe)
     per_point = function.values / max(probe.size, 1)
-    notes = list(function.function.notes)
+    notes = list(numpy_function.notes)
+    if numpy_function.precision == "float32":
+        notes.append("f computes in float32: steps and tolerances are chosen for float32")
     return Prepared(
         derivative=derivative,
         setup_s=time.perf_counter() - started,
         engine=engine,
-        notes=notes,
+        function=numpy_function,
+        notes=tuple(notes),
+        precision=numpy_function.precision,
         timed_call=lambda x: lambda: derivative(x),
-        pointwise=function.function.pointwise,
+        pointwise=numpy_function.pointwise,
         slow=True,
         work=Work("evaluations of f per point", round(per_point)),
     )
@@ -138,6 +152,7 @@ def _on_jax(target: Target, order: int, probe: np.ndarray) -> Prepared:
 
     compiled = jax.jit(jax.vmap(at_point))
     derivative = on_numpy(compiled)
+    function = on_numpy(jax.jit(jax.vmap(scalar)))
 
     try:
         derivative(probe)
@@ -150,6 +165,7 @@ def _on_jax(target: Target, order: int, probe: np.ndarray) -> Prepared:
         derivative=derivative,
         setup_s=time.perf_counter() - started,
         engine=f"jax jit({2 * half_width + 1}-point stencil)",
+        function=function,
         timed_call=timed_call(compiled),
         work=Work("evaluations of f per point", int(offsets.size)),
     )

@@ -116,6 +116,31 @@ def _simplified(derivative: Any, symbol: Any, probe: np.ndarray) -> tuple[Any, s
     return derivative, None
 
 
+def _as_numpy(symbol: Any, expr: Any, name: str = "f") -> tuple[Any, Any]:
+    """(NumPy code SymPy printed for expr, that code as a float64 function of an array).
+
+    Complex results (a real power of a negative number) become NaN, as NumPy's would.
+    """
+    import sympy as sp
+
+    try:
+        numeric = sp.lambdify([symbol], expr, modules="numpy", cse=True)
+    except Exception as error:
+        raise MethodFailure(f"SymPy cannot turn {name} into NumPy code: {error}") from None
+
+    def evaluate(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            values = np.asarray(numeric(x))
+        if values.dtype.kind == "c":
+            values = np.where(values.imag == 0, values.real, np.nan)
+        if values.dtype.kind not in "biuf":
+            values = values.astype(np.float64)
+        return np.broadcast_to(values.astype(np.float64, copy=False), x.shape).copy()
+
+    return numeric, evaluate
+
+
 def prepare(target: Target, order: int, probe: np.ndarray, engine: str = "numpy") -> Prepared:
     """SymPy's derivative, evaluated by NumPy (as in the lab) or compiled by JAX (`engine`)."""
     import sympy as sp
@@ -137,21 +162,10 @@ def prepare(target: Target, order: int, probe: np.ndarray, engine: str = "numpy"
     derivative, note = _simplified(derivative, symbol, probe)
     if note:
         notes.append(note)
+    _, reading = _as_numpy(symbol, function_expr)
     if engine == "jax":
-        return _on_jax(symbol, function_expr, derivative, probe, started, notes, work)
-    try:
-        numeric = sp.lambdify([symbol], derivative, modules="numpy", cse=True)
-    except Exception as error:
-        raise MethodFailure(f"SymPy cannot turn f' into NumPy code: {error}") from None
-
-    def evaluate(x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
-        with np.errstate(all="ignore"):
-            values = np.asarray(numeric(x))
-        if values.dtype.kind == "c":
-            values = np.where(values.imag == 0, values.real, np.nan)
-        return np.broadcast_to(values.astype(np.float64, copy=False), x.shape).copy()
-
+        return _on_jax(symbol, function_expr, derivative, probe, started, notes, work, reading)
+    numeric, evaluate = _as_numpy(symbol, derivative, "f'")
     try:
         evaluate(probe[:3])
     except Exception as error:
@@ -160,7 +174,8 @@ def prepare(target: Target, order: int, probe: np.ndarray, engine: str = "numpy"
         derivative=evaluate,
         setup_s=time.perf_counter() - started,
         engine="numpy",
-        notes=notes,
+        function=reading,
+        notes=tuple(notes),
         timed_call=lambda x: lambda: numeric(x),
         function_expr=function_expr,
         expr=derivative,
@@ -176,6 +191,7 @@ def _on_jax(
     started: float,
     notes: list[str],
     work: Work,
+    reading: Any,
 ) -> Prepared:
     """The same SymPy derivative, printed as `jax.numpy` code and compiled with `jit`."""
     import sympy as sp
@@ -199,7 +215,8 @@ def _on_jax(
         derivative=evaluate,
         setup_s=time.perf_counter() - started,
         engine="jax jit(lambdify)",
-        notes=notes,
+        function=reading,
+        notes=tuple(notes),
         timed_call=timed_call(compiled),
         function_expr=function_expr,
         expr=derivative,

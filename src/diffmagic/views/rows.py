@@ -40,7 +40,16 @@ def _error(value: float | None, result: MethodResult) -> str:
 
 def row(result: MethodResult) -> Row:
     if not result.ok:
-        cells = (result.label, result.engine or "—", "failed", *("—",) * (len(HEADERS) - 3))
+        # An inaccurate row keeps its measured errors: wrong, and flagged as such.
+        errors = (_error(result.max_abs_error, result), _error(result.max_rel_error, result))
+        cells = (
+            result.label,
+            result.engine or "—",
+            result.status,
+            *("—",) * (len(HEADERS) - 6),
+            *errors,
+            "—",
+        )
         return Row(cells, False, (result.error or "failed",))
     setup = result.timing.setup_s if result.timing else result.setup_s
     warm = format_time(result.timing.eval_s) if result.timing else "—"

@@ -1,0 +1,53 @@
+"""f and each method's f' at points off the grid: tangents, secants, the exact slope at x0.
+
+Numbers only (the figure draws what these return).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from diffmagic.errors import DiffMagicError
+
+if TYPE_CHECKING:
+    from diffmagic.results import Comparison
+
+
+def function_at(comparison: Comparison, points: np.ndarray) -> np.ndarray:
+    """f at any points (not only the grid), with NumPy; NaN where it cannot be evaluated."""
+    points = np.asarray(points, dtype=np.float64)
+    if comparison.function is None:
+        return np.full(points.shape, np.nan)
+    try:
+        return comparison.function(points)
+    except Exception:
+        return np.full(points.shape, np.nan)
+
+
+def tangent_slopes(
+    comparison: Comparison, x0: float
+) -> tuple[float | None, dict[str, float | None]]:
+    """f(x0) and each method's f'(x0): the slopes of the tangent lines drawn at x0.
+
+    np.gradient has values only on the grid, so its slope at x0 is interpolated between grid points.
+    """
+    low, high = comparison.domain
+    if not low <= x0 <= high:
+        raise DiffMagicError(f"the tangent point {x0:g} is outside the domain [{low:g}, {high:g}]")
+    f0 = float(function_at(comparison, np.array([x0]))[0])
+    slopes: dict[str, float | None] = {}
+    for result in comparison:
+        if not result.ok or result.derivative is None:
+            slopes[result.key] = None
+            continue
+        try:
+            if result.key == "numerical":
+                slopes[result.key] = float(np.interp(x0, comparison.x, result.values))
+            else:
+                with np.errstate(all="ignore"):
+                    slopes[result.key] = float(result.derivative(np.array([x0]))[0])
+        except Exception:
+            slopes[result.key] = None
+    return (f0 if np.isfinite(f0) else None), slopes

@@ -56,7 +56,7 @@ def test_a_reduction_over_axis_0_is_refused_by_every_row() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="fuzz finding: singular.from_expression: sympy.solveset on nested Max raises RecursionError",
+    reason="fuzz finding: sympy.solveset on nested Max (singular.py) raises RecursionError",
 )
 def test_nested_maxima_do_not_raise_a_recursion_error() -> None:
     # max(|1.5x|, -2.25x) = 1.5x on [0, 3]: f' = 1.5 (the corner of |1.5x| is at 0).

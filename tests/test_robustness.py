@@ -218,10 +218,10 @@ def test_the_labs_composed_polynomial_at_depth_8_returns_with_every_method() -> 
         "def f_polynomial(x):\n    for i in range(8):\n        x = f_polynomial_simple(x)\n"
         "    return x\n"
     )
-    started = time.perf_counter()
     comparison = diffmagic.compare(source, domain=(-1, 1.5))
-    assert time.perf_counter() - started < 30
-    assert all(row.ok for row in comparison), [row.error for row in comparison]
+    # Degree 3**8 overflows float64 at every grid point: no row may vouch for anything.
+    assert not any(row.ok for row in comparison)
+    assert all("NaN or infinite at every grid point" in row.error for row in comparison)
 
 
 def test_a_product_that_underflows_is_said_to_measure_nothing() -> None:

@@ -253,3 +253,76 @@ def test_a_function_jitted_in_float32_is_said_so_and_judged_by_float32() -> None
     automatic = cmp["automatic"]
     assert automatic.ok and automatic.status == "ok"  # JAX runs f in float64 itself
     assert np.max(np.abs(automatic.values - truth)) < 1e-12
+
+
+# ------------------------------------------------------------------ rows, engines, budget
+
+
+def test_np_gradient_compiled_by_jax_is_a_row_of_its_own() -> None:
+    cmp = compare("x**3", methods="numerical", engines=("numpy", "jax"))
+    assert "numerical@jax" in cmp and cmp["numerical@jax"].engine == "jax jit(jnp.gradient)"
+    x = cmp.x
+    # np.gradient of the hand-written f, as the course computes it, and within its Taylor
+    # bound of the true derivative 3x^2 (h^2 max|f'''|/6 inside, h/2 max|f''| at the ends).
+    assert np.allclose(cmp["numerical@jax"].values, np.gradient(x**3, x), rtol=1e-12)
+    h = x[1] - x[0]
+    assert np.max(np.abs(cmp["numerical@jax"].values[1:-1] - 3 * x[1:-1] ** 2)) <= 1.001 * h * h
+    assert cmp["numerical@jax"].ok
+
+
+def test_quick_timing_of_a_point_by_point_fallback_stays_within_the_cell_budget() -> None:
+    def f(x):
+        if x > 0:
+            return x**2 + np.sin(x)
+        return -x
+
+    cmp = compare(f, timing=True)
+    for row in cmp:
+        if not row.ok or not row.pointwise:
+            continue
+        if row.timing is None:
+            assert any(note.startswith("timing skipped: point-by-point") for note in row.notes)
+        else:
+            assert row.timing.timed_points < 1_000_000  # measured on a share, then scaled
+
+
+def test_timing_again_replaces_its_notes_and_keeps_the_time_limit() -> None:
+    cmp = compare("def f(x):\n    return x if x > 0 else -x", methods="finite_difference")
+    cmp.time(timing_points=20_000)
+    first = list(cmp["finite_difference"].notes)
+    cmp.time(timing_points=20_000)
+    cmp.time(timing_points=20_000)
+    assert len(cmp["finite_difference"].notes) == len(first)
+    assert cmp.method_time_limit == diffmagic.bounds.METHOD_SECONDS
+
+
+@pytest.mark.parametrize("seconds", [float("inf"), float("nan"), -1, 0, "5", True])
+def test_a_time_limit_that_is_no_limit_is_refused_in_one_line(seconds) -> None:
+    with pytest.raises(DiffMagicError, match="method_time_limit must be a positive"):
+        compare("x", method_time_limit=seconds)
+
+
+# ----------------------------------------------------------------------------- whatever f raises
+
+
+def test_whatever_f_raises_becomes_a_reason_even_an_unprintable_exception_or_exit() -> None:
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+    def unprintable(x):
+        raise Unprintable
+
+    def leaves(x):
+        raise SystemExit(3)
+
+    for function, words in ((unprintable, "cannot be shown"), (leaves, "called exit()")):
+        cmp = compare(function, methods=METHODS)
+        assert not any(row.ok for row in cmp)
+        assert all(words in row.error for row in cmp), [row.error for row in cmp]
+
+
+@pytest.mark.parametrize("params", [3, "a=1", ["a", 1]])
+def test_params_that_are_not_a_dict_are_refused_in_one_line(params) -> None:
+    with pytest.raises(DiffMagicError, match="params must be a dict"):
+        compare("a*x", params=params)

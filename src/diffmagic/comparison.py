@@ -10,6 +10,7 @@ points where f' does not exist are found and explained, and, if asked, each meth
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -327,12 +328,14 @@ class _Comparer:
                 key=key, label=label, ok=False, error=unfaithful, engine=prepared.engine
             )
         self.prepared[key] = prepared
+        started = time.perf_counter()
         values = _bounded(
             lambda: _on_grid(prepared.derivative, self.grid, f"{self.target.name}'"),
             key,
             self.target.name,
             self._seconds(key),
         )
+        grid_seconds = time.perf_counter() - started
         if isinstance(values, str):
             return MethodResult(
                 key=key, label=label, ok=False, error=values, engine=prepared.engine
@@ -352,6 +355,7 @@ class _Comparer:
             prepared=prepared,
             work=prepared.work,
             precision=prepared.precision,
+            grid_seconds=grid_seconds,
         )
 
     def _symbolic_for_reference(self) -> Prepared | None:

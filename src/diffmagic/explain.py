@@ -42,9 +42,18 @@ def where(error: BaseException) -> str:
     return f" ({name}line {frame.lineno}: {line})" if line else f" ({name}line {frame.lineno})"
 
 
+def _text(value: Any) -> str:
+    """str(value), even for an exception whose own __str__ raises."""
+    try:
+        return str(value)
+    except Exception:
+        return f"<{type(value).__name__} whose message cannot be shown>"
+
+
 def one_line(text: Any, limit: int = 200) -> str:
     """First line of a message, cut to `limit` characters."""
-    first = str(text).strip().splitlines()[0] if str(text).strip() else ""
+    stripped = _text(text).strip()
+    first = stripped.splitlines()[0] if stripped else ""
     return first if len(first) <= limit else first[: limit - 3] + "..."
 
 
@@ -74,7 +83,7 @@ def in_place(function_name: str, error: BaseException) -> str:
 
 
 def _mentions(error: BaseException, *fragments: str) -> bool:
-    text = str(error)
+    text = _text(error)
     return any(fragment in text for fragment in fragments)
 
 

@@ -56,6 +56,8 @@ class MethodResult:
     prepared: Prepared | None = field(default=None, repr=False)
     #: The floating-point type this row's f computes in ("float32" for a jitted f without x64).
     precision: str = "float64"
+    #: Seconds its evaluation on the grid took (sizes the quick timing of slow rows).
+    grid_seconds: float | None = field(default=None, repr=False)
     #: The notes the last timing added (timing again replaces them).
     timing_notes: list[str] = field(default_factory=list, repr=False)
 

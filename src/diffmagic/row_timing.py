@@ -10,6 +10,7 @@ import numpy as np
 from diffmagic import bounds
 from diffmagic import timing as timing_harness
 from diffmagic.explain import one_line
+from diffmagic.timing import format_time
 
 if TYPE_CHECKING:
     from diffmagic.methods.base import Prepared
@@ -33,13 +34,16 @@ def time_results(
     low, high = domain
     big_grid = np.linspace(low, high, timing_points)
     timed = [r for r in results.values() if r.ok and r.prepared and r.prepared.timed_call]
+    share_s = timing_harness.QUICK_CELL_BUDGET_S / max(len(timed), 1)
     for index, result in enumerate(timed):
         if progress is not None:
             progress(index / len(timed), result.label)
         result.notes = [note for note in result.notes if note not in result.timing_notes]
         said: list[str] = []
         try:
-            finished = _time_one(result, big_grid, (low, high), timing_points, mode, seconds, said)
+            finished = _time_one(
+                result, big_grid, (low, high), timing_points, mode, seconds, said, share_s
+            )
         finally:
             result.timing_notes = said
             result.notes.extend(said)
@@ -58,10 +62,31 @@ def _time_one(
     mode: str,
     seconds: float,
     said: list[str],
+    share_s: float = timing_harness.QUICK_CELL_BUDGET_S,
 ) -> bool:
-    """Time one row, its notes into `said`; False when the user interrupted."""
+    """Time one row, its notes into `said`; False when the user interrupted.
+
+    In quick mode a row whose cost per point is known (from its evaluation on the grid) is
+    timed on as many points as its share of the cell's budget allows, and not at all when even
+    a hundred points would overrun it: then it says so, and how to measure it anyway.
+    """
     prepared: Prepared = result.prepared  # type: ignore[assignment]
     low, high = domain
+    max_points = None
+    slow = prepared.slow or prepared.pointwise
+    # A point-by-point fallback costs the same per point at any size: its grid evaluation says
+    # what a point costs. (Array code costs mostly overhead on 100 points; it is probed.)
+    if mode == "quick" and prepared.pointwise and result.grid_seconds and result.values is not None:
+        per_point_s = result.grid_seconds / max(result.values.size, 1)
+        max_points = int(share_s / timing_harness.CALLS_PER_TIMING / max(per_point_s, 1e-12))
+        if max_points < timing_harness.FEWEST_TIMED_POINTS:
+            why = "point-by-point fallback" if prepared.pointwise else "slow per point"
+            result.timing = None
+            said.append(
+                f"timing skipped: {why} ({format_time(per_point_s)} a point); "
+                "timing_mode='full' (--timing full) measures it"
+            )
+            return True
 
     def make_call(n: int) -> Callable[[], Any]:
         x = big_grid if n == timing_points else np.linspace(low, high, n)
@@ -74,7 +99,8 @@ def _time_one(
                 make_call,
                 points=timing_points,
                 mode=mode,
-                slow=prepared.slow or prepared.pointwise,
+                slow=slow,
+                max_points=max_points,
             )
     except bounds.TimeLimitExceeded:
         said.append(f"timing stopped after {seconds:g} s")

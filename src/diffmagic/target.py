@@ -208,7 +208,13 @@ def make_target(
         raise DiffMagicError(
             f"`{name}` has no parameter `{chosen}`: its parameters are {', '.join(parameters)}"
         )
+    if params is not None and not isinstance(params, Mapping):
+        raise DiffMagicError(
+            f"params must be a dict of fixed values such as {{'a': 1.0}}, not {params!r:.40}"
+        )
     given = dict(params or {})
+    if not all(isinstance(key, str) for key in given):
+        raise DiffMagicError("params must be keyed by parameter names such as 'a'")
     unknown = [key for key in given if key not in parameters]
     if unknown:
         raise DiffMagicError(

@@ -21,6 +21,13 @@ from typing import Any
 
 MODES = ("quick", "full")
 QUICK_BUDGET_S = 0.12
+#: What quick timing may spend on a whole comparison, shared among its rows: a default cell
+#: answers in a few seconds whatever the function (a point-by-point fallback included).
+QUICK_CELL_BUDGET_S = 2.0
+#: A timing costs about this many calls (first call, loop sizing, three runs).
+CALLS_PER_TIMING = 6
+#: Fewest points a slow method is timed on before it is skipped instead.
+FEWEST_TIMED_POINTS = 100
 QUICK_RUN_TARGET_S = 0.01
 FULL_RUN_TARGET_S = 0.2
 FULL_REPEAT = 7
@@ -175,8 +182,12 @@ def time_method(
     points: int,
     mode: str = "quick",
     slow: bool = False,
+    max_points: int | None = None,
 ) -> Timing:
     """Time a prepared derivative at `points` points.
+
+    `max_points` caps the points actually timed (the budget's share for a method whose cost
+    per point is known); the times are scaled to `points` as for a slow method.
 
     A `slow` method (SciPy's adaptive differences, a point-by-point fallback) is first probed on
     PROBE_POINTS points; when one call at `points` would take longer than the mode's
@@ -186,7 +197,9 @@ def time_method(
     if mode not in MODES:
         raise ValueError(f"timing mode must be one of {MODES}, not {mode!r}")
     measured_points = points
-    if slow and points > PROBE_POINTS:
+    if max_points is not None and max_points < points:
+        measured_points = max(FEWEST_TIMED_POINTS, max_points)
+    elif slow and points > PROBE_POINTS:
         measured_points = affordable_points(
             make_call(PROBE_POINTS), PROBE_POINTS, points, CALL_LIMIT_S[mode]
         )

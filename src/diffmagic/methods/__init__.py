@@ -3,10 +3,10 @@
 Every module has `KEY`, `LABEL` and `prepare(target, order, probe, ...) -> Prepared`; `prepare`
 raises `MethodFailure` with a learner's one-line reason when it cannot produce a derivative.
 
-A *row* of the comparison is a method on an engine. SymPy's derivative and finite differences
-run on NumPy by default (as in the lab) and can also run compiled by JAX, so a table can tell
-what a method costs from what its engine costs; JAX's own method runs on JAX, `np.gradient` on
-NumPy.
+A *row* of the comparison is a method on an engine. SymPy's derivative, `np.gradient` and finite
+differences run on NumPy by default (as in the lab) and can also run compiled by JAX
+(`jnp.gradient` under `jit` for np.gradient), so a table can tell what a method costs from what
+its engine costs; JAX's own method runs on JAX only.
 """
 
 from __future__ import annotations
@@ -34,9 +34,7 @@ class Row:
     module: ModuleType
 
     def prepare(self, target: Target, order: int, probe: object) -> Prepared:
-        if self.module in (symbolic, finite_difference):
-            return self.module.prepare(target, order, probe, engine=self.engine)
-        return self.module.prepare(target, order, probe)
+        return self.module.prepare(target, order, probe, engine=self.engine)
 
 
 #: Rows in the order they appear in tables and plots.
@@ -46,6 +44,7 @@ ROWS: dict[str, Row] = {
         Row("symbolic", "symbolic", "numpy", symbolic.LABEL, symbolic),
         Row("symbolic@jax", "symbolic", "jax", symbolic.LABEL + " on JAX", symbolic),
         Row("numerical", "numerical", "numpy", gradient.LABEL, gradient),
+        Row("numerical@jax", "numerical", "jax", gradient.LABEL + " on JAX", gradient),
         Row(
             "finite_difference",
             "finite_difference",

@@ -66,7 +66,7 @@ def _forward(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return derivative
 
 
-def prepare(target: Target, order: int, probe: np.ndarray) -> Prepared:
+def prepare(target: Target, order: int, probe: np.ndarray, engine: str = "jax") -> Prepared:
     jax = jax_module()
     started = time.perf_counter()
     scalar = scalar_function(target)

@@ -9,6 +9,7 @@ and shows those errors rather than hiding them.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +20,10 @@ KEY = "numerical"
 LABEL = "numerical (np.gradient)"
 
 
-def prepare(target: Target, order: int, probe: np.ndarray) -> Prepared:
+def prepare(target: Target, order: int, probe: np.ndarray, engine: str = "numpy") -> Prepared:
+    """np.gradient of NumPy's f on the grid, or `jnp.gradient` of JAX's f compiled by `jit`."""
+    if engine == "jax":
+        return _on_jax(target, order, probe)
     started = time.perf_counter()
     function = NumpyFunction(target, probe)
 
@@ -41,5 +45,68 @@ def prepare(target: Target, order: int, probe: np.ndarray) -> Prepared:
         precision=function.precision,
         timed_call=lambda x: lambda: derivative(x),
         pointwise=function.pointwise,
+        work=Work("evaluations of f per point", 1),
+    )
+
+
+def _on_jax(target: Target, order: int, probe: np.ndarray) -> Prepared:
+    """The same differences in `jax.numpy`, f and all, compiled with `jit`.
+
+    No padding to a bucket of sizes as the other JAX rows do: np.gradient differences
+    neighbouring points, so copies of the last point would put a zero step at the end. `jit`
+    compiles once per number of points instead.
+    """
+    from diffmagic.explain import MethodFailure, explain_jax
+    from diffmagic.methods.automatic import scalar_function
+    from diffmagic.methods.jax_engine import float64, jax_module
+
+    jax = jax_module()
+    jnp = jax.numpy
+    started = time.perf_counter()
+    values_of = jax.vmap(scalar_function(target))
+
+    def differences(x: Any) -> Any:
+        values = values_of(x)
+        for _ in range(order):
+            values = jnp.gradient(values, x)
+        return values
+
+    compiled = jax.jit(differences)
+    function = jax.jit(values_of)
+
+    def run(program: Any) -> Any:
+        def evaluate(x: np.ndarray) -> np.ndarray:
+            x = np.asarray(x, dtype=np.float64)
+            if x.ndim != 1 or x.size < 2:
+                raise ValueError("np.gradient needs a 1-D grid of at least two points")
+            with float64():
+                return np.asarray(program(jnp.asarray(x)), dtype=np.float64)
+
+        return evaluate
+
+    derivative = run(compiled)
+    try:
+        derivative(probe)
+    except MethodFailure:
+        raise
+    except Exception as error:
+        raise MethodFailure(explain_jax(target.name, error)) from None
+
+    def timed_call(x: np.ndarray) -> Any:
+        with float64():
+            on_device = jnp.asarray(np.asarray(x, dtype=np.float64))
+
+        def call() -> Any:
+            with float64():
+                return compiled(on_device)
+
+        return call
+
+    return Prepared(
+        derivative=derivative,
+        setup_s=time.perf_counter() - started,
+        engine="jax jit(jnp.gradient)",
+        function=run(function),
+        timed_call=timed_call,
         work=Work("evaluations of f per point", 1),
     )

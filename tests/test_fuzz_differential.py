@@ -37,6 +37,7 @@ KIND_OF_ROW = {
     "finite_difference": "finite_difference",
     "finite_difference@jax": "finite_difference",
     "numerical": "numerical",
+    "numerical@jax": "numerical",
 }
 
 

@@ -141,6 +141,27 @@ class Reduction:
     child: Node
 
 
+@dataclass(frozen=True)
+class DataSum:
+    """The course's square loss at one point: sum((child - d)**2 for d in DATA), DATA a global.
+
+    `np.sum((u - DATA)**2)` reduces over the data, not over x: NumPy can only run it point by
+    point. Python's `sum(... for d in DATA)` and `np.mean` are other spellings.
+    """
+
+    spelling: str  # a key of DATA_SUMS
+    data: tuple[float, ...]
+    child: Node
+
+
+@dataclass(frozen=True)
+class Float32:
+    """np.float32(child): f computes part of its value in single precision."""
+
+    spelling: str  # a key of FLOAT32
+    child: Node
+
+
 Node = Union[  # noqa: UP007 (dataclass annotations are evaluated lazily; keep it readable)
     X,
     Const,
@@ -156,6 +177,8 @@ Node = Union[  # noqa: UP007 (dataclass annotations are evaluated lazily; keep i
     InPlace,
     MaskAssign,
     Reduction,
+    DataSum,
+    Float32,
 ]
 
 
@@ -172,6 +195,7 @@ class Program:
     pass_as: str  # "text" | "text+func" | "callable"
     methods: tuple[str, ...] | str
     engines: tuple[str, ...]
+    jit: bool = False  # f decorated with @jax.jit (JAX's float32 unless x64 is on)
 
     @property
     def source(self) -> str:
@@ -181,6 +205,11 @@ class Program:
     def must_refuse(self) -> bool:
         """A reduction over axis 0 has no pointwise meaning: no row may be ok."""
         return any(isinstance(node, Reduction) for node in walk(self.body))
+
+    @property
+    def single_precision(self) -> bool:
+        """Part of f is computed in float32: the cell agrees with the oracle to 1e-5 only."""
+        return any(isinstance(node, Float32) for node in walk(self.body))
 
     @property
     def needs_func(self) -> bool:
@@ -254,6 +283,12 @@ COPIES = {
     "copy": "np.copy({})",
 }
 REDUCTIONS = {"max": "np.max({}, 0)", "min": "np.min({}, 0)", "sum": "np.sum({}, axis=0)"}
+DATA_SUMS = {
+    "np.sum": "np.sum((({}) - {})**2)",
+    "py.sum": "sum((({}) - d)**2 for d in {})",
+    "np.mean": "np.mean((({}) - {})**2)",
+}
+FLOAT32 = {"np": "np.float32({})", "jnp": "jnp.float32({})"}
 BARE_NAMES = ("sin", "cos", "tanh", "arctan", "exp", "log", "sqrt")
 
 
@@ -396,6 +431,14 @@ def _expr(node: Node, var: str, out: _Writer) -> str:
     if isinstance(node, Reduction):
         cell.note(REDUCTIONS[node.spelling])
         return REDUCTIONS[node.spelling].format(_expr(node.child, var, out))
+    if isinstance(node, DataSum):
+        name = cell.fresh("DATA")
+        cell.uses.add("np")
+        cell.globals.append(f"{name} = np.array({[float(v) for v in node.data]!r})")
+        return DATA_SUMS[node.spelling].format(_expr(node.child, var, out), name)
+    if isinstance(node, Float32):
+        cell.note(FLOAT32[node.spelling])
+        return FLOAT32[node.spelling].format(_expr(node.child, var, out))
     raise TypeError(f"not a node: {node!r}")
 
 
@@ -414,6 +457,8 @@ def render(program: Program) -> str:
     body.emit(f"return {result}")
 
     lines = ["import numpy as np"]
+    if program.jit:
+        lines.append("import jax")
     if "jnp" in cell.uses:
         lines.append("import jax.numpy as jnp")
     if "math" in cell.uses:
@@ -436,11 +481,14 @@ def render(program: Program) -> str:
         lines.extend(body.lines)
         lines.append("    return f")
         lines.append("")
-        lines.append(f"f = make({float(program.param_value)!r})")
+        made = f"make({float(program.param_value)!r})"
+        lines.append(f"f = jax.jit({made})" if program.jit else f"f = {made}")
     else:
         for helper in cell.helpers:
             lines.extend(helper)
             lines.append("")
+        if program.jit:
+            lines.append("@jax.jit")
         lines.append(signature)
         lines.extend(body.lines)
     return "\n".join(lines) + "\n"
@@ -652,8 +700,17 @@ class _Evaluation:
             inner = self.eval(node.child, var)
             self.site(inner.value - node.value)
             return var.constant(kit.number(node.value)) if inner.value < node.value else inner
-        if isinstance(node, Reduction):
+        if isinstance(node, Reduction | Float32):
             return self.eval(node.child, var)
+        if isinstance(node, DataSum):
+            inner = self.eval(node.child, var)
+            total = var.constant(kit.number(0))
+            for value in node.data:
+                gap = inner - var.constant(kit.number(value))
+                total = total + gap * gap
+            if node.spelling == "np.mean":
+                total = total * var.constant(1 / kit.number(len(node.data)))
+            return total
         raise TypeError(f"not a node: {node!r}")
 
 
@@ -763,11 +820,11 @@ class Oracle:
         neighbours[:-1] &= usable[1:]
         return smooth & neighbours
 
-    def gradient_bound(self, f_float: np.ndarray, scale: float) -> np.ndarray:
+    def gradient_bound(self, f_float: np.ndarray, scale: float, roundoff: float) -> np.ndarray:
         """np.gradient's Taylor bound per point: h**2/6 max|f'''| inside, h/2 max|f''| at ends.
 
         Times a safety factor 4, plus 1e-9 of the scale of f' and the round-off of differencing
-        f's float64 values over 2h.
+        f's values (each off by `roundoff` of max |f|) over a step h.
         """
         h = float(self.grid[1] - self.grid[0])
         smooth = self.defined & ~self.near_switch(0.0)
@@ -776,10 +833,10 @@ class Oracle:
         second = float(np.max(np.abs(self.derivatives[smooth, 2]), initial=0.0))
         third = float(np.max(np.abs(self.derivatives[smooth, 3]), initial=0.0))
         finite_f = np.abs(f_float[np.isfinite(f_float)])
-        roundoff = 1e-12 * float(np.max(finite_f, initial=0.0)) / h
+        differenced = roundoff * float(np.max(finite_f, initial=0.0)) / h
         bound = np.full(self.grid.shape, 4 * h**2 / 6 * third)
         bound[[0, -1]] = 4 * h / 2 * second
-        return bound + 1e-9 * scale + roundoff
+        return bound + 1e-9 * scale + differenced
 
 
 def _to_float(value: Any) -> float:
@@ -831,6 +888,8 @@ KINDS = (
     "helper",
     "inplace",
     "mask",
+    "datasum",
+    "float32",
 )
 LIMIT = 1e4  # a subtree that may exceed this is squashed by tanh, so nothing overflows
 
@@ -890,6 +949,18 @@ def trees(
         coefficients = tuple(draw(st.lists(choices, min_size=2, max_size=4)))
         out = sum(abs(c) * cb**k for k, c in enumerate(reversed(coefficients)))
         return _squash(Horner(coefficients, draw(st.booleans()), child), out, dialect)
+    if kind == "datasum":
+        child, cb = draw(trees(sub, bound, dialect, param))
+        if cb > 10:
+            child, cb = Unary("tanh", _spelling(draw, "tanh", dialect), child), 1.0
+        data = tuple(
+            draw(st.lists(st.sampled_from((1.0, 2.5, -0.5, 4.0, 0.0)), min_size=1, max_size=4))
+        )
+        spelling = draw(st.sampled_from(tuple(DATA_SUMS)))
+        return DataSum(spelling, data, child), len(data) * (cb + 4.0) ** 2
+    if kind == "float32":
+        child, cb = draw(trees(sub, bound, dialect, param))
+        return Float32(draw(st.sampled_from(tuple(FLOAT32))), child), cb
     if kind == "helper":
         argument, ab = draw(trees(sub, bound, dialect, param))
         body, bb = draw(trees(sub, ab, dialect, False))
@@ -939,11 +1010,10 @@ def _unary(
         out = {"log": max(abs(math.log(shift + cb)), 8.0), "sqrt": math.sqrt(shift + cb)}
         node = Unary(op, _spelling(draw, op, dialect), child)
         return _squash(node, out.get(op, LIMIT * 10), dialect)
-    out = {
-        "exp": math.exp(cb),
-        "square": cb * cb,
-        "cube": cb**3,
-    }.get(op, 1.6)
+    # Only ops that keep the bound moderate are allowed above, so these cannot overflow.
+    out = {"exp": lambda: math.exp(cb), "square": lambda: cb * cb, "cube": lambda: cb**3}.get(
+        op, lambda: 1.6
+    )()
     return _squash(Unary(op, _spelling(draw, op, dialect), child), out, dialect)
 
 
@@ -994,4 +1064,5 @@ def programs(draw: st.DrawFn) -> Program:
         pass_as=draw(st.sampled_from(("text", "callable", "text+func"))),
         methods=chosen,
         engines=engines,
+        jit=draw(st.integers(0, 11)) == 11,
     )

@@ -27,8 +27,15 @@ from hypothesis import assume, given, note
 import diffmagic
 from diffmagic.methods.jax_engine import float64
 
-#: Tolerance of each kind of row, relative to the largest |f'| on the judged grid points.
-RELATIVE_TOLERANCE = {"exact": 1e-8, "finite_difference": 1e-5}
+#: Tolerance of each kind of row, relative to the largest |f'| on the judged grid points, by the
+#: precision the row says f computes in: a row that says "float32" (a jitted f without x64,
+#: np.float32 inside) is held to float32's round-off, one that says nothing to float64's.
+RELATIVE_TOLERANCE = {
+    "float64": {"exact": 1e-8, "finite_difference": 1e-5},
+    "float32": {"exact": 1e-5, "finite_difference": 1e-2},
+}
+#: Relative round-off of f's values by precision, for np.gradient's bound.
+ROUNDOFF = {"float64": 1e-12, "float32": 4 * 2.0**-23}
 #: How each row key is judged: exact derivatives, adaptive or stencil differences, np.gradient.
 KIND_OF_ROW = {
     "symbolic": "exact",
@@ -53,7 +60,11 @@ def _check_generator(program: Program, oracle: Oracle, cell: np.ndarray) -> None
         return
     scale = 1.0 + float(np.max(np.abs(oracle.f[judged])))
     gap = np.abs(cell[judged] - oracle.f[judged])
-    assert np.all(gap <= 1e-8 * scale), ("generator bug: cell and oracle differ", program.source)
+    agreement = 1e-4 if program.single_precision else 1e-8  # np.float32(...) rounds to 6e-8
+    assert np.all(gap <= agreement * scale), (
+        "generator bug: cell and oracle differ",
+        program.source,
+    )
     function = mp_function(program)
     with mpmath.workdps(30):
         for index in np.flatnonzero(judged)[:: max(1, int(judged.sum()) // 3)][:3]:
@@ -106,10 +117,11 @@ def _check_row(row: diffmagic.MethodResult, oracle: Oracle, cell: np.ndarray, so
         1e-12,
     )
     judged = oracle.judged(kind, cell)
+    precision = getattr(row, "precision", "float64")
     if kind == "numerical":
-        tolerance = oracle.gradient_bound(cell, scale)
+        tolerance = oracle.gradient_bound(cell, scale, ROUNDOFF[precision])
     else:
-        tolerance = np.full(oracle.grid.shape, RELATIVE_TOLERANCE[kind] * scale)
+        tolerance = np.full(oracle.grid.shape, RELATIVE_TOLERANCE[precision][kind] * scale)
     error = np.abs(values - oracle.d1)
     wrong = judged & ~(error <= tolerance)  # NaN and inf are wrong too
     if np.any(wrong):
@@ -118,7 +130,7 @@ def _check_row(row: diffmagic.MethodResult, oracle: Oracle, cell: np.ndarray, so
             f"{row.key} says ok but is wrong at {int(wrong.sum())} of {int(judged.sum())} judged "
             f"points; at x = {oracle.grid[index]!r}: {values[index]!r}, exact "
             f"{oracle.d1[index]!r}, tolerance {tolerance[index]:.3g} (engine {row.engine}, "
-            f"notes {row.notes})\n{source}"
+            f"{precision}, notes {row.notes})\n{source}"
         )
 
 
@@ -129,7 +141,7 @@ def test_every_row_is_ok_and_right_or_fails_with_a_reason(program: Program) -> N
     note(source)
     note(
         f"domain={program.domain} points={program.points} methods={program.methods} "
-        f"engines={program.engines} pass_as={program.pass_as}"
+        f"engines={program.engines} pass_as={program.pass_as} jit={program.jit}"
     )
     grid = np.linspace(program.domain[0], program.domain[1], program.points)
     oracle = Oracle(program, grid)

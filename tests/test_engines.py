@@ -1,4 +1,4 @@
-"""Methods on engines: SymPy's derivative and finite differences compiled by JAX, beside NumPy."""
+"""Methods on engines: SymPy's derivative, np.gradient and finite differences compiled by JAX."""
 
 from __future__ import annotations
 
@@ -17,11 +17,13 @@ def test_both_engines_give_a_row_each_and_name_it() -> None:
         "symbolic",
         "symbolic@jax",
         "numerical",
+        "numerical@jax",
         "finite_difference",
         "finite_difference@jax",
         "automatic",
     ]
     assert engines["symbolic@jax"] == "jax jit(lambdify)"
+    assert engines["numerical@jax"] == "jax jit(jnp.gradient)"
     assert engines["finite_difference@jax"].startswith("jax jit(5-point stencil")
     assert comparison["symbolic@jax"].max_rel_error < 1e-14
     assert comparison["fd@jax"].max_rel_error < 1e-8
@@ -30,10 +32,11 @@ def test_both_engines_give_a_row_each_and_name_it() -> None:
 
 def test_a_method_without_the_engine_asked_for_runs_on_its_own() -> None:
     assert select(("numerical", "automatic"), engines="jax") == (
-        "numerical",
+        "numerical@jax",
         "finite_difference@jax",
         "automatic",
     )
+    assert select("automatic", engines="numpy") == ("automatic",)
     assert select("symbolic@jax") == ("symbolic@jax",)
     with pytest.raises(diffmagic.DiffMagicError, match="engine"):
         select("symbolic", engines="gpu")

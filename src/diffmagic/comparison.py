@@ -17,12 +17,14 @@ from typing import Any
 import numpy as np
 
 from diffmagic import bounds, reference, singular, verdicts
+from diffmagic import yours as yours_rows
 from diffmagic.at_point import function_at, tangent_slopes
 from diffmagic.cache import PREPARED
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import MethodFailure, one_line, user_error
 from diffmagic.methods import ROWS, select
 from diffmagic.methods.base import NumpyFunction, Prepared
+from diffmagic.naming import derivative_name
 from diffmagic.request import (
     check_domain,
     check_grid,
@@ -30,7 +32,7 @@ from diffmagic.request import (
     check_seconds,
     check_timing,
 )
-from diffmagic.results import _INTERRUPTED, Comparison, MethodResult, derivative_name
+from diffmagic.results import _INTERRUPTED, Comparison, MethodResult
 from diffmagic.row_timing import time_results
 from diffmagic.target import Target, make_target
 
@@ -104,6 +106,7 @@ def compare(
     method_time_limit: float = bounds.METHOD_SECONDS,
     extrema: bool = False,
     cache: bool = True,
+    yours: Any = None,
 ) -> Comparison:
     """Differentiate `f` symbolically, numerically and automatically, and compare the results.
 
@@ -128,6 +131,10 @@ def compare(
         SymPy's work stops after the first, any other method's after the second (seconds).
     extrema
         Find the critical points of f in the domain (`comparison.extrema`).
+    yours
+        Your own derivative (`dfdx`, of order `order`), or several as a dict {name: function}:
+        a row each ("yours", or "yours:NAME"), judged against the same reference, with where
+        and how it is wrong in words ("yours is 1.5 times the true derivative everywhere").
     cache
         Reuse derivatives prepared by earlier calls for the same function (default). The key is
         everything the derivative depends on, never the object's identity; `False` derives
@@ -152,6 +159,7 @@ def compare(
     comparer = _Comparer(
         target, grid, derivative_order, keys, symbolic_seconds, method_seconds, cache
     )
+    comparer.yours = yours_rows.candidates(yours)
     with bounds.captured_output() as printed:
         comparison = comparer.run(timing_count, timing_mode)
         if extrema:
@@ -199,6 +207,8 @@ class _Comparer:
         self.precision = "float64"
         self.f_values = np.full(grid.shape, np.nan)
         self.suspects = verdicts.ambiguous_names(target.function)
+        #: Hand-written derivatives to judge, by row key ("yours", "yours:NAME").
+        self.yours: dict[str, Callable[..., Any]] = {}
 
     def run(self, timing_points: int | None, timing_mode: str) -> Comparison:
         self._function_values()
@@ -206,10 +216,39 @@ class _Comparer:
             self.results[key] = self._row(key)
         symbolic = self._symbolic_for_reference()
         reference_values, reference_label = self._reference(symbolic)
-        self._note_underflow(reference_values, symbolic)
+        if symbolic is not None:
+            self.notes.extend(
+                reference.underflow_notes(
+                    self.f_values,
+                    reference_values,
+                    symbolic.function_expr,
+                    symbolic.expr,
+                    self.target.name,
+                    derivative_name(self.order, self.target.name),
+                )
+            )
         singularities = self._singularities(symbolic)
-        self._judge(reference_values, singularities, exact=symbolic is not None)
-        self._describe_singularities(singularities)
+        self._judge_yours(reference_values, reference_label, singularities)
+        verdicts.judge(
+            self.results,
+            reference_values,
+            self.f_values,
+            self.grid,
+            singularities,
+            order=self.order,
+            exact=symbolic is not None,
+            wrt=self.target.wrt,
+        )
+        self.notes.extend(
+            singular.describe_methods_at(
+                singularities,
+                self.results,
+                self.grid,
+                self.order,
+                self.target.name,
+                self.target.wrt,
+            )
+        )
         if timing_points is not None:
             domain = (float(self.grid[0]), float(self.grid[-1]))
             finished = time_results(
@@ -374,6 +413,56 @@ class _Comparer:
     def _seconds(self, key: str) -> float:
         return self.symbolic_seconds if ROWS[key].method == "symbolic" else self.method_seconds
 
+    def _judge_yours(
+        self,
+        reference_values: np.ndarray | None,
+        reference_label: str,
+        singularities: list[singular.Singularity],
+    ) -> None:
+        """A row for each hand-written derivative: right, or where and how it is wrong."""
+        for key, function in self.yours.items():
+            label = yours_rows.label_of(key, function)
+            values = _bounded(
+                lambda function=function: yours_rows.evaluate(function, self.target, self.grid),
+                "finite_difference",
+                label,
+                self.method_seconds,
+            )
+            if isinstance(values, str):
+                self.results[key] = MethodResult(key=key, label=label, ok=False, error=values)
+                continue
+            result = MethodResult(
+                key=key,
+                label=label,
+                ok=False,
+                engine="numpy",
+                values=values,
+                derivative=lambda x, function=function: yours_rows.evaluate(
+                    function, self.target, np.asarray(x, dtype=np.float64)
+                ),
+            )
+            self.results[key] = result
+            if reference_values is None:
+                result.error = "not measured: no method produced a derivative to judge it by"
+                continue
+            usable = verdicts.measurable(
+                self.f_values, self.grid, [point.x for point in singularities]
+            ) & np.isfinite(reference_values)
+            result.max_abs_error, result.max_rel_error, result.nonfinite = verdicts.errors(
+                values, reference_values, usable
+            )
+            result.ok, result.error, result.wrong_at = yours_rows.judge(
+                values,
+                reference_values,
+                usable,
+                self.grid,
+                order=self.order,
+                name="yours",
+                wrt=self.target.wrt,
+            )
+            if not reference_label.startswith("SymPy's exact"):
+                result.notes.append(f"judged against the stand-in: {reference_label}")
+
     # ------------------------------------------------------------------ reference
 
     def _reference(self, symbolic: Prepared | None) -> tuple[np.ndarray | None, str]:
@@ -394,30 +483,6 @@ class _Comparer:
                     f"no exact derivative (SymPy cannot trace f): {result.label} is the reference"
                 )
         return None, "no reference: no method produced a derivative"
-
-    def _note_underflow(
-        self, reference_values: np.ndarray | None, symbolic: Prepared | None
-    ) -> None:
-        """Say so when float64 rounds f or f' to 0 everywhere although its formula is not 0.
-
-        Then every error reads 0 and every curve lies flat: nothing is measured at all. A
-        product of many probabilities does this; its logarithm does not.
-        """
-        if symbolic is None:
-            return
-        for values, expr, name in (
-            (self.f_values, symbolic.function_expr, self.target.name),
-            (reference_values, symbolic.expr, derivative_name(self.order, self.target.name)),
-        ):
-            if values is None or expr is None or expr.is_zero:
-                continue
-            finite = values[np.isfinite(values)]
-            if finite.size and not np.any(finite):
-                self.notes.append(
-                    f"{name} is 0 at every grid point in float64 although its formula is not: "
-                    "it underflows (below 1e-308), so these errors measure nothing; "
-                    "differentiate its logarithm instead"
-                )
 
     def _singularities(self, symbolic: Prepared | None) -> list[singular.Singularity]:
         if self.numpy_function is None:
@@ -443,121 +508,6 @@ class _Comparer:
         return []
 
     # ------------------------------------------------------------------ verdicts
-
-    def _measurable(self, singularities: list[singular.Singularity]) -> np.ndarray:
-        """Grid points where f' exists: f finite there, and away from every singular point."""
-        width = float(self.grid[-1] - self.grid[0])
-        mask = np.isfinite(self.f_values)
-        for point in singularities:
-            mask &= np.abs(self.grid - point.x) > 1e-9 * width
-        return mask
-
-    def _judge(
-        self,
-        reference_values: np.ndarray | None,
-        singularities: list[singular.Singularity],
-        exact: bool,
-    ) -> None:
-        """Errors against the reference, and the verdict: ok only when finite and accurate."""
-        if reference_values is None:
-            return
-        measurable = self._measurable(singularities) & np.isfinite(reference_values)
-        # np.gradient differences neighbours: next to a point where f has no value it has none.
-        beside = measurable.copy()
-        beside[1:] &= np.isfinite(self.f_values[:-1])
-        beside[:-1] &= np.isfinite(self.f_values[1:])
-        for result in self.results.values():
-            if not result.ok or result.values is None:
-                continue
-            usable = beside if ROWS[result.key].method == "numerical" else measurable
-            if not np.any(usable):
-                result.ok = False
-                result.error = (
-                    "not measured: the reference has no finite value where f is defined, "
-                    "so nothing vouches for this row"
-                )
-                continue
-            if result.is_reference:
-                result.max_abs_error, result.max_rel_error = 0.0, 0.0
-                continue
-            result.max_abs_error, result.max_rel_error, result.nonfinite = _errors(
-                result.values, reference_values, usable
-            )
-            failure = verdicts.accuracy_failure(
-                result.label,
-                result.values,
-                reference_values,
-                usable,
-                self.grid,
-                method=ROWS[result.key].method,
-                order=self.order,
-                precision=result.precision,
-                reference_is_exact=exact,
-                wrt=self.target.wrt,
-            )
-            if failure is not None:
-                result.ok = False
-                result.error = failure + self._cause(result.key, failure)
-
-    def _cause(self, key: str, failure: str) -> str:
-        """What in the grid explains a failure, when something does."""
-        step = float(self.grid[1] - self.grid[0])
-        if ROWS[key].method == "numerical" and "NaN" in failure and step * step < 2.3e-308:
-            return (
-                f": the grid step {step:.3g} is so small that its square underflows float64, "
-                "and np.gradient's weights become 0/0; widen the domain"
-            )
-        return ""
-
-    def _describe_singularities(self, singularities: list[singular.Singularity]) -> None:
-        for point in singularities:
-            name = derivative_name(self.order, self.target.name)
-            below = derivative_name(self.order - 1, self.target.name)
-            self.notes.append(f"{name} does not exist at {point.describe(below, self.target.wrt)}")
-            for result in self.results.values():
-                if result.values is None or result.derivative is None:
-                    continue
-                if result.key == "numerical":
-                    self._gradient_near(result, point)
-                    continue
-                try:
-                    with np.errstate(all="ignore"):
-                        value = float(result.derivative(np.array([point.x]))[0])
-                except Exception:
-                    continue
-                result.at_singularities[point.x] = value
-                result.notes.append(f"at {self.target.wrt} = {point.x:g} it returns {value:g}")
-
-    def _gradient_near(self, result: MethodResult, point: singular.Singularity) -> None:
-        """np.gradient has no value *at* the point, only on the grid: show its neighbours."""
-        below = np.flatnonzero(self.grid < point.x)
-        above = np.flatnonzero(self.grid > point.x)
-        if below.size == 0 or above.size == 0 or result.values is None:
-            return
-        left, right = int(below[-1]), int(above[0])
-        values = [float(result.values[left]), float(result.values[right])]
-        result.at_singularities[point.x] = values
-        why = {
-            "jump": "the difference across the jump, divided by the grid step, is no slope",
-            "undefined": "f has no value there to take differences of",
-        }.get(point.kind, "differences across the point mix the slopes on both sides")
-        variable = self.target.wrt
-        result.notes.append(
-            f"next to {variable} = {point.x:g} it gives {values[0]:.3g} and {values[1]:.3g}: {why}"
-        )
-
-
-def _errors(
-    values: np.ndarray, reference_values: np.ndarray, usable: np.ndarray
-) -> tuple[float | None, float | None, int]:
-    """(max abs error, max error relative to max|f'|, points non-finite where f' is finite)."""
-    nonfinite = int(np.count_nonzero(usable & ~np.isfinite(values)))
-    both = usable & np.isfinite(values)
-    if not np.any(both):
-        return None, None, nonfinite
-    max_abs = float(np.max(np.abs(values[both] - reference_values[both])))
-    scale = float(np.max(np.abs(reference_values[usable])))
-    return max_abs, (max_abs / scale if scale > 0 else max_abs), nonfinite
 
 
 def _numpy_of(expr: Any, symbol: Any) -> Callable[[np.ndarray], np.ndarray]:

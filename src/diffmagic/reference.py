@@ -61,3 +61,33 @@ def high_precision(expr: Any, symbol: Any, grid: np.ndarray) -> np.ndarray:
                     expr.evalf(DIGITS, subs={symbol: sp.Float(point, DIGITS)})
                 )
     return values
+
+
+def underflow_notes(
+    f_values: np.ndarray,
+    reference_values: np.ndarray | None,
+    function_expr: Any,
+    derivative_expr: Any,
+    name: str,
+    derivative: str,
+) -> list[str]:
+    """Say so when float64 rounds f or f' to 0 everywhere although its formula is not 0.
+
+    Then every error reads 0 and every curve lies flat: nothing is measured at all. A product
+    of many probabilities does this; its logarithm does not.
+    """
+    notes = []
+    for values, expr, label in (
+        (f_values, function_expr, name),
+        (reference_values, derivative_expr, derivative),
+    ):
+        if values is None or expr is None or expr.is_zero:
+            continue
+        finite = values[np.isfinite(values)]
+        if finite.size and not np.any(finite):
+            notes.append(
+                f"{label} is 0 at every grid point in float64 although its formula is not: "
+                "it underflows (below 1e-308), so these errors measure nothing; "
+                "differentiate its logarithm instead"
+            )
+    return notes

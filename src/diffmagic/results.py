@@ -19,6 +19,7 @@ from diffmagic import timing as timing_harness
 from diffmagic.errors import DiffMagicError
 from diffmagic.methods import method_key
 from diffmagic.methods.base import Prepared, Work
+from diffmagic.naming import derivative_name
 from diffmagic.request import check_timing
 from diffmagic.target import Target
 
@@ -58,6 +59,8 @@ class MethodResult:
     precision: str = "float64"
     #: Seconds its evaluation on the grid took (sizes the quick timing of slow rows).
     grid_seconds: float | None = field(default=None, repr=False)
+    #: x values where a hand-written derivative ("yours") is wrong.
+    wrong_at: np.ndarray | None = field(default=None, repr=False)
     #: The notes the last timing added (timing again replaces them).
     timing_notes: list[str] = field(default_factory=list, repr=False)
 
@@ -66,7 +69,9 @@ class MethodResult:
         """ "ok" only for a derivative of NumPy's own f that is finite and within its method's
         accuracy; "inaccurate" when it has values that are not (shown, flagged); "failed"."""
         if not self.ok:
-            return "inaccurate" if self.values is not None else "failed"
+            if self.values is None:
+                return "failed"
+            return "wrong" if self.key.startswith("yours") else "inaccurate"
         qualifiers = []
         if self.pointwise:
             qualifiers.append("slow fallback")
@@ -172,6 +177,8 @@ class Comparison:
         self.method_time_limit = method_time_limit
 
     def __getitem__(self, name: str) -> MethodResult:
+        if name in self.results:  # "yours", "yours:dfdx", "symbolic@jax"
+            return self.results[name]
         key = method_key(name)
         if key not in self.results:
             asked = ", ".join(self.results)
@@ -179,6 +186,8 @@ class Comparison:
         return self.results[key]
 
     def __contains__(self, name: object) -> bool:
+        if name in self.results:
+            return True
         try:
             return method_key(str(name)) in self.results
         except DiffMagicError:
@@ -331,10 +340,3 @@ def _jsonable_param(value: Any) -> Any:
 
 
 _INTERRUPTED = "timing was interrupted: rows without times were not timed"
-
-
-def derivative_name(order: int, name: str = "f") -> str:
-    """How the course writes derivatives: primes up to three, then name^(n)."""
-    if order == 0:
-        return name
-    return name + "'" * order if order <= 3 else f"{name}^({order})"

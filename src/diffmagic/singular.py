@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from diffmagic import bounds
+from diffmagic.naming import derivative_name
 
 ArrayFunction = Callable[[np.ndarray], np.ndarray]
 
@@ -119,14 +120,17 @@ def from_expression(
             for argument in _candidate_arguments(function_expr, derivative_expr, symbol):
                 if sp.count_ops(argument) > 40:
                     continue
-                zeros = sp.solveset(argument, symbol, domain=interval)
+                try:
+                    zeros = sp.solveset(argument, symbol, domain=interval)
+                except Exception:
+                    # solveset has no answer for this one (nested Max can recurse too
+                    # deeply): the other candidates still count.
+                    continue
                 if isinstance(zeros, sp.FiniteSet):
                     points.update(float(z) for z in zeros if z.is_real)
     except bounds.TimeLimitExceeded as error:
         if error.deadline is not limit:
             raise
-    except (NotImplementedError, TypeError, ValueError):
-        pass
     return _classified(sorted(points), f, high - low)
 
 
@@ -176,3 +180,54 @@ def _classified(points: list[float], f: ArrayFunction, width: float) -> list[Sin
         if kind is not None:
             found[snapped] = Singularity(snapped, kind)
     return [found[key] for key in sorted(found)]
+
+
+def describe_methods_at(
+    points: list[Singularity],
+    results: Any,
+    grid: np.ndarray,
+    order: int,
+    name: str,
+    wrt: str,
+) -> list[str]:
+    """A note per point where f' does not exist, and each method's value there in its notes.
+
+    `results` maps row keys to `MethodResult`s; np.gradient has no value *at* the point, only on
+    the grid, so its neighbours are shown with why they mean nothing there.
+    """
+    notes = []
+    for point in points:
+        derivative = derivative_name(order, name)
+        below = derivative_name(order - 1, name)
+        notes.append(f"{derivative} does not exist at {point.describe(below, wrt)}")
+        for result in results.values():
+            if result.values is None or result.derivative is None:
+                continue
+            if result.key.startswith("numerical"):
+                _gradient_near(result, point, grid, wrt)
+                continue
+            try:
+                with np.errstate(all="ignore"):
+                    value = float(result.derivative(np.array([point.x]))[0])
+            except Exception:
+                continue
+            result.at_singularities[point.x] = value
+            result.notes.append(f"at {wrt} = {point.x:g} it returns {value:g}")
+    return notes
+
+
+def _gradient_near(result: Any, point: Singularity, grid: np.ndarray, wrt: str) -> None:
+    below = np.flatnonzero(grid < point.x)
+    above = np.flatnonzero(grid > point.x)
+    if below.size == 0 or above.size == 0 or result.values is None:
+        return
+    left, right = int(below[-1]), int(above[0])
+    values = [float(result.values[left]), float(result.values[right])]
+    result.at_singularities[point.x] = values
+    why = {
+        "jump": "the difference across the jump, divided by the grid step, is no slope",
+        "undefined": "f has no value there to take differences of",
+    }.get(point.kind, "differences across the point mix the slopes on both sides")
+    result.notes.append(
+        f"next to {wrt} = {point.x:g} it gives {values[0]:.3g} and {values[1]:.3g}: {why}"
+    )

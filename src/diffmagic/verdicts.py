@@ -176,3 +176,97 @@ def accuracy_failure(
         f"off by {errors[worst]:.3g} at {wrt} = {where:.6g} against {against}, more than "
         f"{label} should be ({limit:g} of max |f'|){precision_words}"
     )
+
+
+def measurable(
+    f_values: np.ndarray, grid: np.ndarray, singular_points: Iterable[float]
+) -> np.ndarray:
+    """Grid points where f' exists: f finite there, and away from every singular point."""
+    width = float(grid[-1] - grid[0])
+    mask = np.isfinite(f_values)
+    for point in singular_points:
+        mask &= np.abs(grid - point) > 1e-9 * width
+    return mask
+
+
+def errors(
+    values: np.ndarray, reference: np.ndarray, usable: np.ndarray
+) -> tuple[float | None, float | None, int]:
+    """(max abs error, max error relative to max|f'|, points non-finite where f' is finite)."""
+    nonfinite = int(np.count_nonzero(usable & ~np.isfinite(values)))
+    both = usable & np.isfinite(values)
+    if not np.any(both):
+        return None, None, nonfinite
+    max_abs = float(np.max(np.abs(values[both] - reference[both])))
+    scale = float(np.max(np.abs(reference[usable])))
+    return max_abs, (max_abs / scale if scale > 0 else max_abs), nonfinite
+
+
+def _cause(method: str, failure: str, grid: np.ndarray) -> str:
+    """What in the grid explains a failure, when something does."""
+    step = float(grid[1] - grid[0])
+    if method == "numerical" and "NaN" in failure and step * step < 2.3e-308:
+        return (
+            f": the grid step {step:.3g} is so small that its square underflows float64, "
+            "and np.gradient's weights become 0/0; widen the domain"
+        )
+    return ""
+
+
+def judge(
+    results: Any,
+    reference: np.ndarray | None,
+    f_values: np.ndarray,
+    grid: np.ndarray,
+    singularities: Iterable[Any],
+    *,
+    order: int,
+    exact: bool,
+    wrt: str = "x",
+) -> None:
+    """Each row's errors against the reference, and its verdict: ok only when it is finite
+    where f' exists and within its method's accuracy; a row with nothing to measure is not ok.
+
+    `results` maps row keys ("numerical@jax") to `MethodResult`s, updated in place.
+    """
+    if reference is None:
+        return
+    usable_points = measurable(f_values, grid, [point.x for point in singularities])
+    usable_points &= np.isfinite(reference)
+    # np.gradient differences neighbours: next to a point where f has no value it has none.
+    beside = usable_points.copy()
+    beside[1:] &= np.isfinite(f_values[:-1])
+    beside[:-1] &= np.isfinite(f_values[1:])
+    for key, result in results.items():
+        if not result.ok or result.values is None or key.startswith("yours"):
+            continue
+        method = key.partition("@")[0]
+        usable = beside if method == "numerical" else usable_points
+        if not np.any(usable):
+            result.ok = False
+            result.error = (
+                "not measured: the reference has no finite value where f is defined, "
+                "so nothing vouches for this row"
+            )
+            continue
+        if result.is_reference:
+            result.max_abs_error, result.max_rel_error = 0.0, 0.0
+            continue
+        result.max_abs_error, result.max_rel_error, result.nonfinite = errors(
+            result.values, reference, usable
+        )
+        failure = accuracy_failure(
+            result.label,
+            result.values,
+            reference,
+            usable,
+            grid,
+            method=method,
+            order=order,
+            precision=result.precision,
+            reference_is_exact=exact,
+            wrt=wrt,
+        )
+        if failure is not None:
+            result.ok = False
+            result.error = failure + _cause(method, failure, grid)

@@ -1,0 +1,95 @@
+"""Your own derivative as a row: the learner's `dfdx`, judged against the reference, in words.
+
+The lab writes `def dfdx(x): return 2*x` by hand. `compare(f, yours=dfdx)` evaluates it on the
+grid as NumPy's f is evaluated (read-only input, point by point where it must be), measures it
+against the 30-digit reference like every method, and says how it is wrong when it is
+(`diagnose.describe_mismatch`: a constant factor, a wrong sign, a missing chain-rule factor,
+wrong on one side of a point...). Numbers only: the figure draws the curve and marks `wrong_at`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from diffmagic.diagnose import describe_mismatch
+from diffmagic.errors import DiffMagicError
+from diffmagic.methods.base import NumpyFunction
+from diffmagic.naming import derivative_name
+from diffmagic.target import Target, make_target
+
+#: A hand-written derivative is exact: it may differ from the reference by round-off only.
+RTOL = 1e-6
+
+
+def candidates(yours: Any) -> dict[str, Callable[..., Any]]:
+    """Row keys and functions: "yours" for one function, "yours:NAME" for several."""
+    if yours is None:
+        return {}
+    if callable(yours):
+        return {"yours": yours}
+    if isinstance(yours, Mapping):
+        items = list(yours.items())
+    elif isinstance(yours, list | tuple):
+        items = [
+            (getattr(function, "__name__", f"{index + 1}"), function)
+            for index, function in enumerate(yours)
+        ]
+    else:
+        raise DiffMagicError(
+            f"yours must be your derivative, a function such as dfdx, not {type(yours).__name__}"
+        )
+    chosen: dict[str, Callable[..., Any]] = {}
+    for name, function in items:
+        if not callable(function):
+            raise DiffMagicError(f"yours[{name!r}] is not a function")
+        chosen[f"yours:{name}" if len(items) > 1 else "yours"] = function
+    return chosen
+
+
+def _target_of(function: Callable[..., Any], target: Target) -> Target:
+    """Your derivative as a function of the same variable, with the same fixed values."""
+    try:
+        accepted = set(inspect.signature(function).parameters)
+    except (TypeError, ValueError):
+        accepted = set()
+    params = {name: value for name, value in target.fixed.items() if name in accepted}
+    wrt = target.wrt if target.wrt in accepted else None
+    return make_target(function, wrt=wrt, params=params)
+
+
+def label_of(key: str, function: Callable[..., Any]) -> str:
+    name = getattr(function, "__name__", None) or key.partition(":")[2] or "yours"
+    return f"yours ({name})"
+
+
+def evaluate(function: Callable[..., Any], target: Target, grid: np.ndarray) -> np.ndarray:
+    """Your derivative on the grid, evaluated as NumPy's f is (MethodFailure when it cannot)."""
+    values = NumpyFunction(_target_of(function, target), grid)
+    return values(grid)
+
+
+def judge(
+    values: np.ndarray,
+    reference: np.ndarray,
+    usable: np.ndarray,
+    grid: np.ndarray,
+    *,
+    order: int,
+    name: str,
+    wrt: str,
+) -> tuple[bool, str | None, np.ndarray]:
+    """(ok, what is wrong in words or None, the x values where it is wrong)."""
+    true = np.where(usable, reference, np.nan)
+    quantity = {1: "derivative", 2: "second derivative"}.get(
+        order, f"{derivative_name(order)} derivative"
+    )
+    diagnosis = describe_mismatch(
+        values, true, grid, rtol=RTOL, name=name, variable=wrt, quantity=quantity
+    )
+    if diagnosis.kind == "nothing_to_compare":
+        return False, "not measured: the reference has no finite value where f is defined", grid[:0]
+    return diagnosis.ok_everywhere, diagnosis.words, np.asarray(diagnosis.wrong_at, dtype=float)

@@ -54,10 +54,6 @@ def test_a_reduction_over_axis_0_is_refused_by_every_row() -> None:
     assert [row.key for row in comparison if row.ok] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fuzz finding: sympy.solveset on nested Max (singular.py) raises RecursionError",
-)
 def test_nested_maxima_do_not_raise_a_recursion_error() -> None:
     # max(|1.5x|, -2.25x) = 1.5x on [0, 3]: f' = 1.5 (the corner of |1.5x| is at 0).
     source = (
@@ -66,3 +62,42 @@ def test_nested_maxima_do_not_raise_a_recursion_error() -> None:
     comparison = diffmagic.compare(source, domain=(0.0, 3.0), points=30, methods=("symbolic",))
     grid = np.linspace(0.0, 3.0, 30)
     _ok_rows_match(comparison, np.full(30, 1.5), grid > 0.2)
+
+
+def _precision_said_or_float64_right(row: diffmagic.MethodResult, exact: np.ndarray) -> None:
+    """An ok row either says f computes in float32, or is right to float64's round-off."""
+    if not row.ok or row.precision == "float32":
+        return
+    error = float(np.max(np.abs(np.asarray(row.values) - exact)[1:-1]))
+    assert error <= 1e-9 * float(np.max(np.abs(exact))), (row.key, row.precision, error)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="fuzz finding: np.gradient on JAX says float64 and ok for a float32 f (NumPy's says so)",
+)
+def test_np_gradient_on_jax_says_when_f_computes_in_float32() -> None:
+    # f = float32(x)**2: the central difference of x**2 is exactly 2x; float32 makes it 3e-6 off.
+    source = "import numpy as np\ndef f(x):\n    return np.float32(x) ** 2\n"
+    comparison = diffmagic.compare(
+        source, domain=(-1.0, 3.0), points=30, methods=("numerical",), engines=("numpy", "jax")
+    )
+    grid = np.linspace(-1.0, 3.0, 30)
+    assert comparison["numerical"].precision == "float32"  # NumPy's row says it already
+    _precision_said_or_float64_right(comparison["numerical@jax"], 2 * grid)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="fuzz finding: float32 inside a float64 result is not said; np.gradient ok, 1e-5 off",
+)
+def test_float32_inside_a_float64_result_is_said() -> None:
+    # f = float32(3x) * 2x = 6x**2 to float32's rounding of 3x; the result is float64, so the
+    # float32 inside goes unnoticed. The central difference of 6x**2 is exactly 12x.
+    source = "import numpy as np\ndef f(x):\n    return np.float32(3.0 * x) * (2.0 * x)\n"
+    comparison = diffmagic.compare(
+        source, domain=(-1.0, 3.0), points=30, methods=("numerical",), engines=("numpy", "jax")
+    )
+    grid = np.linspace(-1.0, 3.0, 30)
+    for row in comparison:
+        _precision_said_or_float64_right(row, 12 * grid)

@@ -5,8 +5,10 @@ A program is a mathematical expression tree (`Node`) rendered two ways that neve
 * `render(program)`: the text of a notebook cell defining `def f(x): ...` the way a learner
   writes it -- `np.*`, `jnp.*`, `math.*`, bare names (`from numpy import sin`), Python
   `max`/`min`/`abs`, `np.where`, `for` loops (repeated composition, Horner), helper functions,
-  Python `if`, in-place operations on a local copy and on the argument, closures, defaults and
-  globals for a parameter;
+  Python `if`, in-place operations on a local copy and on the argument (`x *= 2`,
+  `x[x < c] = c`), closures, defaults and globals for a parameter, the course's square loss over
+  a global `DATA` array, `np.float32(...)` inside, `@jax.jit`, and `np.max(x, 0)` (a reduction
+  that must be refused);
 * `Oracle(program, grid)`: the same mathematical function evaluated by the tree itself in mpmath
   at 30 digits as a *jet* (value, f', f'', f''') with the chain rule written out per primitive
   (Faa di Bruno to third order), so the derivatives are exact, not differenced. While it
@@ -80,7 +82,7 @@ class Abs:
 
 @dataclass(frozen=True)
 class Where:
-    """np.where(test > threshold, then, otherwise); with `python_if`, a Python `if` statement."""
+    """np.where(test > threshold, then, otherwise); spelled "if", a Python `if` statement."""
 
     spelling: str  # "np" | "jnp" | "if"
     test: Node
@@ -289,7 +291,6 @@ DATA_SUMS = {
     "np.mean": "np.mean((({}) - {})**2)",
 }
 FLOAT32 = {"np": "np.float32({})", "jnp": "jnp.float32({})"}
-BARE_NAMES = ("sin", "cos", "tanh", "arctan", "exp", "log", "sqrt")
 
 
 # ---------------------------------------------------------------------------

@@ -1,45 +1,98 @@
-"""Regenerate the README's pictures: `python docs/make_pictures.py` (from the repository root).
+"""Regenerate the README's pictures from the commands printed under them.
 
-The panel's screenshot comes from the browser test (tests/test_panel_browser.py saves it in
-artifacts/browser/); run that test first to refresh it.
+    python docs/make_pictures.py            # from the repository root: rewrites docs/images/
+
+Under each picture the README says what drew it, in one line:
+
+    ![alt text](docs/images/NAME.png)
+    <sub>drawn by `diffmagic "EXPR" OPTIONS --save docs/images/NAME.png`</sub>
+
+A `diffmagic ...` line is run as the command line runs it (`diffmagic.cli.main`, which shares
+its options and its figure with `%%differentiate`); a `diffmagic.NAME(...)` line is a Python
+expression whose value is a matplotlib Figure. tests/test_readme_pictures.py regenerates every
+picture into a temporary folder and compares it with the committed one, so a picture can only
+show what its command draws. The panel's screenshot comes from the browser test
+(tests/test_panel_browser.py saves it in artifacts/browser/); run that test first to refresh it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import pathlib
+import re
+import shlex
+import sys
+from dataclasses import dataclass
 
-import diffmagic
-from diffmagic.partials import gradient_field_figure
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+IMAGES = ROOT / "docs" / "images"
+#: A picture and the line under it that says what drew it.
+PICTURE = re.compile(
+    r"^[ \t]*!\[[^\]]*\]\((?P<path>docs/images/[\w.-]+\.png)\)\n+"
+    r"^[ \t]*<sub>drawn by `(?P<command>[^`]+)`[^<\n]*</sub>",
+    re.M,
+)
+#: Figures are written as `--save` writes them (100 dpi), so the command's file is the picture.
+DPI = 100
 
-HERE = pathlib.Path(__file__).parent / "images"
-ABS_CELL = "import numpy as np\ndef f(x):\n    return np.abs(x) + np.sin(x)\n"
+
+@dataclass(frozen=True)
+class Picture:
+    path: str  # as the README links it, relative to the repository root
+    command: str  # exactly as the README prints it
 
 
-def main() -> None:
-    HERE.mkdir(exist_ok=True)
-    lab = diffmagic.compare(
-        "import numpy as np\ndef f(x):\n    return np.exp(-2*x) + 3*np.sin(3*x)\n", domain=(-1, 3)
-    )
-    lab.figure(at=1.0).savefig(HERE / "exp_sin.png", dpi=72)
-    kink = diffmagic.compare(ABS_CELL, domain=(-3, 3))
-    kink.figure().savefig(HERE / "abs_corner.png", dpi=72)
-    cubic = diffmagic.compare("2*x**3 - 3*x**2 + 5", domain=(-1, 2), extrema=True)
-    cubic.figure().savefig(HERE / "extrema.png", dpi=72)
-    sine = diffmagic.compare("sin(x)", domain=(0, 2))
-    sine.step_study(1.0).figure().savefig(HERE / "step_study.png", dpi=72)
-    gradient_field_figure("def f(x, y):\n    return 2*x**2 - x*y\n", (-2, 2), (-2, 2)).savefig(
-        HERE / "gradient_field.png", dpi=72
-    )
-    screenshot = pathlib.Path("artifacts/browser/02-page-after.png")
-    if screenshot.exists():
-        from PIL import Image
+def pictures(readme: str | None = None) -> list[Picture]:
+    """Every picture of the README with the command printed under it."""
+    text = README.read_text(encoding="utf-8") if readme is None else readme
+    return [Picture(m["path"], m["command"].strip()) for m in PICTURE.finditer(text)]
 
-        page = Image.open(screenshot)
-        width, height = page.size
-        page.crop((290, 330, min(width, 1360), min(height, 1560))).save(HERE / "panel.png")
+
+def draw(picture: Picture, out_dir: pathlib.Path) -> pathlib.Path:
+    """Run the picture's command, writing its figure into `out_dir` under the same name."""
+    target = out_dir / pathlib.Path(picture.path).name
+    if picture.command.startswith("diffmagic "):
+        import diffmagic.cli
+
+        argv = shlex.split(picture.command)[1:]
+        if "--save" not in argv or argv[argv.index("--save") + 1] != picture.path:
+            raise ValueError(f"{picture.command!r} must end in --save {picture.path}")
+        argv[argv.index("--save") + 1] = str(target)
+        with contextlib.redirect_stdout(io.StringIO()):
+            status = diffmagic.cli.main(argv)
+        if status not in (0, 1):  # 1: a method failed, which the picture shows
+            raise RuntimeError(f"{picture.command!r} exited with {status}")
+    elif picture.command.startswith("diffmagic."):
+        import diffmagic
+
+        figure = eval(picture.command, {"diffmagic": diffmagic})
+        figure.savefig(target, dpi=DPI)
     else:
-        print("no panel screenshot: run tests/test_panel_browser.py first")
+        raise ValueError(f"not a diffmagic command or expression: {picture.command!r}")
+    return target
+
+
+def main(out_dir: pathlib.Path = IMAGES) -> list[pathlib.Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = [draw(picture, out_dir) for picture in pictures()]
+    _panel_screenshot(out_dir)
+    return written
+
+
+def _panel_screenshot(out_dir: pathlib.Path) -> None:
+    screenshot = ROOT / "artifacts" / "browser" / "lab" / "02-page-after.png"
+    if not screenshot.exists():
+        print("no panel screenshot: run tests/test_panel_browser.py first", file=sys.stderr)
+        return
+    from PIL import Image
+
+    page = Image.open(screenshot)
+    width, height = page.size
+    page.crop((290, 330, min(width, 1360), min(height, 1560))).save(out_dir / "panel.png")
 
 
 if __name__ == "__main__":
-    main()
+    for path in main(pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else IMAGES):
+        print(path)

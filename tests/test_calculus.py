@@ -73,6 +73,7 @@ def test_the_square_loss_is_smallest_at_the_mean_of_the_data() -> None:
     assert point.x == pytest.approx(np.mean(data), abs=1e-12)
 
 
+@pytest.mark.slow
 def test_extrema_without_sympy_come_from_sign_changes_of_jax() -> None:
     source = "def f(x):\n    if x > 100:\n        return 0.0\n    return (x - 0.7)**2 + 1\n"
     comparison = diffmagic.compare(source, domain=(-2, 3), extrema=True)

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from jupyter_client.manager import start_new_kernel
 
+#: Starts a Jupyter kernel.
+pytestmark = pytest.mark.slow
+
 #: f is slow on big arrays only, and leaves a mark when it is: the grid (100 points) is quick,
 #: the symbolic row's timing (which evaluates f', not f) too, and the first call of f on a
 #: million points, in np.gradient's timing, tells the test that the interrupt will land there.

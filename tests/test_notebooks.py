@@ -17,6 +17,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+#: Each test starts a Jupyter kernel and runs a whole notebook.
+pytestmark = pytest.mark.slow
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 NOTEBOOKS = sorted(EXAMPLES.glob("*.ipynb"))
 

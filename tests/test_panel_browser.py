@@ -32,6 +32,9 @@ from pathlib import Path
 
 import pytest
 
+#: Starts JupyterLab and Notebook 7 and drives them in a headless browser.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "examples" / "03_panel.ipynb"
 ARTIFACTS = ROOT / "artifacts" / "browser"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import mpmath
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -59,6 +60,7 @@ def _mpmath_derivative(expression: str, points: np.ndarray) -> np.ndarray:
         return np.array([float(mpmath.diff(function, mpmath.mpf(float(p)))) for p in points])
 
 
+@pytest.mark.slow
 @given(expressions)
 def test_random_expressions_agree_across_methods_and_with_mpmath(expression: str) -> None:
     comparison = diffmagic.compare(

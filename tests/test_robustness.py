@@ -212,6 +212,7 @@ def test_users_settings_are_as_they_were() -> None:
     assert np.geterr() == errors_before
 
 
+@pytest.mark.slow
 def test_the_labs_composed_polynomial_at_depth_8_returns_with_every_method() -> None:
     source = (
         "def f_polynomial_simple(x):\n    return 2*x**3 - 3*x**2 + 5\n"
@@ -247,6 +248,7 @@ def _resident_bytes() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+@pytest.mark.slow
 def test_memory_stays_flat_over_200_runs() -> None:
     """A learner reruns a cell again and again: figures are closed, nothing piles up."""
     import gc

@@ -170,5 +170,6 @@ def test_the_depth_study_shows_swell_in_the_work_column() -> None:
     assert operations[1] > 5 * operations[0]
     assert all(s is not None for s in study.setup_s["automatic (JAX)"])
     bundle = study._repr_mimebundle_()
-    assert bundle["text/html"].startswith("<img src='data:image/png;base64,")
+    assert bundle["text/html"].startswith("<img alt='setup and warm time")
+    assert "src='data:image/png;base64," in bundle["text/html"]
     assert "operations" in bundle["text/plain"] and "jaxpr equations" in bundle["text/plain"]

@@ -336,7 +336,76 @@ def sympy_namespace() -> Namespace:
     }
     missing = (FUNCTION_NAMES | CONSTANT_NAMES) - table.keys()
     assert not missing, f"sympy namespace lacks {sorted(missing)}"
+    table = _over_symbol_arrays(table)
     return Namespace("sympy", table, None, np)
+
+
+# --- issue 13 (many parameters): SymPy functions over object arrays of symbols -------------
+# A loss of a parameter vector `w` is traced with `w` an object array of SymPy symbols, so
+# `np.exp(X @ w)` must apply `exp` to each entry and `np.sum(..., axis=1)` must add along an
+# axis. Scalar arguments take the unchanged path above.
+
+_REDUCTIONS = {"sum": "Add", "prod": "Mul", "max": "Max", "min": "Min", "mean": "Add"}
+
+
+def _reduce_along(values: np.ndarray, axis: Any, keepdims: bool, combine: Any, mean: bool) -> Any:
+    """One SymPy `combine` (Add, Mul, Max, Min) of the entries along `axis` (an int or tuple)."""
+    axes = tuple(range(values.ndim)) if axis is None else np.atleast_1d(axis).tolist()
+    axes = tuple(sorted(a % values.ndim for a in axes))
+    kept = [d for d in range(values.ndim) if d not in axes]
+    moved = np.moveaxis(values, axes, range(values.ndim - len(axes), values.ndim))
+    count = int(np.prod([values.shape[a] for a in axes]))
+    grouped = np.asarray(moved, dtype=object).reshape(*[values.shape[d] for d in kept], count)
+    out = np.empty(grouped.shape[:-1], dtype=object)
+    for index in np.ndindex(out.shape):
+        combined = combine(*grouped[index])
+        out[index] = combined / count if mean else combined
+    if keepdims:
+        out = out.reshape([1 if d in axes else values.shape[d] for d in range(values.ndim)])
+    if out.ndim == 0:
+        return out.item()
+    return out.view(type(values)) if type(values) is not np.ndarray else out
+
+
+def _over_symbol_arrays(table: dict[str, Any]) -> dict[str, Any]:
+    """The table with each function extended to NumPy arrays (entry by entry) and reductions
+    extended to `axis=` and `keepdims=`."""
+    import sympy as sp
+
+    def elementwise(function: Callable[..., Any]) -> Callable[..., Any]:
+        def over_arrays(*args: Any, **kwargs: Any) -> Any:
+            arrays = [a for a in args if isinstance(a, np.ndarray) and a.ndim > 0]
+            if not arrays or kwargs:
+                return function(*args, **kwargs)
+            result = np.frompyfunc(function, len(args), 1)(*args)
+            subclass = type(arrays[0])
+            return result.view(subclass) if subclass is not np.ndarray else result
+
+        over_arrays.__name__ = getattr(function, "__name__", "function")
+        return over_arrays
+
+    def reduction(name: str, scalar_version: Callable[..., Any]) -> Callable[..., Any]:
+        combine = getattr(sp, _REDUCTIONS[name])
+
+        def reduce(values: Any, axis: Any = None, *args: Any, keepdims: bool = False) -> Any:
+            if isinstance(values, np.ndarray) and (axis is not None or keepdims):
+                return _reduce_along(values, axis, keepdims, combine, name == "mean")
+            return scalar_version(values)
+
+        return reduce
+
+    extended: dict[str, Any] = {}
+    for name, value in table.items():
+        if name in _REDUCTIONS:
+            extended[name] = reduction(name, value)
+        elif callable(value) and name not in ("array", "asarray"):
+            extended[name] = elementwise(value)
+        else:
+            extended[name] = value
+    return extended
+
+
+# --- end issue 13 --------------------------------------------------------------------------
 
 
 def sympy_builtins() -> dict[str, Any]:

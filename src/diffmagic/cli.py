@@ -15,12 +15,13 @@ import os
 import pathlib
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from diffmagic.errors import DiffMagicError
 from diffmagic.expression import expression_to_function
+from diffmagic.guard import describe_error
 from diffmagic.options import add_to_parser, check_save
-from diffmagic.report import Report, build_report, write_file
+from diffmagic.report import Report, build_report, html_page, write_file
 from diffmagic.target import function_from_cell
 from diffmagic.views.text import text_table
 
@@ -35,8 +36,15 @@ EXAMPLES = """examples:
 """
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse prints the whole usage before its error; the command's misuse is one line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="diffmagic",
         description="Differentiate a function symbolically (SymPy), numerically (NumPy, SciPy) "
         "and automatically (JAX), and compare the results against a high-precision reference.",
@@ -50,7 +58,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_to_parser(parser)
     parser.add_argument("--json", metavar="PATH", help="write the comparison as JSON")
-    parser.add_argument("--html", metavar="PATH", help="write a self-contained HTML report")
     parser.add_argument(
         "--color",
         choices=("auto", "always", "never"),
@@ -73,7 +80,17 @@ def _function(argument: str, func: str | None) -> Any:
             code = path.read_text(encoding="utf-8")
         except OSError as error:
             raise DiffMagicError(f"cannot read {path}: {error.strerror}") from None
-        return function_from_cell(code, name or func, origin=str(path))
+        except UnicodeDecodeError:
+            raise DiffMagicError(
+                f"cannot read {path}: it is not a text file (UTF-8); give a Python file"
+            ) from None
+        try:
+            return function_from_cell(code, name or func, origin=str(path))
+        except SystemExit as error:  # sys.exit() at the top of the file or in its imports
+            raise DiffMagicError(
+                f"running {path} raised {describe_error('it', error).partition(' raised ')[2]}: "
+                "a file for diffmagic must not call sys.exit() outside a function"
+            ) from None
     expression_to_function(argument)  # refuses, with the reason, anything but an expression
     return argument
 
@@ -84,30 +101,6 @@ def _use_colour(choice: str) -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
-def html_report(report: Report) -> str:
-    """One self-contained page: every bundle, images embedded, LaTeX shown as text."""
-    import html
-
-    title = "diffmagic"
-    if report.comparison is not None:
-        title = f"diffmagic: {report.comparison.target.label}"
-    parts = []
-    for bundle in report.bundles:
-        if "image/png" in bundle:
-            parts.append(f"<img alt='figure' src='data:image/png;base64,{bundle['image/png']}'>")
-        elif "text/latex" in bundle:
-            parts.append(f"<p>LaTeX: <code>{html.escape(bundle['text/latex'])}</code></p>")
-        elif "text/html" in bundle:
-            parts.append(bundle["text/html"])
-        else:
-            parts.append(f"<pre>{html.escape(bundle.get('text/plain', ''))}</pre>")
-    escaped = html.escape(title)
-    return (
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escaped}</title></head>"
-        f"<body style='font-family:sans-serif'><h1>{escaped}</h1>{''.join(parts)}</body></html>"
-    )
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     options = parser.parse_args(argv)
@@ -115,7 +108,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_save(options)
         report = build_report(_function(options.function, options.func), options)
         for bundle in report.bundles:
-            if "image/png" in bundle:
+            # A figure's text is its alt text in brackets: the terminal skips it. A picture with
+            # a real text twin (the computational graph's listing) is printed as text.
+            if any(mime.startswith("image/") for mime in bundle) and bundle.get(
+                "text/plain", ""
+            ).startswith("<"):
                 continue
             text = bundle.get("text/plain", "")
             if (
@@ -130,9 +127,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if options.json:
             write_file(options.json, json.dumps(_json(report), indent=1))
         if options.html:
-            write_file(options.html, html_report(report))
+            write_file(options.html, html_page(report))
     except DiffMagicError as error:
         parser.exit(2, f"diffmagic: error: {error}\n")
+    except SystemExit as error:  # f called sys.exit() while diffmagic ran it
+        parser.exit(2, f"diffmagic: error: {describe_error('the function', error)}\n")
     except KeyboardInterrupt:
         parser.exit(130, "diffmagic: interrupted\n")
     return 0 if report.ok else 1
@@ -142,6 +141,8 @@ def _json(report: Report) -> dict[str, Any]:
     if report.comparison is not None:
         return report.comparison.to_dict()
     table = report.gradient
+    if hasattr(table, "to_dict"):  # issue 13: a GradientComparison or a ParameterStudy
+        return table.to_dict()
     return {
         "point": table.point,
         "exact": table.exact,

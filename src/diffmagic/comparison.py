@@ -21,7 +21,8 @@ from diffmagic import yours as yours_rows
 from diffmagic.at_point import function_at, tangent_slopes
 from diffmagic.cache import PREPARED
 from diffmagic.errors import DiffMagicError
-from diffmagic.explain import MethodFailure, one_line, user_error
+from diffmagic.explain import MethodFailure
+from diffmagic.guard import Failure, guarded
 from diffmagic.methods import ROWS, select
 from diffmagic.methods.base import NumpyFunction, Prepared
 from diffmagic.naming import derivative_name
@@ -29,7 +30,6 @@ from diffmagic.request import (
     check_domain,
     check_grid,
     check_order,
-    check_seconds,
     check_timing,
 )
 from diffmagic.results import _INTERRUPTED, Comparison, MethodResult
@@ -59,26 +59,24 @@ def _too_slow(key: str, seconds: float) -> str:
 
 
 def _bounded(work: Callable[[], Any], key: str, name: str, seconds: float) -> Any:
-    """`work()` under the method's time limit; a one-line reason (str) instead of any error.
+    """`work()` under the method's time limit, or the one-line reason (str) it gave none.
 
-    The one place where a method's exceptions become a row's reason. `DiffMagicError` (the
+    `guard.guarded` is the one place where exceptions become reasons; `DiffMagicError` (the
     input itself is unusable) and `KeyboardInterrupt` (the user pressed stop) go on up.
     """
-    try:
-        with bounds.time_limit(seconds), np.errstate(all="ignore"):
+
+    def quietly() -> Any:
+        with np.errstate(all="ignore"):
             return work()
-    except bounds.TimeLimitExceeded:
-        return _too_slow(key, seconds)
-    except MethodFailure as failure:
-        return one_line(failure)
-    except (DiffMagicError, KeyboardInterrupt):
-        raise
-    except RecursionError:
-        return f"{name} recurses too deeply"
-    except SystemExit:
-        return f"{name} called exit() (SystemExit): a function to differentiate must return"
-    except Exception as error:
-        return one_line(user_error(name, error))
+
+    outcome = guarded(
+        quietly,
+        seconds=seconds,
+        name=name,
+        describe_timeout=lambda limit: _too_slow(key, limit),
+        passthrough=(DiffMagicError,),
+    )
+    return outcome.reason if isinstance(outcome, Failure) else outcome
 
 
 def _on_grid(function: Callable[[np.ndarray], Any], grid: np.ndarray, what: str) -> np.ndarray:
@@ -150,8 +148,8 @@ def compare(
     derivative_order = check_order(order)
     keys = select(methods, engines)
     timing_count = check_timing(timing_points, timing_mode) if timing else None
-    symbolic_seconds = check_seconds("symbolic_time_limit", symbolic_time_limit)
-    method_seconds = check_seconds("method_time_limit", method_time_limit)
+    symbolic_seconds = bounds.check_seconds(symbolic_time_limit, "symbolic_time_limit")
+    method_seconds = bounds.check_seconds(method_time_limit, "method_time_limit")
     if not isinstance(cache, bool):
         raise DiffMagicError(f"cache must be True or False, not {cache!r}")
     target = make_target(f, func=func, wrt=wrt, params=params)

@@ -155,8 +155,12 @@ def describe(points: list[CriticalPoint], variable: str = "x") -> list[str]:
     return [point.describe(variable) for point in points] or ["no critical point in the domain"]
 
 
-def mark(axes: Any, points: list[CriticalPoint]) -> None:
-    """Triangles on the plot of f: up for a minimum, down for a maximum, a dot for neither."""
+def mark(axes: Any, points: list[CriticalPoint], variable: str = "x") -> None:
+    """Triangles on the plot of f: up for a minimum, down for a maximum, a dot for neither.
+
+    Each point's words go in the legend ("maximum at x=0"), not next to it: two points close
+    together would print their labels over each other and over the curve.
+    """
     markers = {"minimum": "^", "maximum": "v", "neither": "o"}
     for point in points:
         axes.plot(
@@ -165,15 +169,9 @@ def mark(axes: Any, points: list[CriticalPoint]) -> None:
             markers[point.kind],
             color="purple",
             markersize=8,
+            linestyle="none",
+            zorder=5,  # above the tangents
             scalex=False,
             scaley=False,
-        )
-        axes.annotate(
-            point.kind,
-            (point.x, point.f),
-            textcoords="offset points",
-            xytext=(0, 9),
-            ha="center",
-            fontsize=8,
-            color="purple",
+            label=f"{point.kind} at {variable}={point.x:.4g}",
         )

@@ -24,17 +24,45 @@ from typing import Any
 
 import numpy as np
 
-from diffmagic.comparison import DEFAULT_METHODS, Comparison, compare, tangent_slopes
+from diffmagic.at_point import tangents
+from diffmagic.comparison import DEFAULT_METHODS, Comparison, compare
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import one_line
 from diffmagic.methods import METHODS, select
 from diffmagic.steps import DTYPES, SCHEMES, difference_quotient
 from diffmagic.views.figure import FastRenderer
-from diffmagic.views.html import html_table
+from diffmagic.views.html import ERROR_COLOUR, html_table
+from diffmagic.views.notebook import image_html
 
 POINT_CHOICES = (10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000)
 OUTPUT_HEIGHT = "1000px"
 FIGURE_DPI = 80
+
+
+# --- where a learner lands outside a notebook (issue 16) ---------------------------------------
+#: What `repr(panel)` says: in a plain Python REPL there is no widget front end to show it.
+WHERE_TO_RUN = (
+    "a diffmagic panel for {label}: its sliders show in a Jupyter notebook (JupyterLab, "
+    "Notebook 7, VS Code); here print(panel.comparison) shows the table"
+)
+#: How the panel's table says to time the methods: its own button.
+PANEL_TIMING_HINT = "the panel's “time it” button"
+MISSING_WIDGETS = (
+    "the panel needs ipywidgets, which the plain install leaves out: "
+    'pip install "diffmagic[notebook]"'
+)
+
+
+def _ipywidgets() -> Any:
+    """ipywidgets, or one line naming the install that brings it."""
+    try:
+        import ipywidgets
+    except ImportError:
+        raise DiffMagicError(MISSING_WIDGETS) from None
+    return ipywidgets
+
+
+# --- end of where a learner lands outside a notebook
 
 
 def _output(bundle: dict[str, Any]) -> dict[str, Any]:
@@ -69,9 +97,9 @@ class Panel:
         x0: float | None = None,
         *,
         func: str | None = None,
+        graph: bool = False,
     ) -> None:
-        import ipywidgets as widgets
-
+        widgets = _ipywidgets()
         self._widgets = widgets
         self._source = f
         self._func = func
@@ -143,6 +171,15 @@ class Panel:
         self.progress = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, description="timing")
         self.status = widgets.HTML(value="")
         self.output = widgets.Output(layout=widgets.Layout(height=OUTPUT_HEIGHT, overflow="auto"))
+        # --- computational graph (issue 15): off by default, redrawn with x0 -----------------
+        self.show_graph = widgets.Checkbox(
+            value=graph, description="computational graph at x0", indent=False
+        )
+        self.graph_mode = widgets.ToggleButtons(
+            options=("reverse", "forward"), value="reverse", description="graph"
+        )
+        self._graph_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+        # --- end computational graph --------------------------------------------------------
 
         for control in (
             self.domain,
@@ -152,7 +189,15 @@ class Panel:
             *self.params.values(),
         ):
             control.observe(self._on_comparison_change, names="value")
-        for control in (self.x0, self.dx, self.step, self.scheme, self.dtype):
+        for control in (
+            self.x0,
+            self.dx,
+            self.step,
+            self.scheme,
+            self.dtype,
+            self.show_graph,  # computational graph (issue 15)
+            self.graph_mode,
+        ):
             control.observe(self._on_view_change, names="value")
         self.time_button.on_click(self._on_time)
 
@@ -164,6 +209,7 @@ class Panel:
                 widgets.HBox([self.step, self.scheme, self.dtype]),
                 *([widgets.HBox(list(self.params.values()))] if self.params else []),
                 widgets.HBox([self.time_button, self.progress]),
+                widgets.HBox([self.show_graph, self.graph_mode]),  # computational graph
                 self.status,
                 self.output,
             ]
@@ -247,7 +293,7 @@ class Panel:
 
     def _show_error(self, error: BaseException) -> None:
         message = one_line(error)
-        self.status.value = f"<span style='color:#b00020'>{html.escape(message)}</span>"
+        self.status.value = f"<span style='color:{ERROR_COLOUR}'>{html.escape(message)}</span>"
 
     # ------------------------------------------------------------------ drawing
 
@@ -264,13 +310,12 @@ class Panel:
         """Each method's f'(x0), the secant's slope and the difference quotient's, by label."""
         comparison = self.comparison
         x0, dx = float(self.x0.value), float(self.dx.value)
-        f0, by_method = tangent_slopes(comparison, x0)
+        f0, by_method, secant = tangents(comparison, x0, dx)
         listed: dict[str, float | None] = {
             result.label: by_method.get(result.key) for result in comparison
         }
         if comparison.function is not None and f0 is not None:
-            f1 = float(comparison.function(np.array([x0 + dx]))[0])
-            listed[f"secant (f(x0+dx) - f(x0))/dx, dx={dx:.2g}"] = (f1 - f0) / dx
+            listed[f"secant (f(x0+dx) - f(x0))/dx, dx={dx:.2g}"] = secant
             quotient = difference_quotient(
                 comparison.function,
                 np.array([x0]),
@@ -321,10 +366,47 @@ class Panel:
         slopes = self.slopes()
         slopes_text = "\n".join(f"{label}: {value}" for label, value in slopes.items())
         return [
-            {"image/png": png, "text/plain": "<diffmagic panel figure>"},
+            # The <img> twin carries the alt text JupyterLab's PNG renderer leaves out.
+            {
+                "image/png": png,
+                "text/html": image_html(png, alt := self.alt_text()),
+                "text/plain": f"<figure: {alt}>",
+            },
             {"text/html": self._slopes_html(slopes), "text/plain": slopes_text},
-            {"text/html": html_table(self.comparison), "text/plain": self.comparison.table()},
+            {
+                "text/html": html_table(self.comparison, PANEL_TIMING_HINT),
+                "text/plain": self.comparison.table(),
+            },
+            *self._graph_bundles(),  # computational graph (issue 15)
         ]
+
+    def alt_text(self) -> str:
+        """What the panel's figure shows, for its alt text."""
+        from diffmagic.views.figure import alt_text
+
+        return alt_text(self.comparison, float(self.x0.value)) + (
+            f"; secant with dx = {float(self.dx.value):.2g} and a {self._quotient_label()}"
+        )
+
+    # --- computational graph (issue 15) --------------------------------------------------------
+    def _graph_bundles(self) -> list[dict[str, Any]]:
+        """The graph at the current x0 when its box is ticked; a reason in one line if none."""
+        if not self.show_graph.value:
+            return []
+        from diffmagic.compgraph import graph_of_comparison
+
+        key = (id(self.comparison), float(self.x0.value), self.graph_mode.value)
+        if key not in self._graph_cache:
+            try:
+                drawn = graph_of_comparison(self.comparison, key[1], key[2])
+                bundle = {"text/html": drawn._repr_html_(), "text/plain": drawn.text()}
+            except DiffMagicError as error:
+                text = f"no computational graph: {one_line(error)}"
+                bundle = {"text/html": f"<p>{html.escape(text)}</p>", "text/plain": text}
+            self._graph_cache = {key: bundle}  # only the current one is kept
+        return [self._graph_cache[key]]
+
+    # --- end computational graph -------------------------------------------------------------
 
     def redraw(self) -> None:
         """Replace the output area's content in one step."""
@@ -346,9 +428,12 @@ class Panel:
         for output in self.output.outputs:
             data = output["data"]
             if "image/png" in data:
-                static.append(f"<img src='data:image/png;base64,{data['image/png']}'>")
+                static.append(image_html(data["image/png"], self.alt_text()))
             elif "text/html" in data:
                 static.append(data["text/html"])
         bundle["text/html"] = "".join(static)
         bundle["text/plain"] = self.comparison.table()
         return bundle
+
+    def __repr__(self) -> str:
+        return WHERE_TO_RUN.format(label=self.comparison.target.label)

@@ -9,6 +9,7 @@ the table, never a traceback.
 from __future__ import annotations
 
 import ast
+import keyword
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -17,10 +18,10 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 
 from diffmagic.errors import DiffMagicError
-from diffmagic.explain import user_error
 from diffmagic.expression import expression_to_function, looks_like_expression
+from diffmagic.guard import describe_error
 from diffmagic.options import OPTIONS, check_save, parse_point, to_compare_kwargs
-from diffmagic.report import build_report
+from diffmagic.report import build_report, html_page, write_file
 from diffmagic.target import defined_functions
 from diffmagic.vocabulary import CONSTANT_NAMES, FUNCTION_NAMES
 
@@ -47,6 +48,12 @@ def _unquoted(token: str) -> str:
     if len(token) >= 2 and token[0] == token[-1] and token[0] in "'\"":
         return token[1:-1]
     return token
+
+
+def _check_output_name(name: str | None) -> None:
+    """`-o NAME` must be a name the user can type afterwards: not `1abc`, not `class`."""
+    if name is not None and (not name.isidentifier() or keyword.iskeyword(name)):
+        raise DiffMagicError(f"-o takes a Python variable name such as result, not {name!r}")
 
 
 @magics_class
@@ -98,6 +105,14 @@ class DifferentiateMagics(Magics):
             %differentiate "sin(x)" --at 1 --step-study           # error against the step h
             %differentiate f --engines numpy,jax                  # method cost vs engine cost
             %differentiate f --panel                              # sliders: x0, dx, h, domain...
+            %differentiate f --at 1 --graph --graph-mode forward  # JAX's steps with tangents
+
+        A loss of many parameters, with the point (a vector or a dict of arrays) named::
+
+            %%differentiate --at w0 --sizes 10,100,1000,10000
+            w0 = np.zeros(10)
+            def loss(w):
+                return np.sum((X @ w - y)**2)
 
         The cell runs like a normal cell, so its definitions stay in the namespace; nothing
         else is added unless -o NAME.
@@ -106,10 +121,16 @@ class DifferentiateMagics(Magics):
             options = parse_argstring(self.differentiate, line)
         except UsageError:
             raise
+        except ValueError as error:  # shlex: `%differentiate "x**2` has no closing quote
+            raise UsageError(
+                f"the options have an unbalanced quote ({error}): close it, "
+                'as in %differentiate "x**2"'
+            ) from None
         except SystemExit:
             raise UsageError("invalid options; see %%differentiate?") from None
         try:
             check_save(options)
+            _check_output_name(options.output)
             function = self._function(options, cell, local_ns)
             if options.panel:
                 self._show_panel(function, options)
@@ -117,8 +138,12 @@ class DifferentiateMagics(Magics):
             report = build_report(function, options)
             if options.save:
                 report.save_figure(options.save)
+            if options.html:
+                write_file(options.html, html_page(report))
         except DiffMagicError as error:
             raise UsageError(str(error)) from None
+        except SystemExit as error:  # f called sys.exit(): a reason, never the kernel's end
+            raise UsageError(describe_error("the function", error)) from None
         if options.output:
             self.shell.user_ns[options.output] = report.result
         if not options.quiet:
@@ -157,6 +182,26 @@ class DifferentiateMagics(Magics):
     def _show_panel(self, function: Any, options: Any) -> None:
         from diffmagic.interactive import Panel
 
+        if options.html or options.format != "png":
+            raise DiffMagicError("--html and --format write a static report: remove --panel")
+        # --- issue 13 (many parameters): --panel --sizes: the study, with a slider for n ----
+        if getattr(options, "sizes", None):
+            from diffmagic.many.panel import StudyPanel
+            from diffmagic.many.study import check_sizes
+            from diffmagic.options import parse_params
+
+            largest = max(check_sizes(options.sizes))
+            study_panel = StudyPanel(
+                function,
+                params=parse_params(options.param),
+                largest_power=min(max(len(str(largest)) - 1, 1), 6),
+            )
+            if options.output:
+                self.shell.user_ns[options.output] = study_panel
+            if not options.quiet:
+                display(study_panel)
+            return
+        # --- end issue 13 --------------------------------------------------------------------
         kwargs = to_compare_kwargs(options)
         point = parse_point(options.at)
         if isinstance(point, dict):
@@ -170,6 +215,7 @@ class DifferentiateMagics(Magics):
             wrt=kwargs["wrt"],
             params=kwargs["params"],
             x0=point,
+            graph=options.graph,  # computational graph (issue 15)
         )
         if options.output:
             self.shell.user_ns[options.output] = shown
@@ -192,8 +238,8 @@ class DifferentiateMagics(Magics):
             ) from None
         try:
             exec(code, self.shell.user_ns)
-        except Exception as error:
-            raise DiffMagicError(user_error("the cell", error)) from None
+        except (Exception, SystemExit) as error:  # sys.exit() in the cell, or in its imports
+            raise DiffMagicError(describe_error("the cell", error)) from None
         defined = _defined_functions(source)
         name = wanted or (defined[-1] if defined else None)
         if name is None:

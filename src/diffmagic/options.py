@@ -8,11 +8,28 @@ the parsed options into the arguments of `diffmagic.compare()` for both.
 
 from __future__ import annotations
 
+import argparse
 import ast
 import re
 from typing import Any
 
 from diffmagic.errors import DiffMagicError
+
+
+def whole_number(text: str) -> int:
+    """An option's whole number as typed: `100`, `1_000`, `1e6` and `100.0` all mean one."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value.is_integer():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number such as 100")
+    return int(value)
+
 
 #: (flags, argparse keyword arguments), in the order help shows them.
 OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
@@ -55,7 +72,7 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (
         ("-n", "--points"),
         {
-            "type": int,
+            "type": whole_number,
             "default": 100,
             "metavar": "N",
             "help": "grid points in the domain (default: 100, as in the course lab)",
@@ -73,7 +90,7 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (
         ("--order",),
         {
-            "type": int,
+            "type": whole_number,
             "default": 1,
             "metavar": "K",
             "help": "which derivative: 1 for f', 2 for f'' ... (default: 1)",
@@ -94,9 +111,22 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
             "default": None,
             "metavar": "X0",
             "help": "list each method's f'(X0), draw its tangent and list the secants at X0; "
-            "with --gradient, the point as NAME=VALUE pairs: --at x=1,y=2",
+            "with --gradient, the point as NAME=VALUE pairs: --at x=1,y=2; "
+            "the NAME of a vector or pytree the cell defines (--at w0): the gradient of a loss "
+            "by symbolic, numerical, forward and reverse mode",
         },
     ),
+    # --- issue 13 (many parameters) ----------------------------------------------------------
+    (
+        ("--sizes",),
+        {
+            "default": None,
+            "metavar": "LIST",
+            "help": "for f of a parameter vector: the cost of one gradient per method against n, "
+            "e.g. --sizes 10,100,1000,10000 (a log-log figure with fitted slopes)",
+        },
+    ),
+    # --- end issue 13 ------------------------------------------------------------------------
     (
         ("--extrema",),
         {
@@ -143,7 +173,7 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (
         ("--timing-points",),
         {
-            "type": int,
+            "type": whole_number,
             "default": 1_000_000,
             "metavar": "N",
             "help": "points at which each derivative is timed (default: 1000000)",
@@ -161,6 +191,46 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
             "help": "also write the figure to PATH (.png, .svg or .pdf)",
         },
     ),
+    # --- computational graph (issue 15) ------------------------------------------------------
+    (
+        ("--graph",),
+        {
+            "action": "store_true",
+            "help": "draw f's computational graph at --at X0: each JAX step with its value and "
+            "its tangent (forward mode) or adjoint (reverse mode)",
+        },
+    ),
+    (
+        ("--graph-mode",),
+        {
+            "default": "reverse",
+            "choices": ("forward", "reverse"),
+            "metavar": "MODE",
+            "help": "which derivative values --graph shows: forward tangents or reverse adjoints "
+            "(default: reverse)",
+        },
+    ),
+    # --- end computational graph -------------------------------------------------------------
+    # --- reports for course notes (issue 16): the same page and figure format in both front ends
+    (
+        ("--html",),
+        {
+            "default": None,
+            "metavar": "PATH",
+            "help": "also write everything shown as one self-contained HTML page to PATH",
+        },
+    ),
+    (
+        ("--format",),
+        {
+            "default": "png",
+            "choices": ("png", "svg"),
+            "metavar": "FMT",
+            "help": "the format of the figures shown and in the --html page: png or svg "
+            "(default: png)",
+        },
+    ),
+    # --- end of reports for course notes
 ]
 
 #: Formats `--save` can write, by file suffix.

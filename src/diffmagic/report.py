@@ -8,18 +8,19 @@ displays the bundles; the command line prints their `text/plain`.
 
 from __future__ import annotations
 
-import base64
 import html
 import pathlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from diffmagic.at_point import at_point
 from diffmagic.comparison import Comparison, compare
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import one_line
 from diffmagic.options import figure_format, parse_params, parse_point, to_compare_kwargs
 from diffmagic.views.figure import figure_bytes
 from diffmagic.views.notebook import bundles as comparison_bundles
+from diffmagic.views.notebook import image_bundle
 
 
 @dataclass
@@ -70,12 +71,29 @@ def write_file(path: str, data: bytes | str) -> None:
         raise DiffMagicError(f"cannot write {target}: {error.strerror}") from None
 
 
-def _png_bundle(figure: Any, description: str) -> dict[str, Any]:
-    try:
-        png = figure_bytes(figure, "png")
-    except Exception as error:
-        return {"text/plain": f"<no figure: {one_line(error, 120)}>"}
-    return {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": description}
+def html_page(report: Report) -> str:
+    """One self-contained page of every bundle, for --html in the magic and the command line.
+
+    Figures are embedded with their alt text; the formula is its plain-text twin (no MathJax to
+    fetch); nothing is linked from elsewhere.
+    """
+    title = "diffmagic"
+    if report.comparison is not None:
+        title = f"diffmagic: {report.comparison.target.label}"
+    parts = []
+    for bundle in report.bundles:
+        if "text/latex" in bundle:
+            parts.append(f"<p><code>{html.escape(bundle.get('text/plain', ''))}</code></p>")
+        elif "text/html" in bundle:
+            parts.append(bundle["text/html"])
+        else:
+            parts.append(f"<pre>{html.escape(bundle.get('text/plain', ''))}</pre>")
+    escaped = html.escape(title)
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{escaped}</title>"
+        "</head><body style='font-family:sans-serif'>"
+        f"<h1>{escaped}</h1>{''.join(parts)}</body></html>"
+    )
 
 
 def _text_bundle(title: str, lines: list[str]) -> dict[str, str]:
@@ -86,7 +104,9 @@ def _text_bundle(title: str, lines: list[str]) -> dict[str, str]:
     }
 
 
-def _gradient_report(f: Any, options: Any, func: str | None, plot: bool) -> Report:
+def _gradient_report(
+    f: Any, options: Any, func: str | None, plot: bool, fmt: str = "png"
+) -> Report:
     from diffmagic.partials import gradient_at, gradient_field_figure
 
     point = parse_point(options.at)
@@ -108,15 +128,27 @@ def _gradient_report(f: Any, options: Any, func: str | None, plot: bool) -> Repo
             func=func,
             mark=(x0, y0),
         )
-        report.bundles.append(_png_bundle(report.figure, f"<contours of f({x_name}, {y_name})>"))
+        alt = (
+            f"contours of f({x_name}, {y_name}) around ({x0:g}, {y0:g}) with arrows of its gradient"
+        )
+        report.bundles.append(image_bundle(report.figure, alt, fmt))
     return report
 
 
 def build_report(f: Any, options: Any, *, func: str | None = None) -> Report:
     """Run what the options ask for on `f` (a function, a cell's text or an expression)."""
     plot = not getattr(options, "no_plot", False)
+    # --- issue 13 (many parameters): --at NAME (a vector the cell defines), --sizes ----------
+    from diffmagic.many.front import many_parameters_report
+
+    many = many_parameters_report(f, options, func=func)
+    if many is not None:
+        return many
+    # --- end issue 13 ------------------------------------------------------------------------
+    _check_graph_options(options)  # computational graph (issue 15)
+    fmt = getattr(options, "format", None) or "png"
     if getattr(options, "gradient", False):
-        return _gradient_report(f, options, func, plot)
+        return _gradient_report(f, options, func, plot, fmt)
     point = parse_point(options.at)
     if isinstance(point, dict):
         raise DiffMagicError("--at takes one number here; NAME=VALUE pairs go with --gradient")
@@ -134,7 +166,10 @@ def build_report(f: Any, options: Any, *, func: str | None = None) -> Report:
             report.figure = comparison.figure(at=point)
         except Exception as error:
             report.figure_error = one_line(error)
-    report.bundles = comparison_bundles(comparison, plot=plot, at=point, figure=report.figure)
+    values_at = None if point is None else at_point(comparison, point)
+    report.bundles = comparison_bundles(
+        comparison, plot=plot, at=point, figure=report.figure, fmt=fmt, point=values_at
+    )
     if getattr(options, "step_study", False):
         if point is None or comparison.order != 1:
             raise DiffMagicError("--step-study studies f' at one point: add --at X0 (order 1)")
@@ -144,7 +179,41 @@ def build_report(f: Any, options: Any, *, func: str | None = None) -> Report:
                 _text_bundle("best steps for difference quotients", report.step_study.summary())
             )
             if plot:
-                report.bundles.append(
-                    _png_bundle(report.step_study.figure(), "<error against step h>")
+                alt = (
+                    f"error of forward and central differences at x0 = {point:g} against the "
+                    "step h, in float32 and float64, log-log"
                 )
+                report.bundles.append(image_bundle(report.step_study.figure(), alt, fmt))
+    if getattr(options, "graph", False):  # computational graph (issue 15)
+        report.bundles.append(_graph_bundle(comparison, point, options.graph_mode))
     return report
+
+
+# --- computational graph (issue 15) ----------------------------------------------------------
+def _check_graph_options(options: Any) -> None:
+    """--graph draws one point of a function of one variable: refuse before any work."""
+    if not getattr(options, "graph", False):
+        return
+    if getattr(options, "gradient", False):
+        raise DiffMagicError("--graph draws a function of one variable: remove --gradient")
+    if options.at is None or isinstance(parse_point(options.at), dict):
+        raise DiffMagicError("--graph draws f's graph at one point: add --at X0, e.g. --at 1")
+    if getattr(options, "order", 1) != 1:
+        raise DiffMagicError("--graph shows how f' is computed: use it with --order 1")
+
+
+def _graph_bundle(comparison: Comparison, point: Any, mode: str) -> dict[str, Any]:
+    from diffmagic.compgraph import graph_of_comparison
+
+    try:
+        drawn = graph_of_comparison(comparison, point, mode)
+    except DiffMagicError as error:  # the table above stays; the graph says why it is missing
+        return _text_bundle("no computational graph", [str(error)])
+    return {
+        "image/svg+xml": drawn.svg(),
+        "text/html": drawn._repr_html_(),
+        "text/plain": drawn.text(),
+    }
+
+
+# --- end computational graph -------------------------------------------------------------------

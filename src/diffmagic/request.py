@@ -43,18 +43,6 @@ def check_order(order: Any) -> int:
     return int(order)
 
 
-def check_seconds(name: str, seconds: Any) -> float:
-    """A positive, finite number of seconds (an infinite limit is no limit: refuse it)."""
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float | np.integer | np.floating):
-        raise DiffMagicError(f"{name} must be a positive number of seconds, not {seconds!r}")
-    value = float(seconds)
-    if not (value > 0 and math.isfinite(value)):
-        raise DiffMagicError(
-            f"{name} must be a positive, finite number of seconds, not {seconds!r}"
-        )
-    return value
-
-
 def check_grid(low: float, high: float, count: int) -> np.ndarray:
     """The grid, read-only (what f is given cannot write into `cmp.x`), or a refusal when
     float64 cannot hold it: a domain whose width overflows, or points that coincide."""

@@ -221,8 +221,10 @@ class Comparison:
 
     def figure(self, **options: Any) -> Any:
         """A matplotlib Figure: f and each f' on top, each method's error below (log scale)."""
+        from diffmagic.at_point import tangents
         from diffmagic.views.figure import comparison_figure
 
+        options.setdefault("tangents", lambda x0, dx=None: tangents(self, x0, dx))
         return comparison_figure(self, **options)
 
     def table(self) -> str:
@@ -257,6 +259,13 @@ class Comparison:
         if automatic is not None and automatic.ok and automatic.derivative is not None:
             return float(automatic.derivative(np.array([x0]))[0])
         return None
+
+    def graph(self, at: float, mode: str = "reverse") -> Any:
+        """The computational graph of this comparison's f at x0 = `at` (`diffmagic.graph`):
+        each step's value, and its tangent (forward) or adjoint (reverse)."""
+        from diffmagic.compgraph import graph_of_comparison
+
+        return graph_of_comparison(self, at, mode)
 
     def _first_order_only(self, what: str) -> None:
         if self.order != 1:

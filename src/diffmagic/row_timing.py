@@ -9,7 +9,7 @@ import numpy as np
 
 from diffmagic import bounds
 from diffmagic import timing as timing_harness
-from diffmagic.explain import one_line
+from diffmagic.guard import Failure, guarded
 from diffmagic.timing import format_time
 
 if TYPE_CHECKING:
@@ -92,25 +92,30 @@ def _time_one(
         x = big_grid if n == timing_points else np.linspace(low, high, n)
         return prepared.timed_call(x)  # type: ignore[misc]
 
+    def measure() -> timing_harness.Timing:
+        return timing_harness.time_method(
+            prepared.setup_s,
+            make_call,
+            points=timing_points,
+            mode=mode,
+            slow=slow,
+            max_points=max_points,
+        )
+
     try:
-        with bounds.time_limit(seconds):
-            result.timing = timing_harness.time_method(
-                prepared.setup_s,
-                make_call,
-                points=timing_points,
-                mode=mode,
-                slow=slow,
-                max_points=max_points,
-            )
-    except bounds.TimeLimitExceeded:
-        said.append(f"timing stopped after {seconds:g} s")
-        return True
+        outcome = guarded(
+            measure,
+            seconds=seconds,
+            name=result.label,
+            describe_timeout=lambda limit: f"timing stopped after {limit:g} s",
+        )
     except KeyboardInterrupt:
         said.append("timing interrupted")
         return False
-    except Exception as error:
-        said.append(f"timing failed: {one_line(error)}")
+    if isinstance(outcome, Failure):
+        said.append(outcome.reason if outcome.timed_out else f"timing failed: {outcome.reason}")
         return True
+    result.timing = outcome
     measured = result.timing.timed_points
     if measured != timing_points:
         said.append(

@@ -46,6 +46,9 @@ class _Shown:
     def table(self) -> str:
         raise NotImplementedError
 
+    #: The figure's alt text: what it shows, in words.
+    alt = "seconds per evaluation of each method's derivative"
+
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         import base64
 
@@ -54,7 +57,8 @@ class _Shown:
         png = base64.b64encode(figure_bytes(self.figure(), "png")).decode("ascii")
         table = html.escape(self.table())
         return {
-            "text/html": f"<img src='data:image/png;base64,{png}'><pre>{table}</pre>",
+            "text/html": f"<img alt='{html.escape(self.alt)}' src='data:image/png;base64,{png}'>"
+            f"<pre>{table}</pre>",
             "text/plain": self.table(),
         }
 
@@ -62,6 +66,8 @@ class _Shown:
 @dataclass
 class Sweep(_Shown):
     """Seconds per evaluation, by row label, at each number of points (None: not measured)."""
+
+    alt = "seconds per evaluation against the number of points, one line per method and engine"
 
     points: list[int]
     seconds: dict[str, list[float | None]] = field(default_factory=dict)
@@ -150,6 +156,8 @@ def f_polynomial(x):
 @dataclass
 class DepthStudy(_Shown):
     """Setup and warm seconds, by row label, for the lab's polynomial at each depth."""
+
+    alt = "setup and warm time of each method against the depth of the composed polynomial"
 
     depths: list[int]
     setup_s: dict[str, list[float | None]] = field(default_factory=dict)

@@ -1,7 +1,9 @@
 """What a notebook shows for a comparison, in order: LaTeX, figure, table, tangent slopes.
 
 Each piece is a MIME bundle with a `text/plain` twin, so a terminal IPython, an exported
-notebook or a frontend without widgets still reads it.
+notebook or a frontend without widgets still reads it. Figures carry an HTML twin too, an
+`<img>` with alt text that says what the figure shows: JupyterLab's own image renderer and
+nbconvert's lab template give a bare PNG no alt text at all.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from diffmagic.explain import one_line
 from diffmagic.views.figure import figure_bytes
 
 if TYPE_CHECKING:
-    from diffmagic.comparison import Comparison
+    from diffmagic.at_point import AtPoint
+    from diffmagic.results import Comparison
 
 
 def latex_bundle(comparison: Comparison) -> dict[str, str] | None:
@@ -30,30 +33,59 @@ def latex_bundle(comparison: Comparison) -> dict[str, str] | None:
     return {"text/latex": f"$\\displaystyle {formula}$", "text/plain": plain}
 
 
-def figure_bundle(
-    comparison: Comparison, at: float | None = None, figure: Any = None
-) -> dict[str, Any]:
-    """The figure as PNG: `figure` when the caller built it already, else built here."""
+#: MIME type of each figure format the notebook can show.
+IMAGE_MIME = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+def image_bundle(figure: Any, alt: str, fmt: str = "png") -> dict[str, Any]:
+    """A figure as PNG (or SVG), an `<img>` with `alt` for HTML, and `alt` as its text twin."""
     try:
-        png = figure_bytes(figure if figure is not None else comparison.figure(at=at), "png")
+        data = figure_bytes(figure, fmt)
     except Exception as error:
         # A figure that cannot be drawn must not take the table, which says why, down with it.
-        return {"text/plain": f"<no diffmagic figure: {one_line(error, 120)}>"}
+        return {"text/plain": f"<no figure: {one_line(error, 120)}>"}
+    mime = IMAGE_MIME[fmt]
+    encoded = base64.b64encode(data).decode("ascii")
     return {
-        "image/png": base64.b64encode(png).decode("ascii"),
-        "text/plain": f"<diffmagic figure: {comparison.target.label} and its derivatives>",
+        mime: data.decode("utf-8") if fmt == "svg" else encoded,
+        "text/html": image_html(encoded, alt, mime),
+        "text/plain": f"<figure: {alt}>",
     }
+
+
+def image_html(encoded: str, alt: str, mime: str = "image/png") -> str:
+    """An embedded image with its alt text; the figure's own white background reads anywhere."""
+    return (
+        f'<img alt="{html.escape(alt)}" src="data:{mime};base64,{encoded}" '
+        'style="max-width:100%;height:auto">'
+    )
+
+
+def figure_alt(comparison: Comparison, at: float | None = None, figure: Any = None) -> str:
+    from diffmagic.views.figure import alt_text
+
+    return getattr(figure, "diffmagic_alt", None) or alt_text(comparison, at)
+
+
+def figure_bundle(
+    comparison: Comparison, at: float | None = None, figure: Any = None, fmt: str = "png"
+) -> dict[str, Any]:
+    """The figure: `figure` when the caller built it already, else built here."""
+    try:
+        if figure is None:
+            figure = comparison.figure(at=at)
+    except Exception as error:
+        return {"text/plain": f"<no diffmagic figure: {one_line(error, 120)}>"}
+    return image_bundle(figure, figure_alt(comparison, at, figure), fmt)
 
 
 def table_bundle(comparison: Comparison) -> dict[str, str]:
     return {"text/html": comparison._repr_html_(), "text/plain": comparison.table()}
 
 
-def tangent_bundle(comparison: Comparison, x0: float) -> dict[str, str]:
+def tangent_bundle(comparison: Comparison, point: AtPoint) -> dict[str, str]:
     """Each method's slope at x0, then the secants (f(x0+dx) - f(x0))/dx closing in on it."""
-    from diffmagic.comparison import tangent_slopes
-
-    f0, slopes = tangent_slopes(comparison, x0)
+    x0, f0, slopes = point.x0, point.f0, point.slopes
     name = comparison.derivative_name
     title = f"at x0 = {x0:g}: f(x0) = {f0:.10g}" if f0 is not None else f"at x0 = {x0:g}"
     rows = [
@@ -65,39 +97,72 @@ def tangent_bundle(comparison: Comparison, x0: float) -> dict[str, str]:
         f"<p>{html.escape(title)}</p><table class='diffmagic-table'>"
         f"<tr><th>method</th><th>{html.escape(name)}(x0)</th></tr>{table}</table>"
     ]
-    if comparison.order == 1 and comparison.function is not None:
-        secants = comparison.secants(x0)
-        errors = [e for _, _, e in secants if e is not None and np.isfinite(e)]
-        best = min(errors) if errors else None
-        lines.append("  secants (f(x0+dx) - f(x0))/dx; * marks where round-off takes over")
+    if point.secants:
+        secants = point.secants
+        marks = secant_marks([error for _, _, error in secants])
+        lines.append(
+            "  secants (f(x0+dx) - f(x0))/dx; <- the closest; * round-off has taken over "
+            "(the error grows again as dx shrinks)"
+        )
         secant_rows = []
-        for dx, slope, error in secants:
-            mark = " *" if best is not None and error == best else ""
+        for (dx, slope, error), mark in zip(secants, marks, strict=True):
             shown = "—" if error is None else f"{error:.1e}"
-            lines.append(f"    dx={dx:<8.0e} slope={slope:<22.15g} error={shown}{mark}")
-            weight = " style='font-weight:bold'" if mark else ""
+            suffix = {"closest": " <- closest", "round-off": " *"}.get(mark, "")
+            lines.append(f"    dx={dx:<8.0e} slope={slope:<22.15g} error={shown}{suffix}")
+            weight = " style='font-weight:bold'" if mark == "closest" else ""
+            words = {"closest": "closest", "round-off": "* round-off"}.get(mark, "")
             secant_rows.append(
-                f"<tr{weight}><td>{dx:.0e}</td><td>{slope:.15g}</td><td>{shown}</td></tr>"
+                f"<tr{weight}><td>{dx:.0e}</td><td>{slope:.15g}</td><td>{shown}</td>"
+                f"<td>{words}</td></tr>"
             )
         parts.append(
             "<p>secants through x0 and x0 + dx: their slopes tend to the derivative until "
-            "round-off takes over (bold: the closest)</p><table class='diffmagic-table'>"
-            "<tr><th>dx</th><th>slope</th><th>error</th></tr>" + "".join(secant_rows) + "</table>"
+            "round-off takes over (bold: the closest; *: round-off has taken over)</p>"
+            "<table class='diffmagic-table'>"
+            "<tr><th>dx</th><th>slope</th><th>error</th><th></th></tr>"
+            + "".join(secant_rows)
+            + "</table>"
         )
     return {"text/html": "".join(parts), "text/plain": "\n".join(lines)}
 
 
+def secant_marks(errors: list[float | None]) -> list[str]:
+    """ "closest" for the smallest error, "round-off" for each smaller dx whose error is larger.
+
+    Widths shrink down the list. Down to the closest secant the error is truncation, falling
+    with dx; below it, cancellation in f(x0 + dx) - f(x0) makes it grow: round-off has taken
+    over. An empty string for the rows before the closest (and rows without an error).
+    """
+    finite = [(i, e) for i, e in enumerate(errors) if e is not None and np.isfinite(e)]
+    marks = [""] * len(errors)
+    if not finite:
+        return marks
+    best_index, best = min(finite, key=lambda pair: pair[1])
+    marks[best_index] = "closest"
+    for index, error in finite:
+        if index > best_index and error > best:
+            marks[index] = "round-off"
+    return marks
+
+
 def bundles(
-    comparison: Comparison, *, plot: bool = True, at: float | None = None, figure: Any = None
+    comparison: Comparison,
+    *,
+    plot: bool = True,
+    at: float | None = None,
+    figure: Any = None,
+    fmt: str = "png",
+    point: AtPoint | None = None,
 ) -> list[dict]:
-    """The bundles to display, in the order the user reads them."""
+    """The bundles to display, in the order the user reads them; `point` holds the numbers
+    at x0 = `at` (`diffmagic.at_point.at_point`)."""
     shown: list[dict] = []
     formula = latex_bundle(comparison)
     if formula is not None:
         shown.append(formula)
     if plot:
-        shown.append(figure_bundle(comparison, at, figure))
+        shown.append(figure_bundle(comparison, at, figure, fmt))
     shown.append(table_bundle(comparison))
-    if at is not None:
-        shown.append(tangent_bundle(comparison, at))
+    if point is not None:
+        shown.append(tangent_bundle(comparison, point))
     return shown

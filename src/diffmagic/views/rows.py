@@ -38,7 +38,13 @@ def _error(value: float | None, result: MethodResult) -> str:
     return f"{value:.2e}"
 
 
-def row(result: MethodResult) -> Row:
+#: What the timing columns say, and the caption adds, when the comparison was not timed:
+#: compare() does not time by default (the magic and the command line do).
+TIMING_OFF_CELL = "off"
+TIMING_OFF = "timing off: compare(..., timing=True) or Comparison.time() measures it"
+
+
+def row(result: MethodResult, timed: bool = True) -> Row:
     if not result.ok:
         # An inaccurate row keeps its measured errors: wrong, and flagged as such.
         errors = (_error(result.max_abs_error, result), _error(result.max_rel_error, result))
@@ -52,9 +58,10 @@ def row(result: MethodResult) -> Row:
         )
         return Row(cells, False, (result.error or "failed",))
     setup = result.timing.setup_s if result.timing else result.setup_s
-    warm = format_time(result.timing.eval_s) if result.timing else "—"
+    untimed = "—" if timed else TIMING_OFF_CELL
+    warm = format_time(result.timing.eval_s) if result.timing else untimed
     # The lab's measurement: one call, cold for JAX at a new size (compiling included).
-    first = format_time(result.timing.first_call_s) if result.timing else "—"
+    first = format_time(result.timing.first_call_s) if result.timing else untimed
     cells = (
         result.label,
         result.engine,
@@ -70,10 +77,17 @@ def row(result: MethodResult) -> Row:
 
 
 def rows(comparison: Comparison) -> list[Row]:
-    return [row(result) for result in comparison]
+    timed = comparison.timing_points is not None
+    return [row(result, timed) for result in comparison]
 
 
-def caption(comparison: Comparison) -> str:
+#: How the magic and the command line turn timing on, after TIMING_OFF.
+TIMING_ON_ELSEWHERE = "--timing in the magic and the command line"
+
+
+def caption(comparison: Comparison, timing_hint: str = TIMING_ON_ELSEWHERE) -> str:
+    """What the table compares; when it was not timed, how to time it (`timing_hint` says how
+    in the front end showing it: the panel has its own button)."""
     low, high = comparison.domain
     text = (
         f"{comparison.derivative_name} of {comparison.target.label} on [{low:g}, {high:g}], "
@@ -85,6 +99,8 @@ def caption(comparison: Comparison) -> str:
             f"; warm eval is the median time of one evaluation at {points:,} points, first call "
             "the first one (as the lab timed it)"
         )
+    else:
+        text += f"; {TIMING_OFF} ({timing_hint})"
     return text
 
 

@@ -1,0 +1,164 @@
+"""The computational graph of f at one point: what automatic differentiation does, step by step.
+
+`diffmagic.graph(f, at=1.0, mode="reverse")` traces f with JAX (in float64), evaluates each step
+at x0, and pushes tangents forward (mode="forward") or pulls adjoints back (mode="reverse")
+through each step's own JAX derivative rule. The result shows as an SVG picture in a notebook
+and as an indented listing in a terminal. `expression_tree(f)` draws SymPy's side: the trees of
+f and f' and the subexpressions they share.
+
+The package is `diffmagic.compgraph`, not `diffmagic.graph`: importing a subpackage sets an
+attribute of its parent, and one named `graph` would replace the function `diffmagic.graph`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from diffmagic.compgraph.trace import (
+    MODES,
+    Node,
+    Program,
+    caveats,
+    forward,
+    reverse,
+    trace_program,
+)
+from diffmagic.errors import DiffMagicError
+from diffmagic.target import Target, make_target
+
+__all__ = ["MODES", "ComputationalGraph", "Node", "graph", "graph_of_comparison"]
+
+
+def _check_mode(mode: Any) -> str:
+    if mode not in MODES:
+        raise DiffMagicError(
+            f"mode must be 'forward' or 'reverse', not {mode!r}: forward pushes tangents from x, "
+            "reverse pulls adjoints back from f"
+        )
+    return mode
+
+
+def _check_point(at: Any) -> float:
+    if isinstance(at, bool) or at is None:
+        raise DiffMagicError(f"at must be a number such as at=1.0, not {at!r}")
+    try:
+        x0 = float(at)
+    except (TypeError, ValueError):
+        raise DiffMagicError(f"at must be one number such as at=1.0, not {at!r}") from None
+    if not math.isfinite(x0):
+        raise DiffMagicError(f"at must be a finite number, not {x0}")
+    return x0
+
+
+class ComputationalGraph:
+    """f traced by JAX at x0: `.nodes` in evaluation order, `.value`, `.derivative`."""
+
+    def __init__(self, target: Target, x0: float, mode: str, program: Program) -> None:
+        self.target = target
+        self.x0 = x0
+        self.mode = mode
+        self.nodes: list[Node] = program.nodes
+        self.input_index = program.input_index
+        self.output_index = program.output_index
+        self.equations = program.equations
+        runner = forward if mode == "forward" else reverse
+        #: f'(x0): the output's tangent (forward) or the input's adjoint (reverse).
+        self.derivative: float = runner(program)
+        #: f(x0), the output node's value.
+        self.value: float = float(program.nodes[program.output_index].value)
+        #: Why f'(x0) may not mean what it seems (a corner, a jump, a branch point, infinity).
+        self.caveats: list[str] = caveats(program)
+        if not math.isfinite(self.derivative):
+            self.caveats.append(f"the derivative at this x0 is {self.derivative}: f' is not finite")
+
+    # ------------------------------------------------------------------ names
+    @property
+    def function_name(self) -> str:
+        return self.target.name
+
+    @property
+    def variable(self) -> str:
+        return self.target.wrt
+
+    @property
+    def label(self) -> str:
+        """`f(x)`, with the expression when f was given as one: `f(x) = exp(-2*x) + ...`."""
+        from diffmagic.expression import looks_like_expression
+
+        source = (self.target.source or "").strip()
+        if source and "\n" not in source and looks_like_expression(source):
+            return f"{self.target.label} = {source}"
+        return self.target.label
+
+    @property
+    def derivative_name(self) -> str:
+        return f"d{self.function_name}/d{self.variable}"
+
+    @property
+    def operations(self) -> int:
+        """How many JAX equations the (inlined) program has."""
+        return sum(1 for node in self.nodes if node.kind == "operation")
+
+    # ------------------------------------------------------------------ display
+    def text(self) -> str:
+        from diffmagic.compgraph.text import listing
+
+        return listing(self)
+
+    def svg(self, page: int | None = None) -> str:
+        """The picture; big graphs fold repeated blocks or are paged (`page=2`), with a note."""
+        from diffmagic.compgraph.svg import svg_text
+
+        return svg_text(self, page)
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def __repr__(self) -> str:
+        return (
+            f"<ComputationalGraph of {self.label} at {self.variable}={self.x0:g}, {self.mode} "
+            f"mode: {len(self.nodes)} nodes, value {self.value:.12g}, "
+            f"derivative {self.derivative:.12g}>"
+        )
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.text())
+
+    def _repr_html_(self) -> str:
+        return (
+            "<div class='diffmagic-graph' style='overflow:auto;max-width:100%;"
+            "background:#ffffff;padding:4px;border-radius:4px'>" + self.svg() + "</div>"
+        )
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        return {"image/svg+xml": self.svg(), "text/plain": self.text()}
+
+
+def graph(
+    f: Any,
+    at: Any,
+    mode: str = "reverse",
+    *,
+    func: str | None = None,
+    wrt: str | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> ComputationalGraph:
+    """The computational graph of f at x0 = `at`, with tangents (forward) or adjoints (reverse).
+
+    `f` is what `compare()` takes: a function, a notebook cell's text, or an expression in x.
+    """
+    mode = _check_mode(mode)
+    x0 = _check_point(at)
+    target = make_target(f, func=func, wrt=wrt, params=params)
+    _, program = trace_program(target, x0)
+    return ComputationalGraph(target, x0, mode, program)
+
+
+def graph_of_comparison(comparison: Any, at: Any, mode: str = "reverse") -> ComputationalGraph:
+    """`Comparison.graph(at, mode)`: the graph of the comparison's own function and parameters."""
+    mode = _check_mode(mode)
+    x0 = _check_point(at)
+    _, program = trace_program(comparison.target, x0)
+    return ComputationalGraph(comparison.target, x0, mode, program)

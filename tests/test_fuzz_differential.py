@@ -140,7 +140,7 @@ def _check_row(
         )
 
 
-@pytest.mark.slow  # 50 programs with every method: about 40 s on two cores
+@pytest.mark.slow  # 50 programs with every method: 20-40 s on two shared cores
 @given(programs())
 def test_every_row_is_ok_and_right_or_fails_with_a_reason(program: Program) -> None:
     source = program.source

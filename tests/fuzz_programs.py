@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, NamedTuple, Union
 
 import mpmath
 import numpy as np
@@ -624,6 +624,7 @@ class _Evaluation:
         self.sites: list[tuple[Any, bool]] = []  # (switching value, on the path f takes)
         self.on_path = True
         self.undefined = False  # a partial primitive left its domain on the path f takes
+        self.largest = 0.0  # the largest |value| of any step on the path: f's round-off scale
 
     def site(self, value: Any) -> None:
         self.sites.append((value, self.on_path))
@@ -639,6 +640,14 @@ class _Evaluation:
         return first if condition else second
 
     def eval(self, node: Node, var: Jet) -> Jet:
+        result = self._eval(node, var)
+        if self.on_path:
+            size = abs(_to_float(result.value))
+            if math.isfinite(size):
+                self.largest = max(self.largest, size)
+        return result
+
+    def _eval(self, node: Node, var: Jet) -> Jet:
         kit = self.kit
         if isinstance(node, X):
             return var
@@ -715,10 +724,17 @@ class _Evaluation:
         raise TypeError(f"not a node: {node!r}")
 
 
-def evaluate(
-    program: Program, x: float, *, exact: bool = True, derivatives: int = 3
-) -> tuple[Jet, list[tuple[Any, bool]], bool]:
-    """(jet of f at x, the switching sites, whether f is undefined at x) from the tree."""
+class Point(NamedTuple):
+    """The tree evaluated at one x."""
+
+    jet: Jet  # f and its derivatives
+    sites: list[tuple[Any, bool]]  # (switching value, on the path f takes), in tree order
+    undefined: bool  # a log/sqrt/1/u left its domain on the path f takes
+    largest: float  # the largest |intermediate value|: the scale of f's round-off
+
+
+def evaluate(program: Program, x: float, *, exact: bool = True, derivatives: int = 3) -> Point:
+    """f's jet at x, the switching sites, and more, from the tree."""
     kit = _Kit(exact)
     run = _Evaluation(kit, program.param_value)
     start = Jet([kit.number(x), kit.number(1)] + [kit.number(0)] * (derivatives - 1))
@@ -736,12 +752,12 @@ def evaluate(
             run.site(start.value - kit.number(value))
             start = constant if start.value < value else start
     jet = run.eval(program.body, start)
-    return jet, run.sites, run.undefined
+    return Point(jet, run.sites, run.undefined, run.largest)
 
 
 def mp_function(program: Program) -> Callable[[Any], Any]:
     """f as a plain mpmath function of one number (for `mpmath.diff`, the oracle's own check)."""
-    return lambda x: evaluate(program, x, derivatives=0)[0].value
+    return lambda x: evaluate(program, x, derivatives=0).jet.value
 
 
 # ---------------------------------------------------------------------------
@@ -763,11 +779,12 @@ class Oracle:
         self.program = program
         self.grid = grid
         with mpmath.workdps(30):
-            jets = [evaluate(program, float(x)) for x in grid]
+            points = [evaluate(program, float(x)) for x in grid]
         self.derivatives = np.array(
-            [[_to_float(v) for v in jet.d] for jet, _, _ in jets], dtype=float
+            [[_to_float(v) for v in point.jet.d] for point in points], dtype=float
         )  # shape (points, 4)
-        self.undefined = np.array([undefined for _, _, undefined in jets])
+        self.undefined = np.array([point.undefined for point in points])
+        self.largest = np.array([point.largest for point in points])
         self.f, self.d1 = self.derivatives[:, 0], self.derivatives[:, 1]
         finite = np.all(np.isfinite(self.derivatives) & (np.abs(self.derivatives) < 1e100), 1)
         self.defined = finite & ~self.undefined
@@ -781,7 +798,7 @@ class Oracle:
         step = (high - low) / (count - 1)
         extra = math.ceil(margin / step) if step > 0 else 0
         fine = low + step * np.arange(-extra, count + extra)
-        sites = [evaluate(self.program, float(x), exact=False, derivatives=0)[1] for x in fine]
+        sites = [evaluate(self.program, float(x), exact=False, derivatives=0).sites for x in fine]
         lengths = {len(s) for s in sites}
         assert len(lengths) == 1, "generator bug: the sites do not line up between points"
         if not sites[0]:
@@ -825,7 +842,8 @@ class Oracle:
         """np.gradient's Taylor bound per point: h**2/6 max|f'''| inside, h/2 max|f''| at ends.
 
         Times a safety factor 4, plus 1e-9 of the scale of f' and the round-off of differencing
-        f's values (each off by `roundoff` of max |f|) over a step h.
+        f's values over a step h: each is off by `roundoff` of the largest value f computes on
+        the way (float32(x) - x is tiny but carries the round-off of x).
         """
         h = float(self.grid[1] - self.grid[0])
         smooth = self.defined & ~self.near_switch(0.0)
@@ -834,7 +852,11 @@ class Oracle:
         second = float(np.max(np.abs(self.derivatives[smooth, 2]), initial=0.0))
         third = float(np.max(np.abs(self.derivatives[smooth, 3]), initial=0.0))
         finite_f = np.abs(f_float[np.isfinite(f_float)])
-        differenced = roundoff * float(np.max(finite_f, initial=0.0)) / h
+        largest = max(
+            float(np.max(finite_f, initial=0.0)),
+            float(np.max(self.largest[self.defined], initial=0.0)),
+        )
+        differenced = roundoff * largest / h
         bound = np.full(self.grid.shape, 4 * h**2 / 6 * third)
         bound[[0, -1]] = 4 * h / 2 * second
         return bound + 1e-9 * scale + differenced

@@ -111,11 +111,13 @@ def _check_row(
     values = np.asarray(row.values, dtype=float)
     assert values.shape == oracle.grid.shape, (row.key, values.shape)
     exact_points = oracle.judged("exact", cell)
-    # The scale of f': its largest size, but no less than a thousandth of f's (a derivative
-    # computed from float64 values of f carries round-off of f's size, even where f' is 0).
+    # The scale of f': its largest size, but no less than a thousandth of the largest value f
+    # computes on the way (a derivative computed in floating point carries round-off of that
+    # size, even where f' is 0).
     scale = max(
         float(np.max(np.abs(oracle.d1[exact_points]), initial=0.0)),
         1e-3 * float(np.max(np.abs(oracle.f[exact_points]), initial=0.0)),
+        1e-3 * float(np.max(oracle.largest[exact_points], initial=0.0)),
         1e-12,
     )
     judged = oracle.judged(kind, cell)

@@ -10,7 +10,10 @@ f(x) at 1,000,000 points. Targets (from the timing issue):
 - the fastest method on each function within 1.5x of the floor;
 - every method on the compiled (JAX) engine within 3x of the floor;
 - `%%differentiate` with defaults: output within 1.5 s in a warm kernel, 6 s in a fresh one;
-- the panel: median time from a control change to the redrawn output, 150 ms or less.
+- the panel: median time from a control change to the redrawn output, 150 ms or less;
+- the whole cell's budget: a default `%%differentiate` (quick timing) answers within 5 s in a
+  warm shell on every function of the test corpus, Python `if` included (`--budget-only` runs
+  just this one).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import json
 import statistics
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -171,11 +175,65 @@ def bench_panel() -> dict[str, Any]:
     return results
 
 
+BRANCH_CELL = (
+    "def dfdx_abs(x):\n    if x > 0:\n        return 1.0\n    if x < 0:\n        return -1.0\n"
+    "    return 0.0\n\ndef f(x):\n    if x > 0:\n        return x**2 + dfdx_abs(x)\n"
+    "    return -x\n"
+)
+
+
+def _corpus_cells() -> dict[str, tuple[str, str]]:
+    """(magic options, cell) for every function of the test corpus, and a Python-`if` cell."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from corpus import CORPUS
+
+    cells = {"python_if": ("", BRANCH_CELL)}
+    for case in CORPUS:
+        options = [f"--domain {case.domain[0]!r} {case.domain[1]!r}", f"--order {case.order}"]
+        if case.func:
+            options.append(f"--func {case.func}")
+        if case.wrt:
+            options.append(f"--wrt {case.wrt}")
+        options += [f"--param {name}={value!r}" for name, value in (case.params or {}).items()]
+        cells[case.id] = (" ".join(options), case.source)
+    return cells
+
+
+def bench_cell_budget() -> dict[str, Any]:
+    """Seconds of a default `%%differentiate` (quick timing), warm, for each corpus function."""
+    from IPython.testing.globalipapp import start_ipython
+    from IPython.utils.capture import capture_output
+
+    shell = start_ipython()
+    shell.run_line_magic("load_ext", "diffmagic")
+    seconds: dict[str, float] = {}
+    for name, (options, cell) in _corpus_cells().items():
+        with capture_output():
+            shell.run_cell_magic("differentiate", options, cell)  # warm: derived, compiled
+            begun = time.perf_counter()
+            shell.run_cell_magic("differentiate", options, cell)
+            seconds[name] = time.perf_counter() - begun
+    slowest = max(seconds, key=seconds.get)
+    return {
+        "warm_seconds": seconds,
+        "slowest": slowest,
+        "slowest_s": seconds[slowest],
+        "over_5s": sorted(name for name, value in seconds.items() if value > 5.0),
+        "all_within_5s": all(value <= 5.0 for value in seconds.values()),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="quick timing mode, for a smoke run")
     parser.add_argument("--skip-kernel", action="store_true", help="do not time the magic")
+    parser.add_argument(
+        "--budget-only", action="store_true", help="only the whole cell's budget, over the corpus"
+    )
     options = parser.parse_args()
+    if options.budget_only:
+        print(json.dumps({"cell_budget": bench_cell_budget()}, indent=1))
+        return
     mode = "quick" if options.quick else "full"
     begun = time.perf_counter()
     report: dict[str, Any] = {
@@ -187,6 +245,7 @@ def main() -> None:
             name: bench_function(name, source, mode) for name, source in FUNCTIONS.items()
         },
         "panel": bench_panel(),
+        "cell_budget": bench_cell_budget(),
     }
     if not options.skip_kernel:
         report["magic"] = bench_magic()

@@ -9,9 +9,11 @@ Under each picture the README says what drew it, in one line:
 
 A `diffmagic ...` line is run as the command line runs it (`diffmagic.cli.main`, which shares
 its options and its figure with `%%differentiate`); a `diffmagic.NAME(...)` line is a Python
-expression whose value is a matplotlib Figure. tests/test_readme_pictures.py regenerates every
-picture into a temporary folder and compares it with the committed one, so a picture can only
-show what its command draws. The panel's screenshot comes from the browser test
+expression whose value is a matplotlib Figure, or the text of an SVG (`.svg()` of a
+computational graph or an expression tree, linked as a .svg picture).
+tests/test_readme_pictures.py regenerates every picture into a temporary folder and compares
+it with the committed one (pixels of a PNG, the text of an SVG), so a picture can only show what
+its command draws. The panel's screenshot comes from the browser test
 (tests/test_panel_browser.py saves it in artifacts/browser/); run that test first to refresh it.
 """
 
@@ -30,7 +32,7 @@ README = ROOT / "README.md"
 IMAGES = ROOT / "docs" / "images"
 #: A picture and the line under it that says what drew it.
 PICTURE = re.compile(
-    r"^[ \t]*!\[[^\]]*\]\((?P<path>docs/images/[\w.-]+\.png)\)\n+"
+    r"^[ \t]*!\[[^\]]*\]\((?P<path>docs/images/[\w.-]+\.(?:png|svg))\)\n+"
     r"^[ \t]*<sub>drawn by `(?P<command>[^`]+)`[^<\n]*</sub>",
     re.M,
 )
@@ -67,8 +69,11 @@ def draw(picture: Picture, out_dir: pathlib.Path) -> pathlib.Path:
     elif picture.command.startswith("diffmagic."):
         import diffmagic
 
-        figure = eval(picture.command, {"diffmagic": diffmagic})
-        figure.savefig(target, dpi=DPI)
+        drawn = eval(picture.command, {"diffmagic": diffmagic})
+        if isinstance(drawn, str):  # an SVG of diffmagic's own (the computational graph)
+            target.write_text(drawn, encoding="utf-8")
+        else:
+            drawn.savefig(target, dpi=DPI)
     else:
         raise ValueError(f"not a diffmagic command or expression: {picture.command!r}")
     return target

@@ -609,3 +609,32 @@ def test_each_figure_shows_once_with_the_inline_and_the_widget_backend(ip, backe
         assert backend in matplotlib.get_backend(), "the user's backend is left as chosen"
     finally:
         matplotlib.use(before)
+
+
+# ----------------------------------------------------------------------------- your derivative
+
+
+YOURS_CELL = (
+    "import numpy as np\n\ndef f(x):\n    return np.sin(3*x)\n\n"
+    "def dfdx(x):\n    return np.cos(3*x)\n\ndef right(x):\n    return 3*np.cos(3*x)\n"
+)
+
+
+def test_yours_names_the_cells_own_derivative_and_says_how_it_is_wrong(ip) -> None:
+    captured = run(ip, "--func f --no-timing --no-plot --yours dfdx -o result -q", YOURS_CELL)
+    assert captured.outputs == []
+    row = ip.user_ns["result"]["yours"]
+    assert not row.ok and "chain-rule factor 3 missing" in row.error
+    assert ip.user_ns["dfdx"] is not None  # the cell's own definitions stay
+
+
+def test_yours_repeated_gives_a_row_each(ip) -> None:
+    captured = run(ip, "--func f --no-timing --no-plot --yours dfdx --yours right", YOURS_CELL)
+    table = shown(captured, "text/plain")
+    text = "\n".join(table)
+    assert "yours (dfdx)" in text and "yours (right)" in text
+
+
+def test_yours_that_the_cell_does_not_define_is_a_usage_error(ip) -> None:
+    with pytest.raises(UsageError, match="no function `nope` is defined"):
+        run(ip, "--no-timing --yours nope", YOURS_CELL)

@@ -29,7 +29,9 @@ EXPECTED = 2 * X.T @ (X @ W0 - Y)
 
 @pytest.fixture(scope="module")
 def ip():
-    shell = start_ipython()
+    from IPython.core.getipython import get_ipython
+
+    shell = start_ipython() or get_ipython()  # started once per process, maybe by another module
     shell.run_line_magic("load_ext", "diffmagic")
     return shell
 

@@ -132,3 +132,30 @@ def test_without_widgets_the_static_figure_and_table_still_appear(panel: Panel) 
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert 'src="data:image/png;base64,' in bundle["text/html"] and 'alt="' in bundle["text/html"]
     assert "automatic (JAX)" in bundle["text/plain"]
+
+
+def test_the_panel_keeps_every_option_of_compare_when_a_control_changes() -> None:
+    shown = Panel("x**3", engines=("numpy", "jax"), extrema=True, x0=1.0)
+    assert "symbolic@jax" in shown.comparison and shown.comparison.extrema is not None
+    shown.points.value = 200
+    assert shown.comparison.x.size == 200
+    assert "symbolic@jax" in shown.comparison and shown.comparison.extrema is not None
+    assert shown.order.max == diffmagic.bounds.MAX_ORDER == 8
+
+
+def test_the_magics_panel_honours_engines_extrema_and_save(tmp_path) -> None:
+    from IPython.core.getipython import get_ipython
+    from IPython.testing.globalipapp import start_ipython
+    from IPython.utils.capture import capture_output
+
+    shell = start_ipython() or get_ipython()
+    shell.run_line_magic("load_ext", "diffmagic")
+    saved = tmp_path / "panel.png"
+    with capture_output():
+        shell.run_line_magic(
+            "differentiate",
+            f'"x**3" --panel --engines numpy,jax --extrema --at 1 --save {saved} -o shown -q',
+        )
+    shown = shell.user_ns.pop("shown")
+    assert "symbolic@jax" in shown.comparison and shown.comparison.extrema is not None
+    assert saved.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

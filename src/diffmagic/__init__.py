@@ -36,11 +36,11 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def panel(f: Any, *args: Any, **kwargs: Any) -> Any:
-    """An interactive ipywidgets panel for `f`; takes the arguments of `compare()` and `x0`."""
+def panel(f: Any, **options: Any) -> Any:
+    """An interactive ipywidgets panel for `f`: every keyword of `compare()`, and `x0`."""
     from diffmagic.interactive import Panel
 
-    return Panel(f, *args, **kwargs)
+    return Panel(f, **options)
 
 
 def partial_derivatives(f: Any, at: Any, **kwargs: Any) -> Any:

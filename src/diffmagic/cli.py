@@ -21,7 +21,8 @@ from diffmagic.errors import DiffMagicError
 from diffmagic.expression import expression_to_function
 from diffmagic.guard import describe_error
 from diffmagic.options import add_to_parser, check_save
-from diffmagic.report import Report, build_report, html_page, write_file
+from diffmagic.report import build_report, html_page
+from diffmagic.report_result import Report, write_file
 from diffmagic.target import function_from_cell
 from diffmagic.views.text import text_table
 

@@ -206,14 +206,14 @@ class _Comparer:
         self.f_values = np.full(grid.shape, np.nan)
         self.suspects = verdicts.ambiguous_names(target.function)
         #: Hand-written derivatives to judge, by row key ("yours", "yours:NAME").
-        self.yours: dict[str, Callable[..., Any]] = {}
+        self.yours: dict[str, tuple[str, Callable[..., Any]]] = {}
 
     def run(self, timing_points: int | None, timing_mode: str) -> Comparison:
         self._function_values()
         for key in self.keys:
             self.results[key] = self._row(key)
         symbolic = self._symbolic_for_reference()
-        reference_values, reference_label = self._reference(symbolic)
+        reference_values, reference_label, exact = self._reference(symbolic)
         if symbolic is not None:
             self.notes.extend(
                 reference.underflow_notes(
@@ -234,7 +234,7 @@ class _Comparer:
             self.grid,
             singularities,
             order=self.order,
-            exact=symbolic is not None,
+            exact=exact,
             wrt=self.target.wrt,
         )
         self.notes.extend(
@@ -418,8 +418,7 @@ class _Comparer:
         singularities: list[singular.Singularity],
     ) -> None:
         """A row for each hand-written derivative: right, or where and how it is wrong."""
-        for key, function in self.yours.items():
-            label = yours_rows.label_of(key, function)
+        for key, (label, function) in self.yours.items():
             values = _bounded(
                 lambda function=function: yours_rows.evaluate(function, self.target, self.grid),
                 "finite_difference",
@@ -463,24 +462,41 @@ class _Comparer:
 
     # ------------------------------------------------------------------ reference
 
-    def _reference(self, symbolic: Prepared | None) -> tuple[np.ndarray | None, str]:
+    def _reference(self, symbolic: Prepared | None) -> tuple[np.ndarray | None, str, bool]:
+        """(reference values, what they are in words, whether they are exact).
+
+        The exact reference is SymPy's f' at 30 digits, under the symbolic time limit like
+        every SymPy step; when it cannot be had, the most accurate method that worked stands in.
+        """
+        why_not = "SymPy cannot trace f"
         if symbolic is not None:
             import sympy as sp
 
             symbol = sp.Symbol(self.target.wrt, real=True)
-            values = reference.high_precision(symbolic.expr, symbol, self.grid)
-            label = f"SymPy's exact derivative evaluated with {reference.DIGITS} digits (mpmath)"
-            if values.size > reference.MAX_REFERENCE_POINTS:
-                label += f" at {reference.MAX_REFERENCE_POINTS:,} of the points"
-            return values, label
+            values = _bounded(
+                lambda: reference.high_precision(symbolic.expr, symbol, self.grid),
+                "symbolic",
+                "the exact reference",
+                self.symbolic_seconds,
+            )
+            if not isinstance(values, str):
+                label = (
+                    f"SymPy's exact derivative evaluated with {reference.DIGITS} digits (mpmath)"
+                )
+                if values.size > reference.MAX_REFERENCE_POINTS:
+                    label += f" at {reference.MAX_REFERENCE_POINTS:,} of the points"
+                return values, label, True
+            why_not = f"evaluating it at {reference.DIGITS} digits failed: {values}"
         for key in ("automatic", "finite_difference"):
             result = self.results.get(key)
             if result is not None and result.ok:
                 result.is_reference = True
-                return result.values, (
-                    f"no exact derivative (SymPy cannot trace f): {result.label} is the reference"
+                return (
+                    result.values,
+                    f"no exact derivative ({why_not}): {result.label} is the reference",
+                    False,
                 )
-        return None, "no reference: no method produced a derivative"
+        return None, "no reference: no method produced a derivative", False
 
     def _singularities(self, symbolic: Prepared | None) -> list[singular.Singularity]:
         if self.numpy_function is None:

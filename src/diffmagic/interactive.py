@@ -19,12 +19,12 @@ from __future__ import annotations
 import base64
 import html
 import math
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from diffmagic.at_point import tangents
+from diffmagic.bounds import MAX_ORDER
 from diffmagic.comparison import DEFAULT_METHODS, Comparison, compare
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import one_line
@@ -88,33 +88,23 @@ class Panel:
     def __init__(
         self,
         f: Any,
-        domain: Sequence[float] = (-5.0, 5.0),
-        points: int = 100,
-        methods: Sequence[str] | str = DEFAULT_METHODS,
-        order: int = 1,
-        wrt: str | None = None,
-        params: Mapping[str, Any] | None = None,
-        x0: float | None = None,
         *,
-        func: str | None = None,
+        x0: float | None = None,
         graph: bool = False,
+        **options: Any,
     ) -> None:
+        """`f` and `options` are exactly `diffmagic.compare()`'s (domain, points, methods,
+        order, wrt, params, engines, extrema, timing, yours, limits...): the panel starts from
+        that comparison, and its controls change domain, points, methods, order and the
+        parameters while every other option stays as given. `x0` is the tangent point."""
         widgets = _ipywidgets()
         self._widgets = widgets
         self._source = f
-        self._func = func
-        self._wrt = wrt
         # Checks everything once, so a bad call fails here with DiffMagicError, not in a callback.
-        self.comparison: Comparison = compare(
-            f,
-            domain=domain,
-            points=points,
-            methods=methods,
-            order=order,
-            wrt=wrt,
-            params=params,
-            func=func,
-        )
+        self.comparison: Comparison = compare(f, **options)
+        self._options = dict(options)
+        methods = options.get("methods", DEFAULT_METHODS)
+        order = self.comparison.order
         self.redraws = 0
         self._quiet = False
         self._renderer: FastRenderer | None = None
@@ -142,7 +132,11 @@ class Panel:
             continuous_update=False,
         )
         self.order = widgets.BoundedIntText(
-            value=order, min=1, max=4, description="order", layout=widgets.Layout(width="140px")
+            value=order,
+            min=1,
+            max=MAX_ORDER,
+            description="order",
+            layout=widgets.Layout(width="140px"),
         )
         self.methods = {
             key: widgets.Checkbox(value=key in chosen, description=module.LABEL, indent=False)
@@ -247,13 +241,14 @@ class Panel:
                 raise DiffMagicError("tick at least one method")
             self.comparison = compare(
                 self._source,
-                domain=self.domain.value,
-                points=self.points.value,
-                methods=methods,
-                order=self.order.value,
-                wrt=self._wrt,
-                params=self._current_params(),
-                func=self._func,
+                **{
+                    **self._options,
+                    "domain": self.domain.value,
+                    "points": self.points.value,
+                    "methods": methods,
+                    "order": self.order.value,
+                    "params": self._current_params(),
+                },
             )
             self._fit_x0_to_domain()
         except Exception as error:
@@ -359,6 +354,21 @@ class Panel:
             self._renderer = FastRenderer(figure, figure.diffmagic_overlays)
             self._renderer_key = key
         return self._renderer.png(float(self.x0.value), float(self.dx.value))
+
+    def save_figure(self, path: str) -> None:
+        """The panel's figure as it stands (x0, dx, step) to PNG, SVG or PDF (`--save`)."""
+        from diffmagic.options import figure_format
+        from diffmagic.report_result import write_file
+        from diffmagic.views.figure import figure_bytes
+
+        fmt = figure_format(path)
+        quotient = self.difference_quotient() if self.comparison.order == 1 else None
+        figure = self.comparison.figure(
+            at=float(self.x0.value),
+            secant=float(self.dx.value),
+            extra={self._quotient_label(): quotient} if quotient is not None else {},
+        )
+        write_file(path, figure_bytes(figure, fmt))
 
     def bundles(self) -> list[dict[str, Any]]:
         """What the output area shows: the figure, the slopes at x0, the table."""

@@ -21,9 +21,11 @@ from diffmagic.errors import DiffMagicError
 from diffmagic.expression import expression_to_function, looks_like_expression
 from diffmagic.guard import describe_error
 from diffmagic.options import OPTIONS, check_save, parse_point, to_compare_kwargs
-from diffmagic.report import build_report, html_page, write_file
+from diffmagic.report import build_report, html_page
+from diffmagic.report_result import write_file
 from diffmagic.target import defined_functions
 from diffmagic.vocabulary import CONSTANT_NAMES, FUNCTION_NAMES
+from diffmagic.yours import resolve as resolve_yours
 
 #: Bare names line mode reads as an expression rather than as a variable of the user's.
 _EXPRESSION_NAMES = {"x"} | CONSTANT_NAMES | FUNCTION_NAMES
@@ -202,21 +204,21 @@ class DifferentiateMagics(Magics):
                 display(study_panel)
             return
         # --- end issue 13 --------------------------------------------------------------------
-        kwargs = to_compare_kwargs(options)
         point = parse_point(options.at)
         if isinstance(point, dict):
             raise DiffMagicError("--panel takes --at as one number, the tangent point")
+        # Every option of the magic means the same in the panel: the same compare() arguments.
+        kwargs = to_compare_kwargs(options)
+        yours = resolve_yours(options.yours, function)
         shown = Panel(
             function,
-            domain=kwargs["domain"],
-            points=kwargs["points"],
-            methods=kwargs["methods"],
-            order=kwargs["order"],
-            wrt=kwargs["wrt"],
-            params=kwargs["params"],
             x0=point,
             graph=options.graph,  # computational graph (issue 15)
+            yours=yours,
+            **kwargs,
         )
+        if options.save:
+            shown.save_figure(options.save)
         if options.output:
             self.shell.user_ns[options.output] = shown
         if not options.quiet:

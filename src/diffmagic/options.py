@@ -191,6 +191,17 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
             "help": "also write the figure to PATH (.png, .svg or .pdf)",
         },
     ),
+    (
+        ("--yours",),
+        {
+            "action": "append",
+            "default": [],
+            "metavar": "NAME",
+            "help": "your own derivative, checked against the reference: a function the cell "
+            "defines (--yours dfdx), or an expression in x on the command line (--yours '2*x'); "
+            "repeatable",
+        },
+    ),
     # --- computational graph (issue 15) ------------------------------------------------------
     (
         ("--graph",),

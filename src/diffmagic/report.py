@@ -9,66 +9,17 @@ displays the bundles; the command line prints their `text/plain`.
 from __future__ import annotations
 
 import html
-import pathlib
-from dataclasses import dataclass, field
 from typing import Any
 
 from diffmagic.at_point import at_point
 from diffmagic.comparison import Comparison, compare
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import one_line
-from diffmagic.options import figure_format, parse_params, parse_point, to_compare_kwargs
-from diffmagic.views.figure import figure_bytes
+from diffmagic.options import parse_params, parse_point, to_compare_kwargs
+from diffmagic.report_result import Report
 from diffmagic.views.notebook import bundles as comparison_bundles
 from diffmagic.views.notebook import image_bundle
-
-
-@dataclass
-class Report:
-    """Everything one run of the options produced."""
-
-    comparison: Comparison | None = None
-    gradient: Any = None
-    step_study: Any = None
-    figure: Any = None
-    #: Why the figure could not be built, when it could not.
-    figure_error: str | None = None
-    bundles: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def result(self) -> Any:
-        """What `-o NAME` stores: the comparison, or the gradient table with --gradient."""
-        return self.gradient if self.gradient is not None else self.comparison
-
-    @property
-    def ok(self) -> bool:
-        if self.comparison is not None:
-            return self.comparison.ok
-        return not (self.gradient and self.gradient.failures)
-
-    def save_figure(self, path: str) -> None:
-        """Write the figure to `path` (.png, .svg or .pdf), for --save in either front end."""
-        fmt = figure_format(path)
-        if self.figure is None:
-            reason = self.figure_error or "there is none (remove --no-plot)"
-            raise DiffMagicError(f"--save cannot write the figure: {reason}")
-        try:
-            data = figure_bytes(self.figure, fmt)
-        except Exception as error:
-            raise DiffMagicError(f"the figure cannot be drawn: {one_line(error)}") from None
-        write_file(path, data)
-
-
-def write_file(path: str, data: bytes | str) -> None:
-    """Write a figure, JSON or HTML file; a path that cannot be written is one line, not a trace."""
-    target = pathlib.Path(path).expanduser()
-    try:
-        if isinstance(data, bytes):
-            target.write_bytes(data)
-        else:
-            target.write_text(data, encoding="utf-8")
-    except OSError as error:
-        raise DiffMagicError(f"cannot write {target}: {error.strerror}") from None
+from diffmagic.yours import resolve as resolve_yours
 
 
 def html_page(report: Report) -> str:
@@ -152,7 +103,8 @@ def build_report(f: Any, options: Any, *, func: str | None = None) -> Report:
     point = parse_point(options.at)
     if isinstance(point, dict):
         raise DiffMagicError("--at takes one number here; NAME=VALUE pairs go with --gradient")
-    comparison = compare(f, func=func, **to_compare_kwargs(options))
+    yours = resolve_yours(getattr(options, "yours", None) or [], f)
+    comparison = compare(f, func=func, yours=yours, **to_compare_kwargs(options))
     report = Report(comparison=comparison)
     if point is not None:
         low, high = comparison.domain

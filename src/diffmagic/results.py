@@ -7,7 +7,6 @@ to the analysis and timing modules, imported when called.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +16,7 @@ import numpy as np
 from diffmagic import bounds, reference, singular
 from diffmagic import timing as timing_harness
 from diffmagic.errors import DiffMagicError
+from diffmagic.jsonable import finite_or_none
 from diffmagic.methods import method_key
 from diffmagic.methods.base import Prepared, Work
 from diffmagic.naming import derivative_name
@@ -94,8 +94,8 @@ class MethodResult:
             "engine": self.engine,
             "status": self.status,
             "precision": self.precision,
-            "max_abs_error": _finite_or_none(self.max_abs_error),
-            "max_rel_error": _finite_or_none(self.max_rel_error),
+            "max_abs_error": finite_or_none(self.max_abs_error),
+            "max_rel_error": finite_or_none(self.max_rel_error),
             "setup_s": self.setup_s,
             "timing": self.timing.to_dict() if self.timing else None,
             "notes": list(self.notes),
@@ -107,21 +107,14 @@ class MethodResult:
             "cached": self.cached,
             "work": None if self.work is None else self.work.to_dict(),
             "nonfinite": self.nonfinite,
-            "values": None if self.values is None else [_finite_or_none(v) for v in self.values],
+            "values": None if self.values is None else [finite_or_none(v) for v in self.values],
         }
-
-
-def _finite_or_none(value: Any) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
 
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
-        return [_finite_or_none(v) for v in value]
-    return _finite_or_none(value)
+        return [finite_or_none(v) for v in value]
+    return finite_or_none(value)
 
 
 # ----------------------------------------------------------------------------- result
@@ -321,7 +314,7 @@ class Comparison:
             "domain": list(self.domain),
             "points": int(self.x.size),
             "x": [float(v) for v in self.x],
-            "f": [_finite_or_none(v) for v in self.f_values],
+            "f": [finite_or_none(v) for v in self.f_values],
             "function_expr": None if self.function_expr is None else str(self.function_expr),
             "derivative_expr": None if self.derivative_expr is None else str(self.derivative_expr),
             "reference": self.reference_label,
@@ -332,7 +325,7 @@ class Comparison:
             "extrema": None
             if self.extrema is None
             else [
-                {"x": p.x, "f": _finite_or_none(p.f), "kind": p.kind, "found_by": p.found_by}
+                {"x": p.x, "f": finite_or_none(p.f), "kind": p.kind, "found_by": p.found_by}
                 for p in self.extrema
             ],
             "methods": {key: result.to_dict() for key, result in self.results.items()},

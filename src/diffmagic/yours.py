@@ -25,12 +25,12 @@ from diffmagic.target import Target, make_target
 RTOL = 1e-6
 
 
-def candidates(yours: Any) -> dict[str, Callable[..., Any]]:
-    """Row keys and functions: "yours" for one function, "yours:NAME" for several."""
+def candidates(yours: Any) -> dict[str, tuple[str, Callable[..., Any]]]:
+    """Row key -> (label, function): "yours" for one function, "yours:NAME" for several."""
     if yours is None:
         return {}
     if callable(yours):
-        return {"yours": yours}
+        return {"yours": (label_of("yours", yours), yours)}
     if isinstance(yours, Mapping):
         items = list(yours.items())
     elif isinstance(yours, list | tuple):
@@ -42,11 +42,36 @@ def candidates(yours: Any) -> dict[str, Callable[..., Any]]:
         raise DiffMagicError(
             f"yours must be your derivative, a function such as dfdx, not {type(yours).__name__}"
         )
-    chosen: dict[str, Callable[..., Any]] = {}
+    chosen: dict[str, tuple[str, Callable[..., Any]]] = {}
     for name, function in items:
         if not callable(function):
             raise DiffMagicError(f"yours[{name!r}] is not a function")
-        chosen[f"yours:{name}" if len(items) > 1 else "yours"] = function
+        chosen[f"yours:{name}" if len(items) > 1 else "yours"] = (f"yours ({name})", function)
+    return chosen
+
+
+def resolve(names: list[str], f: Any) -> dict[str, Callable[..., Any]] | None:
+    """The functions `--yours NAME` names: from the namespace f was defined in (the notebook's
+    or the file's), or an expression in x (`--yours "2*x"`) on the command line."""
+    from diffmagic.expression import expression_to_function, looks_like_expression
+
+    if not names:
+        return None
+    namespace = getattr(f, "__globals__", None) or {}
+    chosen: dict[str, Callable[..., Any]] = {}
+    for name in names:
+        text = str(name).strip()
+        if text.isidentifier() and text in namespace:
+            if not callable(namespace[text]):
+                raise DiffMagicError(f"--yours {text}: `{text}` is not a function")
+            chosen[text] = namespace[text]
+        elif looks_like_expression(text) and not (text.isidentifier() and text != "x"):
+            chosen[text] = expression_to_function(text)
+        else:
+            raise DiffMagicError(
+                f"--yours {text}: no function `{text}` is defined; define it in the cell "
+                "(def dfdx(x): ...) or give an expression such as '2*x'"
+            )
     return chosen
 
 
@@ -62,8 +87,9 @@ def _target_of(function: Callable[..., Any], target: Target) -> Target:
 
 
 def label_of(key: str, function: Callable[..., Any]) -> str:
-    name = getattr(function, "__name__", None) or key.partition(":")[2] or "yours"
-    return f"yours ({name})"
+    """`yours (dfdx)`: the name it was given, else its own (a lambda has none worth showing)."""
+    name = key.partition(":")[2] or getattr(function, "__name__", "")
+    return f"yours ({name})" if name and name != "<lambda>" else "yours"
 
 
 def evaluate(function: Callable[..., Any], target: Target, grid: np.ndarray) -> np.ndarray:

@@ -9,7 +9,6 @@ digits when SymPy finishes, or else as differences from the best method that wor
 from __future__ import annotations
 
 import inspect
-import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +18,7 @@ import numpy as np
 from diffmagic import bounds
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import MethodFailure, one_line, user_error
+from diffmagic.jsonable import finite_or_none
 from diffmagic.many import methods as gradient_methods
 from diffmagic.many.methods import LABELS, GradientTiming, Outcome, warm_seconds
 from diffmagic.many.pytree import Flat, flatten
@@ -78,8 +78,8 @@ class GradientResult:
             "error": self.error,
             "status": self.status,
             "engine": self.engine,
-            "max_abs_error": _finite_or_none(self.max_abs_error),
-            "max_rel_error": _finite_or_none(self.max_rel_error),
+            "max_abs_error": finite_or_none(self.max_abs_error),
+            "max_rel_error": finite_or_none(self.max_rel_error),
             "worst": _jsonable_location(self.worst),
             "worst_text": self.worst_text,
             "timing": None if self.timing is None else self.timing.to_dict(),
@@ -88,15 +88,8 @@ class GradientResult:
             "work": self.work,
             "values": None
             if self.flat_values is None
-            else [_finite_or_none(v) for v in self.flat_values],
+            else [finite_or_none(v) for v in self.flat_values],
         }
-
-
-def _finite_or_none(value: Any) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
 
 
 def _jsonable_location(location: Any) -> Any:
@@ -184,7 +177,7 @@ class GradientComparison:
             "function": self.name,
             "parameters": self.size,
             "shapes": self.flat.shape_text(),
-            "f_value": _finite_or_none(self.f_value),
+            "f_value": finite_or_none(self.f_value),
             "f_seconds": self.f_seconds,
             "reference": self.reference,
             "exact_reference": self.exact_reference,

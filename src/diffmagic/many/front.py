@@ -45,7 +45,7 @@ def many_parameters_report(f: Any, options: Any, *, func: str | None = None) -> 
         return None
     from diffmagic.many.comparison import DEFAULT_METHODS, compare_gradient
     from diffmagic.many.study import check_sizes, parameter_study
-    from diffmagic.report import Report
+    from diffmagic.report_result import Report
 
     for name in _ONE_VARIABLE_ONLY:
         if getattr(options, name, False):

@@ -17,10 +17,10 @@ import numpy as np
 from diffmagic import bounds
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import MethodFailure, explain_jax, one_line, user_error
+from diffmagic.jsonable import finite_or_none
 from diffmagic.many import methods as gradient_methods
 from diffmagic.many.comparison import (
     MAX_SYMBOLIC_PARAMETERS,
-    _finite_or_none,
     _first_parameter,
     _function_name,
     evaluate_once,
@@ -75,8 +75,8 @@ class JacobianResult:
             "ok": self.ok,
             "error": self.error,
             "status": self.status,
-            "max_abs_error": _finite_or_none(self.max_abs_error),
-            "max_rel_error": _finite_or_none(self.max_rel_error),
+            "max_abs_error": finite_or_none(self.max_abs_error),
+            "max_rel_error": finite_or_none(self.max_rel_error),
             "worst": None if self.worst is None else list(self.worst),
             "timing": None if self.timing is None else self.timing.to_dict(),
             "notes": list(self.notes),

@@ -130,9 +130,8 @@ def stencil_step(order: int, half_width: int) -> float:
 
 
 def _on_jax(target: Target, order: int, probe: np.ndarray) -> Prepared:
-    from diffmagic.explain import MethodFailure, explain_jax
     from diffmagic.methods.automatic import scalar_function
-    from diffmagic.methods.jax_engine import jax_module, on_numpy, timed_call
+    from diffmagic.methods.jax_engine import first_call, jax_module, on_numpy, timed_call
 
     jax = jax_module()
     jnp = jax.numpy
@@ -154,12 +153,7 @@ def _on_jax(target: Target, order: int, probe: np.ndarray) -> Prepared:
     derivative = on_numpy(compiled)
     function = on_numpy(jax.jit(jax.vmap(scalar)))
 
-    try:
-        derivative(probe)
-    except MethodFailure:
-        raise
-    except Exception as error:
-        raise MethodFailure(explain_jax(target.name, error)) from None
+    first_call(derivative, probe, target.name)
 
     return Prepared(
         derivative=derivative,

@@ -56,9 +56,8 @@ def _on_jax(target: Target, order: int, probe: np.ndarray) -> Prepared:
     neighbouring points, so copies of the last point would put a zero step at the end. `jit`
     compiles once per number of points instead.
     """
-    from diffmagic.explain import MethodFailure, explain_jax
     from diffmagic.methods.automatic import scalar_function
-    from diffmagic.methods.jax_engine import float64, jax_module
+    from diffmagic.methods.jax_engine import first_call, float64, jax_module
 
     jax = jax_module()
     jnp = jax.numpy
@@ -85,12 +84,7 @@ def _on_jax(target: Target, order: int, probe: np.ndarray) -> Prepared:
         return evaluate
 
     derivative = run(compiled)
-    try:
-        derivative(probe)
-    except MethodFailure:
-        raise
-    except Exception as error:
-        raise MethodFailure(explain_jax(target.name, error)) from None
+    first_call(derivative, probe, target.name)
 
     def timed_call(x: np.ndarray) -> Any:
         with float64():

@@ -79,3 +79,18 @@ def timed_call(compiled: Callable[[Any], Any]) -> Callable[[np.ndarray], Callabl
         return call
 
     return prepare
+
+
+def first_call(
+    derivative: Callable[[np.ndarray], np.ndarray], probe: np.ndarray, name: str
+) -> None:
+    """Run a JAX row's derivative once on the probe (tracing and compiling it), turning what
+    JAX raises into the learner's one-line reason."""
+    from diffmagic.explain import MethodFailure, explain_jax
+
+    try:
+        derivative(probe)
+    except MethodFailure:
+        raise
+    except Exception as error:
+        raise MethodFailure(explain_jax(name, error)) from None

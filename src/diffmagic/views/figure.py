@@ -30,6 +30,7 @@ STYLES: dict[str, dict[str, Any]] = {
     "numerical": {"color": "C1", "linestyle": "none", "marker": "o", "markersize": 3.5},
     "finite_difference": {"color": "C2", "linestyle": "none", "marker": "x", "markersize": 4},
     "automatic": {"color": "C3", "linestyle": "--", "linewidth": 1.6},
+    "yours": {"color": "C5", "linestyle": "-", "linewidth": 1.3, "alpha": 0.9},
 }
 #: Rows compiled by JAX draw like their NumPy twin, in a lighter, dotted variant.
 ENGINE_VARIANT: dict[str, dict[str, Any]] = {
@@ -43,7 +44,7 @@ UNKNOWN_STYLE: dict[str, Any] = {"color": "C7", "linestyle": "-.", "linewidth": 
 
 def style_for(key: str) -> dict[str, Any]:
     """How row `key` is drawn: its own style, its method's (for a new engine), or a fallback."""
-    method = key.partition("@")[0]
+    method = key.partition("@")[0].partition(":")[0]
     return dict(ENGINE_VARIANT.get(key) or STYLES.get(method) or UNKNOWN_STYLE)
 
 
@@ -98,9 +99,28 @@ def comparison_figure(
         label=f"{target.name}({target.wrt})",
     )
     for result in comparison:
-        if result.ok and result.values is not None:
+        if _drawn(result):
+            flag = "" if result.ok else f" ({result.status})"
             top.plot(
-                x, _finite(result.values), label=f"{name} {result.label}", **style_for(result.key)
+                x,
+                _finite(result.values),
+                label=f"{name} {result.label}{flag}",
+                **style_for(result.key),
+            )
+        wrong = result.wrong_at if result.wrong_at is not None else ()
+        if len(wrong):
+            # Where your derivative is wrong: marked on its own curve, one legend entry.
+            marked = np.isin(x, wrong)
+            top.plot(
+                x[marked],
+                _finite(result.values)[marked],
+                linestyle="none",
+                marker="v",
+                markersize=5,
+                color=style_for(result.key)["color"],
+                markeredgecolor="black",
+                markeredgewidth=0.5,
+                label=f"where {result.label} is wrong",
             )
     # Labels of points go in the legend, not on the plot: there they never cover a curve.
     for point in comparison.singularities:
@@ -142,12 +162,18 @@ def comparison_figure(
     return figure
 
 
+def _drawn(result: Any) -> bool:
+    """Rows with values are drawn: ok ones, and the wrong-but-flagged ones (their legend entry
+    says "inaccurate" or "wrong"); a failed row has nothing to draw."""
+    return result.values is not None and (result.ok or result.status in ("inaccurate", "wrong"))
+
+
 def alt_text(comparison: Comparison, at: float | None = None) -> str:
     """What the figure shows, in words: the alt text of its <img> wherever it is embedded."""
     target = comparison.target
     function = comparison.function_expr if comparison.function_expr is not None else None
     formula = f"{target.name}({target.wrt}) = {function}" if function is not None else target.label
-    drawn = [result for result in comparison if result.ok and result.values is not None]
+    drawn = [result for result in comparison if _drawn(result)]
     count = len(drawn)
     text = (
         f"{formula} and its derivative {comparison.derivative_name} by {count} "
@@ -166,7 +192,7 @@ def alt_text(comparison: Comparison, at: float | None = None) -> str:
 
 
 def _curves(comparison: Comparison, extra: dict[str, np.ndarray] | None) -> list[np.ndarray]:
-    drawn = [r.values for r in comparison if r.ok and r.values is not None]
+    drawn = [r.values for r in comparison if _drawn(r)]
     return [*drawn, *(extra or {}).values()]
 
 
@@ -349,7 +375,7 @@ def _errors(axes: Any, comparison: Comparison, extra: dict[str, np.ndarray]) -> 
         for label, values in extra.items():
             curves.append((label, values, dict(EXTRA_STYLE)))
         for result in comparison:
-            if not result.ok or result.values is None or result.is_reference:
+            if not _drawn(result) or result.is_reference:
                 continue
             style = {k: v for k, v in style_for(result.key).items() if k != "linewidth"}
             curves.append((result.label, result.values, style))

@@ -808,6 +808,16 @@ class Oracle:
         sign = np.sign(values)  # NaN where the site itself is undefined
         changes = (sign[:-1] != sign[1:]) | (sign[:-1] == 0) | np.isnan(values[:-1])
         changes |= np.isnan(values[1:])
+        # A site that touches zero between two samples without changing sign (sqrt(1 + sin u)
+        # has a corner where 1 + sin u = 0): a local minimum of |value| closer to zero than
+        # to its neighbours may hide a zero, so both intervals beside it count too.
+        size = np.abs(values)
+        middle, left, right = size[1:-1], size[:-2], size[2:]
+        with np.errstate(invalid="ignore"):
+            touch = (middle <= left) & (middle <= right)
+            touch &= middle <= np.maximum(left, right) - middle
+        changes[:-1] |= touch
+        changes[1:] |= touch
         relevant = changes & (taken[:-1] | taken[1:])
         rows = np.flatnonzero(np.any(relevant, axis=1))
         return np.column_stack([fine[rows], fine[rows + 1]])

@@ -162,7 +162,8 @@ def test_every_row_is_ok_and_right_or_fails_with_a_reason(program: Program) -> N
     comparison = _compare(program, run_cell(source) if program.pass_as == "callable" else None)
     if comparison is None:
         return
-    if program.must_refuse:
+    if program.must_refuse and not program.jit:
+        # (under jit np.max(u, 0) fails for a traced u, and of a constant is that constant)
         ok_rows = [row.key for row in comparison if row.ok]
         assert not ok_rows, f"a reduction over axis 0 has no pointwise meaning: {ok_rows} ok"
         return

@@ -1,30 +1,18 @@
 """Random expressions over the supported functions: the methods agree, nothing escapes.
 
-CI runs a fixed, bounded set of examples (the "ci" profile: derandomised, 30 examples); set
-HYPOTHESIS_PROFILE=dev locally for more.
+CI runs a fixed, bounded set of examples (the "ci" profile of tests/conftest.py: derandomised);
+set HYPOTHESIS_PROFILE=dev locally for more.
 """
 
 from __future__ import annotations
 
-import os
-
 import mpmath
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import diffmagic
-
-settings.register_profile(
-    "ci",
-    max_examples=30,
-    derandomize=True,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile("dev", max_examples=300, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 #: Unary forms that are defined and moderate on all of (-2, 2) for any moderate argument.
 UNARY = (

@@ -155,3 +155,19 @@ def test_an_f_that_raises_at_single_points_is_not_called_undefined() -> None:
     for row in comparison:
         if row.ok:
             assert np.all(np.isfinite(np.asarray(row.values)[1:])), (row.key, row.values)
+
+
+def test_float32_inside_a_reduction_is_said_by_every_row_that_keeps_it() -> None:
+    # f = sum((float32(x) - 1)^2): JAX keeps the cast (np.float32 reads as jnp.float32), so its
+    # derivative carries float32's rounding of x: no row may call that float64-exact.
+    source = (
+        "import numpy as np\nDATA1 = np.array([1.0])\n"
+        "def f(x):\n    return np.sum(((np.float32(x)) - DATA1)**2)\n"
+    )
+    comparison = diffmagic.compare(source, domain=(-2.0, 0.0), points=30)
+    exact = 2 * (comparison.x - 1)
+    for row in comparison:
+        if row.ok and row.precision == "float64":
+            error = float(np.max(np.abs(np.asarray(row.values) - exact)))
+            assert error <= 1e-9 * float(np.max(np.abs(exact))), (row.key, error)
+    assert comparison["automatic"].precision == "float32"

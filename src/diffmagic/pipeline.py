@@ -22,7 +22,7 @@ from diffmagic.errors import DiffMagicError
 from diffmagic.explain import MethodFailure
 from diffmagic.guard import Failure, guarded
 from diffmagic.methods import ROWS
-from diffmagic.methods.base import NumpyFunction, Prepared
+from diffmagic.methods.base import NumpyFunction, Prepared, rounds_like_float32
 from diffmagic.naming import derivative_name
 from diffmagic.results import _INTERRUPTED, Comparison, MethodResult
 from diffmagic.row_timing import time_results
@@ -217,6 +217,19 @@ class Comparer:
             self._seconds(key),
         )
 
+    def _precision_of(self, key: str, prepared: Prepared) -> str:
+        """The precision this row's f computes in: its result's type, or float32 inside a
+        float64 result (a cast the backend kept: `np.float32(x)` reads as `jnp.float32`)."""
+        if prepared.precision != "float64" or prepared.function is None:
+            return prepared.precision
+        hidden = _bounded(
+            lambda: rounds_like_float32(prepared.function, self.grid),
+            key,
+            self.target.name,
+            self._seconds(key),
+        )
+        return "float32" if hidden is True else "float64"
+
     def _fidelity(self, key: str, prepared: Prepared) -> str | None:
         """Why this row's backend does not compute NumPy's f, or None when it does."""
         row = ROWS[key]
@@ -281,7 +294,7 @@ class Comparer:
             cached=cached,
             prepared=prepared,
             work=prepared.work,
-            precision=prepared.precision,
+            precision=self._precision_of(key, prepared),
             grid_seconds=grid_seconds,
         )
 

@@ -198,7 +198,7 @@ class NumpyFunction:
             if not self._matches_single_points(probe, whole):
                 self._fall_back(probe, "does not act point by point on an array of x")
                 return
-        if self.precision == "float64" and _rounds_like_float32(self, probe):
+        if self.precision == "float64" and rounds_like_float32(self, probe):
             self.precision = "float32"
 
     def _single(self, value: float) -> float:
@@ -240,6 +240,8 @@ class NumpyFunction:
             "np.where, or array operations that act per point, keep it fast"
         )
         self._probe_pointwise(probe)
+        if self.precision == "float64" and rounds_like_float32(self, probe):
+            self.precision = "float32"
 
     def _probe_pointwise(self, probe: np.ndarray) -> None:
         failures: list[BaseException] = []
@@ -287,7 +289,7 @@ class NumpyFunction:
             return flat.reshape(x.shape)
 
 
-def _rounds_like_float32(function: Callable[[np.ndarray], np.ndarray], probe: np.ndarray) -> bool:
+def rounds_like_float32(function: Callable[[np.ndarray], np.ndarray], probe: np.ndarray) -> bool:
     """True when f, though it returns float64, rounds its input to float32 inside.
 
     A relative step of 1e-9 in x is far below float32's resolution (6e-8) and far above

@@ -599,3 +599,14 @@ CORPUS: list[Case] = [
 ]
 
 CASES_BY_ID: dict[str, Case] = {case.id: case for case in CORPUS}
+
+
+def sweep(cases: list[Case], fast: int = 6) -> list[Any]:
+    """The cases as pytest parameters: the first `fast` in the inner loop (`-m "not slow"`),
+    the rest marked slow, so a sweep over the whole corpus runs in CI without slowing the loop."""
+    import pytest
+
+    return [
+        pytest.param(case, id=case.id, marks=() if index < fast else pytest.mark.slow)
+        for index, case in enumerate(cases)
+    ]

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from corpus import CORPUS, Case
+from corpus import CORPUS, Case, sweep
 
 import diffmagic
 from diffmagic import DiffMagicError, compare
 
 
-@pytest.mark.parametrize("case", CORPUS, ids=lambda case: case.id)
+@pytest.mark.parametrize("case", sweep(CORPUS))
 def test_a_right_hand_written_derivative_is_ok_at_every_point(case: Case) -> None:
     def yours(t):  # the hand-written derivative, a function of the variable alone
         return case.derivative(t)

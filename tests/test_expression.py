@@ -195,3 +195,17 @@ def test_reserved_or_odd_variable_argument_is_refused(variable):
 )
 def test_looks_like_expression(text, expected):
     assert looks_like_expression(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "suggestion"),
+    [("sigmoind(x)", "sigmoid"), ("sine(x)", "sin"), ("np.expp(x)", "np.exp"), ("reLU(x)", None)],
+)
+def test_a_misspelt_function_gets_the_spelling_that_works(text: str, suggestion) -> None:
+    with pytest.raises(DiffMagicError) as raised:
+        expression_to_function(text)
+    message = str(raised.value)
+    if suggestion is None:
+        assert "unknown function" in message
+    else:
+        assert message.endswith(f"did you mean {suggestion}?"), message

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import difflib
 import keyword
 import re
 import types
@@ -428,8 +429,12 @@ def _unknown_function_error(name: str, *, multiply_hint: bool) -> DiffMagicError
 
     For ``np.linalg.inv`` the examples keep the module, as in ``np.sin``.
     """
-    module, dot, _ = name.partition(".")
+    module, dot, bare = name.partition(".")
     prefix = module + dot if dot else ""
+    close = difflib.get_close_matches(bare or module, sorted(FUNCTION_NAMES), n=1, cutoff=0.8)
+    if close:
+        # A misspelling of a name that works: say that name, not a list.
+        return DiffMagicError(f"unknown function `{name}`: did you mean {prefix}{close[0]}?")
     examples = ", ".join(prefix + example for example in _EXAMPLE_FUNCTIONS)
     message = f"unknown function `{name}`: use one of {examples}, ..."
     if multiply_hint:

@@ -171,3 +171,17 @@ def test_float32_inside_a_reduction_is_said_by_every_row_that_keeps_it() -> None
             error = float(np.max(np.abs(np.asarray(row.values) - exact)))
             assert error <= 1e-9 * float(np.max(np.abs(exact))), (row.key, error)
     assert comparison["automatic"].precision == "float32"
+
+
+def test_differences_of_a_float32_f_never_vouch_for_themselves() -> None:
+    # SymPy cannot trace np.float32, no JAX row is asked for: finite differences would be their
+    # own reference, good to about 1e-3 in float32, and so "ok" with no error at all.
+    source = (
+        "import numpy as np\ndef f(x):\n    y = np.sin(x)\n    for _ in range(3):\n"
+        "        y = np.sin(0.25 * y)\n    return np.float32(y) - 1.0\n"
+    )
+    comparison = diffmagic.compare(
+        source, domain=(-2.0, 0.0), points=30, methods=("symbolic", "numerical")
+    )
+    row = comparison["finite_difference"]
+    assert not row.ok and "cannot stand in" in row.error

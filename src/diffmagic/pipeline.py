@@ -404,11 +404,21 @@ class Comparer:
             why_not = f"evaluating it at {reference.DIGITS} digits failed: {values}"
         for key in ("automatic", "finite_difference"):
             result = self.results.get(key)
-            if result is not None and result.ok:
-                result.is_reference = True
-                return (
-                    result.values,
-                    f"no exact derivative ({why_not}): {result.label} is the reference",
-                    False,
+            if result is None or not result.ok:
+                continue
+            if key == "finite_difference" and result.precision != "float64":
+                # Differences of float32 values are good to about 1e-3: they can vouch for
+                # nothing, themselves included.
+                result.ok, result.values = False, None
+                result.error = (
+                    "nothing to measure it against: no exact derivative, no JAX row, and "
+                    "differences of a float32 f cannot stand in (add methods='automatic')"
                 )
+                continue
+            result.is_reference = True
+            return (
+                result.values,
+                f"no exact derivative ({why_not}): {result.label} is the reference",
+                False,
+            )
         return None, "no reference: no method produced a derivative", False

@@ -185,3 +185,20 @@ def test_differences_of_a_float32_f_never_vouch_for_themselves() -> None:
     )
     row = comparison["finite_difference"]
     assert not row.ok and "cannot stand in" in row.error
+
+
+def test_float32_on_one_branch_only_is_said() -> None:
+    # x < 0 takes np.float32(x): no row may call its derivative float64-exact there.
+    source = (
+        "import numpy as np\ndef f(x):\n    if np.sin(x) > 0.0:\n        r = np.sin(x)\n"
+        "    else:\n        r = np.float32(x)\n    return np.sin(r)\n"
+    )
+    comparison = diffmagic.compare(source, domain=(-2.0, 2.0), points=30)
+    assert comparison.precision == "float32"
+    assert all(row.precision == "float32" for row in comparison if row.ok)
+
+
+def test_a_fast_turning_float64_function_is_not_taken_for_float32() -> None:
+    comparison = diffmagic.compare("sin(100000*x)", domain=(-2.0, 2.0), points=30)
+    assert comparison.precision == "float64"
+    assert comparison["symbolic"].status == "ok"

@@ -290,30 +290,33 @@ class NumpyFunction:
 
 
 def rounds_like_float32(function: Callable[[np.ndarray], np.ndarray], probe: np.ndarray) -> bool:
-    """True when f, though it returns float64, rounds its input to float32 inside.
+    """True when f, though it returns float64, rounds to float32 inside, anywhere on the grid.
 
     A relative step of 1e-9 in x is far below float32's resolution (6e-8) and far above
-    float64's: a float64 f changes by a thousandth of what a 1e-6 step changes it (to about
-    1e-6, the second-order terms), while an f that rounds x to float32 first freezes some or
-    all of that change (np.float32(3x) * 2x changes by half of it). A point counts only where
-    float64 could resolve that thousandth; a constant f, or one whose value dwarfs its change
-    (1e8 + x), says nothing either way.
+    float64's: a float64 f changes by a hundredth of the slope times 1e-7 that steps of 1e-7
+    and 2e-7 show, while an f that rounds x to float32 first freezes some or all of that change
+    (np.float32(3x) * 2x changes by half of it). A point counts only where float64 could
+    resolve that hundredth; a constant f, or one whose value dwarfs its change (1e8 + x), says
+    nothing. Three points astray are enough: f may round on part of the grid only (one branch
+    of an `if`).
     """
-    points = probe[np.linspace(0, probe.size - 1, min(9, probe.size)).astype(int)]
+    points = probe[np.linspace(0, probe.size - 1, min(15, probe.size)).astype(int)]
     scale = np.maximum(np.abs(points), 1.0)
     try:
         with np.errstate(all="ignore"):
             base = function(points)
             tiny = function(points + 1e-9 * scale) - base
-            small = function(points + 1e-6 * scale) - base
+            once = function(points + 1e-7 * scale) - base
+            twice = function(points + 2e-7 * scale) - base
     except Exception:
         return False
-    expected = 1e-3 * small
+    # The slope from the two larger steps, its curvature taken out (d(h) = a h + b h^2), so a
+    # function that turns fast (sin(1e5 x)) is not mistaken for a rounding one.
+    expected = (4 * once - twice) / 2 * 1e-2
     resolution = 1e3 * np.finfo(np.float64).eps * np.abs(base)
-    resolvable = np.isfinite(small) & np.isfinite(tiny) & (np.abs(expected) > resolution)
-    followed = resolvable & (np.abs(tiny - expected) <= 0.01 * np.abs(expected))
-    astray = int(np.count_nonzero(resolvable)) - int(np.count_nonzero(followed))
-    return astray >= 3 and astray > int(np.count_nonzero(followed))
+    resolvable = np.isfinite(expected) & np.isfinite(tiny) & (np.abs(expected) > resolution)
+    astray = resolvable & (np.abs(tiny - expected) > 0.01 * np.abs(expected))
+    return int(np.count_nonzero(astray)) >= 3
 
 
 def _is_array_truth_error(error: BaseException) -> bool:

@@ -19,7 +19,8 @@ import re
 import time
 from pathlib import Path
 
-import nbformat
+# nbformat and nbclient are imported by the tests that use them: importing nbformat costs seconds
+# (jsonschema's format checkers), and the fast loop (-m "not slow") never needs it.
 import pytest
 from test_panel_browser import (  # the shared fixtures and helpers of the panel's browser test
     ARTIFACTS,
@@ -116,6 +117,8 @@ CONTRASTS_JS = r"""
 
 
 def _notebook(path: Path) -> None:
+    import nbformat
+
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}

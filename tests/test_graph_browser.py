@@ -12,9 +12,9 @@ import re
 import time
 from pathlib import Path
 
-import nbformat
+# nbformat and nbclient are imported by the tests that use them: importing nbformat costs seconds
+# (jsonschema's format checkers), and the fast loop (-m "not slow") never needs it.
 import pytest
-from nbclient import NotebookClient
 from test_panel_browser import (
     ARTIFACTS,
     CHROMIUM_ARGS,
@@ -57,6 +57,8 @@ def _svg_facts(locator) -> dict:
 @pytest.mark.slow
 @pytest.mark.parametrize("jupyter_server", [FRONTENDS[0]], indirect=True, ids=["lab"])
 def test_the_graph_renders_in_jupyterlab(jupyter_server: Server, tmp_path: Path) -> None:  # noqa: F811
+    import nbformat
+
     name = "graph.ipynb"
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(GRAPH_CELL)])
     notebook.metadata["kernelspec"] = {
@@ -117,6 +119,8 @@ def test_the_graph_renders_in_jupyterlab(jupyter_server: Server, tmp_path: Path)
 
 @pytest.mark.slow
 def test_the_exported_html_of_example_08_shows_the_svg(tmp_path: Path) -> None:
+    import nbformat
+    from nbclient import NotebookClient
     from nbconvert import HTMLExporter
 
     notebook = nbformat.read(EXAMPLE, as_version=4)

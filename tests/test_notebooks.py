@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import nbformat
+# nbformat and nbclient are imported by the tests that use them: importing nbformat costs seconds
+# (jsonschema's format checkers), and the fast loop (-m "not slow") never needs it.
 import pytest
-from nbclient import NotebookClient
 
 #: Each test starts a Jupyter kernel and runs a whole notebook.
 pytestmark = pytest.mark.slow
@@ -26,6 +26,9 @@ NOTEBOOKS = sorted(EXAMPLES.glob("*.ipynb"))
 
 def _execute(notebook_path: Path, workdir: Path, extra_cells: tuple[str, ...] = ()) -> Any:
     """Run a copy of the notebook with `examples/` as its working directory."""
+    import nbformat
+    from nbclient import NotebookClient
+
     copy = workdir / "examples"
     shutil.copytree(EXAMPLES, copy)
     notebook = nbformat.read(copy / notebook_path.name, as_version=4)
@@ -84,6 +87,8 @@ def test_there_are_example_notebooks() -> None:
 
 @pytest.mark.parametrize("notebook_path", NOTEBOOKS, ids=lambda path: path.name)
 def test_notebook_is_saved_without_outputs(notebook_path: Path) -> None:
+    import nbformat
+
     notebook = nbformat.read(notebook_path, as_version=4)
     nbformat.validate(notebook)
     for index, cell in enumerate(notebook.cells):

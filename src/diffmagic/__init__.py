@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from diffmagic.cache import clear_cache
-from diffmagic.comparison import Comparison, MethodResult, compare
+from diffmagic.comparison import Comparison, MethodResult, Request, compare
 from diffmagic.errors import DiffMagicError
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "JacobianComparison",
     "MethodResult",
     "ParameterStudy",
+    "Request",
     "clear_cache",
     "compare",
     "compare_gradient",

@@ -18,14 +18,8 @@ from diffmagic import yours as yours_rows
 from diffmagic.at_point import function_at, tangent_slopes
 from diffmagic.errors import DiffMagicError
 from diffmagic.held_output import captured_output
-from diffmagic.methods import select
 from diffmagic.pipeline import Comparer
-from diffmagic.request import (
-    check_domain,
-    check_grid,
-    check_order,
-    check_timing,
-)
+from diffmagic.request import DEFAULT_METHODS, Request
 from diffmagic.results import Comparison, MethodResult
 from diffmagic.row_timing import time_results
 from diffmagic.target import make_target
@@ -34,13 +28,13 @@ __all__ = [
     "DEFAULT_METHODS",
     "Comparison",
     "MethodResult",
+    "Request",
     "compare",
     "function_at",
+    "run",
     "tangent_slopes",
     "time_results",
 ]
-
-DEFAULT_METHODS = ("symbolic", "numerical", "automatic")
 
 
 def compare(
@@ -100,24 +94,51 @@ def compare(
     method that fails becomes a row with a reason; only input that is no usable function or
     option raises `DiffMagicError`. What `f` prints is held back and counted.
     """
-    low, high = check_domain(domain)
-    count = bounds.check_points(points)
-    derivative_order = check_order(order)
-    keys = select(methods, engines)
-    timing_count = check_timing(timing_points, timing_mode) if timing else None
-    symbolic_seconds = bounds.check_seconds(symbolic_time_limit, "symbolic_time_limit")
-    method_seconds = bounds.check_seconds(method_time_limit, "method_time_limit")
-    if not isinstance(cache, bool):
-        raise DiffMagicError(f"cache must be True or False, not {cache!r}")
-    target = make_target(f, func=func, wrt=wrt, params=params)
-    grid = check_grid(low, high, count)
-    comparer = Comparer(
-        target, grid, derivative_order, keys, symbolic_seconds, method_seconds, cache
+    request = Request.checked(
+        domain,
+        points,
+        methods,
+        order,
+        wrt,
+        params,
+        timing,
+        timing_points,
+        func=func,
+        timing_mode=timing_mode,
+        engines=engines,
+        symbolic_time_limit=symbolic_time_limit,
+        method_time_limit=method_time_limit,
+        extrema=extrema,
+        cache=cache,
+        yours=yours,
     )
-    comparer.yours = yours_rows.candidates(yours)
+    return run(f, request)
+
+
+def run(f: Any, request: Request) -> Comparison:
+    """Compare the derivatives of `f` as `request` asks: what every front end calls.
+
+    `compare()` builds the request from its keyword arguments; the magic, the command line and
+    the panel build it from theirs (`options.to_request`), so all of them run this one path.
+    """
+    if not isinstance(request, Request):
+        raise DiffMagicError(f"run() takes a diffmagic Request, not {type(request).__name__}")
+    target = make_target(f, func=request.func, wrt=request.wrt, params=request.params)
+    comparer = Comparer(
+        target,
+        request.grid(),
+        request.order,
+        request.rows,
+        request.symbolic_time_limit,
+        request.method_time_limit,
+        request.cache,
+    )
+    comparer.yours = yours_rows.candidates(request.yours)
+    timing_count = request.timing_points if request.timing else None
     with captured_output() as printed:
-        comparison = comparer.run(timing_count, timing_mode)
-        if extrema:
+        comparison = comparer.run(timing_count, request.timing_mode)
+        comparison.request = request
+        if request.extrema:
             from diffmagic.extrema import critical_points, describe
 
             comparison.extrema = critical_points(comparison)

@@ -6,8 +6,9 @@ must:
 
 - *view* controls (tangent point x0, secant width dx, step h, scheme, precision) only redraw
   from the comparison already computed: nothing is re-derived or re-compiled;
-- *comparison* controls (domain, points, methods, order, parameters) re-run `compare()`, whose
-  prepared derivatives come from the cache unless the order or a parameter changed.
+- *comparison* controls (domain, points, methods, order, parameters) re-run the comparison with
+  a changed `Request` (every other option kept, every option checked again), whose prepared
+  derivatives come from the cache unless the order or a parameter changed.
 
 The output area's content is replaced in one assignment (no flicker), it has a fixed height (the
 page does not jump), and an error in a callback is shown there in one line while the panel keeps
@@ -25,7 +26,7 @@ import numpy as np
 
 from diffmagic.at_point import tangents
 from diffmagic.bounds import MAX_ORDER
-from diffmagic.comparison import DEFAULT_METHODS, Comparison, compare
+from diffmagic.comparison import Comparison, Request, run
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import one_line
 from diffmagic.methods import METHODS, select
@@ -91,19 +92,23 @@ class Panel:
         *,
         x0: float | None = None,
         graph: bool = False,
+        request: Request | None = None,
         **options: Any,
     ) -> None:
         """`f` and `options` are exactly `diffmagic.compare()`'s (domain, points, methods,
-        order, wrt, params, engines, extrema, timing, yours, limits...): the panel starts from
-        that comparison, and its controls change domain, points, methods, order and the
-        parameters while every other option stays as given. `x0` is the tangent point."""
+        order, wrt, params, engines, extrema, timing, yours, limits...), or a checked
+        `request` (what the magic's `--panel` passes): the panel starts from that comparison,
+        and its controls change domain, points, methods, order and the parameters while every
+        other option stays as given. `x0` is the tangent point."""
         widgets = _ipywidgets()
         self._widgets = widgets
         self._source = f
+        if request is not None and options:
+            raise DiffMagicError("Panel takes a request or compare()'s options, not both")
         # Checks everything once, so a bad call fails here with DiffMagicError, not in a callback.
-        self.comparison: Comparison = compare(f, **options)
-        self._options = dict(options)
-        methods = options.get("methods", DEFAULT_METHODS)
+        #: The checked options of what the panel shows; a control change makes a changed copy.
+        self.request: Request = request if request is not None else Request.checked(**options)
+        self.comparison: Comparison = run(f, self.request)
         order = self.comparison.order
         self.redraws = 0
         self._quiet = False
@@ -112,7 +117,7 @@ class Panel:
         target = self.comparison.target
         low, high = self.comparison.domain
         width = high - low
-        chosen = set(select(methods))
+        chosen = set(select(self.request.methods))
 
         self.domain = widgets.FloatRangeSlider(
             value=(low, high),
@@ -239,17 +244,15 @@ class Panel:
             methods = [key for key, box in self.methods.items() if box.value]
             if not methods:
                 raise DiffMagicError("tick at least one method")
-            self.comparison = compare(
-                self._source,
-                **{
-                    **self._options,
-                    "domain": self.domain.value,
-                    "points": self.points.value,
-                    "methods": methods,
-                    "order": self.order.value,
-                    "params": self._current_params(),
-                },
+            request = self.request.changed(
+                domain=self.domain.value,
+                points=self.points.value,
+                methods=methods,
+                order=self.order.value,
+                params=self._current_params(),
             )
+            self.comparison = run(self._source, request)
+            self.request = request
             self._fit_x0_to_domain()
         except Exception as error:
             self._show_error(error)

@@ -20,7 +20,7 @@ from IPython.display import display
 from diffmagic.errors import DiffMagicError
 from diffmagic.expression import expression_to_function, looks_like_expression
 from diffmagic.guard import describe_error
-from diffmagic.options import OPTIONS, check_save, parse_point, to_compare_kwargs
+from diffmagic.options import OPTIONS, check_save, parse_point, to_request
 from diffmagic.report import build_report, html_page
 from diffmagic.report_result import write_file
 from diffmagic.target import defined_functions
@@ -207,15 +207,13 @@ class DifferentiateMagics(Magics):
         point = parse_point(options.at)
         if isinstance(point, dict):
             raise DiffMagicError("--panel takes --at as one number, the tangent point")
-        # Every option of the magic means the same in the panel: the same compare() arguments.
-        kwargs = to_compare_kwargs(options)
-        yours = resolve_yours(options.yours, function)
+        # Every option of the magic means the same in the panel: the same checked Request.
+        request = to_request(options, yours=resolve_yours(options.yours, function))
         shown = Panel(
             function,
             x0=point,
             graph=options.graph,  # computational graph (issue 15)
-            yours=yours,
-            **kwargs,
+            request=request,
         )
         if options.save:
             shown.save_figure(options.save)

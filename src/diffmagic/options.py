@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from diffmagic.errors import DiffMagicError
+from diffmagic.request import Request
 
 
 def whole_number(text: str) -> int:
@@ -306,22 +307,28 @@ def figure_format(path: str) -> str:
     return suffix
 
 
-def to_compare_kwargs(options: Any) -> dict[str, Any]:
-    """The parsed options as keyword arguments of `diffmagic.compare()`."""
+def to_request(options: Any, *, func: str | None = None, yours: Any = None) -> Request:
+    """The parsed options of the magic or the command line as the checked `Request`.
+
+    The magic (cell and `--panel`) and the command line call this one function, so each flag
+    means what the same keyword means to `compare()`.
+    """
     timing = getattr(options, "timing", "quick") or "quick"
-    return {
-        "domain": tuple(options.domain),
-        "points": options.points,
-        "methods": options.methods,
-        "order": options.order,
-        "wrt": options.wrt,
-        "params": parse_params(options.param),
-        "timing": timing != "off",
-        "timing_mode": "quick" if timing == "off" else timing,
-        "timing_points": options.timing_points,
-        "engines": options.engines,
-        "extrema": options.extrema,
-    }
+    return Request.checked(
+        tuple(options.domain),
+        options.points,
+        options.methods,
+        options.order,
+        options.wrt,
+        parse_params(options.param),
+        timing != "off",
+        options.timing_points,
+        func=func,
+        timing_mode="quick" if timing == "off" else timing,
+        engines=options.engines,
+        extrema=options.extrema,
+        yours=yours,
+    )
 
 
 def add_to_parser(parser: Any) -> Any:

@@ -12,10 +12,10 @@ import html
 from typing import Any
 
 from diffmagic.at_point import at_point
-from diffmagic.comparison import Comparison, compare
+from diffmagic.comparison import Comparison, run
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import one_line
-from diffmagic.options import parse_params, parse_point, to_compare_kwargs
+from diffmagic.options import parse_params, parse_point, to_request
 from diffmagic.report_result import Report
 from diffmagic.views.notebook import bundles as comparison_bundles
 from diffmagic.views.notebook import image_bundle
@@ -104,7 +104,7 @@ def build_report(f: Any, options: Any, *, func: str | None = None) -> Report:
     if isinstance(point, dict):
         raise DiffMagicError("--at takes one number here; NAME=VALUE pairs go with --gradient")
     yours = resolve_yours(getattr(options, "yours", None) or [], f)
-    comparison = compare(f, func=func, yours=yours, **to_compare_kwargs(options))
+    comparison = run(f, to_request(options, func=func, yours=yours))
     report = Report(comparison=comparison)
     if point is not None:
         low, high = comparison.domain

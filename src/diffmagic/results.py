@@ -20,7 +20,7 @@ from diffmagic.jsonable import finite_or_none
 from diffmagic.methods import method_key
 from diffmagic.methods.base import Prepared, Work
 from diffmagic.naming import derivative_name
-from diffmagic.request import check_timing
+from diffmagic.request import Request, check_timing
 from diffmagic.target import Target
 
 
@@ -168,6 +168,8 @@ class Comparison:
         self.timing_points = timing_points
         #: The limit on each method's work, which `time()` keeps to as `compare()` did.
         self.method_time_limit = method_time_limit
+        #: The checked options this comparison ran with (`run(f, cmp.request)` runs it again).
+        self.request: Request | None = None
 
     def __getitem__(self, name: str) -> MethodResult:
         if name in self.results:  # "yours", "yours:dfdx", "symbolic@jax"

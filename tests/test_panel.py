@@ -10,6 +10,7 @@ import pytest
 import diffmagic
 from diffmagic.cache import PREPARED
 from diffmagic.interactive import Panel
+from diffmagic.panel_output import quotient_label
 
 CELL = "import numpy as np\ndef f(x, a):\n    return np.abs(x) + a * np.sin(x)\n"
 
@@ -67,10 +68,10 @@ def test_float32_steps_show_round_off_that_float64_does_not(panel: Panel) -> Non
     exact = 1 + np.cos(1.0)
     panel.step.value = 1e-6
     panel.scheme.value = "central"
-    label64 = panel._quotient_label()
+    label64 = quotient_label(panel)
     error64 = abs(panel.slopes()[label64] - exact)
     panel.dtype.value = "float32"
-    error32 = abs(panel.slopes()[panel._quotient_label()] - exact)
+    error32 = abs(panel.slopes()[quotient_label(panel)] - exact)
     assert error64 < 1e-8
     assert error32 > 1e-3, "a 1e-6 step in float32 is swamped by round-off"
 

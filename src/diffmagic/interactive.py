@@ -17,27 +17,24 @@ working. Without a widget frontend the panel's static HTML (figure and table) is
 
 from __future__ import annotations
 
-import base64
 import html
-import math
 from typing import Any
 
 import numpy as np
 
-from diffmagic.at_point import tangents
+from diffmagic import panel_output
 from diffmagic.bounds import MAX_ORDER
 from diffmagic.comparison import Comparison, Request, run
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import one_line
 from diffmagic.methods import METHODS, select
-from diffmagic.steps import DTYPES, SCHEMES, difference_quotient
+from diffmagic.steps import DTYPES, SCHEMES
 from diffmagic.views.figure import FastRenderer
-from diffmagic.views.html import ERROR_COLOUR, html_table
+from diffmagic.views.html import ERROR_COLOUR
 from diffmagic.views.notebook import image_html
 
 POINT_CHOICES = (10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000)
 OUTPUT_HEIGHT = "1000px"
-FIGURE_DPI = 80
 
 
 # --- where a learner lands outside a notebook (issue 16) ---------------------------------------
@@ -46,8 +43,6 @@ WHERE_TO_RUN = (
     "a diffmagic panel for {label}: its sliders show in a Jupyter notebook (JupyterLab, "
     "Notebook 7, VS Code); here print(panel.comparison) shows the table"
 )
-#: How the panel's table says to time the methods: its own button.
-PANEL_TIMING_HINT = "the panel's “time it” button"
 MISSING_WIDGETS = (
     "the panel needs ipywidgets, which the plain install leaves out: "
     'pip install "diffmagic[notebook]"'
@@ -297,129 +292,23 @@ class Panel:
 
     def difference_quotient(self) -> np.ndarray | None:
         """The panel's own row: one difference quotient with the chosen step, scheme, precision."""
-        function = self.comparison.function
-        if function is None:
-            return None
-        return difference_quotient(
-            function, self.comparison.x, self.step.value, self.scheme.value, self.dtype.value
-        )
+        return panel_output.difference_quotient(self)
 
     def slopes(self) -> dict[str, float | None]:
         """Each method's f'(x0), the secant's slope and the difference quotient's, by label."""
-        comparison = self.comparison
-        x0, dx = float(self.x0.value), float(self.dx.value)
-        f0, by_method, secant = tangents(comparison, x0, dx)
-        listed: dict[str, float | None] = {
-            result.label: by_method.get(result.key) for result in comparison
-        }
-        if comparison.function is not None and f0 is not None:
-            listed[f"secant (f(x0+dx) - f(x0))/dx, dx={dx:.2g}"] = secant
-            quotient = difference_quotient(
-                comparison.function,
-                np.array([x0]),
-                self.step.value,
-                self.scheme.value,
-                self.dtype.value,
-            )
-            listed[self._quotient_label()] = float(quotient[0])
-        return listed
-
-    def _quotient_label(self) -> str:
-        return f"{self.scheme.value} difference h={self.step.value:.0e} {self.dtype.value}"
-
-    def _slopes_html(self, slopes: dict[str, float | None]) -> str:
-        x0 = float(self.x0.value)
-        rows = "".join(
-            f"<tr><td>{html.escape(label)}</td><td>"
-            f"{'—' if v is None or not math.isfinite(v) else f'{v:.12g}'}</td></tr>"
-            for label, v in slopes.items()
-        )
-        return (
-            f"<table class='diffmagic-table'><tr><th>slope at x0 = {x0:.4g}</th>"
-            f"<th>{html.escape(self.comparison.derivative_name)}(x0)</th></tr>{rows}</table>"
-        )
-
-    def _figure_png(self) -> bytes:
-        """The figure as PNG: rebuilt when the curves change, only its overlays when x0 moves."""
-        comparison = self.comparison
-        key = (id(comparison), self.step.value, self.scheme.value, self.dtype.value)
-        if self._renderer is None or self._renderer_key != key:
-            quotient = self.difference_quotient() if comparison.order == 1 else None
-            extra = {self._quotient_label(): quotient} if quotient is not None else {}
-            figure = comparison.figure(
-                at=float(self.x0.value),
-                secant=float(self.dx.value),
-                extra=extra,
-                width=9.5,
-                height=5.5,
-            )
-            figure.set_dpi(FIGURE_DPI)
-            self._renderer = FastRenderer(figure, figure.diffmagic_overlays)
-            self._renderer_key = key
-        return self._renderer.png(float(self.x0.value), float(self.dx.value))
+        return panel_output.slopes(self)
 
     def save_figure(self, path: str) -> None:
         """The panel's figure as it stands (x0, dx, step) to PNG, SVG or PDF (`--save`)."""
-        from diffmagic.options import figure_format
-        from diffmagic.report_result import write_file
-        from diffmagic.views.figure import figure_bytes
-
-        fmt = figure_format(path)
-        quotient = self.difference_quotient() if self.comparison.order == 1 else None
-        figure = self.comparison.figure(
-            at=float(self.x0.value),
-            secant=float(self.dx.value),
-            extra={self._quotient_label(): quotient} if quotient is not None else {},
-        )
-        write_file(path, figure_bytes(figure, fmt))
+        panel_output.save_figure(self, path)
 
     def bundles(self) -> list[dict[str, Any]]:
-        """What the output area shows: the figure, the slopes at x0, the table."""
-        png = base64.b64encode(self._figure_png()).decode("ascii")
-        slopes = self.slopes()
-        slopes_text = "\n".join(f"{label}: {value}" for label, value in slopes.items())
-        return [
-            # The <img> twin carries the alt text JupyterLab's PNG renderer leaves out.
-            {
-                "image/png": png,
-                "text/html": image_html(png, alt := self.alt_text()),
-                "text/plain": f"<figure: {alt}>",
-            },
-            {"text/html": self._slopes_html(slopes), "text/plain": slopes_text},
-            {
-                "text/html": html_table(self.comparison, PANEL_TIMING_HINT),
-                "text/plain": self.comparison.table(),
-            },
-            *self._graph_bundles(),  # computational graph (issue 15)
-        ]
+        """What the output area shows: the figure, the slopes at x0, the table, the graph."""
+        return panel_output.bundles(self)
 
     def alt_text(self) -> str:
         """What the panel's figure shows, for its alt text."""
-        from diffmagic.views.figure import alt_text
-
-        return alt_text(self.comparison, float(self.x0.value)) + (
-            f"; secant with dx = {float(self.dx.value):.2g} and a {self._quotient_label()}"
-        )
-
-    # --- computational graph (issue 15) --------------------------------------------------------
-    def _graph_bundles(self) -> list[dict[str, Any]]:
-        """The graph at the current x0 when its box is ticked; a reason in one line if none."""
-        if not self.show_graph.value:
-            return []
-        from diffmagic.compgraph import graph_of_comparison
-
-        key = (id(self.comparison), float(self.x0.value), self.graph_mode.value)
-        if key not in self._graph_cache:
-            try:
-                drawn = graph_of_comparison(self.comparison, key[1], key[2])
-                bundle = {"text/html": drawn._repr_html_(), "text/plain": drawn.text()}
-            except DiffMagicError as error:
-                text = f"no computational graph: {one_line(error)}"
-                bundle = {"text/html": f"<p>{html.escape(text)}</p>", "text/plain": text}
-            self._graph_cache = {key: bundle}  # only the current one is kept
-        return [self._graph_cache[key]]
-
-    # --- end computational graph -------------------------------------------------------------
+        return panel_output.alt_text(self)
 
     def redraw(self) -> None:
         """Replace the output area's content in one step."""

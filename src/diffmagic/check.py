@@ -34,6 +34,7 @@ from diffmagic.explain import user_error
 from diffmagic.kinks import Kink, kink_candidates, probe_budget, probe_kink, seconds_per_call, unit
 from diffmagic.many.pytree import Flat, flatten
 from diffmagic.target import resolve_function
+from diffmagic.views.tables import aligned_table, html_row
 
 #: Above this many parameters the check uses random directions unless `mode="full"`.
 FULL_MODE_LIMIT = 1_000
@@ -190,17 +191,12 @@ class GradientCheck:
             )
         return rows
 
+    def _header(self) -> list[str]:
+        where = "coordinate" if self.mode == "full" else "direction"
+        return [where, "yours", "reference", "abs error", "status"]
+
     def table(self) -> str:
         """The plain-text report: verdict, reference, tolerance, then the worst coordinates."""
-        header = [
-            "coordinate" if self.mode == "full" else "direction",
-            "yours",
-            "reference",
-            "abs error",
-            "status",
-        ]
-        rows = self._rows()
-        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         lines = [
             self.summary(),
             f"reference: {self.reference_name}"
@@ -210,8 +206,7 @@ class GradientCheck:
             f"tolerance: {self.tolerance_note}",
             "",
         ]
-        for row in [header, ["-" * w for w in widths], *rows]:
-            lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        lines.append(aligned_table(self._header(), self._rows()))
         lines.extend(str(kink) for kink in self.kinks)
         lines.extend(f"* {note}" for note in self.notes)
         return "\n".join(lines)
@@ -229,22 +224,9 @@ class GradientCheck:
             else ("var(--jp-error-color1, #c62828)")
         )
         text = "var(--jp-ui-font-color1, #222)"
-        header = (
-            "coordinate" if self.mode == "full" else "direction",
-            "yours",
-            "reference",
-            "abs error",
-            "status",
-        )
-        head = "".join(f"<th style='text-align:left'>{html.escape(h)}</th>" for h in header)
+        head = html_row(self._header(), "th", "text-align:left")
         body = "".join(
-            "<tr>"
-            + "".join(
-                f"<td style='text-align:left;font-family:monospace'>{html.escape(c)}</td>"
-                for c in row
-            )
-            + "</tr>"
-            for row in self._rows()
+            html_row(row, style="text-align:left;font-family:monospace") for row in self._rows()
         )
         extra = "".join(f"<li>{html.escape(str(item))}</li>" for item in [*self.kinks, *self.notes])
         return (
@@ -255,7 +237,7 @@ class GradientCheck:
             + f"<br>relative difference ||g − ĝ|| / (||g|| + ||ĝ||) = "
             f"{self.relative_difference:.2e}: {html.escape(self.reading)}"
             f"<br>tolerance: {html.escape(self.tolerance_note)}</p>"
-            f"<table class='diffmagic-table'><tr>{head}</tr>{body}</table>"
+            f"<table class='diffmagic-table'>{head}{body}</table>"
             + (f"<ul>{extra}</ul>" if extra else "")
             + "</div>"
         )

@@ -153,7 +153,7 @@ _lazy_before_checks = globals().get("__getattr__")
 def __getattr__(name: str) -> Any:  # noqa: F811 - extends the lazy attributes above
     """`GradientCheck` on first use; everything else as before."""
     if name == "GradientCheck":
-        from diffmagic.check import GradientCheck
+        from diffmagic.check_result import GradientCheck
 
         return GradientCheck
     if _lazy_before_checks is not None:

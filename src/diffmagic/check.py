@@ -14,9 +14,7 @@ rule would be checked against itself.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,6 +27,7 @@ from diffmagic.check_reference import (
     in_float64,
     locate_with_jax,
 )
+from diffmagic.check_result import GradientCheck
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import user_error
 from diffmagic.kinks import Kink, kink_candidates, probe_budget, probe_kink, seconds_per_call, unit
@@ -41,237 +40,12 @@ FULL_MODE_LIMIT = 1_000
 DEFAULT_DIRECTIONS = 16
 #: Seconds SymPy gets for the exact gradient before JAX stands in.
 EXACT_SECONDS = 5.0
-#: Coordinates listed in the table.
-WORST_SHOWN = 8
 
 #: Default relative tolerances, by what limits the precision.
 RTOL_FLOAT64 = 1e-7
 RTOL_NUMERICAL_REFERENCE = 1e-5
 RTOL_FLOAT32 = 1e-4
 RTOL_F_IN_FLOAT32 = 1e-3
-
-
-@dataclass
-class GradientCheck:
-    """The user's gradient against the reference, per coordinate (or per random direction).
-
-    In full mode `yours`, `reference` and `error` hold one entry per flat coordinate (in the
-    order of `flat`); in directions mode one per random direction (the directional derivatives
-    g·v), and `worst` is None: directions cannot say which coordinate is wrong.
-    """
-
-    mode: str
-    flat: Flat
-    yours: np.ndarray
-    reference: np.ndarray
-    error: np.ndarray
-    tolerance: np.ndarray
-    reference_name: str
-    reference_note: str | None
-    rtol: float
-    atol: float
-    tolerance_note: str
-    float32: bool
-    relative_difference: float
-    passed: bool
-    wrong: np.ndarray
-    kinks: list[Kink] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    directions: np.ndarray | None = None
-
-    # -- where ---------------------------------------------------------------------------
-
-    @property
-    def size(self) -> int:
-        """Number of parameters."""
-        return self.flat.size
-
-    def _ranked(self) -> np.ndarray:
-        """Flat indices, largest absolute error first (kinks that pass last)."""
-        error = np.where(np.isfinite(self.error), self.error, np.inf)
-        passing_kinks = [k.index for k in self.kinks if k.passed]
-        error = error.copy()
-        error[passing_kinks] = -1.0
-        return np.argsort(-error, kind="stable")
-
-    @property
-    def worst(self) -> Any:
-        """Where yours is furthest off: a flat index, or (leaf key, flat index) for a pytree."""
-        if self.mode != "full":
-            return None
-        return self.flat.location(int(self._ranked()[0]))
-
-    @property
-    def worst_few(self) -> list[Any]:
-        """The next places after `worst`, in the same form (up to WORST_SHOWN - 1)."""
-        if self.mode != "full":
-            return []
-        ranked = self._ranked()[1:WORST_SHOWN]
-        return [self.flat.location(int(i)) for i in ranked if self.error[i] > 0]
-
-    @property
-    def wrong_locations(self) -> list[Any]:
-        """Every failing coordinate, in the form of `worst`, worst first."""
-        return [self.flat.location(int(i)) for i in self.wrong]
-
-    def per_coordinate(self) -> dict[str, Any]:
-        """{"yours", "reference", "error"}, each shaped like `at` (full mode only)."""
-        if self.mode != "full":
-            raise DiffMagicError(
-                "per-coordinate values need mode='full'; directions mode compares g·v only"
-            )
-        return {
-            "yours": self.flat.unflatten(self.yours),
-            "reference": self.flat.unflatten(self.reference),
-            "error": self.flat.unflatten(self.error),
-        }
-
-    def label(self, index: int) -> str:
-        """`W1[2, 3]` in full mode, `direction 4` in directions mode."""
-        return self.flat.describe(index) if self.mode == "full" else f"direction {index}"
-
-    # -- words ---------------------------------------------------------------------------
-
-    @property
-    def reading(self) -> str:
-        """The usual reading of the relative difference, with float32's thresholds shifted."""
-        value = self.relative_difference
-        # float64 with rtol 1e-7: fine below 1e-7, look closer below 1e-5, wrong above 1e-3;
-        # a looser rtol (float32, central differences) shifts the lines with it.
-        fine = max(self.rtol, 1e-12)
-        wrong = max(1e-3, 100 * fine)
-        closer = float(np.sqrt(fine * wrong))
-        if not np.isfinite(value):
-            return "not a number: yours or the reference holds NaN/inf"
-        if value <= fine:
-            return f"fine (at most {fine:.0e})"
-        if value <= closer:
-            return f"look closer (above {fine:.0e}, below {closer:.0e})"
-        if value <= wrong:
-            return f"probably wrong (above {closer:.0e})"
-        return f"wrong (above {wrong:.0e})"
-
-    def summary(self) -> str:
-        """One line: passed or failed, and where."""
-        what = _count(self.size, "parameter")
-        if self.mode != "full":
-            what += f" along {_count(self.yours.size, 'random direction')}"
-        if self.passed:
-            kinks = f", {len(self.kinks):,} at a kink" if self.kinks else ""
-            return f"gradient check passed: {what}, all within tolerance{kinks}"
-        if self.mode != "full":
-            return (
-                f"gradient check FAILED: {what}, "
-                f"{_count(self.wrong.size, 'directional derivative')} off "
-                "(mode='full' says which coordinates)"
-            )
-        return (
-            f"gradient check FAILED: {what}, {_count(self.wrong.size, 'coordinate')} wrong; "
-            f"worst {self.flat.describe(int(self._ranked()[0]))}"
-        )
-
-    def _rows(self) -> list[list[str]]:
-        ranked = self._ranked()[:WORST_SHOWN] if self.mode == "full" else np.argsort(-self.error)
-        rows = []
-        kinks = {k.index: k for k in self.kinks}
-        for index in ranked[:WORST_SHOWN]:
-            index = int(index)
-            state = "ok" if self.error[index] <= self.tolerance[index] else "WRONG"
-            if index in kinks:
-                state = "kink, ok" if kinks[index].passed else "kink, WRONG"
-            rows.append(
-                [
-                    self.label(index),
-                    f"{self.yours[index]:.10g}",
-                    f"{self.reference[index]:.10g}",
-                    f"{self.error[index]:.3g}",
-                    state,
-                ]
-            )
-        return rows
-
-    def table(self) -> str:
-        """The plain-text report: verdict, reference, tolerance, then the worst coordinates."""
-        header = [
-            "coordinate" if self.mode == "full" else "direction",
-            "yours",
-            "reference",
-            "abs error",
-            "status",
-        ]
-        rows = self._rows()
-        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-        lines = [
-            self.summary(),
-            f"reference: {self.reference_name}"
-            + (f" ({self.reference_note})" if self.reference_note else ""),
-            f"relative difference ||g - ĝ|| / (||g|| + ||ĝ||) = {self.relative_difference:.2e}: "
-            f"{self.reading}",
-            f"tolerance: {self.tolerance_note}",
-            "",
-        ]
-        for row in [header, ["-" * w for w in widths], *rows]:
-            lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-        lines.extend(str(kink) for kink in self.kinks)
-        lines.extend(f"* {note}" for note in self.notes)
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.table()
-
-    def __repr__(self) -> str:
-        return self.table()
-
-    def _repr_html_(self) -> str:
-        colour = (
-            "var(--jp-success-color1, #2e7d32)"
-            if self.passed
-            else ("var(--jp-error-color1, #c62828)")
-        )
-        text = "var(--jp-ui-font-color1, #222)"
-        header = (
-            "coordinate" if self.mode == "full" else "direction",
-            "yours",
-            "reference",
-            "abs error",
-            "status",
-        )
-        head = "".join(f"<th style='text-align:left'>{html.escape(h)}</th>" for h in header)
-        body = "".join(
-            "<tr>"
-            + "".join(
-                f"<td style='text-align:left;font-family:monospace'>{html.escape(c)}</td>"
-                for c in row
-            )
-            + "</tr>"
-            for row in self._rows()
-        )
-        extra = "".join(f"<li>{html.escape(str(item))}</li>" for item in [*self.kinks, *self.notes])
-        return (
-            f"<div class='diffmagic-check' style='color:{text}'>"
-            f"<p style='color:{colour};font-weight:bold'>{html.escape(self.summary())}</p>"
-            f"<p>reference: {html.escape(self.reference_name)}"
-            + (f" ({html.escape(self.reference_note)})" if self.reference_note else "")
-            + f"<br>relative difference ||g − ĝ|| / (||g|| + ||ĝ||) = "
-            f"{self.relative_difference:.2e}: {html.escape(self.reading)}"
-            f"<br>tolerance: {html.escape(self.tolerance_note)}</p>"
-            f"<table class='diffmagic-table'><tr>{head}</tr>{body}</table>"
-            + (f"<ul>{extra}</ul>" if extra else "")
-            + "</div>"
-        )
-
-    def figure(self) -> Any:
-        """Per-coordinate (or per-direction) absolute error on a log scale, worst ones labelled."""
-        from diffmagic.check_figure import check_figure
-
-        return check_figure(self)
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}" + ("" if number == 1 else "s")
-
-
-# -- the check ----------------------------------------------------------------------------
 
 
 def _user_gradient(flat: Flat, value: Any) -> tuple[np.ndarray, bool]:

@@ -14,7 +14,7 @@ import numpy as np
 from diffmagic.views.figure import ERROR_FLOOR
 
 if TYPE_CHECKING:
-    from diffmagic.check import GradientCheck
+    from diffmagic.check_result import GradientCheck
 
 #: Coordinates labelled by name in the figure.
 LABELLED = 5

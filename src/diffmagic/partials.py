@@ -7,7 +7,6 @@ variables is drawn over its contour plot, with JAX's gradient.
 
 from __future__ import annotations
 
-import html
 import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ import numpy as np
 from diffmagic.comparison import DEFAULT_METHODS, compare
 from diffmagic.errors import DiffMagicError
 from diffmagic.target import make_target, resolve_function
+from diffmagic.views.tables import aligned_table, html_row
 
 #: Half-width of the line through the point along each variable, and its points (odd, so the
 #: point itself is the middle grid point and np.gradient has a value there).
@@ -47,24 +47,20 @@ class GradientTable:
             [label, *(self._cell(values.get(n)) for n in names)]
             for label, values in self.by_method.items()
         ]
-        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-        for row in [header, ["-" * w for w in widths], *rows]:
-            lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        lines.append(aligned_table(header, rows))
         for label, reasons in self.failures.items():
             lines.extend(f"* {label}, d/d{n}: {why}" for n, why in reasons.items())
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         names = list(self.point)
-        head = "".join(f"<th>∂f/∂{html.escape(n)}</th>" for n in names)
+        head = html_row(["method", *(f"∂f/∂{name}" for name in names)], "th")
         rows = [("exact (SymPy, 30 digits)", self.exact), *self.by_method.items()]
         body = "".join(
-            f"<tr><td>{html.escape(label)}</td>"
-            + "".join(f"<td>{self._cell(values.get(n))}</td>" for n in names)
-            + "</tr>"
+            html_row([label, *(self._cell(values.get(name)) for name in names)])
             for label, values in rows
         )
-        return f"<table class='diffmagic-table'><tr><th>method</th>{head}</tr>{body}</table>"
+        return f"<table class='diffmagic-table'>{head}{body}</table>"
 
     def __repr__(self) -> str:
         return self.table()

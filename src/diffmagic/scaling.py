@@ -22,6 +22,7 @@ from diffmagic.comparison import DEFAULT_METHODS, Comparison, compare
 from diffmagic.methods.base import Work
 from diffmagic.progress import Progress, default_progress
 from diffmagic.timing import format_time
+from diffmagic.views.tables import aligned_table
 
 SWEEP_POINTS = (100, 1_000, 10_000, 100_000, 1_000_000)
 
@@ -29,12 +30,7 @@ SWEEP_POINTS = (100, 1_000, 10_000, 100_000, 1_000_000)
 def _table(first: str, columns: list[Any], rows: dict[str, list[str]]) -> str:
     """An aligned text table: one row per method, one column per measurement."""
     header = [first, *(str(c) for c in columns)]
-    lines = [header, *([label, *cells] for label, cells in rows.items())]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-        for line in lines
-    )
+    return aligned_table(header, [[label, *cells] for label, cells in rows.items()], rule=False)
 
 
 class _Shown:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import html
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from diffmagic.timing import format_time
+from diffmagic.views.tables import aligned_table, html_row
 
 if TYPE_CHECKING:
     from diffmagic.many.comparison import GradientComparison
@@ -58,28 +60,55 @@ HEADERS = (
 )
 
 
-def _gradient_rows(comparison: GradientComparison) -> list[tuple[list[str], bool, list[str]]]:
-    rows = []
+#: A table row: its cells, whether the method worked, and the notes shown under it.
+TableRow = tuple[list[str], bool, list[str]]
+
+
+@dataclass(frozen=True)
+class _Table:
+    """What the text and the HTML table of one result both show."""
+
+    caption: str
+    headers: tuple[str, ...]
+    rows: list[TableRow]
+    footnotes: list[str]
+    #: The column coloured green or red by whether the row's method worked (None: none).
+    status_column: int | None = 1
+
+
+def _method_rows(
+    comparison: GradientComparison | JacobianComparison, headers: tuple[str, ...]
+) -> list[TableRow]:
+    """One row per method, for the gradient's table and the Jacobian's alike.
+
+    Only the gradient's headers have "worst at": a gradient's worst coordinate is one place
+    (`W1[3, 2]`), while a Jacobian's is said in its verdict. A gradient row's work (what SymPy
+    or JAX built) goes under it as a note; a Jacobian row has none.
+    """
+    worst_column = "worst at" in headers
+    rows: list[TableRow] = []
     for row in comparison.rows():
         if not row.ok:
-            cells = [row.label, "failed", "", "", "", "", "", "", ""]
+            cells = [row.label, "failed", *[""] * (len(headers) - 2)]
             rows.append((cells, False, [row.error or "failed"]))
             continue
         timing = row.timing
+        worst = ["" if row.is_reference else (row.worst_text or "")] if worst_column else []
         cells = [
             row.label,
             row.status,
             "0 (reference)" if row.is_reference else _error(row.max_abs_error),
             "" if row.is_reference else _error(row.max_rel_error),
-            "" if row.is_reference else (row.worst_text or ""),
+            *worst,
             format_time(timing.setup_s) if timing and timing.setup_s else "—",
             format_time(timing.eval_s) if timing else "—",
             _multiple(comparison.cost_in_f(row.key)),
             "—" if timing is None or timing.f_evals is None else f"{timing.f_evals:,}",
         ]
         notes = list(row.notes)
-        if row.work:
-            notes.append(row.work)
+        work = getattr(row, "work", None)
+        if work:
+            notes.append(work)
         rows.append((cells, True, notes))
     return rows
 
@@ -110,23 +139,22 @@ def gradient_headers(comparison: GradientComparison) -> tuple[str, ...]:
     return tuple(h.replace("error", "difference") for h in HEADERS)
 
 
-def gradient_text(comparison: GradientComparison) -> str:
-    return _text_table(
+def _gradient_table(comparison: GradientComparison) -> _Table:
+    headers = gradient_headers(comparison)
+    return _Table(
         gradient_caption(comparison),
-        gradient_headers(comparison),
-        _gradient_rows(comparison),
+        headers,
+        _method_rows(comparison, headers),
         gradient_footnotes(comparison),
     )
+
+
+def gradient_text(comparison: GradientComparison) -> str:
+    return _text_table(_gradient_table(comparison))
 
 
 def gradient_html(comparison: GradientComparison) -> str:
-    return _html_table(
-        gradient_caption(comparison),
-        gradient_headers(comparison),
-        _gradient_rows(comparison),
-        gradient_footnotes(comparison),
-        status_column=1,
-    )
+    return _html_table(_gradient_table(comparison))
 
 
 def gradient_figure(comparison: GradientComparison, width: float = 9.5) -> Any:
@@ -200,27 +228,6 @@ JACOBIAN_HEADERS = (
 )
 
 
-def _jacobian_rows(comparison: JacobianComparison) -> list[tuple[list[str], bool, list[str]]]:
-    rows = []
-    for row in comparison.rows():
-        if not row.ok:
-            rows.append(([row.label, "failed", "", "", "", "", "", ""], False, [row.error or ""]))
-            continue
-        timing = row.timing
-        cells = [
-            row.label,
-            row.status,
-            "0 (reference)" if row.is_reference else _error(row.max_abs_error),
-            "" if row.is_reference else _error(row.max_rel_error),
-            format_time(timing.setup_s) if timing and timing.setup_s else "—",
-            format_time(timing.eval_s) if timing else "—",
-            _multiple(comparison.cost_in_f(row.key)),
-            "—" if timing is None or timing.f_evals is None else f"{timing.f_evals:,}",
-        ]
-        rows.append((cells, True, list(row.notes)))
-    return rows
-
-
 def jacobian_caption(comparison: JacobianComparison) -> str:
     m, n = comparison.shape
     return (
@@ -233,23 +240,21 @@ def jacobian_footnotes(comparison: JacobianComparison) -> list[str]:
     return [f"reference: {comparison.reference}", comparison.verdict, *comparison.notes]
 
 
-def jacobian_text(comparison: JacobianComparison) -> str:
-    return _text_table(
+def _jacobian_table(comparison: JacobianComparison) -> _Table:
+    return _Table(
         jacobian_caption(comparison),
         JACOBIAN_HEADERS,
-        _jacobian_rows(comparison),
+        _method_rows(comparison, JACOBIAN_HEADERS),
         jacobian_footnotes(comparison),
     )
+
+
+def jacobian_text(comparison: JacobianComparison) -> str:
+    return _text_table(_jacobian_table(comparison))
 
 
 def jacobian_html(comparison: JacobianComparison) -> str:
-    return _html_table(
-        jacobian_caption(comparison),
-        JACOBIAN_HEADERS,
-        _jacobian_rows(comparison),
-        jacobian_footnotes(comparison),
-        status_column=1,
-    )
+    return _html_table(_jacobian_table(comparison))
 
 
 # ----------------------------------------------------------------------------- study
@@ -316,87 +321,55 @@ def study_rows(study: ParameterStudy) -> tuple[list[str], list[list[str]]]:
     return headers, rows
 
 
-def study_text(study: ParameterStudy) -> str:
+def _study_table(study: ParameterStudy) -> _Table:
     headers, rows = study_rows(study)
-    return _text_table(
-        study.caption(),
-        tuple(headers),
-        [(r, True, []) for r in rows],
-        study.notes,
-        status_column=None,
-    )
+    # Every row is a size, not a method: no status column to colour, no notes under a row.
+    rows_without_notes = [(cells, True, []) for cells in rows]
+    return _Table(study.caption(), tuple(headers), rows_without_notes, study.notes, None)
+
+
+def study_text(study: ParameterStudy) -> str:
+    return _text_table(_study_table(study))
 
 
 def study_html(study: ParameterStudy) -> str:
-    headers, rows = study_rows(study)
-    return _html_table(
-        study.caption(),
-        tuple(headers),
-        [(r, True, []) for r in rows],
-        study.notes,
-        status_column=None,
-    )
+    return _html_table(_study_table(study))
 
 
 # ----------------------------------------------------------------------------- tables
 
 
-def _text_table(
-    caption: str,
-    headers: tuple[str, ...],
-    rows: list[tuple[list[str], bool, list[str]]],
-    footnotes: list[str],
-    status_column: int | None = 1,
-) -> str:
-    del status_column
-    widths = [
-        max(len(str(cells[i])) for cells in [list(headers), *(r[0] for r in rows)])
-        for i in range(len(headers))
-    ]
-    lines = [caption, ""]
-    lines.append("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
-    lines.append("  ".join("-" * w for w in widths))
-    for cells, _, notes in rows:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
-        lines.extend(f"    {note}" for note in notes)
-    lines.append("")
-    lines.extend(f"* {note}" for note in footnotes)
-    return "\n".join(lines)
+def _text_table(table: _Table) -> str:
+    aligned = aligned_table(
+        table.headers,
+        [cells for cells, _, _ in table.rows],
+        under=[[f"    {note}" for note in notes] for _, _, notes in table.rows],
+    )
+    return "\n".join([table.caption, "", aligned, "", *(f"* {note}" for note in table.footnotes)])
 
 
-def _html_table(
-    caption: str,
-    headers: tuple[str, ...],
-    rows: list[tuple[list[str], bool, list[str]]],
-    footnotes: list[str],
-    status_column: int | None = 1,
-) -> str:
+def _html_table(table: _Table) -> str:
     escape = html.escape
     parts = [
         f'<table class="diffmagic-table" style="border-collapse:collapse;font-size:13px;{_TEXT}">',
-        f"<caption style='text-align:left;{_TEXT}'>{escape(caption)}</caption>",
-        "<thead><tr>"
-        + "".join(f"<th style='{_CELL}'>{escape(h)}</th>" for h in headers)
-        + "</tr></thead><tbody>",
+        f"<caption style='text-align:left;{_TEXT}'>{escape(table.caption)}</caption>",
+        f"<thead>{html_row(table.headers, 'th', _CELL)}</thead><tbody>",
     ]
-    for cells, ok, notes in rows:
-        row_cells = []
-        for index, cell in enumerate(cells):
-            style = _CELL if index < 2 else _NUMBER
-            if index == status_column:
-                style += ";" + (_OK if ok else _FAILED)
-            row_cells.append(f"<td style='{style}'>{escape(cell)}</td>")
-        parts.append("<tr>" + "".join(row_cells) + "</tr>")
+    for cells, ok, notes in table.rows:
+        styles = [_CELL if index < 2 else _NUMBER for index in range(len(cells))]
+        if table.status_column is not None:
+            styles[table.status_column] += ";" + (_OK if ok else _FAILED)
+        parts.append(html_row(cells, style=styles))
         if notes:
             parts.append(
-                f"<tr><td></td><td colspan='{len(headers) - 1}' style='{_CELL};{_MUTED};"
+                f"<tr><td></td><td colspan='{len(table.headers) - 1}' style='{_CELL};{_MUTED};"
                 f"font-size:12px'>{'<br>'.join(escape(n) for n in notes)}</td></tr>"
             )
     parts.append("</tbody></table>")
-    if footnotes:
+    if table.footnotes:
         parts.append(
             f"<ul style='font-size:12px;margin:4px 0 0 0;padding-left:18px;{_TEXT}'>"
-            + "".join(f"<li>{escape(note)}</li>" for note in footnotes)
+            + "".join(f"<li>{escape(note)}</li>" for note in table.footnotes)
             + "</ul>"
         )
     return "".join(parts)

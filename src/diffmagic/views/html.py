@@ -6,6 +6,7 @@ import html
 from typing import TYPE_CHECKING
 
 from diffmagic.views.rows import HEADERS, TIMING_ON_ELSEWHERE, caption, footnotes, rows
+from diffmagic.views.tables import html_row
 
 if TYPE_CHECKING:
     from diffmagic.comparison import Comparison
@@ -38,6 +39,7 @@ _STYLE = (
 _CELL = "text-align:left"  # rules come from the style sheet: where it is dropped, the front end's
 _NUMBER = _CELL + ";white-space:nowrap"
 _NUMBER_COLUMNS = range(3, 8)
+_STATUS_COLUMN = HEADERS.index("status")
 #: "ok" keeps the theme's text colour (a green that reads on white fails on a dark theme) and is
 #: marked by a green bar beside it; "failed" is the theme's error colour, in bold.
 _STATUS = {
@@ -56,20 +58,17 @@ def html_table(comparison: Comparison, timing_hint: str = TIMING_ON_ELSEWHERE) -
         _STYLE,
         '<table class="diffmagic-table">',
         f"<caption style='text-align:left'>{escape(caption(comparison, timing_hint))}</caption>",
-        "<thead><tr>"
-        + "".join(f"<th style='{_CELL}'>{escape(h)}</th>" for h in HEADERS)
-        + "</tr></thead>",
+        f"<thead>{html_row(HEADERS, 'th', _CELL)}</thead>",
         "<tbody>",
     ]
     for table_row in rows(comparison):
-        cells = []
-        for index, cell in enumerate(table_row.cells):
-            css = f' class="{"ok" if table_row.ok else "failed"}"' if index == 2 else ""
-            style = _NUMBER if index in _NUMBER_COLUMNS else _CELL
-            if index == 2:
-                style = _STATUS[table_row.ok]
-            cells.append(f"<td{css} style='{style}'>{escape(cell)}</td>")
-        parts.append("<tr>" + "".join(cells) + "</tr>")
+        styles = [
+            _NUMBER if index in _NUMBER_COLUMNS else _CELL for index in range(len(table_row.cells))
+        ]
+        styles[_STATUS_COLUMN] = _STATUS[table_row.ok]
+        classes: list[str | None] = [None] * len(table_row.cells)
+        classes[_STATUS_COLUMN] = "ok" if table_row.ok else "failed"
+        parts.append(html_row(table_row.cells, style=styles, classes=classes))
         if table_row.notes:
             notes = "<br>".join(escape(note) for note in table_row.notes)
             parts.append(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from diffmagic.views.rows import HEADERS, caption, footnotes, rows
+from diffmagic.views.tables import GREEN, RED, aligned_table
 
 if TYPE_CHECKING:
     from diffmagic.comparison import Comparison
@@ -13,25 +14,13 @@ if TYPE_CHECKING:
 def text_table(comparison: Comparison, colour: bool = False) -> str:
     """An aligned table with each row's notes under it; red/green only when `colour`."""
     table_rows = rows(comparison)
-    widths = [len(header) for header in HEADERS]
-    for table_row in table_rows:
-        widths = [
-            max(width, len(cell)) for width, cell in zip(widths, table_row.cells, strict=True)
-        ]
-
-    def line(cells: tuple[str, ...]) -> str:
-        return "  ".join(
-            cell.ljust(width) for cell, width in zip(cells, widths, strict=True)
-        ).rstrip()
-
-    lines = [caption(comparison), "", line(HEADERS), line(tuple("-" * w for w in widths))]
-    for table_row in table_rows:
-        text = line(table_row.cells)
-        if colour:
-            text = f"\033[{'32' if table_row.ok else '31'}m{text}\033[0m"
-        lines.append(text)
-        lines.extend(f"    - {note}" for note in table_row.notes)
-    lines.append("")
+    table = aligned_table(
+        HEADERS,
+        [table_row.cells for table_row in table_rows],
+        under=[[f"    - {note}" for note in table_row.notes] for table_row in table_rows],
+        colours=[GREEN if table_row.ok else RED for table_row in table_rows] if colour else None,
+    )
+    lines = [caption(comparison), "", table, ""]
     lines.extend(f"* {note}" for note in footnotes(comparison))
     return "\n".join(lines)
 

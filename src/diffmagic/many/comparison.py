@@ -8,7 +8,6 @@ digits when SymPy finishes, or else as differences from the best method that wor
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,9 +16,16 @@ import numpy as np
 
 from diffmagic import bounds
 from diffmagic.errors import DiffMagicError
-from diffmagic.explain import MethodFailure, one_line, user_error
+from diffmagic.explain import MethodFailure, one_line
 from diffmagic.jsonable import finite_or_none
 from diffmagic.many import methods as gradient_methods
+from diffmagic.many.loss import (
+    evaluate_once,
+    f_seconds_of,
+    first_parameter,
+    function_name,
+    numpy_loss,
+)
 from diffmagic.many.methods import LABELS, GradientTiming, Outcome, warm_seconds
 from diffmagic.many.pytree import Flat, flatten
 from diffmagic.many.reference import ExactGradient, exact_gradient
@@ -205,78 +211,6 @@ class GradientComparison:
         return self.__str__()
 
 
-# ----------------------------------------------------------------------------- checks
-
-
-def _first_parameter(function: Callable[..., Any]) -> str:
-    try:
-        names = list(inspect.signature(function).parameters)
-    except (TypeError, ValueError):
-        return "w"
-    return names[0] if names else "w"
-
-
-def _function_name(function: Callable[..., Any]) -> str:
-    name = getattr(function, "__name__", None) or "f"
-    return "f" if name == "<lambda>" else name
-
-
-def numpy_loss(
-    function: Callable[..., Any], flat: Flat, params: Mapping[str, Any] | None
-) -> Callable[[np.ndarray], Any]:
-    """f under NumPy as a function of the flat float64 vector."""
-    from diffmagic.rebind import rebind
-
-    twin = rebind(function, "numpy")
-    fixed = dict(params or {})
-
-    def of_flat(vector: np.ndarray) -> Any:
-        return twin(flat.unflatten(vector), **fixed)
-
-    return of_flat
-
-
-def evaluate_once(
-    of_flat: Callable[[np.ndarray], Any], flat: Flat, name: str, *, scalar: bool
-) -> np.ndarray:
-    """f(at) under NumPy, checked: it runs at this point and returns one number (or, for a
-    Jacobian, a vector). Anything else is the user's input to fix: a one-line DiffMagicError."""
-    try:
-        with np.errstate(all="ignore"):
-            value = of_flat(flat.values)
-    except Exception as error:
-        raise DiffMagicError(
-            f"{user_error(name, error)}; check that `at` ({flat.shape_text()}) is what "
-            f"{name} expects"
-        ) from None
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise DiffMagicError(
-            f"{name} returns a {type(value).__name__}, not a number: return a float"
-        ) from None
-    if scalar and array.size != 1:
-        raise DiffMagicError(
-            f"{name} returns an array of shape {array.shape}, not one number: a gradient needs "
-            "a scalar loss (use compare_jacobian for vector outputs)"
-        )
-    if not scalar and array.ndim > 1:
-        raise DiffMagicError(
-            f"{name} returns an array of shape {array.shape}: a Jacobian needs a 1-D output"
-        )
-    if not np.all(np.isfinite(array)):
-        raise DiffMagicError(
-            f"{name}(at) is not finite ({one_line(array, 60)}): pick another point"
-        )
-    return array
-
-
-def f_seconds_of(of_flat: Callable[[np.ndarray], Any], flat: Flat) -> float:
-    """One evaluation of f at the point (median of warm runs)."""
-    seconds, _ = warm_seconds(lambda: of_flat(flat.values))
-    return max(seconds, 1e-9)
-
-
 # ----------------------------------------------------------------------------- errors
 
 
@@ -348,9 +282,9 @@ def compare_gradient(
     gradient are still measured once).
     """
     function, _ = resolve_function(f, func)
-    name = _function_name(function)
+    name = function_name(function)
     keys = gradient_methods.select(methods)
-    flat = flatten(at, name=_first_parameter(function))
+    flat = flatten(at, name=first_parameter(function))
     of_flat = numpy_loss(function, flat, params)
     f_value = float(evaluate_once(of_flat, flat, name, scalar=True).reshape(-1)[0])
     f_seconds = f_seconds_of(of_flat, flat)

@@ -19,13 +19,8 @@ from diffmagic.errors import DiffMagicError
 from diffmagic.explain import MethodFailure, explain_jax, one_line, user_error
 from diffmagic.jsonable import finite_or_none
 from diffmagic.many import methods as gradient_methods
-from diffmagic.many.comparison import (
-    MAX_SYMBOLIC_PARAMETERS,
-    _first_parameter,
-    _function_name,
-    evaluate_once,
-    numpy_loss,
-)
+from diffmagic.many.comparison import MAX_SYMBOLIC_PARAMETERS
+from diffmagic.many.loss import evaluate_once, first_parameter, function_name, numpy_loss
 from diffmagic.many.methods import GradientTiming, warm_seconds
 from diffmagic.many.pytree import Flat, flatten
 from diffmagic.many.reference import ExactJacobian, central_difference_steps, exact_jacobian
@@ -247,9 +242,9 @@ def compare_jacobian(
     mode, reverse mode and central differences, each timed; errors against SymPy's exact
     Jacobian (30 digits) when SymPy finishes."""
     function, _ = resolve_function(f, func)
-    name = _function_name(function)
+    name = function_name(function)
     keys = gradient_methods.select(methods, allowed=JACOBIAN_METHODS)
-    flat = flatten(at, name=_first_parameter(function))
+    flat = flatten(at, name=first_parameter(function))
     of_flat = numpy_loss(function, flat, params)
     f_values = evaluate_once(of_flat, flat, name, scalar=False).reshape(-1)
     f_seconds = max(warm_seconds(lambda: of_flat(flat.values))[0], 1e-9)

@@ -19,13 +19,8 @@ from diffmagic import bounds
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import MethodFailure, one_line
 from diffmagic.many import methods as gradient_methods
-from diffmagic.many.comparison import (
-    MAX_SYMBOLIC_PARAMETERS,
-    _first_parameter,
-    _function_name,
-    evaluate_once,
-    numpy_loss,
-)
+from diffmagic.many.comparison import MAX_SYMBOLIC_PARAMETERS
+from diffmagic.many.loss import evaluate_once, first_parameter, function_name, numpy_loss
 from diffmagic.many.methods import warm_seconds
 from diffmagic.many.pytree import Flat, flatten
 from diffmagic.many.reference import exact_gradient
@@ -233,7 +228,7 @@ def parameter_study(
     for none, or a callable(fraction, label).
     """
     function, _ = resolve_function(f, func)
-    name = _function_name(function)
+    name = function_name(function)
     checked_sizes = check_sizes(sizes)
     keys = gradient_methods.select(methods)
     budgets = _budgets(time_budget_s, keys)
@@ -248,7 +243,7 @@ def parameter_study(
         for index, n in enumerate(checked_sizes):
             report(done / steps, f"n = {n:,}: f")
             try:
-                flat = flatten(build(n), name=_first_parameter(function))
+                flat = flatten(build(n), name=first_parameter(function))
             except DiffMagicError as error:
                 raise DiffMagicError(f"make_at({n}): {error}") from None
             of_flat = numpy_loss(function, flat, params)

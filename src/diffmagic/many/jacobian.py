@@ -20,7 +20,13 @@ from diffmagic.explain import MethodFailure, explain_jax, one_line, user_error
 from diffmagic.jsonable import finite_or_none
 from diffmagic.many import methods as gradient_methods
 from diffmagic.many.comparison import MAX_SYMBOLIC_PARAMETERS
-from diffmagic.many.loss import evaluate_once, first_parameter, function_name, numpy_loss
+from diffmagic.many.loss import (
+    evaluate_once,
+    f_seconds_of,
+    first_parameter,
+    function_name,
+    numpy_loss,
+)
 from diffmagic.many.methods import GradientTiming, warm_seconds
 from diffmagic.many.pytree import Flat, flatten
 from diffmagic.many.reference import ExactJacobian, central_difference_steps, exact_jacobian
@@ -247,7 +253,7 @@ def compare_jacobian(
     flat = flatten(at, name=first_parameter(function))
     of_flat = numpy_loss(function, flat, params)
     f_values = evaluate_once(of_flat, flat, name, scalar=False).reshape(-1)
-    f_seconds = max(warm_seconds(lambda: of_flat(flat.values))[0], 1e-9)
+    f_seconds = f_seconds_of(of_flat, flat)
     shape = (int(f_values.size), flat.size)
 
     exact: ExactJacobian | None = None

@@ -20,7 +20,13 @@ from diffmagic.errors import DiffMagicError
 from diffmagic.explain import MethodFailure, one_line
 from diffmagic.many import methods as gradient_methods
 from diffmagic.many.comparison import MAX_SYMBOLIC_PARAMETERS
-from diffmagic.many.loss import evaluate_once, first_parameter, function_name, numpy_loss
+from diffmagic.many.loss import (
+    evaluate_once,
+    f_seconds_of,
+    first_parameter,
+    function_name,
+    numpy_loss,
+)
 from diffmagic.many.methods import warm_seconds
 from diffmagic.many.pytree import Flat, flatten
 from diffmagic.many.reference import exact_gradient
@@ -248,7 +254,7 @@ def parameter_study(
                 raise DiffMagicError(f"make_at({n}): {error}") from None
             of_flat = numpy_loss(function, flat, params)
             f_value = float(evaluate_once(of_flat, flat, name, scalar=True).reshape(-1)[0])
-            study.f_seconds[index] = _f_seconds(of_flat, flat.values)
+            study.f_seconds[index] = f_seconds_of(of_flat, flat)
             done += 1
             for key in keys:
                 report(done / steps, f"n = {n:,}: {key}")
@@ -288,10 +294,6 @@ def parameter_study(
     for key, why in study.stopped.items():
         study.notes.append(f"{key}: {why}")
     return study
-
-
-def _f_seconds(of_flat: Callable[[np.ndarray], Any], point: np.ndarray) -> float:
-    return max(warm_seconds(lambda: of_flat(point))[0], 1e-9)
 
 
 def _budgets(time_budget_s: Any, keys: tuple[str, ...]) -> dict[str, float]:

@@ -28,13 +28,10 @@ from diffmagic.many.loss import (
 )
 from diffmagic.many.methods import LABELS, GradientTiming, Outcome, warm_seconds
 from diffmagic.many.pytree import Flat, flatten
-from diffmagic.many.reference import ExactGradient, exact_gradient
+from diffmagic.many.reference import MAX_SYMBOLIC_PARAMETERS, ExactGradient, exact_gradient
 from diffmagic.target import resolve_function
 
 DEFAULT_METHODS = ("symbolic", "numerical", "forward", "reverse")
-#: Above this many parameters SymPy is not tried: n derivatives of an f of at least n terms
-#: would take minutes (the time limit would stop it anyway, after its full wait).
-MAX_SYMBOLIC_PARAMETERS = 2_000
 #: Fallback references, best first, when SymPy gives no exact gradient.
 STAND_INS = ("reverse", "forward", "numerical")
 

@@ -19,7 +19,6 @@ from diffmagic.errors import DiffMagicError
 from diffmagic.explain import MethodFailure, explain_jax, one_line, user_error
 from diffmagic.jsonable import finite_or_none
 from diffmagic.many import methods as gradient_methods
-from diffmagic.many.comparison import MAX_SYMBOLIC_PARAMETERS
 from diffmagic.many.loss import (
     evaluate_once,
     f_seconds_of,
@@ -29,7 +28,12 @@ from diffmagic.many.loss import (
 )
 from diffmagic.many.methods import GradientTiming, warm_seconds
 from diffmagic.many.pytree import Flat, flatten
-from diffmagic.many.reference import ExactJacobian, central_difference_steps, exact_jacobian
+from diffmagic.many.reference import (
+    MAX_SYMBOLIC_PARAMETERS,
+    ExactJacobian,
+    central_difference_steps,
+    exact_jacobian,
+)
 from diffmagic.target import resolve_function
 from diffmagic.timing import block
 

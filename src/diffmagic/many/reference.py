@@ -24,6 +24,9 @@ from diffmagic.many.symbols import Calculus, Evaluator, symbol_vector, tree_oper
 
 #: Digits mpmath carries while evaluating the exact gradient.
 DIGITS = 30
+#: Above this many parameters SymPy is not tried: n derivatives of an f of at least n terms
+#: would take minutes (the time limit would stop it anyway, after its full wait).
+MAX_SYMBOLIC_PARAMETERS = 2_000
 
 
 @dataclass

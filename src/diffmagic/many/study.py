@@ -19,7 +19,6 @@ from diffmagic import bounds
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import MethodFailure, one_line
 from diffmagic.many import methods as gradient_methods
-from diffmagic.many.comparison import MAX_SYMBOLIC_PARAMETERS
 from diffmagic.many.loss import (
     evaluate_once,
     f_seconds_of,
@@ -29,7 +28,7 @@ from diffmagic.many.loss import (
 )
 from diffmagic.many.methods import warm_seconds
 from diffmagic.many.pytree import Flat, flatten
-from diffmagic.many.reference import exact_gradient
+from diffmagic.many.reference import MAX_SYMBOLIC_PARAMETERS, exact_gradient
 from diffmagic.progress import Progress, default_progress
 from diffmagic.target import resolve_function
 

@@ -8,8 +8,8 @@ digits when SymPy finishes, or else as differences from the best method that wor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,65 +29,31 @@ from diffmagic.many.loss import (
 from diffmagic.many.methods import LABELS, GradientTiming, Outcome, warm_seconds
 from diffmagic.many.pytree import Flat, flatten
 from diffmagic.many.reference import MAX_SYMBOLIC_PARAMETERS, ExactGradient, exact_gradient
+from diffmagic.many.results import MethodResult, MethodTable, stand_in
 from diffmagic.target import resolve_function
 
 DEFAULT_METHODS = ("symbolic", "numerical", "forward", "reverse")
-#: Fallback references, best first, when SymPy gives no exact gradient.
-STAND_INS = ("reverse", "forward", "numerical")
 
 
-@dataclass
-class GradientResult:
+@dataclass(repr=False)
+class GradientResult(MethodResult):
     """One method's gradient at the point, how far it is from the reference, what it cost."""
 
-    key: str
-    label: str
-    ok: bool
-    error: str | None = None
     #: The gradient in the structure and shapes of `at` (None when the method failed).
     values: Any = None
-    flat_values: np.ndarray | None = field(default=None, repr=False)
-    max_abs_error: float | None = None
-    #: max |error| / max |reference gradient|.
-    max_rel_error: float | None = None
-    #: Where the absolute error is largest: a flat index, or (leaf key, index in the leaf).
-    worst: Any = None
-    #: The same place as a reader writes it: "w[7]", "W1[3, 2]".
+    flat_values: np.ndarray | None = None
+    #: The place of `worst` as a reader writes it: "w[7]", "W1[3, 2]".
     worst_text: str | None = None
-    timing: GradientTiming | None = None
     engine: str = ""
-    notes: list[str] = field(default_factory=list)
-    #: This method stands in as the reference (no exact gradient was available).
-    is_reference: bool = False
     work: str | None = None
 
-    @property
-    def status(self) -> str:
-        if not self.ok:
-            return "failed"
-        return "reference" if self.is_reference else "ok"
+    def _error_text(self) -> str:
+        return "—" if self.max_abs_error is None else f"{self.max_abs_error:.3g}"
 
-    def __repr__(self) -> str:
-        if not self.ok:
-            return f"<GradientResult {self.key}: failed: {self.error}>"
-        error = "—" if self.max_abs_error is None else f"{self.max_abs_error:.3g}"
-        return f"<GradientResult {self.key}: ok, max abs error {error}>"
-
-    def to_dict(self) -> dict[str, Any]:
+    def _own_record(self) -> dict[str, Any]:
         return {
-            "key": self.key,
-            "label": self.label,
-            "ok": self.ok,
-            "error": self.error,
-            "status": self.status,
             "engine": self.engine,
-            "max_abs_error": finite_or_none(self.max_abs_error),
-            "max_rel_error": finite_or_none(self.max_rel_error),
-            "worst": _jsonable_location(self.worst),
             "worst_text": self.worst_text,
-            "timing": None if self.timing is None else self.timing.to_dict(),
-            "notes": list(self.notes),
-            "is_reference": self.is_reference,
             "work": self.work,
             "values": None
             if self.flat_values is None
@@ -95,13 +61,7 @@ class GradientResult:
         }
 
 
-def _jsonable_location(location: Any) -> Any:
-    if isinstance(location, tuple):
-        return [str(location[0]) if not isinstance(location[0], int) else location[0], location[1]]
-    return location
-
-
-class GradientComparison:
+class GradientComparison(MethodTable[GradientResult]):
     """The outcome of `compare_gradient()`: one row per method, the reference, f's cost.
 
     Index it by method (`g["reverse"]`, or an alias: `g["jax"]`, `g["automatic"]`); display it
@@ -144,35 +104,16 @@ class GradientComparison:
     def exact_reference(self) -> bool:
         return self.exact is not None and self.reference_values is self.exact.values
 
-    def __getitem__(self, name: str) -> GradientResult:
-        key = gradient_methods.method_key(name)
-        if key not in self.results:
-            raise KeyError(f"method `{name}` was not run; this comparison has {', '.join(self)}")
-        return self.results[key]
-
     def __contains__(self, name: object) -> bool:
         try:
             return gradient_methods.method_key(name) in self.results
         except DiffMagicError:
             return False
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.results)
-
-    def rows(self) -> list[GradientResult]:
-        return list(self.results.values())
-
     @property
     def failures(self) -> dict[str, str]:
         """The methods that failed, with their one-line reasons (the CLI exits 1 if any)."""
         return {key: row.error or "failed" for key, row in self.results.items() if not row.ok}
-
-    def cost_in_f(self, key: str) -> float | None:
-        """One warm gradient by `key` as a multiple of one evaluation of f."""
-        row = self.results.get(key)
-        if row is None or row.timing is None or self.f_seconds <= 0:
-            return None
-        return row.timing.eval_s / self.f_seconds
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -203,9 +144,6 @@ class GradientComparison:
         from diffmagic.many.views import gradient_text
 
         return gradient_text(self)
-
-    def __repr__(self) -> str:
-        return self.__str__()
 
 
 # ----------------------------------------------------------------------------- errors
@@ -379,14 +317,12 @@ def _reference(
 ) -> tuple[np.ndarray | None, str]:
     if exact is not None:
         return exact.values, "exact: SymPy's gradient evaluated by mpmath at 30 digits"
-    for key in STAND_INS:
-        row = results.get(key)
-        if row is not None and row.ok:
-            row.is_reference = True
-            return row.flat_values, (
-                f"no exact gradient (SymPy: {one_line(why_not, 120)}); errors are differences "
-                f"from {row.label}"
-            )
+    row = stand_in(results)
+    if row is not None:
+        return row.flat_values, (
+            f"no exact gradient (SymPy: {one_line(why_not, 120)}); errors are differences "
+            f"from {row.label}"
+        )
     return None, f"no reference: no exact gradient (SymPy: {one_line(why_not, 120)}) and no method"
 
 

@@ -1,4 +1,4 @@
-"""`compare_gradient()` and `compare_jacobian()`: every method on one loss, one honest table.
+"""`compare_gradient()`: every method on one loss, one honest table.
 
 The loss is evaluated once under NumPy at the point (that is the function every method must
 differentiate, and one evaluation of it is the unit of cost); each method then computes the
@@ -26,10 +26,11 @@ from diffmagic.many.loss import (
     function_name,
     numpy_loss,
 )
+from diffmagic.many.measure import choose_reference, disagreements, measure_errors, outvoted
 from diffmagic.many.methods import LABELS, GradientTiming, Outcome, warm_seconds
 from diffmagic.many.pytree import Flat, flatten
 from diffmagic.many.reference import MAX_SYMBOLIC_PARAMETERS, ExactGradient, exact_gradient
-from diffmagic.many.results import MethodResult, MethodTable, stand_in
+from diffmagic.many.results import MethodResult, MethodTable
 from diffmagic.target import resolve_function
 
 DEFAULT_METHODS = ("symbolic", "numerical", "forward", "reverse")
@@ -146,22 +147,6 @@ class GradientComparison(MethodTable[GradientResult]):
         return gradient_text(self)
 
 
-# ----------------------------------------------------------------------------- errors
-
-
-def _measure(row: GradientResult, reference: np.ndarray, flat: Flat) -> None:
-    difference = np.abs(row.flat_values - reference)
-    if not np.all(np.isfinite(row.flat_values)):
-        row.notes.append("some components are NaN or inf")
-    finite = np.where(np.isfinite(difference), difference, np.inf)
-    worst = int(np.argmax(finite))
-    row.max_abs_error = float(finite[worst])
-    scale = float(np.max(np.abs(reference))) if reference.size else 0.0
-    row.max_rel_error = row.max_abs_error / scale if scale > 0 else row.max_abs_error
-    row.worst = flat.location(worst)
-    row.worst_text = flat.describe(worst)
-
-
 def _symbolic_outcome(exact: ExactGradient, flat: Flat) -> Outcome:
     """SymPy's gradient evaluated in float64 (a walk over its shared expression graph)."""
     values = exact.float64_values(flat.values)
@@ -260,12 +245,9 @@ def compare_gradient(
         row.work = outcome.work
         results[key] = row
 
-    reference_values, reference = _reference(results, exact, exact_or_reason)
-    if reference_values is not None:
-        for row in results.values():
-            if row.ok:
-                _measure(row, reference_values, flat)
-    if exact is not None and _outvoted(exact, results, flat):
+    reference_values, reference = choose_reference(results, exact, exact_or_reason)
+    measure_errors(results, reference_values, flat)
+    if exact is not None and outvoted(results):
         # Two independent methods agree with each other and not with SymPy: SymPy is wrong.
         exact_or_reason = (
             "its gradient disagrees with JAX's reverse mode and central differences, which "
@@ -277,11 +259,9 @@ def compare_gradient(
             results["symbolic"] = GradientResult(
                 key="symbolic", label=LABELS["symbolic"], ok=False, error=exact_or_reason
             )
-        reference_values, reference = _reference(results, None, exact_or_reason)
-        for row in results.values():
-            if row.ok and reference_values is not None:
-                _measure(row, reference_values, flat)
-    notes.extend(_disagreements(results, exact is not None))
+        reference_values, reference = choose_reference(results, None, exact_or_reason)
+        measure_errors(results, reference_values, flat)
+    notes.extend(disagreements(results, exact is not None))
     return GradientComparison(
         name=name,
         at=at,
@@ -310,54 +290,3 @@ def _refuse_if_too_long(evaluations: int, f_seconds: float, what: str) -> None:
 
 def _untimed(measured: GradientTiming) -> GradientTiming:
     return GradientTiming(measured.setup_s, measured.eval_s, measured.f_evals, 1)
-
-
-def _reference(
-    results: dict[str, GradientResult], exact: ExactGradient | None, why_not: Any
-) -> tuple[np.ndarray | None, str]:
-    if exact is not None:
-        return exact.values, "exact: SymPy's gradient evaluated by mpmath at 30 digits"
-    row = stand_in(results)
-    if row is not None:
-        return row.flat_values, (
-            f"no exact gradient (SymPy: {one_line(why_not, 120)}); errors are differences "
-            f"from {row.label}"
-        )
-    return None, f"no reference: no exact gradient (SymPy: {one_line(why_not, 120)}) and no method"
-
-
-def _outvoted(exact: ExactGradient, results: dict[str, GradientResult], flat: Flat) -> bool:
-    """True when reverse mode and central differences agree (to central differences' accuracy)
-    and both miss SymPy's exact gradient by far more than that."""
-    reverse, numerical = results.get("reverse"), results.get("numerical")
-    if not (reverse and numerical and reverse.ok and numerical.ok):
-        return False
-    scale = float(np.max(np.abs(reverse.flat_values))) or 1.0
-    between = float(np.max(np.abs(reverse.flat_values - numerical.flat_values))) / scale
-    return (
-        between < 1e-6
-        and (reverse.max_rel_error or 0.0) > 1e-4
-        and (numerical.max_rel_error or 0.0) > 1e-4
-    )
-
-
-def _disagreements(results: dict[str, GradientResult], exact: bool) -> list[str]:
-    """Without an exact gradient, a stand-in is only trusted when another method agrees."""
-    if exact:
-        return []
-    numerical = results.get("numerical")
-    notes = []
-    for row in results.values():
-        if (
-            row.is_reference
-            and numerical is not None
-            and numerical.ok
-            and row is not numerical
-            and numerical.max_rel_error is not None
-            and numerical.max_rel_error > 1e-5
-        ):
-            notes.append(
-                f"{row.label} and central differences differ by {numerical.max_rel_error:.2g}"
-                " (relative): with no exact gradient, neither is confirmed"
-            )
-    return notes

@@ -1,4 +1,4 @@
-"""`compare_gradient()` and `compare_jacobian()`: every method on one loss, one honest table.
+"""`compare_gradient()`: every method on one loss, one honest table.
 
 The loss is evaluated once under NumPy at the point (that is the function every method must
 differentiate, and one evaluation of it is the unit of cost); each method then computes the
@@ -8,83 +8,53 @@ digits when SymPy finishes, or else as differences from the best method that wor
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from diffmagic import bounds
 from diffmagic.errors import DiffMagicError
-from diffmagic.explain import MethodFailure, one_line, user_error
+from diffmagic.explain import MethodFailure, one_line
 from diffmagic.jsonable import finite_or_none
 from diffmagic.many import methods as gradient_methods
+from diffmagic.many.loss import (
+    evaluate_once,
+    f_seconds_of,
+    first_parameter,
+    function_name,
+    numpy_loss,
+)
+from diffmagic.many.measure import choose_reference, disagreements, measure_errors, outvoted
 from diffmagic.many.methods import LABELS, GradientTiming, Outcome, warm_seconds
 from diffmagic.many.pytree import Flat, flatten
-from diffmagic.many.reference import ExactGradient, exact_gradient
+from diffmagic.many.reference import MAX_SYMBOLIC_PARAMETERS, ExactGradient, exact_gradient
+from diffmagic.many.results import MethodResult, MethodTable
 from diffmagic.target import resolve_function
 
 DEFAULT_METHODS = ("symbolic", "numerical", "forward", "reverse")
-#: Above this many parameters SymPy is not tried: n derivatives of an f of at least n terms
-#: would take minutes (the time limit would stop it anyway, after its full wait).
-MAX_SYMBOLIC_PARAMETERS = 2_000
-#: Fallback references, best first, when SymPy gives no exact gradient.
-STAND_INS = ("reverse", "forward", "numerical")
 
 
-@dataclass
-class GradientResult:
+@dataclass(repr=False)
+class GradientResult(MethodResult):
     """One method's gradient at the point, how far it is from the reference, what it cost."""
 
-    key: str
-    label: str
-    ok: bool
-    error: str | None = None
     #: The gradient in the structure and shapes of `at` (None when the method failed).
     values: Any = None
-    flat_values: np.ndarray | None = field(default=None, repr=False)
-    max_abs_error: float | None = None
-    #: max |error| / max |reference gradient|.
-    max_rel_error: float | None = None
-    #: Where the absolute error is largest: a flat index, or (leaf key, index in the leaf).
-    worst: Any = None
-    #: The same place as a reader writes it: "w[7]", "W1[3, 2]".
+    flat_values: np.ndarray | None = None
+    #: The place of `worst` as a reader writes it: "w[7]", "W1[3, 2]".
     worst_text: str | None = None
-    timing: GradientTiming | None = None
     engine: str = ""
-    notes: list[str] = field(default_factory=list)
-    #: This method stands in as the reference (no exact gradient was available).
-    is_reference: bool = False
     work: str | None = None
 
-    @property
-    def status(self) -> str:
-        if not self.ok:
-            return "failed"
-        return "reference" if self.is_reference else "ok"
+    def _error_text(self) -> str:
+        return "—" if self.max_abs_error is None else f"{self.max_abs_error:.3g}"
 
-    def __repr__(self) -> str:
-        if not self.ok:
-            return f"<GradientResult {self.key}: failed: {self.error}>"
-        error = "—" if self.max_abs_error is None else f"{self.max_abs_error:.3g}"
-        return f"<GradientResult {self.key}: ok, max abs error {error}>"
-
-    def to_dict(self) -> dict[str, Any]:
+    def _own_record(self) -> dict[str, Any]:
         return {
-            "key": self.key,
-            "label": self.label,
-            "ok": self.ok,
-            "error": self.error,
-            "status": self.status,
             "engine": self.engine,
-            "max_abs_error": finite_or_none(self.max_abs_error),
-            "max_rel_error": finite_or_none(self.max_rel_error),
-            "worst": _jsonable_location(self.worst),
             "worst_text": self.worst_text,
-            "timing": None if self.timing is None else self.timing.to_dict(),
-            "notes": list(self.notes),
-            "is_reference": self.is_reference,
             "work": self.work,
             "values": None
             if self.flat_values is None
@@ -92,13 +62,7 @@ class GradientResult:
         }
 
 
-def _jsonable_location(location: Any) -> Any:
-    if isinstance(location, tuple):
-        return [str(location[0]) if not isinstance(location[0], int) else location[0], location[1]]
-    return location
-
-
-class GradientComparison:
+class GradientComparison(MethodTable[GradientResult]):
     """The outcome of `compare_gradient()`: one row per method, the reference, f's cost.
 
     Index it by method (`g["reverse"]`, or an alias: `g["jax"]`, `g["automatic"]`); display it
@@ -141,35 +105,16 @@ class GradientComparison:
     def exact_reference(self) -> bool:
         return self.exact is not None and self.reference_values is self.exact.values
 
-    def __getitem__(self, name: str) -> GradientResult:
-        key = gradient_methods.method_key(name)
-        if key not in self.results:
-            raise KeyError(f"method `{name}` was not run; this comparison has {', '.join(self)}")
-        return self.results[key]
-
     def __contains__(self, name: object) -> bool:
         try:
             return gradient_methods.method_key(name) in self.results
         except DiffMagicError:
             return False
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.results)
-
-    def rows(self) -> list[GradientResult]:
-        return list(self.results.values())
-
     @property
     def failures(self) -> dict[str, str]:
         """The methods that failed, with their one-line reasons (the CLI exits 1 if any)."""
         return {key: row.error or "failed" for key, row in self.results.items() if not row.ok}
-
-    def cost_in_f(self, key: str) -> float | None:
-        """One warm gradient by `key` as a multiple of one evaluation of f."""
-        row = self.results.get(key)
-        if row is None or row.timing is None or self.f_seconds <= 0:
-            return None
-        return row.timing.eval_s / self.f_seconds
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -200,97 +145,6 @@ class GradientComparison:
         from diffmagic.many.views import gradient_text
 
         return gradient_text(self)
-
-    def __repr__(self) -> str:
-        return self.__str__()
-
-
-# ----------------------------------------------------------------------------- checks
-
-
-def _first_parameter(function: Callable[..., Any]) -> str:
-    try:
-        names = list(inspect.signature(function).parameters)
-    except (TypeError, ValueError):
-        return "w"
-    return names[0] if names else "w"
-
-
-def _function_name(function: Callable[..., Any]) -> str:
-    name = getattr(function, "__name__", None) or "f"
-    return "f" if name == "<lambda>" else name
-
-
-def numpy_loss(
-    function: Callable[..., Any], flat: Flat, params: Mapping[str, Any] | None
-) -> Callable[[np.ndarray], Any]:
-    """f under NumPy as a function of the flat float64 vector."""
-    from diffmagic.rebind import rebind
-
-    twin = rebind(function, "numpy")
-    fixed = dict(params or {})
-
-    def of_flat(vector: np.ndarray) -> Any:
-        return twin(flat.unflatten(vector), **fixed)
-
-    return of_flat
-
-
-def evaluate_once(
-    of_flat: Callable[[np.ndarray], Any], flat: Flat, name: str, *, scalar: bool
-) -> np.ndarray:
-    """f(at) under NumPy, checked: it runs at this point and returns one number (or, for a
-    Jacobian, a vector). Anything else is the user's input to fix: a one-line DiffMagicError."""
-    try:
-        with np.errstate(all="ignore"):
-            value = of_flat(flat.values)
-    except Exception as error:
-        raise DiffMagicError(
-            f"{user_error(name, error)}; check that `at` ({flat.shape_text()}) is what "
-            f"{name} expects"
-        ) from None
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise DiffMagicError(
-            f"{name} returns a {type(value).__name__}, not a number: return a float"
-        ) from None
-    if scalar and array.size != 1:
-        raise DiffMagicError(
-            f"{name} returns an array of shape {array.shape}, not one number: a gradient needs "
-            "a scalar loss (use compare_jacobian for vector outputs)"
-        )
-    if not scalar and array.ndim > 1:
-        raise DiffMagicError(
-            f"{name} returns an array of shape {array.shape}: a Jacobian needs a 1-D output"
-        )
-    if not np.all(np.isfinite(array)):
-        raise DiffMagicError(
-            f"{name}(at) is not finite ({one_line(array, 60)}): pick another point"
-        )
-    return array
-
-
-def f_seconds_of(of_flat: Callable[[np.ndarray], Any], flat: Flat) -> float:
-    """One evaluation of f at the point (median of warm runs)."""
-    seconds, _ = warm_seconds(lambda: of_flat(flat.values))
-    return max(seconds, 1e-9)
-
-
-# ----------------------------------------------------------------------------- errors
-
-
-def _measure(row: GradientResult, reference: np.ndarray, flat: Flat) -> None:
-    difference = np.abs(row.flat_values - reference)
-    if not np.all(np.isfinite(row.flat_values)):
-        row.notes.append("some components are NaN or inf")
-    finite = np.where(np.isfinite(difference), difference, np.inf)
-    worst = int(np.argmax(finite))
-    row.max_abs_error = float(finite[worst])
-    scale = float(np.max(np.abs(reference))) if reference.size else 0.0
-    row.max_rel_error = row.max_abs_error / scale if scale > 0 else row.max_abs_error
-    row.worst = flat.location(worst)
-    row.worst_text = flat.describe(worst)
 
 
 def _symbolic_outcome(exact: ExactGradient, flat: Flat) -> Outcome:
@@ -348,9 +202,9 @@ def compare_gradient(
     gradient are still measured once).
     """
     function, _ = resolve_function(f, func)
-    name = _function_name(function)
+    name = function_name(function)
     keys = gradient_methods.select(methods)
-    flat = flatten(at, name=_first_parameter(function))
+    flat = flatten(at, name=first_parameter(function))
     of_flat = numpy_loss(function, flat, params)
     f_value = float(evaluate_once(of_flat, flat, name, scalar=True).reshape(-1)[0])
     f_seconds = f_seconds_of(of_flat, flat)
@@ -391,12 +245,9 @@ def compare_gradient(
         row.work = outcome.work
         results[key] = row
 
-    reference_values, reference = _reference(results, exact, exact_or_reason)
-    if reference_values is not None:
-        for row in results.values():
-            if row.ok:
-                _measure(row, reference_values, flat)
-    if exact is not None and _outvoted(exact, results, flat):
+    reference_values, reference = choose_reference(results, exact, exact_or_reason)
+    measure_errors(results, reference_values, flat)
+    if exact is not None and outvoted(results):
         # Two independent methods agree with each other and not with SymPy: SymPy is wrong.
         exact_or_reason = (
             "its gradient disagrees with JAX's reverse mode and central differences, which "
@@ -408,11 +259,9 @@ def compare_gradient(
             results["symbolic"] = GradientResult(
                 key="symbolic", label=LABELS["symbolic"], ok=False, error=exact_or_reason
             )
-        reference_values, reference = _reference(results, None, exact_or_reason)
-        for row in results.values():
-            if row.ok and reference_values is not None:
-                _measure(row, reference_values, flat)
-    notes.extend(_disagreements(results, exact is not None))
+        reference_values, reference = choose_reference(results, None, exact_or_reason)
+        measure_errors(results, reference_values, flat)
+    notes.extend(disagreements(results, exact is not None))
     return GradientComparison(
         name=name,
         at=at,
@@ -441,56 +290,3 @@ def _refuse_if_too_long(evaluations: int, f_seconds: float, what: str) -> None:
 
 def _untimed(measured: GradientTiming) -> GradientTiming:
     return GradientTiming(measured.setup_s, measured.eval_s, measured.f_evals, 1)
-
-
-def _reference(
-    results: dict[str, GradientResult], exact: ExactGradient | None, why_not: Any
-) -> tuple[np.ndarray | None, str]:
-    if exact is not None:
-        return exact.values, "exact: SymPy's gradient evaluated by mpmath at 30 digits"
-    for key in STAND_INS:
-        row = results.get(key)
-        if row is not None and row.ok:
-            row.is_reference = True
-            return row.flat_values, (
-                f"no exact gradient (SymPy: {one_line(why_not, 120)}); errors are differences "
-                f"from {row.label}"
-            )
-    return None, f"no reference: no exact gradient (SymPy: {one_line(why_not, 120)}) and no method"
-
-
-def _outvoted(exact: ExactGradient, results: dict[str, GradientResult], flat: Flat) -> bool:
-    """True when reverse mode and central differences agree (to central differences' accuracy)
-    and both miss SymPy's exact gradient by far more than that."""
-    reverse, numerical = results.get("reverse"), results.get("numerical")
-    if not (reverse and numerical and reverse.ok and numerical.ok):
-        return False
-    scale = float(np.max(np.abs(reverse.flat_values))) or 1.0
-    between = float(np.max(np.abs(reverse.flat_values - numerical.flat_values))) / scale
-    return (
-        between < 1e-6
-        and (reverse.max_rel_error or 0.0) > 1e-4
-        and (numerical.max_rel_error or 0.0) > 1e-4
-    )
-
-
-def _disagreements(results: dict[str, GradientResult], exact: bool) -> list[str]:
-    """Without an exact gradient, a stand-in is only trusted when another method agrees."""
-    if exact:
-        return []
-    numerical = results.get("numerical")
-    notes = []
-    for row in results.values():
-        if (
-            row.is_reference
-            and numerical is not None
-            and numerical.ok
-            and row is not numerical
-            and numerical.max_rel_error is not None
-            and numerical.max_rel_error > 1e-5
-        ):
-            notes.append(
-                f"{row.label} and central differences differ by {numerical.max_rel_error:.2g}"
-                " (relative): with no exact gradient, neither is confirmed"
-            )
-    return notes

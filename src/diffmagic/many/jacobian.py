@@ -8,8 +8,8 @@ JAX modes is cheaper for this shape is measured here, and the table says so.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,18 +17,23 @@ import numpy as np
 from diffmagic import bounds
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import MethodFailure, explain_jax, one_line, user_error
-from diffmagic.jsonable import finite_or_none
 from diffmagic.many import methods as gradient_methods
-from diffmagic.many.comparison import (
-    MAX_SYMBOLIC_PARAMETERS,
-    _first_parameter,
-    _function_name,
+from diffmagic.many.loss import (
     evaluate_once,
+    f_seconds_of,
+    first_parameter,
+    function_name,
     numpy_loss,
 )
 from diffmagic.many.methods import GradientTiming, warm_seconds
 from diffmagic.many.pytree import Flat, flatten
-from diffmagic.many.reference import ExactJacobian, central_difference_steps, exact_jacobian
+from diffmagic.many.reference import (
+    MAX_SYMBOLIC_PARAMETERS,
+    ExactJacobian,
+    central_difference_steps,
+    exact_jacobian,
+)
+from diffmagic.many.results import MethodResult, MethodTable, stand_in
 from diffmagic.target import resolve_function
 from diffmagic.timing import block
 
@@ -40,51 +45,14 @@ LABELS = {
 JACOBIAN_METHODS = ("numerical", "forward", "reverse")
 
 
-@dataclass
-class JacobianResult:
+@dataclass(repr=False)
+class JacobianResult(MethodResult):
     """One method's Jacobian (shape (m, n)), its error and its cost."""
 
-    key: str
-    label: str
-    ok: bool
-    error: str | None = None
     values: np.ndarray | None = None
-    max_abs_error: float | None = None
-    max_rel_error: float | None = None
-    #: (output index, flat input index) where the absolute error is largest.
-    worst: tuple[int, int] | None = None
-    timing: GradientTiming | None = None
-    notes: list[str] = field(default_factory=list)
-    is_reference: bool = False
-
-    @property
-    def status(self) -> str:
-        if not self.ok:
-            return "failed"
-        return "reference" if self.is_reference else "ok"
-
-    def __repr__(self) -> str:
-        if not self.ok:
-            return f"<JacobianResult {self.key}: failed: {self.error}>"
-        return f"<JacobianResult {self.key}: ok, max abs error {self.max_abs_error}>"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "label": self.label,
-            "ok": self.ok,
-            "error": self.error,
-            "status": self.status,
-            "max_abs_error": finite_or_none(self.max_abs_error),
-            "max_rel_error": finite_or_none(self.max_rel_error),
-            "worst": None if self.worst is None else list(self.worst),
-            "timing": None if self.timing is None else self.timing.to_dict(),
-            "notes": list(self.notes),
-            "is_reference": self.is_reference,
-        }
 
 
-class JacobianComparison:
+class JacobianComparison(MethodTable[JacobianResult]):
     """The outcome of `compare_jacobian()`; index by method, display for the table."""
 
     def __init__(
@@ -110,24 +78,6 @@ class JacobianComparison:
         self.reference = reference
         self.exact = exact
         self.notes = notes
-
-    def __getitem__(self, name: str) -> JacobianResult:
-        key = gradient_methods.method_key(name)
-        if key not in self.results:
-            raise KeyError(f"method `{name}` was not run; this comparison has {', '.join(self)}")
-        return self.results[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.results)
-
-    def rows(self) -> list[JacobianResult]:
-        return list(self.results.values())
-
-    def cost_in_f(self, key: str) -> float | None:
-        row = self.results.get(key)
-        if row is None or row.timing is None or self.f_seconds <= 0:
-            return None
-        return row.timing.eval_s / self.f_seconds
 
     @property
     def cheaper_mode(self) -> str | None:
@@ -180,8 +130,6 @@ class JacobianComparison:
         from diffmagic.many.views import jacobian_text
 
         return jacobian_text(self)
-
-    __repr__ = __str__
 
 
 def numerical_jacobian(
@@ -247,12 +195,12 @@ def compare_jacobian(
     mode, reverse mode and central differences, each timed; errors against SymPy's exact
     Jacobian (30 digits) when SymPy finishes."""
     function, _ = resolve_function(f, func)
-    name = _function_name(function)
+    name = function_name(function)
     keys = gradient_methods.select(methods, allowed=JACOBIAN_METHODS)
-    flat = flatten(at, name=_first_parameter(function))
+    flat = flatten(at, name=first_parameter(function))
     of_flat = numpy_loss(function, flat, params)
     f_values = evaluate_once(of_flat, flat, name, scalar=False).reshape(-1)
-    f_seconds = max(warm_seconds(lambda: of_flat(flat.values))[0], 1e-9)
+    f_seconds = f_seconds_of(of_flat, flat)
     shape = (int(f_values.size), flat.size)
 
     exact: ExactJacobian | None = None
@@ -296,13 +244,10 @@ def compare_jacobian(
         reference = "exact: SymPy's Jacobian evaluated by mpmath at 30 digits"
     else:
         reference = f"no exact Jacobian (SymPy: {one_line(why_not, 100)})"
-        for key in ("reverse", "forward", "numerical"):
-            row = results.get(key)
-            if row is not None and row.ok:
-                row.is_reference = True
-                reference_values = row.values
-                reference += f"; errors are differences from {row.label}"
-                break
+        row = stand_in(results)
+        if row is not None:
+            reference_values = row.values
+            reference += f"; errors are differences from {row.label}"
     if reference_values is not None:
         scale = float(np.max(np.abs(reference_values))) or 1.0
         for row in results.values():

@@ -13,7 +13,7 @@ import gc
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from diffmagic.many.symbols import Calculus, Evaluator, symbol_vector, tree_oper
 
 #: Digits mpmath carries while evaluating the exact gradient.
 DIGITS = 30
+#: Above this many parameters SymPy is not tried: n derivatives of an f of at least n terms
+#: would take minutes (the time limit would stop it anyway, after its full wait).
+MAX_SYMBOLIC_PARAMETERS = 2_000
 
 
 @dataclass
@@ -108,10 +111,62 @@ def exact_gradient(
     """
     import sympy  # noqa: F401  (imported before the clock starts: 1 s the first time)
 
+    name = _function_name(f)
+    started = time.perf_counter()
+
+    def derive(traced: Any, calculus: Calculus) -> ExactGradient | str:
+        expression = _one_number(traced, name)
+        if isinstance(expression, str):
+            return expression
+        gradient = calculus.gradient(expression)
+        derive_s = time.perf_counter() - started
+        evaluate = _exact_evaluator(calculus.symbols, flat)
+        with _workdps(DIGITS):
+            values = np.array([_to_float(evaluate.value(g)) for g in gradient])
+            f_value = _to_float(evaluate.value(expression))
+        return ExactGradient(
+            values=values,
+            expr_ops=int(tree_operations(gradient)),
+            f_value=f_value,
+            f_ops=int(tree_operations([expression])),
+            setup_s=time.perf_counter() - started,
+            derive_s=derive_s,
+            expressions=gradient,
+            symbols=list(calculus.symbols),
+            function_expr=expression,
+        )
+
+    return _derive_under_limit(
+        f,
+        flat,
+        params,
+        seconds,
+        derive,
+        too_long=(
+            f"SymPy took longer than {seconds:g} s for the gradient of {flat.size:,} parameters "
+            "(one derivative per parameter, each as large as f)"
+        ),
+    )
+
+
+Derived = TypeVar("Derived")
+
+
+def _derive_under_limit(
+    f: Callable[..., Any],
+    flat: Flat,
+    params: Mapping[str, Any] | None,
+    seconds: float,
+    derive: Callable[[Any, Calculus], Derived | str],
+    *,
+    too_long: str,
+) -> Derived | str:
+    """f traced with one SymPy symbol per parameter, then `derive(traced, calculus)`, all
+    within SymPy's time limit and with the garbage collector off; or, when SymPy cannot, why
+    not in one line (`too_long` when it ran past `seconds`)."""
     from diffmagic.rebind import rebind
 
     name = _function_name(f)
-    started = time.perf_counter()
     fixed = {key: _to_sympy(value) for key, value in (params or {}).items()}
     try:
         with _no_gc_callbacks(), bounds.time_limit(seconds) as limit:
@@ -125,40 +180,18 @@ def exact_gradient(
                 raise
             except Exception as error:
                 return explain_symbolic(name, error)
-            expression = _one_number(traced, name)
-            if isinstance(expression, str):
-                return expression
-            calculus = Calculus(list(symbols))
-            gradient = calculus.gradient(expression)
-            derive_s = time.perf_counter() - started
-            evaluate = Evaluator(
-                {s: _mpf(v) for s, v in zip(symbols, flat.values, strict=True)}, digits=DIGITS
-            )
-            with _workdps(DIGITS):
-                values = np.array([_to_float(evaluate.value(g)) for g in gradient])
-                f_value = _to_float(evaluate.value(expression))
-            operations = tree_operations(gradient)
-            f_operations = tree_operations([expression])
+            return derive(traced, Calculus(list(symbols)))
     except bounds.TimeLimitExceeded as error:
         if error.deadline is not limit:
             raise
-        return (
-            f"SymPy took longer than {seconds:g} s for the gradient of {flat.size:,} parameters "
-            "(one derivative per parameter, each as large as f)"
-        )
+        return too_long
     except RecursionError:
         return f"{name}'s expression is nested too deeply for SymPy to differentiate"
-    return ExactGradient(
-        values=values,
-        expr_ops=int(operations),
-        f_value=f_value,
-        f_ops=int(f_operations),
-        setup_s=time.perf_counter() - started,
-        derive_s=derive_s,
-        expressions=gradient,
-        symbols=list(symbols),
-        function_expr=expression,
-    )
+
+
+def _exact_evaluator(symbols: list[Any], flat: Flat) -> Evaluator:
+    """Values at the point at DIGITS digits (evaluated inside `_workdps(DIGITS)`)."""
+    return Evaluator({s: _mpf(v) for s, v in zip(symbols, flat.values, strict=True)}, digits=DIGITS)
 
 
 @contextlib.contextmanager
@@ -271,49 +304,35 @@ def exact_jacobian(
     As `exact_gradient`, for each of f's m outputs: traced once with symbols, differentiated
     by SymPy's rules coordinate by coordinate, evaluated by mpmath at 30 digits.
     """
-    import sympy as sp
-
-    from diffmagic.rebind import rebind
+    import sympy  # noqa: F401  (imported before the clock starts: 1 s the first time)
 
     name = _function_name(f)
     started = time.perf_counter()
-    fixed = {key: _to_sympy(value) for key, value in (params or {}).items()}
-    try:
-        with _no_gc_callbacks(), bounds.time_limit(seconds) as limit:
-            symbols = symbol_vector(flat.size)
-            try:
-                with _unevaluated():
-                    traced = rebind(f, "sympy")(flat.unflatten(symbols), **fixed)
-            except bounds.TimeLimitExceeded:
-                raise
-            except Exception as error:
-                return explain_symbolic(name, error)
-            outputs = np.asarray(traced, dtype=object).reshape(-1)
-            expressions = []
-            for output in outputs:
-                expression = _one_number(output, name)
-                if isinstance(expression, str):
-                    return expression
-                expressions.append(expression)
-            calculus = Calculus(list(symbols))
-            rows = [calculus.gradient(e) for e in expressions]
-            evaluate = Evaluator(
-                {s: _mpf(v) for s, v in zip(symbols, flat.values, strict=True)}, digits=DIGITS
-            )
-            with _workdps(DIGITS):
-                values = np.array([[_to_float(evaluate.value(d)) for d in row] for row in rows])
-                f_values = np.array([_to_float(evaluate.value(e)) for e in expressions])
-            operations = sum(tree_operations(row) for row in rows)
-    except bounds.TimeLimitExceeded as error:
-        if error.deadline is not limit:
-            raise
-        return f"SymPy took longer than {seconds:g} s for the Jacobian"
-    except RecursionError:
-        return f"{name}'s expression is nested too deeply for SymPy to differentiate"
-    del sp
-    return ExactJacobian(
-        values=values.reshape(len(expressions), flat.size),
-        f_values=f_values,
-        expr_ops=int(operations),
-        setup_s=time.perf_counter() - started,
+
+    def derive(traced: Any, calculus: Calculus) -> ExactJacobian | str:
+        expressions = []
+        for output in np.asarray(traced, dtype=object).reshape(-1):
+            expression = _one_number(output, name)
+            if isinstance(expression, str):
+                return expression
+            expressions.append(expression)
+        rows = [calculus.gradient(e) for e in expressions]
+        evaluate = _exact_evaluator(calculus.symbols, flat)
+        with _workdps(DIGITS):
+            values = np.array([[_to_float(evaluate.value(d)) for d in row] for row in rows])
+            f_values = np.array([_to_float(evaluate.value(e)) for e in expressions])
+        return ExactJacobian(
+            values=values.reshape(len(expressions), flat.size),
+            f_values=f_values,
+            expr_ops=int(sum(tree_operations(row) for row in rows)),
+            setup_s=time.perf_counter() - started,
+        )
+
+    return _derive_under_limit(
+        f,
+        flat,
+        params,
+        seconds,
+        derive,
+        too_long=f"SymPy took longer than {seconds:g} s for the Jacobian",
     )

@@ -19,16 +19,16 @@ from diffmagic import bounds
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import MethodFailure, one_line
 from diffmagic.many import methods as gradient_methods
-from diffmagic.many.comparison import (
-    MAX_SYMBOLIC_PARAMETERS,
-    _first_parameter,
-    _function_name,
+from diffmagic.many.loss import (
     evaluate_once,
+    f_seconds_of,
+    first_parameter,
+    function_name,
     numpy_loss,
 )
 from diffmagic.many.methods import warm_seconds
 from diffmagic.many.pytree import Flat, flatten
-from diffmagic.many.reference import exact_gradient
+from diffmagic.many.reference import MAX_SYMBOLIC_PARAMETERS, exact_gradient
 from diffmagic.progress import Progress, default_progress
 from diffmagic.target import resolve_function
 
@@ -233,7 +233,7 @@ def parameter_study(
     for none, or a callable(fraction, label).
     """
     function, _ = resolve_function(f, func)
-    name = _function_name(function)
+    name = function_name(function)
     checked_sizes = check_sizes(sizes)
     keys = gradient_methods.select(methods)
     budgets = _budgets(time_budget_s, keys)
@@ -248,12 +248,12 @@ def parameter_study(
         for index, n in enumerate(checked_sizes):
             report(done / steps, f"n = {n:,}: f")
             try:
-                flat = flatten(build(n), name=_first_parameter(function))
+                flat = flatten(build(n), name=first_parameter(function))
             except DiffMagicError as error:
                 raise DiffMagicError(f"make_at({n}): {error}") from None
             of_flat = numpy_loss(function, flat, params)
             f_value = float(evaluate_once(of_flat, flat, name, scalar=True).reshape(-1)[0])
-            study.f_seconds[index] = _f_seconds(of_flat, flat.values)
+            study.f_seconds[index] = f_seconds_of(of_flat, flat)
             done += 1
             for key in keys:
                 report(done / steps, f"n = {n:,}: {key}")
@@ -293,10 +293,6 @@ def parameter_study(
     for key, why in study.stopped.items():
         study.notes.append(f"{key}: {why}")
     return study
-
-
-def _f_seconds(of_flat: Callable[[np.ndarray], Any], point: np.ndarray) -> float:
-    return max(warm_seconds(lambda: of_flat(point))[0], 1e-9)
 
 
 def _budgets(time_budget_s: Any, keys: tuple[str, ...]) -> dict[str, float]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from diffmagic.views.figure import ERROR_FLOOR
+from diffmagic.views.error_axis import ERROR_FLOOR
 
 if TYPE_CHECKING:
     from diffmagic.check_result import GradientCheck

@@ -105,7 +105,7 @@ class captured_output:  # lower case: used as `with captured_output() as printed
     A `print` in the learner's function would otherwise flood the notebook; the count of lines
     it printed is reported instead. Only this thread's output is held back; sys.stdout and
     sys.stderr are what they were once the last thread stops capturing. A class, not a
-    generator: no time limit fires in its exit (see `_NO_FIRE_CODES`), so an expiring limit
+    generator: no time limit fires in its exit (see `deadline.never_fire_in`), so an expiring limit
     cannot leave the streams replaced.
     """
 

@@ -1,10 +1,10 @@
-"""The steps of one comparison, run in order by `_Comparer.run` (what `compare()` calls).
+"""The steps of one comparison, run in order by `Comparer.run` (what `compare()` calls).
 
 NumPy's own f on the grid first (what every backend must match), then each row: prepare (from
 the cache), check its backend's f against NumPy's, evaluate on the grid; the reference, the
 points where f' does not exist, the verdicts (`verdicts.judge`), your derivatives, and timing
-if asked. Every bounded step goes through `_bounded` (one time limit, one way an exception
-becomes a row's reason).
+if asked. Every bounded step goes through `bounded_steps.bounded` (one time limit, one way an
+exception becomes a row's reason); the reference is chosen in `reference_choice`.
 """
 
 from __future__ import annotations
@@ -17,53 +17,15 @@ import numpy as np
 
 from diffmagic import bounds, reference, singular, verdicts
 from diffmagic import yours as yours_rows
+from diffmagic.bounded_steps import bounded, on_grid
 from diffmagic.cache import PREPARED
-from diffmagic.errors import DiffMagicError
-from diffmagic.explain import MethodFailure
-from diffmagic.guard import Failure, guarded
 from diffmagic.methods import ROWS
 from diffmagic.methods.base import NumpyFunction, Prepared, rounds_like_float32
 from diffmagic.naming import derivative_name
+from diffmagic.reference_choice import choose_reference
 from diffmagic.results import _INTERRUPTED, Comparison, MethodResult
 from diffmagic.row_timing import time_results
 from diffmagic.target import Target
-
-
-def _too_slow(key: str, seconds: float) -> str:
-    if ROWS[key].method == "symbolic":
-        return (
-            f"SymPy took longer than {seconds:g} s: skipped (expression swell?); "
-            "raise symbolic_time_limit to wait longer"
-        )
-    return f"{ROWS[key].label} took longer than {seconds:g} s: stopped (does f sleep or loop?)"
-
-
-def _bounded(work: Callable[[], Any], key: str, name: str, seconds: float) -> Any:
-    """`work()` under the method's time limit, or the one-line reason (str) it gave none.
-
-    `guard.guarded` is the one place where exceptions become reasons; `DiffMagicError` (the
-    input itself is unusable) and `KeyboardInterrupt` (the user pressed stop) go on up.
-    """
-
-    def quietly() -> Any:
-        with np.errstate(all="ignore"):
-            return work()
-
-    outcome = guarded(
-        quietly,
-        seconds=seconds,
-        name=name,
-        describe_timeout=lambda limit: _too_slow(key, limit),
-        passthrough=(DiffMagicError,),
-    )
-    return outcome.reason if isinstance(outcome, Failure) else outcome
-
-
-def _on_grid(function: Callable[[np.ndarray], Any], grid: np.ndarray, what: str) -> np.ndarray:
-    values = np.asarray(function(grid), dtype=np.float64)
-    if values.shape != grid.shape:
-        raise MethodFailure(f"{what} has shape {values.shape}, not one value per point")
-    return values
 
 
 class Comparer:
@@ -103,7 +65,9 @@ class Comparer:
         for key in self.keys:
             self.results[key] = self._row(key)
         symbolic = self._symbolic_for_reference()
-        reference_values, reference_label, exact = self._reference(symbolic)
+        reference_values, reference_label, exact = choose_reference(
+            symbolic, self.results, self.grid, self.target.wrt, self.symbolic_seconds
+        )
         if symbolic is not None:
             self.notes.extend(
                 reference.underflow_notes(
@@ -171,9 +135,9 @@ class Comparer:
 
         def evaluate() -> tuple[NumpyFunction, np.ndarray]:
             function = NumpyFunction(self.target, self.grid)
-            return function, _on_grid(function, self.grid, name)
+            return function, on_grid(function, self.grid, name)
 
-        outcome = _bounded(evaluate, "numerical", name, self.method_seconds)
+        outcome = bounded(evaluate, "numerical", name, self.method_seconds)
         if isinstance(outcome, str):
             self.numpy_failure = outcome
             self.notes.append(f"f could not be evaluated with NumPy: {outcome}")
@@ -209,12 +173,9 @@ class Comparer:
             return row.prepare(self.target, self.order, self.grid)
 
         if not self.cache:
-            return _bounded(lambda: (prepare(), False), key, self.target.name, self._seconds(key))
-        return _bounded(
-            lambda: PREPARED.get_or_prepare(key, self.target, self.order, prepare),
-            key,
-            self.target.name,
-            self._seconds(key),
+            return self._for_row(key, lambda: (prepare(), False))
+        return self._for_row(
+            key, lambda: PREPARED.get_or_prepare(key, self.target, self.order, prepare)
         )
 
     def _precision_of(self, key: str, prepared: Prepared) -> str:
@@ -222,12 +183,7 @@ class Comparer:
         float64 result (a cast the backend kept: `np.float32(x)` reads as `jnp.float32`)."""
         if prepared.precision != "float64" or prepared.function is None:
             return prepared.precision
-        hidden = _bounded(
-            lambda: rounds_like_float32(prepared.function, self.grid),
-            key,
-            self.target.name,
-            self._seconds(key),
-        )
+        hidden = self._for_row(key, lambda: rounds_like_float32(prepared.function, self.grid))
         return "float32" if hidden is True else "float64"
 
     def _fidelity(self, key: str, prepared: Prepared) -> str | None:
@@ -238,12 +194,7 @@ class Comparer:
         if prepared.function is None:
             return None
         backend = verdicts.backend_label(row.method, row.engine)
-        values = _bounded(
-            lambda: _on_grid(prepared.function, self.grid, f"{backend}'s f"),
-            key,
-            self.target.name,
-            self._seconds(key),
-        )
+        values = self._for_row(key, lambda: on_grid(prepared.function, self.grid, f"{backend}'s f"))
         if isinstance(values, str):
             return f"{backend} cannot evaluate f itself: {values}"
         return verdicts.fidelity_failure(
@@ -269,11 +220,8 @@ class Comparer:
             )
         self.prepared[key] = prepared
         started = time.perf_counter()
-        values = _bounded(
-            lambda: _on_grid(prepared.derivative, self.grid, f"{self.target.name}'"),
-            key,
-            self.target.name,
-            self._seconds(key),
+        values = self._for_row(
+            key, lambda: on_grid(prepared.derivative, self.grid, f"{self.target.name}'")
         )
         grid_seconds = time.perf_counter() - started
         if isinstance(values, str):
@@ -314,12 +262,16 @@ class Comparer:
     def _seconds(self, key: str) -> float:
         return self.symbolic_seconds if ROWS[key].method == "symbolic" else self.method_seconds
 
+    def _for_row(self, key: str, work: Callable[[], Any]) -> Any:
+        """`work()` under row `key`'s limit, f named as the learner named it in a reason."""
+        return bounded(work, key, self.target.name, self._seconds(key))
+
     def _singularities(self, symbolic: Prepared | None) -> list[singular.Singularity]:
         """Points where f' does not exist, found under the symbolic limit (SymPy's solveset and
         diff are bounded like every SymPy step); none when the search cannot finish."""
         if self.numpy_function is None:
             return []
-        found = _bounded(
+        found = bounded(
             lambda: singular.find(
                 self.grid,
                 self.order,
@@ -345,7 +297,7 @@ class Comparer:
     ) -> None:
         """A row for each hand-written derivative: right, or where and how it is wrong."""
         for key, (label, function) in self.yours.items():
-            values = _bounded(
+            values = bounded(
                 lambda function=function: yours_rows.evaluate(function, self.target, self.grid),
                 "finite_difference",
                 label,
@@ -374,51 +326,3 @@ class Comparer:
                 order=self.order,
                 wrt=self.target.wrt,
             )
-
-    # ------------------------------------------------------------------ reference
-
-    def _reference(self, symbolic: Prepared | None) -> tuple[np.ndarray | None, str, bool]:
-        """(reference values, what they are in words, whether they are exact).
-
-        The exact reference is SymPy's f' at 30 digits, under the symbolic time limit like
-        every SymPy step; when it cannot be had, the most accurate method that worked stands in.
-        """
-        why_not = "SymPy cannot trace f"
-        if symbolic is not None:
-            import sympy as sp
-
-            symbol = sp.Symbol(self.target.wrt, real=True)
-            values = _bounded(
-                lambda: reference.high_precision(symbolic.expr, symbol, self.grid),
-                "symbolic",
-                "the exact reference",
-                self.symbolic_seconds,
-            )
-            if not isinstance(values, str):
-                label = (
-                    f"SymPy's exact derivative evaluated with {reference.DIGITS} digits (mpmath)"
-                )
-                if values.size > reference.MAX_REFERENCE_POINTS:
-                    label += f" at {reference.MAX_REFERENCE_POINTS:,} of the points"
-                return values, label, True
-            why_not = f"evaluating it at {reference.DIGITS} digits failed: {values}"
-        for key in ("automatic", "finite_difference"):
-            result = self.results.get(key)
-            if result is None or not result.ok:
-                continue
-            if key == "finite_difference" and result.precision != "float64":
-                # Differences of float32 values are good to about 1e-3: they can vouch for
-                # nothing, themselves included.
-                result.ok, result.values = False, None
-                result.error = (
-                    "nothing to measure it against: no exact derivative, no JAX row, and "
-                    "differences of a float32 f cannot stand in (add methods='automatic')"
-                )
-                continue
-            result.is_reference = True
-            return (
-                result.values,
-                f"no exact derivative ({why_not}): {result.label} is the reference",
-                False,
-            )
-        return None, "no reference: no method produced a derivative", False

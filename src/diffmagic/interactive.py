@@ -29,9 +29,9 @@ from diffmagic.errors import DiffMagicError
 from diffmagic.explain import one_line
 from diffmagic.methods import METHODS, select
 from diffmagic.steps import DTYPES, SCHEMES
-from diffmagic.views.figure import FastRenderer
 from diffmagic.views.html import ERROR_COLOUR
 from diffmagic.views.notebook import image_html
+from diffmagic.views.overlays import FastRenderer
 
 POINT_CHOICES = (10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000)
 OUTPUT_HEIGHT = "1000px"

@@ -19,9 +19,9 @@ from diffmagic.at_point import tangents
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import one_line
 from diffmagic.steps import difference_quotient as quotient_of
-from diffmagic.views.figure import FastRenderer
 from diffmagic.views.html import html_table
 from diffmagic.views.notebook import image_html
+from diffmagic.views.overlays import FastRenderer
 from diffmagic.views.slopes import slopes_html, slopes_text
 
 if TYPE_CHECKING:

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import html
 import math
+
+from diffmagic.views.tables import html_row
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None or not math.isfinite(value) else f"{value:.12g}"
 
 
 def slopes_html(x0: float, derivative_name: str, slopes: dict[str, float | None]) -> str:
     """An HTML table of `slopes` by label; a dash where a method has no finite value."""
-    rows = "".join(
-        f"<tr><td>{html.escape(label)}</td><td>"
-        f"{'—' if value is None or not math.isfinite(value) else f'{value:.12g}'}</td></tr>"
-        for label, value in slopes.items()
-    )
-    return (
-        f"<table class='diffmagic-table'><tr><th>slope at x0 = {x0:.4g}</th>"
-        f"<th>{html.escape(derivative_name)}(x0)</th></tr>{rows}</table>"
-    )
+    header = html_row([f"slope at x0 = {x0:.4g}", f"{derivative_name}(x0)"], tag="th")
+    rows = "".join(html_row([label, _number(value)]) for label, value in slopes.items())
+    return f"<table class='diffmagic-table'>{header}{rows}</table>"
 
 
 def slopes_text(slopes: dict[str, float | None]) -> str:

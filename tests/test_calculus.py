@@ -47,6 +47,7 @@ def test_each_method_says_what_it_returns_at_abs_corner() -> None:
     assert (left, right) == pytest.approx((-0.5, 0.5))  # the lab's half-way values
 
 
+@pytest.mark.slow
 def test_the_singular_point_is_found_without_sympy_by_a_jump_check() -> None:
     source = "def f(x):\n    if x > 1.5:\n        return x - 1.5\n    return 1.5 - x\n"
     comparison = diffmagic.compare(source, domain=(-2, 3), points=100)

@@ -155,6 +155,7 @@ def test_the_exact_reference_is_used_and_named():
     np.testing.assert_allclose(check.reference, square_loss_grad(W_SQ), rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_when_sympy_runs_out_of_time_jax_stands_in_and_says_so(monkeypatch):
     import diffmagic.check
 

@@ -8,6 +8,7 @@ written by hand; a row may also fail with a one-line reason -- only "ok and wron
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import diffmagic
 
@@ -52,6 +53,7 @@ def test_a_reduction_over_axis_0_is_refused_by_every_row() -> None:
     assert [row.key for row in comparison if row.ok] == []
 
 
+@pytest.mark.slow
 def test_nested_maxima_do_not_raise_a_recursion_error() -> None:
     # max(|1.5x|, -2.25x) = 1.5x on [0, 3]: f' = 1.5 (the corner of |1.5x| is at 0).
     source = (
@@ -187,6 +189,7 @@ def test_differences_of_a_float32_f_never_vouch_for_themselves() -> None:
     assert not row.ok and "cannot stand in" in row.error
 
 
+@pytest.mark.slow
 def test_float32_on_one_branch_only_is_said() -> None:
     # x < 0 takes np.float32(x): no row may call its derivative float64-exact there.
     source = (
@@ -198,6 +201,7 @@ def test_float32_on_one_branch_only_is_said() -> None:
     assert all(row.precision == "float32" for row in comparison if row.ok)
 
 
+@pytest.mark.slow
 def test_a_fast_turning_float64_function_is_not_taken_for_float32() -> None:
     comparison = diffmagic.compare("sin(100000*x)", domain=(-2.0, 2.0), points=30)
     assert comparison.precision == "float64"

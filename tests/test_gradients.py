@@ -136,7 +136,7 @@ def _check_against_hand(comparison, expected, *, symbolic_must_work):
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-@pytest.mark.parametrize("n", [2, 10])
+@pytest.mark.parametrize("n", [2, pytest.param(10, marks=pytest.mark.slow)])
 def test_small_losses_every_method_matches_the_hand_written_gradient(case, n):
     loss, at, gradient = CASES[case](n, np.random.default_rng(n))
     comparison = diffmagic.compare_gradient(loss, at=at, timing=False)
@@ -167,6 +167,7 @@ def test_a_thousand_parameters(case):
         assert comparison[key].ok, comparison[key].error
 
 
+@pytest.mark.slow
 def test_a_thousand_parameters_without_sympy_is_fast_and_right():
     loss, at, gradient = square_loss_case(1000, np.random.default_rng(7))
     comparison = diffmagic.compare_gradient(

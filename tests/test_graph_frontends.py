@@ -61,6 +61,7 @@ def test_the_magic_refuses_graph_without_a_point_in_one_line(ip) -> None:
         ip.run_cell_magic("differentiate", "--at 1 --graph --order 2", EXP_SIN_CELL)
 
 
+@pytest.mark.slow
 def test_a_function_jax_cannot_trace_keeps_its_table_and_says_why_in_one_line(ip) -> None:
     cell = "def f(x):\n    if x > 0:\n        return x**2\n    return -x\n"
     with capture_output() as captured:
@@ -71,6 +72,7 @@ def test_a_function_jax_cannot_trace_keeps_its_table_and_says_why_in_one_line(ip
     assert "Python `if`" in reason and len(reason.splitlines()) == 2
 
 
+@pytest.mark.slow
 def test_the_magic_s_panel_can_open_with_the_graph_ticked(ip) -> None:
     with capture_output():
         ip.run_cell_magic("differentiate", "--panel --graph --at 1 -o shown -q", EXP_SIN_CELL)

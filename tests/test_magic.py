@@ -324,7 +324,11 @@ def test_no_plot_shows_no_figure(ip) -> None:
 
 @pytest.mark.parametrize(
     ("suffix", "starts_with"),
-    [("png", PNG_SIGNATURE), ("svg", b"<?xml"), ("pdf", b"%PDF-")],
+    [
+        ("png", PNG_SIGNATURE),
+        pytest.param("svg", b"<?xml", marks=pytest.mark.slow),
+        pytest.param("pdf", b"%PDF-", marks=pytest.mark.slow),
+    ],
 )
 def test_save_writes_the_figure(ip, tmp_path: Path, suffix: str, starts_with: bytes) -> None:
     path = tmp_path / f"derivative.{suffix}"
@@ -585,6 +589,7 @@ def test_engines_add_rows_compiled_by_jax(ip) -> None:
     assert "symbolic (SymPy) on JAX" in table and "finite differences on JAX" in table
 
 
+@pytest.mark.slow
 def test_the_panel_opens_from_the_magic(ip) -> None:
     from diffmagic.interactive import Panel
 

@@ -144,6 +144,7 @@ def test_the_panel_keeps_every_option_of_compare_when_a_control_changes() -> Non
     assert shown.order.max == diffmagic.bounds.MAX_ORDER == 8
 
 
+@pytest.mark.slow
 def test_the_magics_panel_honours_engines_extrema_and_save(tmp_path) -> None:
     from IPython.core.getipython import get_ipython
     from IPython.testing.globalipapp import start_ipython

@@ -84,6 +84,7 @@ def test_random_expressions_agree_across_methods_and_with_mpmath(expression: str
 TOKENS = [*"x()+-*/.0123456789 ,", "sin", "exp", "log", "np.", "**", "abs", "where", "x>0"]
 
 
+@pytest.mark.slow
 @given(st.lists(st.sampled_from(TOKENS), max_size=25).map("".join))
 def test_no_exception_but_diffmagics_own_escapes_compare(text: str) -> None:
     try:

@@ -164,6 +164,7 @@ def test_a_function_that_prints_does_not_flood_the_output(capsys: pytest.Capture
     assert comparison["automatic"].ok
 
 
+@pytest.mark.slow
 def test_a_function_that_sleeps_is_stopped_and_the_others_report() -> None:
     source = (
         "import time\n"
@@ -225,6 +226,7 @@ def test_the_labs_composed_polynomial_at_depth_8_returns_with_every_method() -> 
     assert all("NaN or infinite at every grid point" in row.error for row in comparison)
 
 
+@pytest.mark.slow
 def test_a_product_that_underflows_is_said_to_measure_nothing() -> None:
     comparison = diffmagic.compare("p**1400 * (1 - p)**600", domain=(0.05, 0.95))
     assert comparison.target.wrt == "p"

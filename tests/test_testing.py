@@ -60,6 +60,7 @@ def _softplus_with_rule(factor: float):
     return loss
 
 
+@pytest.mark.slow
 def test_a_correct_custom_vjp_passes_against_an_independent_reference():
     import jax
 

@@ -41,6 +41,7 @@ def test_a_deliberately_slow_path_is_slower() -> None:
     assert min(slow) > min(fast) + 0.0015
 
 
+@pytest.mark.slow
 def test_quick_mode_loops_tiny_calls_and_full_mode_repeats_seven_times() -> None:
     _, loops, runs = timing.measure(lambda: None, mode="quick")
     assert loops >= 1000 and 3 <= len(runs) <= timing.FULL_REPEAT
@@ -62,6 +63,7 @@ def test_jax_results_are_waited_for() -> None:
     assert Pending.waited and min(runs) >= 0.009
 
 
+@pytest.mark.slow
 def test_runs_that_vary_wildly_carry_a_warning() -> None:
     calls = itertools.count()
     # Each call is slower than the last: the slowest run ends far above the fastest.
@@ -164,6 +166,7 @@ def test_a_sweep_keeps_its_results_when_interrupted() -> None:
     assert len(measured) == 2
 
 
+@pytest.mark.slow
 def test_the_depth_study_shows_swell_in_the_work_column() -> None:
     study = depth_study(depths=(1, 3), timing_points=1_000, progress=lambda f, label: None)
     operations = [work.derivative for work in study.work["symbolic (SymPy)"]]

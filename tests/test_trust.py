@@ -271,6 +271,7 @@ def test_np_gradient_compiled_by_jax_is_a_row_of_its_own() -> None:
     assert cmp["numerical@jax"].ok
 
 
+@pytest.mark.slow
 def test_quick_timing_of_a_point_by_point_fallback_stays_within_the_cell_budget() -> None:
     def f(x):
         if x > 0:
@@ -287,6 +288,7 @@ def test_quick_timing_of_a_point_by_point_fallback_stays_within_the_cell_budget(
             assert row.timing.timed_points < 1_000_000  # measured on a share, then scaled
 
 
+@pytest.mark.slow
 def test_timing_again_replaces_its_notes_and_keeps_the_time_limit() -> None:
     cmp = compare("def f(x):\n    return x if x > 0 else -x", methods="finite_difference")
     cmp.time(timing_points=20_000)

@@ -6,7 +6,6 @@ light.
 
 from __future__ import annotations
 
-import builtins
 import functools
 import math
 from collections.abc import Callable
@@ -15,9 +14,9 @@ from typing import Any
 from diffmagic.backend_namespace import Namespace
 from diffmagic.backend_pointwise import (
     AXIS_CHECKED_REDUCTIONS,
-    elementwise_max_min,
     heaviside_for,
     math_spellings,
+    pointwise_max_min,
     refusing_axis_on_scalars,
 )
 
@@ -63,7 +62,4 @@ def jax_namespace() -> Namespace:
 def jax_builtins() -> dict[str, Any]:
     import jax.numpy as jnp
 
-    return {
-        "max": elementwise_max_min(builtins.max, jnp.maximum),
-        "min": elementwise_max_min(builtins.min, jnp.minimum),
-    }
+    return pointwise_max_min(jnp)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 import functools
 import math
 from typing import Any
@@ -12,9 +11,9 @@ import numpy as np
 from diffmagic.backend_namespace import Namespace
 from diffmagic.backend_pointwise import (
     AXIS_CHECKED_REDUCTIONS,
-    elementwise_max_min,
     heaviside_for,
     math_spellings,
+    pointwise_max_min,
     refusing_axis_on_scalars,
 )
 
@@ -40,7 +39,4 @@ def numpy_namespace() -> Namespace:
 
 
 def numpy_builtins() -> dict[str, Any]:
-    return {
-        "max": elementwise_max_min(builtins.max, np.maximum),
-        "min": elementwise_max_min(builtins.min, np.minimum),
-    }
+    return pointwise_max_min(np)

@@ -8,6 +8,7 @@ instead of being read three ways.
 
 from __future__ import annotations
 
+import builtins
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -40,12 +41,21 @@ not among them: there NumPy answers x and JAX refuses in its own words, though
 `ScalarReductionError` already knows how to name them."""
 
 
+def axis_refused_on_a_number(
+    name: str, values: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """The axis a reduction `name` was called with (None when none), refused when `values` is
+    one number: every backend's reduction asks here, so all refuse in the same words."""
+    axis = args[0] if args else kwargs.get("axis")
+    if axis is not None and np.ndim(values) == 0:
+        raise ScalarReductionError(name, axis)
+    return axis
+
+
 def refusing_axis_on_scalars(name: str, reduce: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(reduce)
     def reduction(values: Any, *args: Any, **kwargs: Any) -> Any:
-        axis = args[0] if args else kwargs.get("axis")
-        if axis is not None and np.ndim(values) == 0:
-            raise ScalarReductionError(name, axis)
+        axis_refused_on_a_number(name, values, args, kwargs)
         return reduce(values, *args, **kwargs)
 
     return reduction
@@ -55,7 +65,16 @@ def _is_array_like(value: Any) -> bool:
     return hasattr(value, "shape") and getattr(value, "shape", ()) != ()
 
 
-def elementwise_max_min(
+def pointwise_max_min(array_module: Any) -> dict[str, Any]:
+    """Python's `max` and `min` for an array backend: pointwise over arrays and tracers with the
+    module's own `maximum` and `minimum`, Python's own for plain numbers."""
+    return {
+        "max": _elementwise_max_min(builtins.max, array_module.maximum),
+        "min": _elementwise_max_min(builtins.min, array_module.minimum),
+    }
+
+
+def _elementwise_max_min(
     python_builtin: Callable[..., Any], elementwise: Callable[[Any, Any], Any]
 ) -> Callable[..., Any]:
     """Python's `max`/`min`, extended to arrays and tracers, where the builtin would

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from diffmagic.backend_namespace import Namespace
-from diffmagic.backend_pointwise import ScalarReductionError
+from diffmagic.backend_pointwise import axis_refused_on_a_number
 from diffmagic.vocabulary import CONSTANT_NAMES, FUNCTION_NAMES
 
 
@@ -48,12 +48,9 @@ def sympy_namespace() -> Namespace:
         and for arrays of more than one dimension, which SymPy's reading cannot split)."""
 
         def reduction(values: Any, *args: Any, **kwargs: Any) -> Any:
-            axis = args[0] if args else kwargs.get("axis")
-            if axis is not None:
-                if np.ndim(values) == 0:
-                    raise ScalarReductionError(name, axis)
-                if np.ndim(values) > 1:
-                    raise TypeError(f"SymPy's reading of np.{name} cannot reduce along an axis")
+            axis = axis_refused_on_a_number(name, values, args, kwargs)
+            if axis is not None and np.ndim(values) > 1:
+                raise TypeError(f"SymPy's reading of np.{name} cannot reduce along an axis")
             return combine(_flatten(values))
 
         return reduction

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from diffmagic.rebind import _names_read
+from diffmagic.rebind import names_read
 from diffmagic.target import Target
 
 #: How many prepared derivatives are kept (least recently used are dropped).
@@ -150,7 +150,7 @@ def _function_print(function: types.FunctionType, walk: _Walk) -> Hashable:
     walk.path = walk.path | {id(function)}
     names = tuple(
         (name, _resolved(function, name, walk))
-        for name in sorted(set(_names_read(function.__code__)))
+        for name in sorted(set(names_read(function.__code__)))
     )
     closure = []
     for cell in function.__closure__ or ():

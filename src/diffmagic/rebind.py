@@ -25,12 +25,16 @@ from diffmagic.vocabulary import CONSTANT_NAMES, FUNCTION_NAMES, MODULE_NAMES
 _MISSING = object()
 
 
-def _names_read(code: types.CodeType) -> Iterator[str]:
-    """Every global name the code (and the comprehensions and lambdas inside it) may read."""
+def names_read(code: types.CodeType) -> Iterator[str]:
+    """Every global name the code (and the comprehensions and lambdas inside it) may read.
+
+    The names a twin must rebind are the names a cache key must cover and the names a verdict
+    may find ambiguous: `cache` and `verdicts` ask here too, so the three never disagree.
+    """
     yield from code.co_names
     for constant in code.co_consts:
         if isinstance(constant, types.CodeType):
-            yield from _names_read(constant)
+            yield from names_read(constant)
 
 
 def _is_user_function(value: Any) -> bool:
@@ -116,7 +120,7 @@ class Rebinder:
                 continue
             replacement = self._replacement(name, contents)
             cell.cell_contents = contents if replacement is _MISSING else replacement
-        for name in set(_names_read(function.__code__)):
+        for name in set(names_read(function.__code__)):
             original = _original_value(function.__globals__, name)
             replacement = self._replacement(name, original)
             if replacement is not _MISSING:

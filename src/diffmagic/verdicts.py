@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from diffmagic.rebind import names_read
+
 #: Relative tolerance of agreement with NumPy's f, by the precision f computes in.
 FIDELITY_RTOL = {"float64": 1e-8, "float32": 1e-5}
 #: Names whose meaning differs between NumPy, SymPy and JAX often enough to name in a message.
@@ -47,24 +49,17 @@ def backend_label(method: str, engine: str) -> str:
     return "JAX" if engine == "jax" else "NumPy"
 
 
-def _names_read(code: types.CodeType) -> Iterable[str]:
-    yield from code.co_names
-    for constant in code.co_consts:
-        if isinstance(constant, types.CodeType):
-            yield from _names_read(constant)
-
-
 def ambiguous_names(function: Any) -> list[str]:
     """The names f reads (helpers included, one level) that backends may read differently."""
     code = getattr(function, "__code__", None)
     if code is None:
         return []
-    read = set(_names_read(code))
+    read = set(names_read(code))
     globals_ = getattr(function, "__globals__", {})
     for name in list(read):
         helper = globals_.get(name)
         if isinstance(helper, types.FunctionType) and helper is not function:
-            read |= set(_names_read(helper.__code__))
+            read |= set(names_read(helper.__code__))
     return [name for name in AMBIGUOUS_NAMES if name in read]
 
 

@@ -174,3 +174,16 @@ def test_each_module_imports_alone_in_a_fresh_interpreter_without_jax() -> None:
         elif json.loads(done.stdout.strip().splitlines()[-1]):
             failures.append(f"{name}: imports jax at import time")
     assert failures == []
+
+
+#: One module per job: a module that grows past this is doing two jobs (issue 12).
+MAX_MODULE_LINES = 400
+
+
+def test_no_module_is_over_four_hundred_lines() -> None:
+    lengths = {
+        str(path.relative_to(PACKAGE_DIR)): len(path.read_text(encoding="utf-8").splitlines())
+        for path in module_names(PACKAGE_DIR, "diffmagic").values()
+    }
+    too_long = {name: lines for name, lines in lengths.items() if lines > MAX_MODULE_LINES}
+    assert not too_long, f"split these by job: {too_long}"

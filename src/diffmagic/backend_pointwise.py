@@ -25,20 +25,24 @@ class ScalarReductionError(ValueError):
     """
 
     def __init__(self, name: str, axis: Any) -> None:
-        pointwise = {"max": "np.maximum(x, 0) or max(x, 0)", "min": "np.minimum(x, 0) or min(x, 0)"}
         short = name.lstrip("a") if name in ("amax", "amin") else name
-        fix = pointwise.get(short, "drop the axis")
-        super().__init__(
-            f"np.{name}(x, {axis!r}) reduces an array along axis {axis!r}, but x is one number: "
-            f"for the {'larger' if short == 'max' else 'smaller' if short == 'min' else 'value'} "
-            f"of each x write {fix}"
+        problem = (
+            f"np.{name}(x, {axis!r}) reduces an array along axis {axis!r}, but x is one number"
         )
+        if short in ("max", "min"):
+            bigger, pointwise = ("larger", "maximum") if short == "max" else ("smaller", "minimum")
+            fix = (
+                f"for the {bigger} of x and {axis!r} at each point write "
+                f"np.{pointwise}(x, {axis!r}) or {short}(x, {axis!r})"
+            )
+        else:
+            fix = f"drop the axis (np.{name} of one number is that number)"
+        super().__init__(f"{problem}: {fix}")
 
 
-AXIS_CHECKED_REDUCTIONS = ("sum", "prod", "max", "min", "mean")
-"""The reductions whose axis is refused when the values are one number. `amax` and `amin` are
-not among them: there NumPy answers x and JAX refuses in its own words, though
-`ScalarReductionError` already knows how to name them."""
+AXIS_CHECKED_REDUCTIONS = ("sum", "prod", "max", "min", "amax", "amin", "mean")
+"""The reductions whose axis is refused when the values are one number (NumPy would answer x,
+JAX refuse in its own words)."""
 
 
 def axis_refused_on_a_number(

@@ -7,6 +7,7 @@ is a hang guard (`join(timeout=...)`), generous enough for a busy machine.
 
 from __future__ import annotations
 
+import gc
 import io
 import subprocess
 import sys
@@ -110,6 +111,38 @@ def test_except_exception_around_a_long_loop_still_stops(where: str) -> None:
         return "finished"
 
     outcome = on(where, lambda: guarded(f, seconds=LIMIT_S))
+    assert isinstance(outcome, Failure) and outcome.timed_out
+
+
+@WHERE
+def test_a_limit_due_in_a_garbage_collector_callback_waits_for_it_then_stops_the_work(
+    where: str,
+) -> None:
+    """Python prints what a gc callback raises as "Exception ignored" and goes on: a limit
+    fired there would be lost and the callback (Hypothesis's, a profiler's) left half done.
+    The limit waits for the callback to end, then stops the work."""
+    callback_ended = []
+
+    def slow_callback(phase: str, info: dict) -> None:
+        if phase == "start":
+            busy_until = time.monotonic() + 2 * LIMIT_S  # the limit falls due in here
+            while time.monotonic() < busy_until:
+                pass
+            callback_ended.append(True)
+
+    def f() -> str:
+        gc.callbacks.append(slow_callback)
+        try:
+            gc.collect()
+        finally:
+            gc.callbacks.remove(slow_callback)
+        give_up = give_up_at()
+        while time.monotonic() < give_up:
+            pass
+        return "finished"
+
+    outcome = on(where, lambda: guarded(f, seconds=LIMIT_S))
+    assert callback_ended == [True], "the limit fired inside the gc callback and was lost"
     assert isinstance(outcome, Failure) and outcome.timed_out
 
 

@@ -9,8 +9,10 @@ that neither mechanism imports the other's state or the context manager that dri
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
+import weakref
 from types import FrameType
 from typing import Any
 
@@ -81,12 +83,24 @@ _no_fire_codes: frozenset[Any] = frozenset()
 
 
 def in_exit(frame: FrameType | None) -> bool:
-    """Whether the thread runs the entry or exit of `time_limit` or `captured_output`: no limit
-    fires there, or it would escape the block before the limit is disarmed (or the streams
-    restored)."""
+    """Whether a limit must wait (it fires again in REFIRE_SECONDS) because the thread runs:
+
+    - the entry or exit of `time_limit` or `captured_output`: the limit would escape the block
+      before it is disarmed (or the streams restored);
+    - a garbage-collector callback, a weakref callback or a `__del__`: Python prints what is
+      raised there as "Exception ignored" and goes on, so the limit would be lost (and the
+      callback left half done).
+    """
+    callbacks = {getattr(callback, "__code__", None) for callback in gc.callbacks}
     depth = 0
     while frame is not None and depth < 8:
-        if frame.f_code in _no_fire_codes:
+        code = frame.f_code
+        if (
+            code in _no_fire_codes
+            or code in callbacks
+            or code.co_name == "__del__"
+            or code.co_filename == weakref.__file__
+        ):
             return True
         frame, depth = frame.f_back, depth + 1
     return False

@@ -24,6 +24,9 @@ from diffmagic.explain import MethodFailure
 from diffmagic.guard import Failure, describe_error, guarded
 from diffmagic.held_output import captured_output
 
+#: A limit raised where Python can only print it ("Exception ignored in ...") is a lost limit.
+pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+
 #: Far above any limit below; only reached if the guard failed and the work ran to its end.
 HANG_GUARD_S = 60.0
 LIMIT_S = 0.5

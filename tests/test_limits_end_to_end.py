@@ -35,6 +35,8 @@ SWALLOWS = (
     "    return x + total\n"
 )
 LIMITS = {"method_time_limit": 1.0, "symbolic_time_limit": 1.0}
+#: A limit raised where Python can only print it ("Exception ignored in ...") is a lost limit.
+pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
 
 
 def _on(where: str, work: Callable[[], Any]) -> Any:

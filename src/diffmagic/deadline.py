@@ -9,6 +9,7 @@ that neither mechanism imports the other's state or the context manager that dri
 
 from __future__ import annotations
 
+import _weakrefset
 import gc
 import threading
 import time
@@ -78,6 +79,8 @@ def due(stack: list[Deadline], now: float) -> Deadline | None:
     return next((deadline for deadline in stack if deadline.expired(now)), None)
 
 
+#: Where weakref callbacks live (WeakValueDictionary's, WeakSet's `_remove`).
+_WEAKREF_FILES = frozenset({weakref.__file__, _weakrefset.__file__})
 #: Code objects in which no limit fires (filled by `never_fire_in`).
 _no_fire_codes: frozenset[Any] = frozenset()
 
@@ -99,7 +102,7 @@ def in_exit(frame: FrameType | None) -> bool:
             code in _no_fire_codes
             or code in callbacks
             or code.co_name == "__del__"
-            or code.co_filename == weakref.__file__
+            or code.co_filename in _WEAKREF_FILES
         ):
             return True
         frame, depth = frame.f_back, depth + 1

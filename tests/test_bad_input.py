@@ -161,6 +161,7 @@ def test_parameter_without_a_value() -> None:
 # --- functions that fail when they run: failed rows -------------------------
 
 
+@pytest.mark.slow
 def test_function_returning_a_string() -> None:
     cmp = diffmagic.compare("def f(x):\n    return 'hello'\n")
     for method in ALL_ROWS:

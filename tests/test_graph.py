@@ -278,6 +278,7 @@ def test_jax_config_is_left_as_the_user_had_it() -> None:
     assert jax.config.read("jax_enable_x64") == before
 
 
+@pytest.mark.slow
 def test_values_keep_jax_s_dtypes_and_weak_types() -> None:
     """A float32 step stays float32, and a literal-only step promotes as it does in JAX."""
     source = (

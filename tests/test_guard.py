@@ -117,6 +117,7 @@ def test_except_exception_around_a_long_loop_still_stops(where: str) -> None:
     assert isinstance(outcome, Failure) and outcome.timed_out
 
 
+@pytest.mark.slow
 @WHERE
 def test_a_limit_due_in_a_garbage_collector_callback_waits_for_it_then_stops_the_work(
     where: str,

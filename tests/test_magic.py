@@ -363,6 +363,7 @@ def test_timing_full_repeats_seven_times(ip, monkeypatch) -> None:
     assert timing.mode == "full" and timing.repeat == 7 and timing.points == 1000
 
 
+@pytest.mark.slow
 def test_timing_points_sets_the_timed_size(ip) -> None:
     run(ip, "--timing-points 1000 -o result", SQUARE_CELL)
     for row in ip.user_ns["result"]:
@@ -563,6 +564,7 @@ def test_extrema_are_listed_under_the_table(ip) -> None:
     assert "maximum at x = 0" in table and "minimum at x = 1" in table
 
 
+@pytest.mark.slow
 def test_gradient_lists_every_partial_and_draws_the_field(ip) -> None:
     ip.run_cell("def g(x, y):\n    return 2*x**2 - x*y\n")
     captured = run(ip, "g --gradient --at x=1,y=2 -o partials")
@@ -573,6 +575,7 @@ def test_gradient_lists_every_partial_and_draws_the_field(ip) -> None:
         run(ip, "g --gradient --at 1")
 
 
+@pytest.mark.slow
 def test_a_step_study_follows_the_tangent_table(ip) -> None:
     captured = run(ip, '"sin(x)" --at 1 --step-study --no-timing')
     texts = [output.data.get("text/plain", "") for output in captured.outputs]

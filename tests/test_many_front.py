@@ -81,6 +81,7 @@ def test_the_cli_takes_a_file_and_a_named_point(tmp_path, capsys):
     np.testing.assert_allclose(data["methods"]["reverse"]["values"], EXPECTED, rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_the_study_panel_runs_the_sizes_its_slider_chose():
     from diffmagic.many.panel import StudyPanel
 

@@ -64,6 +64,7 @@ def test_the_secant_slope_tends_to_the_derivative_as_dx_shrinks(panel: Panel) ->
     assert abs(narrow - exact) < 1e-5 < abs(wide - exact)
 
 
+@pytest.mark.slow
 def test_float32_steps_show_round_off_that_float64_does_not(panel: Panel) -> None:
     exact = 1 + np.cos(1.0)
     panel.step.value = 1e-6
@@ -99,6 +100,7 @@ def test_order_two_changes_every_row(panel: Panel) -> None:
     assert panel.slopes()["automatic (JAX)"] == pytest.approx(-np.sin(1.0), abs=1e-12)
 
 
+@pytest.mark.slow
 def test_methods_can_be_switched_off(panel: Panel) -> None:
     panel.methods["finite_difference"].value = False
     panel.methods["numerical"].value = False
@@ -135,6 +137,7 @@ def test_without_widgets_the_static_figure_and_table_still_appear(panel: Panel) 
     assert "automatic (JAX)" in bundle["text/plain"]
 
 
+@pytest.mark.slow
 def test_the_panel_keeps_every_option_of_compare_when_a_control_changes() -> None:
     shown = Panel("x**3", engines=("numpy", "jax"), extrema=True, x0=1.0)
     assert "symbolic@jax" in shown.comparison and shown.comparison.extrema is not None

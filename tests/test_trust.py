@@ -72,8 +72,8 @@ def test_python_max_in_a_cell_is_relu_too() -> None:
 def test_a_reduction_along_an_axis_of_one_number_is_refused_by_every_backend(cell: str) -> None:
     cmp = compare(cell, methods=METHODS)
     assert not any(row.ok for row in cmp)
-    for row in cmp:
-        assert "reduces an array along axis" in row.error, row.error
+    for row in cmp:  # each backend refuses it itself, in the same words
+        assert row.error.startswith("np.") and "reduces an array along axis" in row.error, row.error
 
 
 def test_an_expression_and_a_cell_that_read_max_differently_never_share_a_cache_entry() -> None:

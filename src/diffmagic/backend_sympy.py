@@ -188,7 +188,8 @@ def _over_symbol_arrays(table: dict[str, Any]) -> dict[str, Any]:
         def reduce(values: Any, axis: Any = None, *args: Any, keepdims: bool = False) -> Any:
             if isinstance(values, np.ndarray) and (axis is not None or keepdims):
                 return _reduce_along(values, axis, keepdims, combine, name == "mean")
-            return scalar_version(values)
+            # The axis goes on, so that one along an axis of one number is refused there.
+            return scalar_version(values, *(() if axis is None else (axis,)), *args)
 
         return reduce
 

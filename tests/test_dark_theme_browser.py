@@ -13,10 +13,7 @@ Reuses the JupyterLab + chromium + Playwright fixtures of tests/test_panel_brows
 
 from __future__ import annotations
 
-import contextlib
 import json
-import re
-import time
 from pathlib import Path
 
 # nbformat and nbclient are imported by the tests that use them: importing nbformat costs seconds
@@ -24,14 +21,12 @@ from pathlib import Path
 import pytest
 from test_panel_browser import (  # the shared fixtures and helpers of the panel's browser test
     ARTIFACTS,
-    CHROMIUM_ARGS,
     FRONTENDS,
-    PAGE_TIMEOUT_MS,
     PANEL_TIMEOUT_MS,
     Server,
-    _chromium,
-    _wait_for_kernel,
     jupyter_server,  # noqa: F401  (a fixture, used by name)
+    notebook_page,
+    run_all_cells,
 )
 
 NOTEBOOK_NAME = "dark_theme.ipynb"
@@ -142,61 +137,27 @@ def test_every_text_of_diffmagic_reads_in_the_dark_theme(
     # The fixture serves tmp_path/notebooks and keeps the user settings in tmp_path/jupyter.
     _notebook(tmp_path / "notebooks" / NOTEBOOK_NAME)
     _dark_theme(tmp_path / "jupyter" / "settings")
-    executable = _chromium()
-    from playwright.sync_api import sync_playwright
-
     artifacts = ARTIFACTS / "dark"
     artifacts.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+    with notebook_page(jupyter_server, NOTEBOOK_NAME, artifacts) as page:
+        theme = page.evaluate(
+            "() => [document.body.dataset.jpThemeName, document.body.dataset.jpThemeLight]"
         )
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1600})
-            page.set_default_timeout(PAGE_TIMEOUT_MS)
-            page.goto(
-                jupyter_server.url
-                + jupyter_server.frontend.page.format(name=NOTEBOOK_NAME)
-                + f"?token={jupyter_server.token}",
-                wait_until="domcontentloaded",
-            )
-            notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").first
-            notebook.locator(".jp-Notebook .jp-Cell").first.wait_for(state="visible")
-            _wait_for_kernel(jupyter_server, NOTEBOOK_NAME, PAGE_TIMEOUT_MS / 1000)
-            page.locator(jupyter_server.frontend.kernel_idle).first.wait_for(state="visible")
-            theme = page.evaluate(
-                "() => [document.body.dataset.jpThemeName, document.body.dataset.jpThemeLight]"
-            )
-            assert theme == ["JupyterLab Dark", "false"], f"the dark theme is not on: {theme}"
-
-            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-            run_all = page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$"))
-            page.locator(".lm-Menu-item").filter(has=run_all).click()
-            select_kernel = page.locator(".jp-Dialog", has_text="Select Kernel")
-            deadline = time.monotonic() + PANEL_TIMEOUT_MS / 1000
-            ready = (
-                f"() => document.querySelectorAll('.diffmagic-table').length >= {EXPECTED_TABLES}"
-                f" && document.body.innerText.includes({STATUS_MESSAGE!r})"
-                " && document.querySelectorAll('.widget-output img').length > 0"
-            )
-            while not page.evaluate(ready) and time.monotonic() < deadline:
-                if select_kernel.is_visible():
-                    select_kernel.locator(".jp-Dialog-button.jp-mod-accept").click()
-                page.wait_for_timeout(500)
-            page.wait_for_function(ready, timeout=5_000)
-            page.wait_for_timeout(1_000)  # the last output's styles applied
-            page.screenshot(path=artifacts / "dark-theme.png", full_page=True)
-            contrasts = page.evaluate(CONTRASTS_JS)
-            images = page.evaluate(
-                "() => [...document.querySelectorAll('.jp-OutputArea-output img')]"
-                ".map((img) => img.getAttribute('alt') || '')"
-            )
-        except Exception:
-            with contextlib.suppress(Exception):
-                page.screenshot(path=artifacts / "99-failure.png", full_page=True)
-            raise
-        finally:
-            browser.close()
+        assert theme == ["JupyterLab Dark", "false"], f"the dark theme is not on: {theme}"
+        ready = (
+            f"() => document.querySelectorAll('.diffmagic-table').length >= {EXPECTED_TABLES}"
+            f" && document.body.innerText.includes({STATUS_MESSAGE!r})"
+            " && document.querySelectorAll('.widget-output img').length > 0"
+        )
+        run_all_cells(page, lambda: page.evaluate(ready), PANEL_TIMEOUT_MS)
+        page.wait_for_function(ready, timeout=5_000)
+        page.wait_for_timeout(1_000)  # the last output's styles applied
+        page.screenshot(path=artifacts / "dark-theme.png", full_page=True)
+        contrasts = page.evaluate(CONTRASTS_JS)
+        images = page.evaluate(
+            "() => [...document.querySelectorAll('.jp-OutputArea-output img')]"
+            ".map((img) => img.getAttribute('alt') || '')"
+        )
 
     texts = " ".join(item["text"] for item in contrasts)
     # The outputs were read: table cells, the notes under a row, footnotes, the status line.

@@ -7,9 +7,6 @@ artifacts/browser/graph/ for the record.
 
 from __future__ import annotations
 
-import contextlib
-import re
-import time
 from pathlib import Path
 
 # nbformat and nbclient are imported by the tests that use them: importing nbformat costs seconds
@@ -17,28 +14,19 @@ from pathlib import Path
 import pytest
 from test_panel_browser import (
     ARTIFACTS,
-    CHROMIUM_ARGS,
     ERROR_OUTPUTS,
     FRONTENDS,
-    PAGE_TIMEOUT_MS,
     Server,
-    _chromium,
-    _wait_for_kernel,
+    chromium_page,
     jupyter_server,  # noqa: F401 - the fixture, used by name
+    notebook_page,
+    run_all_cells,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "08_computational_graph.ipynb"
 CELL_TIMEOUT_MS = 120_000  # imports JAX and traces f
 GRAPH_CELL = 'import diffmagic\n\ndiffmagic.graph("exp(-2*x) + 3*sin(3*x)", at=1.0, mode="reverse")'
-
-
-def _sync_playwright():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("playwright is not installed: pip install -e '.[test]'", pytrace=False)
-    return sync_playwright
 
 
 def _svg_facts(locator) -> dict:
@@ -71,44 +59,16 @@ def test_the_graph_renders_in_jupyterlab(jupyter_server: Server, tmp_path: Path)
     artifacts.mkdir(parents=True, exist_ok=True)
     page_errors: list[str] = []
 
-    with _sync_playwright()() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=_chromium(), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1200})
-            page.set_default_timeout(PAGE_TIMEOUT_MS)
-            page.on("pageerror", lambda error: page_errors.append(str(error)))
-            page.goto(
-                f"{jupyter_server.url}/lab/tree/{name}?token={jupyter_server.token}",
-                wait_until="domcontentloaded",
-            )
-            notebook_panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").first
-            notebook_panel.locator(".jp-Notebook .jp-Cell").first.wait_for(state="visible")
-            _wait_for_kernel(jupyter_server, name, PAGE_TIMEOUT_MS / 1000)
-            page.locator(FRONTENDS[0].kernel_idle).first.wait_for(state="visible")
-            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-            run_all = page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$"))
-            page.locator(".lm-Menu-item").filter(has=run_all).click()
-
-            svg = page.locator(".jp-OutputArea-output svg[role='img']").first
-            select_kernel = page.locator(".jp-Dialog", has_text="Select Kernel")
-            deadline = time.monotonic() + CELL_TIMEOUT_MS / 1000
-            while not svg.is_visible() and time.monotonic() < deadline:
-                if select_kernel.is_visible():
-                    select_kernel.locator(".jp-Dialog-button.jp-mod-accept").click()
-                page.wait_for_timeout(500)
-            svg.wait_for(state="visible", timeout=5_000)
-            svg.scroll_into_view_if_needed()
-            svg.screenshot(path=artifacts / "jupyterlab-graph.png")
-            facts = _svg_facts(svg)
-            errors = page.locator(ERROR_OUTPUTS).all_inner_texts()
-        except Exception:
-            with contextlib.suppress(Exception):
-                page.screenshot(path=artifacts / "99-failure.png", full_page=True)
-            raise
-        finally:
-            browser.close()
+    with notebook_page(
+        jupyter_server, name, artifacts, height=1200, page_errors=page_errors
+    ) as page:
+        svg = page.locator(".jp-OutputArea-output svg[role='img']").first
+        run_all_cells(page, svg.is_visible, CELL_TIMEOUT_MS)
+        svg.wait_for(state="visible", timeout=5_000)
+        svg.scroll_into_view_if_needed()
+        svg.screenshot(path=artifacts / "jupyterlab-graph.png")
+        facts = _svg_facts(svg)
+        errors = page.locator(ERROR_OUTPUTS).all_inner_texts()
 
     assert facts["width"] > 300 and facts["height"] > 300, facts
     assert facts["texts"] > 20 and facts["boxes"] > 10, facts
@@ -138,20 +98,13 @@ def test_the_exported_html_of_example_08_shows_the_svg(tmp_path: Path) -> None:
 
     artifacts = ARTIFACTS / "graph"
     artifacts.mkdir(parents=True, exist_ok=True)
-    with _sync_playwright()() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=_chromium(), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1200})
-            page.goto(page_path.as_uri(), wait_until="domcontentloaded")
-            svg = page.locator("svg[role='img']").first
-            svg.wait_for(state="visible", timeout=30_000)
-            svg.scroll_into_view_if_needed()
-            svg.screenshot(path=artifacts / "exported-html-graph.png")
-            facts = _svg_facts(svg)
-            count = page.locator("svg[role='img']").count()
-        finally:
-            browser.close()
+    with chromium_page(artifacts, height=1200) as page:
+        page.goto(page_path.as_uri(), wait_until="domcontentloaded")
+        svg = page.locator("svg[role='img']").first
+        svg.wait_for(state="visible", timeout=30_000)
+        svg.scroll_into_view_if_needed()
+        svg.screenshot(path=artifacts / "exported-html-graph.png")
+        facts = _svg_facts(svg)
+        count = page.locator("svg[role='img']").count()
     assert count >= 4
     assert facts["width"] > 300 and facts["height"] > 300 and facts["texts"] > 20, facts

@@ -26,9 +26,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -252,6 +253,77 @@ def _wait_for_kernel(server: Server, notebook: str, timeout_s: float) -> None:
     )
 
 
+def _sync_playwright():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("playwright is not installed: pip install -e '.[test]'", pytrace=False)
+    return sync_playwright
+
+
+@contextlib.contextmanager
+def chromium_page(
+    artifacts: Path, *, height: int = 1600, page_errors: list[str] | None = None
+) -> Iterator[Any]:
+    """A page of headless Debian chromium (never a downloaded browser). Should the test's
+    block fail, the page is saved as `99-failure.png` in `artifacts`; the browser is closed
+    either way."""
+    executable = _chromium()
+    with _sync_playwright()() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": height})
+            page.set_default_timeout(PAGE_TIMEOUT_MS)
+            if page_errors is not None:
+                page.on("pageerror", lambda error: page_errors.append(str(error)))
+            yield page
+        except Exception:
+            with contextlib.suppress(Exception):
+                page.screenshot(path=artifacts / "99-failure.png", full_page=True)
+            raise
+        finally:
+            browser.close()
+
+
+@contextlib.contextmanager
+def notebook_page(
+    server: Server,
+    notebook: str,
+    artifacts: Path,
+    *,
+    height: int = 1600,
+    page_errors: list[str] | None = None,
+) -> Iterator[Any]:
+    """`notebook` open in the server's front end with its kernel idle: the steps every
+    notebook test in the browser takes first (see `chromium_page` for a failure)."""
+    with chromium_page(artifacts, height=height, page_errors=page_errors) as page:
+        page.goto(
+            server.url + server.frontend.page.format(name=notebook) + f"?token={server.token}",
+            wait_until="domcontentloaded",
+        )
+        panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").first
+        panel.locator(".jp-Notebook .jp-Cell").first.wait_for(state="visible")
+        _wait_for_kernel(server, notebook, PAGE_TIMEOUT_MS / 1000)
+        page.locator(server.frontend.kernel_idle).first.wait_for(state="visible")
+        yield page
+
+
+def run_all_cells(page: Any, done: Callable[[], bool], timeout_ms: float) -> None:
+    """Run > Run All Cells (the same menu in JupyterLab and Notebook 7), then wait until
+    `done()`; should the page still think it has no kernel, it asks for one: take the default."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    run_all = page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$"))
+    page.locator(".lm-Menu-item").filter(has=run_all).click()
+    select_kernel = page.locator(".jp-Dialog", has_text="Select Kernel")
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not done() and time.monotonic() < deadline:
+        if select_kernel.is_visible():
+            select_kernel.locator(".jp-Dialog-button.jp-mod-accept").click()
+        page.wait_for_timeout(500)
+
+
 def _wait_until_stable(read, settle_s: float = 2.0, timeout_s: float = 20.0) -> str:
     """Poll `read()` until it has not changed for `settle_s` (each key press may redraw)."""
     value, since = read(), time.monotonic()
@@ -268,12 +340,6 @@ def _wait_until_stable(read, settle_s: float = 2.0, timeout_s: float = 20.0) -> 
 
 def test_panel_redraws_when_x0_moves_from_the_keyboard(jupyter_server: Server) -> None:
     frontend = jupyter_server.frontend
-    executable = _chromium()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("playwright is not installed: pip install -e '.[test]'", pytrace=False)
-
     artifacts = ARTIFACTS / frontend.name
     artifacts.mkdir(parents=True, exist_ok=True)
     for old in artifacts.glob("*.png"):
@@ -281,105 +347,68 @@ def test_panel_redraws_when_x0_moves_from_the_keyboard(jupyter_server: Server) -
     started = time.monotonic()
     page_errors: list[str] = []
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+    with notebook_page(jupyter_server, NOTEBOOK.name, artifacts, page_errors=page_errors) as page:
+        # The panel: the VBox holding the x0 slider and the output area with the figure.
+        x0_label = page.locator(".widget-label", has_text=re.compile(r"^\s*x0\s*$"))
+        x0_slider = page.locator(".widget-slider").filter(has=x0_label)
+        run_all_cells(page, x0_slider.is_visible, PANEL_TIMEOUT_MS)
+        x0_slider.wait_for(state="visible", timeout=5_000)
+        panel = (
+            page.locator(".widget-vbox")
+            .filter(has=x0_slider)
+            .filter(has=page.locator(".widget-output"))
+            .last
         )
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1600})
-            page.set_default_timeout(PAGE_TIMEOUT_MS)
-            page.on("pageerror", lambda error: page_errors.append(str(error)))
-            page.goto(
-                jupyter_server.url
-                + frontend.page.format(name=NOTEBOOK.name)
-                + f"?token={jupyter_server.token}",
-                wait_until="domcontentloaded",
+        image = panel.locator(".widget-output img").first
+        image.wait_for(state="visible", timeout=PANEL_TIMEOUT_MS)
+        readout = x0_slider.locator(".widget-readout")
+        status = panel.locator(".widget-html")
+
+        before_src = image.get_attribute("src") or ""
+        before_x0 = readout.inner_text().strip()
+        assert before_src.startswith("data:image/png;base64,"), before_src[:80]
+        panel.scroll_into_view_if_needed()
+        page.screenshot(path=artifacts / "01-page-before.png", full_page=True)
+        image.screenshot(path=artifacts / "01-figure-before.png")
+
+        # Move x0 from the keyboard: focus the noUiSlider handle, press the key.
+        handle = x0_slider.locator(".noUi-handle")
+        handle.focus()
+        for _ in range(KEY_PRESSES):
+            page.keyboard.press(frontend.x0_key)
+
+        page.wait_for_function(
+            """([old]) => {
+                const imgs = [...document.querySelectorAll('.widget-output img')];
+                return imgs.length > 0 && imgs.every((img) => img.src && img.src !== old);
+            }""",
+            arg=[before_src],
+            timeout=REDRAW_TIMEOUT_MS,
+        )
+        # One redraw per key press may be on its way: keep the last one.
+        after_src = _wait_until_stable(lambda: image.get_attribute("src") or "")
+        after_x0 = readout.inner_text().strip()
+        panel.scroll_into_view_if_needed()
+        page.screenshot(path=artifacts / "02-page-after.png", full_page=True)
+        image.screenshot(path=artifacts / "02-figure-after.png")
+
+        errors = [text.strip() for text in page.locator(ERROR_OUTPUTS).all_inner_texts()]
+        tracebacks = [
+            text.strip()
+            for text in page.locator(".jp-OutputArea .jp-RenderedText").all_inner_texts()
+            if "Traceback" in text or "Error" in text
+        ]
+        status_count = status.count()
+        status_text = " ".join(status.all_inner_texts()).strip()
+        output_size = panel.locator(".widget-output").first.evaluate(
+            "(el) => `${el.clientWidth}x${el.clientHeight} showing "
+            "${el.scrollWidth}x${el.scrollHeight}`"
+        )
+        status_html = " ".join(
+            status.locator(".widget-html-content").evaluate_all(
+                "(els) => els.map((el) => el.innerHTML)"
             )
-
-            # The notebook is open and its kernel is ready.
-            notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").first
-            notebook.locator(".jp-Notebook .jp-Cell").first.wait_for(state="visible")
-            _wait_for_kernel(jupyter_server, NOTEBOOK.name, PAGE_TIMEOUT_MS / 1000)
-            page.locator(frontend.kernel_idle).first.wait_for(state="visible")
-
-            # Run > Run All Cells: the same menu in JupyterLab and Notebook 7.
-            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-            run_all = page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$"))
-            page.locator(".lm-Menu-item").filter(has=run_all).click()
-
-            # The panel: the VBox holding the x0 slider and the output area with the figure.
-            x0_label = page.locator(".widget-label", has_text=re.compile(r"^\s*x0\s*$"))
-            x0_slider = page.locator(".widget-slider").filter(has=x0_label)
-            # Should the page still think it has no kernel, it asks for one: take the default.
-            select_kernel = page.locator(".jp-Dialog", has_text="Select Kernel")
-            deadline = time.monotonic() + PANEL_TIMEOUT_MS / 1000
-            while not x0_slider.is_visible() and time.monotonic() < deadline:
-                if select_kernel.is_visible():
-                    select_kernel.locator(".jp-Dialog-button.jp-mod-accept").click()
-                page.wait_for_timeout(500)
-            x0_slider.wait_for(state="visible", timeout=5_000)
-            panel = (
-                page.locator(".widget-vbox")
-                .filter(has=x0_slider)
-                .filter(has=page.locator(".widget-output"))
-                .last
-            )
-            image = panel.locator(".widget-output img").first
-            image.wait_for(state="visible", timeout=PANEL_TIMEOUT_MS)
-            readout = x0_slider.locator(".widget-readout")
-            status = panel.locator(".widget-html")
-
-            before_src = image.get_attribute("src") or ""
-            before_x0 = readout.inner_text().strip()
-            assert before_src.startswith("data:image/png;base64,"), before_src[:80]
-            panel.scroll_into_view_if_needed()
-            page.screenshot(path=artifacts / "01-page-before.png", full_page=True)
-            image.screenshot(path=artifacts / "01-figure-before.png")
-
-            # Move x0 from the keyboard: focus the noUiSlider handle, press the key.
-            handle = x0_slider.locator(".noUi-handle")
-            handle.focus()
-            for _ in range(KEY_PRESSES):
-                page.keyboard.press(frontend.x0_key)
-
-            page.wait_for_function(
-                """([old]) => {
-                    const imgs = [...document.querySelectorAll('.widget-output img')];
-                    return imgs.length > 0 && imgs.every((img) => img.src && img.src !== old);
-                }""",
-                arg=[before_src],
-                timeout=REDRAW_TIMEOUT_MS,
-            )
-            # One redraw per key press may be on its way: keep the last one.
-            after_src = _wait_until_stable(lambda: image.get_attribute("src") or "")
-            after_x0 = readout.inner_text().strip()
-            panel.scroll_into_view_if_needed()
-            page.screenshot(path=artifacts / "02-page-after.png", full_page=True)
-            image.screenshot(path=artifacts / "02-figure-after.png")
-
-            errors = [text.strip() for text in page.locator(ERROR_OUTPUTS).all_inner_texts()]
-            tracebacks = [
-                text.strip()
-                for text in page.locator(".jp-OutputArea .jp-RenderedText").all_inner_texts()
-                if "Traceback" in text or "Error" in text
-            ]
-            status_count = status.count()
-            status_text = " ".join(status.all_inner_texts()).strip()
-            output_size = panel.locator(".widget-output").first.evaluate(
-                "(el) => `${el.clientWidth}x${el.clientHeight} showing "
-                "${el.scrollWidth}x${el.scrollHeight}`"
-            )
-            status_html = " ".join(
-                status.locator(".widget-html-content").evaluate_all(
-                    "(els) => els.map((el) => el.innerHTML)"
-                )
-            )
-        except Exception:
-            with contextlib.suppress(Exception):
-                page.screenshot(path=artifacts / "99-failure.png", full_page=True)
-            raise
-        finally:
-            browser.close()
+        )
 
     elapsed = time.monotonic() - started
     (artifacts / "run.txt").write_text(

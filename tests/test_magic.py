@@ -428,6 +428,11 @@ MISUSE = [
     pytest.param("", None, "function name or an expression", id="line mode no argument"),
     pytest.param("nothere", None, "not defined", id="line mode unknown name"),
     pytest.param('"x**"', None, "expression is not valid", id="line mode bad expression"),
+    # What the panel cannot show is refused in one line, never dropped without a word.
+    pytest.param("--panel --html out.html", EXP_SIN_CELL, "static report", id="panel html"),
+    pytest.param("--panel --gradient", EXP_SIN_CELL, "remove --panel", id="panel gradient"),
+    pytest.param("--panel --at 1 --step-study", EXP_SIN_CELL, "step study", id="panel steps"),
+    pytest.param("--panel --no-plot", EXP_SIN_CELL, "remove --no-plot", id="panel no plot"),
 ]
 
 

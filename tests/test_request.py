@@ -129,3 +129,12 @@ def test_changed_checks_again_and_knows_only_compares_options() -> None:
 def test_run_refuses_what_is_not_a_request() -> None:
     with pytest.raises(DiffMagicError, match="takes a diffmagic Request, not dict"):
         run("x**2", {"points": 10})
+
+
+def test_the_panel_opens_its_graph_in_the_mode_the_magic_asks_for(shell) -> None:
+    with capture_output():
+        shell.run_line_magic(
+            "differentiate", '"x**2" --panel --graph --graph-mode forward --no-timing -o shown -q'
+        )
+    shown = shell.user_ns.pop("shown")
+    assert shown.show_graph.value and shown.graph_mode.value == "forward"

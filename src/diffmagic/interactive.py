@@ -87,6 +87,7 @@ class Panel:
         *,
         x0: float | None = None,
         graph: bool = False,
+        graph_mode: str = "reverse",
         request: Request | None = None,
         **options: Any,
     ) -> None:
@@ -94,8 +95,11 @@ class Panel:
         order, wrt, params, engines, extrema, timing, yours, limits...), or a checked
         `request` (what the magic's `--panel` passes): the panel starts from that comparison,
         and its controls change domain, points, methods, order and the parameters while every
-        other option stays as given. `x0` is the tangent point."""
+        other option stays as given. `x0` is the tangent point; `graph` and `graph_mode` (reverse
+        or forward) set the computational graph's controls."""
         widgets = _ipywidgets()
+        if graph_mode not in ("reverse", "forward"):
+            raise DiffMagicError(f"graph_mode must be reverse or forward, not {graph_mode!r}")
         self._widgets = widgets
         self._source = f
         if request is not None and options:
@@ -170,7 +174,7 @@ class Panel:
             value=graph, description="computational graph at x0", indent=False
         )
         self.graph_mode = widgets.ToggleButtons(
-            options=("reverse", "forward"), value="reverse", description="graph"
+            options=("reverse", "forward"), value=graph_mode, description="graph"
         )
         self._graph_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
         # --- end computational graph --------------------------------------------------------

@@ -186,6 +186,19 @@ class DifferentiateMagics(Magics):
 
         if options.html or options.format != "png":
             raise DiffMagicError("--html and --format write a static report: remove --panel")
+        # What the panel cannot show is refused, never dropped without a word.
+        if options.gradient:
+            raise DiffMagicError(
+                "--gradient draws the gradient field of a function of two variables, which the "
+                "panel does not show: remove --panel"
+            )
+        if options.step_study:
+            raise DiffMagicError(
+                "the panel's step h, scheme and precision controls are its step study: remove "
+                "--step-study (or --panel for the static study)"
+            )
+        if options.no_plot:
+            raise DiffMagicError("the panel is drawn around its figure: remove --no-plot")
         # --- issue 13 (many parameters): --panel --sizes: the study, with a slider for n ----
         if getattr(options, "sizes", None):
             from diffmagic.many.panel import StudyPanel
@@ -213,6 +226,7 @@ class DifferentiateMagics(Magics):
             function,
             x0=point,
             graph=options.graph,  # computational graph (issue 15)
+            graph_mode=options.graph_mode,
             request=request,
         )
         if options.save:

@@ -10,6 +10,8 @@ import dataclasses
 import itertools
 import time
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -176,3 +178,29 @@ def test_the_depth_study_shows_swell_in_the_work_column() -> None:
     assert bundle["text/html"].startswith("<img alt='setup and warm time")
     assert "src='data:image/png;base64," in bundle["text/html"]
     assert "operations" in bundle["text/plain"] and "jaxpr equations" in bundle["text/plain"]
+
+
+def test_a_slow_method_is_probed_small_and_a_cheap_one_until_its_probe_tells(monkeypatch):
+    """Which points a slow row is timed on, with each call's cost simulated (no clock read)."""
+    probes: list[int] = []
+
+    def calls_costing(seconds_for: Callable[[int], float]) -> Callable[[int], Any]:
+        def make_call(points: int) -> Any:
+            probes.append(points)
+            call = lambda: None  # noqa: E731 - a call that carries its simulated cost
+            call.seconds = seconds_for(points)
+            return call
+
+        return make_call
+
+    monkeypatch.setattr(timing, "_run", lambda call, loops: call.seconds * loops)
+    # numdifftools' f'': about 60 µs a point, so 1,000 points already pass a quick call's 0.05 s:
+    # it is timed there, and never probed on 10,000 (0.6 s a call).
+    slow = calls_costing(lambda points: 6e-5 * points)
+    assert timing.affordable_points(slow, 1_000_000, 0.05) == 1_000
+    assert probes == [1_000]
+    # Mostly overhead (2 ms a call, 10 ns a point): 1,000 points would undercount what fits.
+    probes.clear()
+    cheap = calls_costing(lambda points: 2e-3 + 1e-8 * points)
+    assert timing.affordable_points(cheap, 1_000_000, 0.05) == 1_000_000
+    assert probes == [1_000, 10_000, 100_000]

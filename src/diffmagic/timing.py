@@ -157,22 +157,33 @@ def measure(
             gc.enable()
 
 
-#: Points for the probe call that sizes the timing of slow methods in quick mode.
-PROBE_POINTS = 10_000
+#: Points for the probe call that sizes the timing of slow methods: few, because the probe
+#: itself must fit the budget (numdifftools' f'' costs 0.6 s on 10,000 points).
+PROBE_POINTS = 1_000
 #: A slow method is timed on as many points as one call of this length allows (by mode).
 CALL_LIMIT_S = {"quick": 0.05, "full": 1.0}
 
 
 def affordable_points(
-    call: Callable[[], Any], probe_points: int, wanted: int, limit_s: float
+    make_call: Callable[[int], Callable[[], Any]], wanted: int, limit_s: float
 ) -> int:
-    """A power of ten of points (at least `probe_points`) one call of which fits `limit_s`."""
-    block(call())
-    seconds = max(_run(call, 1), 1e-9)
-    affordable = limit_s / seconds * probe_points
-    if affordable >= wanted:
-        return wanted
-    return max(probe_points, 10 ** math.floor(math.log10(affordable)))
+    """A power of ten of points (at least PROBE_POINTS) one call of which fits `limit_s`.
+
+    Probed on PROBE_POINTS, then on ten times more while a probe costs under a tenth of the
+    limit: a small probe is mostly overhead and would undercount what fits, a big one of a
+    slow method would spend the budget on the probe.
+    """
+    probe = PROBE_POINTS
+    while True:
+        call = make_call(probe)
+        block(call())
+        seconds = max(_run(call, 1), 1e-9)
+        affordable = limit_s / seconds * probe
+        if affordable >= wanted:
+            return wanted
+        if 10 * seconds >= limit_s or 10 * probe >= wanted:
+            return max(PROBE_POINTS, 10 ** math.floor(math.log10(affordable)))
+        probe *= 10
 
 
 def time_method(
@@ -200,9 +211,7 @@ def time_method(
     if max_points is not None and max_points < points:
         measured_points = max(FEWEST_TIMED_POINTS, max_points)
     elif slow and points > PROBE_POINTS:
-        measured_points = affordable_points(
-            make_call(PROBE_POINTS), PROBE_POINTS, points, CALL_LIMIT_S[mode]
-        )
+        measured_points = affordable_points(make_call, points, CALL_LIMIT_S[mode])
     call = make_call(measured_points)
     first_call_s, loops, runs = measure(call, mode=mode)
     scale = points / measured_points

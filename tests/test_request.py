@@ -102,6 +102,8 @@ def test_a_request_cannot_be_changed_in_place() -> None:
         ({"order": 9}, "order must be from 1 to 8"),
         ({"methods": []}, "choose at least one method"),
         ({"engines": "gpu"}, "gpu"),
+        ({"engines": 5}, "engines must be a list of names"),
+        ({"methods": 3}, "methods must be a list of names"),
         ({"timing": "yes"}, "timing must be True or False"),
         ({"cache": 2}, "cache must be True or False"),
         ({"params": 3}, "params must be a dict"),
@@ -124,6 +126,12 @@ def test_changed_checks_again_and_knows_only_compares_options() -> None:
         request.changed(order=9)
     with pytest.raises(DiffMagicError, match="no option 'colour'"):
         request.changed(colour="red")
+
+
+def test_methods_and_engines_given_as_generators_are_read_once() -> None:
+    request = Request.checked(methods=(m for m in ["symbolic"]), engines=iter(["numpy", "jax"]))
+    assert request.methods == ("symbolic",) and request.engines == ("numpy", "jax")
+    assert request.rows == ("symbolic", "symbolic@jax")
 
 
 def test_run_refuses_what_is_not_a_request() -> None:

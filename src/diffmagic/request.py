@@ -94,14 +94,15 @@ def _flag(value: Any, name: str) -> bool:
     return bool(value)
 
 
-def _names(value: Any) -> tuple[str, ...]:
-    """Method or engine names as given, kept as a tuple (a string is read as a list)."""
+def _names(value: Any) -> Any:
+    """Method or engine names as given, read once into a tuple (a generator could be read only
+    once; a string is a list of names); anything else as it is, for `select` to refuse."""
     if isinstance(value, str):
         return tuple(part for part in value.replace(",", " ").split() if part)
     try:
-        return tuple(str(name) for name in value)
+        return tuple(value)
     except TypeError:
-        return (value,)  # refused by `select` in its own words
+        return value
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ class Request:
         count = bounds.check_points(points)
         derivative_order = check_order(order)
         method_names, engine_names = _names(methods), _names(engines)
-        rows = select(methods, engines)
+        rows = select(method_names, engine_names)
         timed = _flag(timing, "timing")
         if timed:
             timing_count = check_timing(timing_points, timing_mode)
@@ -193,8 +194,8 @@ class Request:
         return cls(
             domain=(low, high),
             points=count,
-            methods=method_names,
-            engines=engine_names,
+            methods=tuple(str(name) for name in method_names),
+            engines=tuple(str(name) for name in engine_names),
             rows=rows,
             order=derivative_order,
             wrt=wrt,

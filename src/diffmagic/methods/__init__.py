@@ -108,7 +108,12 @@ def method_key(name: str) -> str:
 def _engines(engines: object) -> tuple[str, ...]:
     if isinstance(engines, str):
         engines = [part for part in engines.replace(",", " ").split() if part]
-    chosen = tuple(str(e).strip().lower() for e in engines)  # type: ignore[union-attr]
+    try:
+        chosen = tuple(str(e).strip().lower() for e in engines)  # type: ignore[union-attr]
+    except TypeError:
+        raise DiffMagicError(
+            f"engines must be a list of names such as ('numpy', 'jax'), not {engines!r:.40}"
+        ) from None
     unknown = [e for e in chosen if e not in ENGINES]
     if unknown or not chosen:
         raise DiffMagicError(

@@ -120,8 +120,9 @@ def test_each_bad_option_is_one_line_naming_it(options, words) -> None:
 
 
 def test_changed_checks_again_and_knows_only_compares_options() -> None:
-    request = Request.checked(order=2, method_time_limit=math.inf)
+    request = Request.checked(order=2, method_time_limit=math.inf, timing_points=1_000)
     assert request.changed(points=20).method_time_limit == math.inf
+    assert request.changed(timing=True).timing_points == 1_000
     with pytest.raises(DiffMagicError, match="order must be from 1 to 8"):
         request.changed(order=9)
     with pytest.raises(DiffMagicError, match="no option 'colour'"):

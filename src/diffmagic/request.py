@@ -184,9 +184,11 @@ class Request:
         timed = _flag(timing, "timing")
         if timed:
             timing_count = check_timing(timing_points, timing_mode)
-        else:  # not used, but kept valid so that `changed(timing=True)` can be checked alone
-            timing_count = DEFAULT_TIMING_POINTS
-            timing_mode = "quick" if timing_mode not in timing_harness.MODES else timing_mode
+        else:  # not used now: kept as given when valid, for a later `changed(timing=True)`
+            try:
+                timing_count = check_timing(timing_points, timing_mode)
+            except DiffMagicError:
+                timing_count, timing_mode = DEFAULT_TIMING_POINTS, "quick"
         if wrt is not None and not isinstance(wrt, str):
             raise DiffMagicError(f"wrt must be a parameter's name such as 'x', not {wrt!r:.40}")
         if func is not None and not isinstance(func, str):

@@ -132,6 +132,18 @@ def _jaxpr_size(function: Callable[[Any], Any], derivative: Callable[[Any], Any]
     return Work("jaxpr equations", d_equations, f_equations)
 
 
+def _point_by_point(each: Callable[[float], float]) -> Callable[[np.ndarray], np.ndarray]:
+    """`each` applied to every value of an array, in float64, the array's shape kept."""
+
+    def over(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        with float64():
+            flat = np.fromiter((each(float(v)) for v in x.ravel()), np.float64, x.size)
+        return flat.reshape(x.shape)
+
+    return over
+
+
 def _prepare_pointwise(
     target: Target,
     scalar: Callable[[Any], Any],
@@ -156,12 +168,6 @@ def _prepare_pointwise(
                 raise MethodFailure(explain_jax(target.name, error)) from None
             return float("nan")
 
-    def pointwise(x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
-        with float64():
-            flat = np.fromiter((at_point(float(v)) for v in x.ravel()), np.float64, x.size)
-        return flat.reshape(x.shape)
-
     def value_at(value: float) -> float:
         try:
             return float(scalar(value))
@@ -170,11 +176,8 @@ def _prepare_pointwise(
         except Exception:
             return float("nan")
 
-    def function(x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
-        with float64():
-            flat = np.fromiter((value_at(float(v)) for v in x.ravel()), np.float64, x.size)
-        return flat.reshape(x.shape)
+    pointwise = _point_by_point(at_point)
+    function = _point_by_point(value_at)
 
     with float64():
         first = [at_point(float(v)) for v in probe[:3]]

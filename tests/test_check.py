@@ -13,7 +13,7 @@ import pytest
 import diffmagic
 from diffmagic import DiffMagicError
 from diffmagic.check import GradientCheck, check_gradient
-from diffmagic.check_reference import EXACT
+from diffmagic.check_reference import EXACT, JAX_REVERSE
 
 RNG = np.random.default_rng(7)
 
@@ -147,25 +147,44 @@ def test_correct_hand_written_gradients_pass(label, f, grad, at):
     assert not check.kinks
 
 
-def test_the_exact_reference_is_used_and_named():
+def test_the_reference_is_jax_confirmed_by_differences_and_named():
     check = check_gradient(square_loss, square_loss_grad, W_SQ)
-    assert check.reference_name == EXACT
-    assert "reference: exact (SymPy + mpmath, 30 digits)" in check.table()
-    # The reference itself, against the hand-written gradient at 30 digits' worth of care.
+    assert check.reference_name == JAX_REVERSE
+    assert check.status == "ok"
+    assert "confirmed by central differences of NumPy's f" in check.table()
+    # The reference itself, against the gradient written by hand in this file.
     np.testing.assert_allclose(check.reference, square_loss_grad(W_SQ), rtol=1e-12)
 
 
-@pytest.mark.slow
-def test_when_sympy_runs_out_of_time_jax_stands_in_and_says_so(monkeypatch):
-    import diffmagic.check
+def test_exact_reference_when_differences_cannot_confirm_jax():
+    # f is 1e12 plus a small term: central differences lose every digit to round-off, so JAX's
+    # gradient is confirmed by SymPy's exact one instead (an independent engine).
+    w = np.array([0.5, 1.5])
 
-    monkeypatch.setattr(diffmagic.check, "EXACT_SECONDS", 0.5)
-    check = check_gradient(stable_softmax_ce, softmax_ce_grad, W_SM)
+    def loss(w):
+        return 1e12 + np.sum(w**2)
+
+    check = check_gradient(loss, lambda w: 2 * w, w)
     assert check.passed, check.table()
-    assert check.reference_name == "JAX reverse mode (float64)"
-    assert "reference: JAX reverse mode (float64) (no exact gradient: SymPy took" in check.table()
-    wrong = check_gradient(stable_softmax_ce, lambda W: softmax_ce_grad(W).T.reshape(4, 3), W_SM)
-    assert not wrong.passed
+    assert check.reference_name == EXACT
+    assert "confirmed by JAX's reverse mode" in check.confirmation
+    np.testing.assert_allclose(check.reference, [1.0, 3.0], rtol=1e-15)
+    wrong = check_gradient(loss, lambda w: 0 * w, w)
+    assert wrong.status == "wrong" and sorted(wrong.wrong.tolist()) == [0, 1]
+
+
+def test_when_nothing_confirms_the_reference_there_is_no_verdict(monkeypatch):
+    import diffmagic.check_reference
+
+    # SymPy given no time: JAX's gradient of 1e12 + w**2 has nothing to confirm it.
+    monkeypatch.setattr(diffmagic.check_reference, "EXACT_SECONDS", 1e-9)
+    w = np.array([0.5, 1.5])
+    for grad in (lambda w: 2 * w, lambda w: 0 * w):
+        check = check_gradient(lambda w: 1e12 + np.sum(w**2), grad, w)
+        assert check.status == "failed" and not check.passed, check.table()
+        assert check.wrong.size == 0
+        assert "could not be confirmed" in check.summary()
+        assert "SymPy took longer" in check.table()
 
 
 def test_wrong_sign_is_caught_and_located():
@@ -319,14 +338,30 @@ def test_kinks_along_random_directions_fail_with_words_not_pass():
     assert not check_gradient(relu_sum, doubled, w, mode="full").passed
 
 
-def test_a_kink_near_but_not_at_the_point_is_no_excuse():
+@pytest.mark.parametrize("use_jax", [True, False], ids=["jax", "numpy-probes"])
+def test_a_kink_near_but_not_at_the_point_is_no_excuse(monkeypatch, use_jax):
     # |w| at w = 1e-9 has derivative 1; a gradient that rounds small w to 0 is wrong there.
+    if not use_jax:
+        _without_jax_or_sympy(monkeypatch)
     w = np.array([1e-9, 0.0, -2.0])
     check = check_gradient(abs_sum, lambda w: np.where(np.abs(w) < 1e-6, 0.0, np.sign(w)), w)
     assert not check.passed
-    assert check.wrong.tolist() == [0]
     assert [kink.index for kink in check.kinks] == [1]
-    assert "smooth at the point itself" in check.table()
+    if use_jax:
+        # JAX's gradient, confirmed by SymPy's exact one away from the kink, says 1 at w[0].
+        assert check.wrong.tolist() == [0]
+    else:
+        # Central differences straddle the kink 1e-9 away: no verdict at w[0], never a pass.
+        assert check.status == "failed" and check.unconfirmed.tolist() == [0]
+        assert "smooth at the point itself" in check.table()
+
+
+def _without_jax_or_sympy(monkeypatch):
+    """Make the check run on NumPy's f alone (central differences, one-sided probes)."""
+    import diffmagic.check_reference
+
+    monkeypatch.setattr(diffmagic.check_reference, "compiled", lambda f, flat: "JAX is off")
+    monkeypatch.setattr(diffmagic.check_reference, "EXACT_SECONDS", 1e-9)
 
 
 # -- float32 ---------------------------------------------------------------------------------
@@ -339,7 +374,7 @@ def test_float32_gradient_is_judged_with_float32_tolerances_and_says_so():
         return 2 * X32.T @ (X32 @ w32 - Y32)
 
     check = check_gradient(square_loss, grad32, W_SQ)
-    assert check.float32
+    assert check.precision == "float32"
     assert check.passed, check.table()
     assert check.rtol == pytest.approx(1e-4)
     assert "float32" in check.tolerance_note and "float32" in check.table()
@@ -366,7 +401,7 @@ def test_float32_near_an_optimum_allows_float32_round_off():
 
 def test_float32_point_is_detected():
     check = check_gradient(square_loss, square_loss_grad, W_SQ.astype(np.float32))
-    assert check.float32 and "float32" in check.tolerance_note
+    assert check.precision == "float32" and "float32" in check.tolerance_note
     assert check.passed
 
 
@@ -376,7 +411,7 @@ def test_f_computing_in_float32_gets_looser_tolerances_and_says_so():
         return np.sum((X_SQ.astype(np.float32) @ w32 - Y_SQ.astype(np.float32)) ** 2)
 
     check = check_gradient(loss32, square_loss_grad, W_SQ)
-    assert check.float32
+    assert check.precision == "float32"
     assert "f computes in float32" in check.tolerance_note
     assert check.rtol == pytest.approx(1e-3)
 
@@ -399,7 +434,8 @@ def test_central_differences_alone_are_said_so():
     assert check.passed, check.table()
     assert check.reference_name.startswith("central differences")
     assert check.rtol == pytest.approx(1e-5)
-    assert "judged against central differences alone" in check.table()
+    assert "confirmed by Richardson differences" in check.confirmation
+    assert "judged against central differences (confirmed, not exact" in check.table()
     wrong = check_gradient(python_floats_loss, lambda w: python_floats_grad(w) * 1.001, w)
     assert not wrong.passed
     assert wrong.worst == 2
@@ -419,8 +455,21 @@ def big_grad(w):
     return 2 * X_BIG.T @ (X_BIG @ w - 1.0)
 
 
-def test_directions_mode_is_chosen_above_1000_parameters():
-    check = check_gradient(big_loss, big_grad, W_BIG, directions=6)
+def test_every_coordinate_is_judged_above_1000_parameters_with_jax():
+    check = check_gradient(big_loss, big_grad, W_BIG)
+    assert check.mode == "full" and check.passed, check.table()
+
+    def broken(w):
+        g = big_grad(w)
+        g[700] *= -1  # one coordinate of 1,500 wrong
+        return g
+
+    failing = check_gradient(big_loss, broken, W_BIG)
+    assert failing.wrong.tolist() == [700] and failing.worst == 700
+
+
+def test_directions_mode_on_request_still_locates_the_wrong_coordinate():
+    check = check_gradient(big_loss, big_grad, W_BIG, mode="directions", directions=6)
     assert check.mode == "directions"
     assert check.yours.size == 6
     assert check.passed, check.table()
@@ -429,15 +478,29 @@ def test_directions_mode_is_chosen_above_1000_parameters():
 
     def broken(w):
         g = big_grad(w)
-        g[700] *= -1  # one coordinate of 1,500 wrong
+        g[700] *= -1
         return g
 
-    failing = check_gradient(big_loss, broken, W_BIG, directions=6)
+    failing = check_gradient(big_loss, broken, W_BIG, mode="directions", directions=6)
     assert not failing.passed
     assert "mode='full'" in failing.summary()
-    # Located all the same, by JAX's full reverse-mode gradient (one VJP), and said so.
+    # Located all the same, by the confirmed reference's full gradient, and said so.
     assert "located with JAX reverse mode (float64)'s full gradient: w[700]" in failing.table()
     assert "more" not in failing.notes[-1]
+
+
+def test_directions_mode_without_jax_locates_by_halving_blocks(monkeypatch):
+    _without_jax_or_sympy(monkeypatch)
+
+    def broken(w):
+        g = big_grad(w)
+        g[700] *= -1
+        return g
+
+    failing = check_gradient(big_loss, broken, W_BIG, mode="directions", directions=4)
+    assert failing.status == "wrong", failing.table()
+    assert "located by halving blocks of coordinates" in failing.table()
+    assert "w[700]" in failing.notes[-1]
 
 
 def test_full_mode_is_one_option_away():

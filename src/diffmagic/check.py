@@ -1,131 +1,187 @@
 """Check a hand-written gradient against a reference, coordinate by coordinate.
 
-`jax.test_util.check_grads` and `torch.autograd.gradcheck` answer pass/fail and fail spuriously
-at kinks (relu at 0) and in float32. `check_gradient` says where the user's gradient is off (the
-coordinate, named as the user names it: `W1[2, 3]`), by how much, against which reference, and
-treats a kink as a kink: a coordinate where f has two one-sided slopes passes when the user's
-value lies between them.
+`jax.test_util.check_grads` and `torch.autograd.gradcheck` answer pass/fail along random
+directions, miss one wrong coordinate among many and fail spuriously at kinks (relu at 0).
+`check_gradient` says where the user's gradient is off (the coordinate, named as the user names
+it: `W1[2, 3]`), by how much, against which reference and what vouches for that reference; a
+kink passes when the user's value lies between its two one-sided slopes, and a jump (where no
+derivative exists) is named as a jump.
 
-The reference, in order of trust: the exact gradient (SymPy, evaluated by mpmath with 30 digits)
-when SymPy finishes; JAX reverse mode in float64; central differences, said so in the output.
-JAX is not used as the reference when f itself uses a `custom_vjp` / `custom_jvp` rule: the
-rule would be checked against itself.
+Fast by design, because a test suite calls it often: the reference is JAX's reverse-mode
+gradient, compiled once per f and reused (`check_compiled`), confirmed by a few calls of
+NumPy's f (Richardson differences along a random direction); the exact SymPy gradient only when
+those disagree or JAX cannot follow f (`check_reference`). Every call of the user's f and
+gradient runs through `call_user`: under the check's time limit, with printed output held back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 
+from diffmagic import bounds
+from diffmagic.check_coordinates import full_check
+from diffmagic.check_directions import directions_check
+from diffmagic.check_estimates import jump_along, locate_jumps
+from diffmagic.check_inputs import (
+    Options,
+    Point,
+    UserCodeFailure,
+    check_direction_memory,
+    checked_options,
+    point_width,
+    scalar,
+    user_gradient,
+)
 from diffmagic.check_reference import (
-    CENTRAL,
-    JAX_FORWARD,
-    choose_reference,
-    float32_floor,
-    in_float64,
-    locate_with_jax,
+    Reference,
+    central_reference,
+    exact_reference,
+    jax_reference,
 )
 from diffmagic.check_result import GradientCheck
+from diffmagic.check_verdict import default_atol, default_rtol
 from diffmagic.errors import DiffMagicError
-from diffmagic.explain import user_error
-from diffmagic.kinks import Kink, kink_candidates, probe_budget, probe_kink, seconds_per_call, unit
+from diffmagic.guard import Failure, guarded
+from diffmagic.held_output import captured_output
+from diffmagic.kinks import Jump, jump_at, unit
 from diffmagic.many.pytree import Flat, flatten
 from diffmagic.target import resolve_function
 
-#: Above this many parameters the check uses random directions unless `mode="full"`.
-FULL_MODE_LIMIT = 1_000
+T = TypeVar("T")
+
 #: Random directions in directions mode, unless `directions=` says otherwise.
 DEFAULT_DIRECTIONS = 16
-#: Seconds SymPy gets for the exact gradient before JAX stands in.
-EXACT_SECONDS = 5.0
-
-#: Default relative tolerances, by what limits the precision.
-RTOL_FLOAT64 = 1e-7
-RTOL_NUMERICAL_REFERENCE = 1e-5
-RTOL_FLOAT32 = 1e-4
-RTOL_F_IN_FLOAT32 = 1e-3
 
 
-def _user_gradient(flat: Flat, value: Any) -> tuple[np.ndarray, bool]:
-    """`grad(at)` laid out as `flat` lays out `at`, and whether it was float32.
+def in_float64() -> Any:
+    """JAX's float64 context when the user's code has imported JAX, else nothing to do: every
+    evaluation of f here is at a float64 point, so float32 in its value means f computes in it."""
+    import contextlib
 
-    NaN in the user's gradient is not bad input: it is a wrong gradient, and is reported so.
-    """
-    if value is None:
-        raise DiffMagicError("grad(at) returned None: return the gradient, shaped like `at`")
-    parts: list[np.ndarray] = []
-    narrow = False
-    for leaf in flat.leaves:
-        node = value
-        where = "grad(at)"
-        for key in leaf.path:
-            try:
-                node = node[key]
-            except (KeyError, IndexError, TypeError):
-                raise DiffMagicError(
-                    f"grad(at) has no {where}[{key!r}]: it must return the same structure as "
-                    f"`at` ({flat.shape_text()})"
-                ) from None
-            where += f"[{key!r}]"
-        try:
-            array = np.asarray(node)
-        except Exception:
-            raise DiffMagicError(f"{where} is a {type(node).__name__}, not an array") from None
-        if array.dtype.kind not in "iuf":
-            raise DiffMagicError(f"{where} holds {array.dtype} values, not real numbers")
-        if tuple(array.shape) != leaf.shape:
-            expected = "at" + "".join(f"[{k!r}]" for k in leaf.path)
-            raise DiffMagicError(
-                f"{where} has shape {tuple(array.shape)}, but {expected} has shape {leaf.shape}:"
-                " the gradient must be shaped like the parameters"
+    if "jax" in sys.modules:
+        from diffmagic.methods.jax_engine import float64
+
+        return float64()
+    return contextlib.nullcontext()
+
+
+def call_user(work: Callable[[], T], name: str, ends: float, limit: float) -> T:
+    """`work()` (which calls the user's f or gradient) under what is left of the check's time
+    limit, its printing held back by the caller; a `UserCodeFailure` naming the culprit when
+    it raises or runs out of time. diffmagic's own refusals (`DiffMagicError`) pass through."""
+    remaining = ends - time.monotonic()
+    if remaining <= 0:
+        raise UserCodeFailure(_out_of_time(name, limit), timed_out=True)
+    outcome = guarded(
+        work,
+        seconds=remaining,
+        name=name,
+        describe_timeout=lambda _: _out_of_time(name, limit),
+        passthrough=(DiffMagicError,),
+    )
+    if isinstance(outcome, Failure):
+        raise UserCodeFailure(outcome.reason, timed_out=outcome.timed_out)
+    return outcome
+
+
+def _out_of_time(name: str, limit: float) -> str:
+    return (
+        f"the check ran past its time limit of {limit:g} s while calling {name} (does it sleep "
+        "or loop?): check_gradient(..., time_limit=...) allows more"
+    )
+
+
+def _point(
+    function: Callable[..., Any], name: str, grad: Any, flat: Flat, options: Options
+) -> Point:
+    """f at the point (twice: a check needs a deterministic f), your gradient, their widths."""
+    ends = time.monotonic() + options.time_limit
+
+    def run(work: Callable[[], T], who: str = name) -> T:
+        return call_user(work, who, ends, options.time_limit)
+
+    def of_flat(vector: np.ndarray) -> float:
+        def value() -> float:
+            with in_float64():
+                return float(np.asarray(function(flat.unflatten(vector))).reshape(-1)[0])
+
+        return run(value)
+
+    at = flat.unflatten(flat.values)
+    with in_float64():
+        f0, f_width = scalar(run(lambda: function(at)), name)
+        started = time.perf_counter()  # the second call: the first may import or compile
+        again, _ = scalar(run(lambda: function(at)), name)
+        f_seconds = time.perf_counter() - started
+    if again != f0 and not (np.isnan(again) and np.isnan(f0)):
+        raise DiffMagicError(
+            f"{name} gave two values at the same point ({f0!r}, then {again!r}): a check needs "
+            "a deterministic f; fix its random seed or turn dropout off"
+        )
+    if not np.isfinite(f0):
+        raise DiffMagicError(f"{name}(at) is {f0!r}: a gradient needs f finite at the point")
+    yours, grad_width = user_gradient(flat, run(lambda: grad(flat.at), "grad"))
+    widths = {"`at`": point_width(flat), "your gradient": grad_width, "f": f_width}
+    rng = np.random.default_rng(options.seed)
+    return Point(function, name, flat, f0, of_flat, run, yours, widths, f_seconds, rng)
+
+
+def _jumps(point: Point) -> tuple[list[Jump], bool]:
+    """The coordinates along which f jumps at the point (4 calls of f when there is none)."""
+    x = point.flat.values
+    direction = point.rng.standard_normal(x.size)
+    direction /= np.linalg.norm(direction)
+    try:
+        if point.run(lambda: jump_along(point.of_flat, x, direction, point.f0)) is None:
+            return [], False
+        found, more = point.run(lambda: locate_jumps(point.of_flat, x, direction, point.f0))
+        return [
+            point.run(
+                lambda i=i: jump_at(
+                    point.of_flat, x, unit(x.size, i), i, point.flat.describe(i), point.f0
+                )
             )
-        narrow = narrow or (array.dtype.kind == "f" and array.dtype.itemsize < 8)
-        parts.append(np.asarray(array, dtype=np.float64).ravel())
-    extra = _extra_entries(flat, value)
-    if extra:
-        raise DiffMagicError(
-            f"grad(at) has {extra} that `at` does not: it must return the same structure as "
-            f"`at` ({flat.shape_text()})"
-        )
-    return np.concatenate(parts), narrow
+            for i in found
+        ], more
+    except UserCodeFailure as failure:
+        if failure.timed_out:
+            raise
+        return [], False  # f fails beside the point: the references will say so
 
 
-def _extra_entries(flat: Flat, value: Any) -> str | None:
-    """A key or position of `value` with no leaf of `at` under it, in words."""
-    prefixes = {leaf.path[:depth] for leaf in flat.leaves for depth in range(len(leaf.path) + 1)}
+def _references(point: Point, options: Options, avoid: np.ndarray) -> Reference | None:
+    """The first confirmed reference, cheapest first; else the best unconfirmed one; None when
+    only random directions are affordable (no JAX, too many parameters to difference)."""
+    rtol, _, _ = default_rtol(point.widths, numerical=False)
+    rtol = options.rtol if options.rtol is not None else rtol
 
-    def walk(node: Any, path: tuple[Any, ...]) -> str | None:
-        if path not in prefixes:
-            return "an entry " + "".join(f"[{k!r}]" for k in path)
-        if any(leaf.path == path for leaf in flat.leaves):
-            return None
-        if isinstance(node, Mapping):
-            items = list(node.items())
-        elif isinstance(node, list | tuple):
-            items = list(enumerate(node))
-        else:
-            return None
-        for key, child in items:
-            found = walk(child, (*path, key))
-            if found:
-                return found
-        return None
+    def allowed(values: np.ndarray) -> np.ndarray:
+        scale = float(np.max(np.abs(np.nan_to_num(values)))) if values.size else 0.0
+        atol = options.atol if options.atol is not None else default_atol(rtol, scale, point.f0)
+        return atol + rtol * np.abs(np.nan_to_num(values))
 
-    return walk(value, ())
-
-
-def _scalar(value: Any, name: str) -> float:
-    array = np.asarray(value)
-    if array.size != 1:
-        raise DiffMagicError(
-            f"{name}(at) returned shape {array.shape}: a gradient check needs f to return one "
-            "number (sum a vector loss, or check each output)"
-        )
-    if array.dtype.kind not in "iuf":
-        raise DiffMagicError(f"{name}(at) returned {array.dtype} values, not a real number")
-    return float(array.reshape(()))
+    jax = jax_reference(point, allowed, avoid)
+    if jax is not None and jax.confirmed:
+        return jax
+    exact = exact_reference(point, jax, avoid)
+    if exact is not None and exact.confirmed:
+        if jax is not None:
+            exact.slopes, exact.program = jax.slopes, jax.program
+        return exact
+    if jax is None and exact is None:
+        if options.mode == "directions":
+            return None  # differences along the directions themselves, not 2n calls of f
+        # Coordinate by coordinate when asked for, or when 2n calls of f are cheap.
+        return central_reference(point, avoid, force=options.mode == "full")
+    unconfirmed = jax or exact
+    assert unconfirmed is not None
+    unconfirmed.passed_over = list(point.passed_over)
+    return unconfirmed
 
 
 def check_gradient(
@@ -137,224 +193,40 @@ def check_gradient(
     mode: str | None = None,
     directions: int | None = None,
     seed: int = 0,
+    time_limit: float = bounds.METHOD_SECONDS,
 ) -> GradientCheck:
     """Check `grad(at)` (the user's gradient of f, shaped like `at`) against a reference.
 
     f takes the parameters `at` (an array, or a dict / list / tuple of arrays) and returns one
     number; it is a function or the text of a cell that defines one. `mode` is "full" (every
-    coordinate; the default up to 1,000 parameters) or "directions" (`directions` random
-    directions, `seed` fixing them; the default above). `rtol`/`atol` default to what the
-    precision allows: float64 1e-7, float32 1e-4, and they are stated in the result.
+    coordinate judged: the default whenever a per-coordinate reference is affordable) or
+    "directions" (`directions` random directions, `seed` fixing them, g·v compared).
+    `rtol`/`atol` default to what the precision allows (float64 1e-7, float32 1e-4, float16
+    1e-2), stated in the result. `time_limit` bounds all calls of f and grad together.
     """
+    options = checked_options(grad, rtol, atol, mode, directions, seed, time_limit)
     function, _ = resolve_function(f)
     name = getattr(function, "__name__", "f")
     name = "f" if name == "<lambda>" else name
-    if not callable(grad):
-        raise DiffMagicError(
-            f"grad must be a function of the parameters (grad(at) -> the gradient), not "
-            f"{type(grad).__name__} {grad!r:.30}"
-        )
-    if mode not in (None, "full", "directions"):
-        raise DiffMagicError(f"mode is 'full' or 'directions', not {mode!r}")
-    if directions is not None and (int(directions) != directions or directions < 1):
-        raise DiffMagicError(f"directions is a positive whole number, not {directions!r}")
-    if rtol is not None and not (rtol > 0):
-        raise DiffMagicError(f"rtol must be a positive number, not {rtol!r}")
-    if atol is not None and not (atol >= 0):
-        raise DiffMagicError(f"atol must be zero or positive, not {atol!r}")
     flat = flatten(at)
-    chosen_mode = mode or ("full" if flat.size <= FULL_MODE_LIMIT else "directions")
-
-    try:
-        # At the float64 copy of `at`, in JAX's float64 if the user's code uses JAX, as every
-        # evaluation of f here is: float32 in the result then means f itself computes in it.
-        with in_float64():
-            f0_raw = function(flat.unflatten(flat.values))
-    except Exception as error:
-        raise DiffMagicError(f"calling f at `at`: {user_error(name, error)}") from None
-    f0 = _scalar(f0_raw, name)
-    with in_float64():
-        f_seconds = seconds_per_call(function, flat.unflatten(flat.values))
-        again = _scalar(function(flat.unflatten(flat.values)), name)
-    if again != f0 and not (np.isnan(again) and np.isnan(f0)):
-        raise DiffMagicError(
-            f"{name} gave two values at the same point ({f0!r}, then {again!r}): a check needs "
-            "a deterministic f; fix its random seed or turn dropout off"
+    if options.mode == "directions":
+        check_direction_memory(options.directions or DEFAULT_DIRECTIONS, flat.size)
+    with captured_output() as printed:
+        point = _point(function, name, grad, flat, options)
+        jumps, more_jumps = _jumps(point)
+        avoid = np.array([jump.index for jump in jumps], dtype=int)
+        reference = _references(point, options, avoid)
+        if options.mode == "directions" or reference is None:
+            count = options.directions or DEFAULT_DIRECTIONS
+            check_direction_memory(count, flat.size)
+            check = directions_check(point, reference, options, count, jumps)
+        else:
+            check = full_check(point, reference, options, jumps)
+    if more_jumps:
+        check.notes.append("f jumps along more coordinates than are named here")
+    if printed.lines:
+        shown = "; ".join(printed.kept)
+        check.notes.append(
+            f"{name} printed {printed.lines:,} lines while the check ran it (not shown: {shown})"
         )
-    f_in_float32 = np.asarray(f0_raw).dtype == np.float32 or "float32" in str(
-        getattr(f0_raw, "dtype", "")
-    )
-    try:
-        given = grad(at)
-    except Exception as error:
-        raise DiffMagicError(f"calling grad at `at`: {user_error('grad', error)}") from None
-    yours, grad_in_float32 = _user_gradient(flat, given)
-
-    def of_flat(vector: np.ndarray) -> float:
-        return float(np.asarray(function(flat.unflatten(vector))).reshape(()))
-
-    vectors = None
-    if chosen_mode == "directions":
-        count = int(directions or DEFAULT_DIRECTIONS)
-        rng = np.random.default_rng(seed)
-        vectors = rng.standard_normal((count, flat.size))
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    reference = choose_reference(function, flat, of_flat, vectors, EXACT_SECONDS)
-
-    float32 = flat.dtype_was_float32 or grad_in_float32 or f_in_float32
-    default_rtol, tolerance_note = _default_rtol(
-        float32, f_in_float32, reference.numerical, flat, grad_in_float32
-    )
-    rtol_used = default_rtol if rtol is None else float(rtol)
-    if rtol is not None:
-        tolerance_note = f"rtol {rtol_used:.0e} as given"
-    if chosen_mode == "full":
-        reference_values = reference.values
-        yours_values = yours
-    else:
-        reference_values = reference.directional
-        yours_values = vectors @ yours
-    scale = float(np.max(np.abs(reference_values))) if reference_values.size else 0.0
-    if chosen_mode == "directions":
-        scale = float(np.sqrt(np.mean(reference_values**2)))
-    atol_used = rtol_used * max(scale, 1e-8 * max(1.0, abs(f0))) if atol is None else float(atol)
-    floor = None
-    if float32 and atol is None and chosen_mode == "full":
-        floor = float32_floor(function, flat, reference_values, reference)
-    if atol is not None:
-        atol_note = " as given"
-    elif floor is not None and 10 * floor > atol_used:
-        atol_used = 10 * floor
-        atol_note = f" (10 × the {floor:.2g} by which JAX's own float32 gradient is off here)"
-    elif chosen_mode == "full":
-        atol_note = " (rtol × the largest |reference|)"
-    else:
-        atol_note = " (rtol × rms |g·v|)"
-    tolerance_note += f", atol {atol_used:.2g}{atol_note}"
-    with np.errstate(invalid="ignore"):
-        error = np.abs(yours_values - reference_values)
-    error = np.where(np.isnan(error), np.inf, error)
-    tolerance = atol_used + rtol_used * np.abs(np.nan_to_num(reference_values))
-    failing = np.flatnonzero(~(error <= tolerance))
-
-    kinks: list[Kink] = []
-    notes: list[str] = []
-    settled: set[int] = set()
-    eps = float(np.finfo(np.float32 if f_in_float32 else np.float64).eps)
-    ranked_failing = failing[np.argsort(-error[failing], kind="stable")]
-    if chosen_mode == "full":
-        with in_float64():
-            screened, screen_note = kink_candidates(of_flat, flat, f0, f_seconds, eps)
-    else:
-        screened, screen_note = [], None
-    probes = probe_budget(f_seconds)
-    probe = list(dict.fromkeys([*ranked_failing[:probes], *screened]))
-    with in_float64():
-        for index in probe:
-            index = int(index)
-            if chosen_mode == "full":
-                along, label = unit(flat.size, index), flat.describe(index)
-            else:
-                along, label = vectors[index], f"direction {index}"
-            outcome = probe_kink(
-                of_flat,
-                flat.values,
-                along,
-                index,
-                label,
-                f0,
-                eps,
-                float(yours_values[index]),
-                float(reference_values[index]),
-                float(tolerance[index]),
-                atol_used,
-            )
-            if outcome is None:
-                continue
-            kind, payload = outcome
-            if kind == "settled":
-                settled.add(index)
-                notes.append(payload)
-            elif kind == "kink" and chosen_mode == "directions":
-                # Along a direction through many kinks the two slopes are far apart, and a
-                # wrong gradient lies between them as easily as a right one: not evidence.
-                side = "lies" if payload.passed else "does not lie"
-                notes.append(
-                    f"{payload.label}: f has a kink along it (one-sided slopes {payload.left:.6g}"
-                    f" and {payload.right:.6g}); yours {payload.yours:.6g} {side} between them, "
-                    "which along a direction proves nothing — mode='full' checks each coordinate"
-                )
-            elif kind == "kink":
-                kinks.append(payload)
-                if payload.passed:
-                    settled.add(index)
-            else:
-                notes.append(payload)
-    if screen_note:
-        notes.append(screen_note)
-    if failing.size > probes:
-        notes.append(
-            f"{failing.size - probes:,} more are off; only the worst {probes:,} were probed "
-            "for kinks"
-        )
-    kinks.sort(key=lambda kink: kink.index)
-    wrong = np.array([i for i in failing if int(i) not in settled], dtype=int)
-    wrong = wrong[np.argsort(-error[wrong], kind="stable")] if wrong.size else wrong
-    keep = np.ones(error.size, dtype=bool)
-    keep[list(settled)] = False
-    difference = yours_values[keep] - reference_values[keep]
-    denominator = np.linalg.norm(yours_values[keep]) + np.linalg.norm(reference_values[keep])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        relative = float(np.linalg.norm(difference) / denominator) if denominator > 0 else 0.0
-    if not np.isfinite(relative):
-        relative = float("inf")
-    if chosen_mode == "directions" and wrong.size and reference.name == JAX_FORWARD:
-        located = locate_with_jax(function, flat, yours, rtol_used)
-        if located:
-            notes.append(located)
-    if reference.numerical:
-        notes.append(
-            f"judged against {CENTRAL} alone (accurate to about 1e-8, not exact): "
-            "an error near the tolerance may be theirs"
-        )
-    return GradientCheck(
-        mode=chosen_mode,
-        flat=flat,
-        yours=yours_values,
-        reference=reference_values,
-        error=error,
-        tolerance=tolerance,
-        reference_name=reference.name,
-        reference_note=reference.note,
-        rtol=rtol_used,
-        atol=atol_used,
-        tolerance_note=tolerance_note,
-        float32=float32,
-        relative_difference=relative,
-        passed=wrong.size == 0,
-        wrong=wrong,
-        kinks=kinks,
-        notes=notes,
-        directions=vectors,
-    )
-
-
-def _default_rtol(
-    float32: bool, f_in_float32: bool, numerical: bool, flat: Flat, grad_in_float32: bool
-) -> tuple[float, str]:
-    """The tolerance the precision allows, and a sentence that says why."""
-    if f_in_float32:
-        return RTOL_F_IN_FLOAT32, (
-            f"f computes in float32: rtol {RTOL_F_IN_FLOAT32:.0e} (float64 would be "
-            f"{RTOL_FLOAT64:.0e})"
-        )
-    if float32:
-        which = "your gradient is float32" if grad_in_float32 else "`at` is float32"
-        return RTOL_FLOAT32, (
-            f"float32 ({which}): rtol {RTOL_FLOAT32:.0e} (float64 would be {RTOL_FLOAT64:.0e})"
-        )
-    if numerical:
-        return RTOL_NUMERICAL_REFERENCE, (
-            f"float64, against central differences: rtol {RTOL_NUMERICAL_REFERENCE:.0e}"
-        )
-    return RTOL_FLOAT64, f"float64: rtol {RTOL_FLOAT64:.0e}"
+    return check

@@ -1,214 +1,268 @@
-"""The reference a hand-written gradient is checked against, and how it was chosen.
+"""The reference a hand-written gradient is checked against: two independent estimates that agree.
 
-In order of trust: the exact gradient (SymPy + mpmath, 30 digits, from `diffmagic.many`) when
-SymPy finishes in time; JAX reverse mode in float64; central differences, always said so. JAX is
-passed over when f uses a `custom_vjp` / `custom_jvp` rule (it would check the rule against
-itself) or cannot be traced at all (an untraceable f might hide such a rule).
+A reference is only as good as the function it differentiates and the arithmetic it does, so
+none is taken on trust. Cheapest first:
+
+1. JAX's reverse mode (one compiled gradient, reused across checks of the same f), kept when
+   JAX's own f(at) is NumPy's and Richardson-extrapolated central differences of NumPy's f
+   agree with it along a random direction (and, at kinks, one-sided differences with its
+   one-sided slopes). Passed over when f uses a custom_vjp / custom_jvp rule: the rule would
+   be checked against itself.
+2. The exact gradient (SymPy, evaluated by mpmath at 30 digits), only when JAX cannot give a
+   confirmed one: kept when SymPy's f(at) is NumPy's, and JAX's gradient or central
+   differences agree with it.
+3. Central differences coordinate by coordinate, confirmed by Richardson differences along a
+   random direction (other steps, other round-off).
+
+When no two agree, the reference is unconfirmed and the check gives no verdict: a wrong
+gradient never passes against a reference that nothing vouches for (central differences of
+`1e12 + w0**2` are [0, 0], "accurate to 1e-8" by their own account).
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from diffmagic.check_compiled import Program, compiled
+from diffmagic.check_estimates import EPS, along
+from diffmagic.check_inputs import Point, UserCodeFailure
 from diffmagic.errors import DiffMagicError
-from diffmagic.explain import one_line, user_error
-from diffmagic.many.pytree import Flat
+from diffmagic.explain import one_line
+from diffmagic.kinks import SideSlopes, kink_candidates, one_sided, side_slopes
+from diffmagic.verdicts import FIDELITY_RTOL
 
 EXACT = "exact (SymPy + mpmath, 30 digits)"
 JAX_REVERSE = "JAX reverse mode (float64)"
-JAX_FORWARD = "JAX forward mode along each direction (float64)"
 CENTRAL = "central differences"
-
-
-def _uses_custom_rule(function: Callable[[Any], Any], x: Any, in_float64: bool = True) -> bool:
-    """Does JAX's trace of f contain a custom_vjp / custom_jvp call?"""
-    from diffmagic.methods.jax_engine import float64, jax_module
-
-    jax = jax_module()
-
-    def walk(jaxpr: Any) -> bool:
-        for equation in jaxpr.eqns:
-            if "custom" in equation.primitive.name:
-                return True
-            for parameter in equation.params.values():
-                # A sub-program (pjit, scan), or a tuple of them (cond's branches).
-                for item in parameter if isinstance(parameter, tuple | list) else (parameter,):
-                    inner = getattr(item, "jaxpr", item)
-                    if hasattr(inner, "eqns") and walk(inner):
-                        return True
-        return False
-
-    with float64() if in_float64 else jax.enable_x64(False):
-        return walk(jax.make_jaxpr(function)(x).jaxpr)
-
-
-def _jax_of_flat(function: Callable[..., Any], flat: Flat) -> Callable[[Any], Any]:
-    from diffmagic.rebind import rebind
-
-    twin = rebind(function, "jax")
-
-    def of_flat(vector: Any) -> Any:
-        return twin(flat.unflatten(vector))
-
-    return of_flat
-
-
-def in_float64() -> Any:
-    """JAX's float64 context when the user's code has imported JAX, else nothing to do."""
-    import contextlib
-
-    if "jax" in sys.modules:
-        from diffmagic.methods.jax_engine import float64
-
-        return float64()
-    return contextlib.nullcontext()
+#: Seconds SymPy gets for the exact gradient.
+EXACT_SECONDS = 5.0
+#: Without JAX, coordinates are differenced one by one (2n calls of f) up to this many
+#: parameters, or while it takes at most CENTRAL_SECONDS; beyond, along random directions.
+FULL_MODE_LIMIT = 1_000
+CENTRAL_SECONDS = 3.0
+#: A cross-check decides only when its differences are this accurate, relative to the larger
+#: of the reference and your gradient (so that it can tell the two apart, or both from zero).
+INFORMATIVE = 1e-3
 
 
 @dataclass
 class Reference:
+    """The reference gradient per coordinate, and what vouches for it."""
+
     name: str
-    note: str | None
-    numerical: bool
-    values: np.ndarray | None = None
-    directional: np.ndarray | None = None
+    values: np.ndarray | None
+    #: Two independent estimates agree (else the check gives no verdict).
+    confirmed: bool
+    #: How it was confirmed, or why it could not be, in words.
+    confirmation: str
+    #: Why the better references were passed over.
+    passed_over: list[str] = field(default_factory=list)
+    numerical: bool = False
+    #: Every coordinate's one-sided slopes (JAX only): where the kinks are.
+    slopes: SideSlopes | None = None
+    program: Program | None = None
+    #: Coordinates a screen of NumPy's f suspects of kinks (to probe), and what it said.
+    suspects: list[int] | None = None
+    screen_note: str | None = None
+
+    @property
+    def note(self) -> str | None:
+        return "; ".join(self.passed_over) or None
 
 
-def locate_with_jax(
-    function: Callable[..., Any], flat: Flat, yours: np.ndarray, rtol: float, shown: int = 5
-) -> str | None:
-    """After directions failed: the worst coordinates by JAX's full reverse-mode gradient (one
-    VJP, so cheap at any n), in words; None when JAX cannot give it."""
-    values, _ = _jax_reference(function, flat, None)
-    if values is None or not np.all(np.isfinite(values)):
+def gradient_scale(values: np.ndarray, f0: float) -> float:
+    """The size a gradient's error is measured against: its norm, never below 1e-8 |f|."""
+    finite = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+    return max(float(np.linalg.norm(finite)), 1e-8 * max(1.0, abs(f0)))
+
+
+def _differs(who: str, value: float, point: Point) -> str | None:
+    """Why `who`'s f at the point is not NumPy's, or None when they agree."""
+    precision = "float64" if point.widths["f"] == "float64" else "float32"
+    allowed = FIDELITY_RTOL[precision] * max(abs(value), abs(point.f0)) + 1e-12
+    if abs(value - point.f0) <= allowed:
         return None
-    error = np.abs(yours - values)
-    tolerance = rtol * max(float(np.max(np.abs(values))), 1e-300) + rtol * np.abs(values)
-    wrong = np.flatnonzero(~(error <= tolerance))
-    if wrong.size == 0:
-        return None
-    ranked = wrong[np.argsort(-error[wrong], kind="stable")][:shown]
-    places = ", ".join(
-        f"{flat.describe(int(i))} (yours {yours[i]:.6g}, JAX {values[i]:.6g})" for i in ranked
+    return (
+        f"{who} reads f differently from NumPy: {who}'s f(at) is {value:.10g}, NumPy's "
+        f"{point.f0:.10g} (a branch on the type of the parameters, or a name with two meanings)"
     )
-    more = f" and {wrong.size - ranked.size:,} more" if wrong.size > ranked.size else ""
-    return f"located with {JAX_REVERSE}'s full gradient: {places}{more}"
 
 
-def _jax_reference(
-    function: Callable[..., Any], flat: Flat, directions: np.ndarray | None
-) -> tuple[np.ndarray | None, str | None]:
-    """JAX's float64 gradient (or derivatives along `directions`), or why it cannot serve."""
+def _direction(point: Point, avoid: np.ndarray) -> np.ndarray | None:
+    """A random unit direction with no component on the coordinates to avoid."""
+    direction = point.rng.standard_normal(point.flat.size)
+    direction[avoid] = 0.0
+    norm = float(np.linalg.norm(direction))
+    return direction / norm if norm > 0 else None
+
+
+def cross_check(
+    point: Point, values: np.ndarray, avoid: np.ndarray, who: str
+) -> tuple[bool | None, str]:
+    """Do Richardson-extrapolated central differences of NumPy's f along a random direction
+    (free of kinks, jumps and the reference's NaN) agree with `values` along it?
+
+    True or False with words; None when they cannot decide: too noisy (f loses its digits to
+    round-off, as `1e12 + w**2` does), or no coordinate is free to difference along."""
+    by = "Richardson differences" if who == CENTRAL else "central differences of NumPy's f"
+    avoid = np.union1d(avoid, np.flatnonzero(~np.isfinite(values))).astype(int)
+    direction = _direction(point, avoid)
+    if direction is None:
+        return None, "no coordinate is free of kinks, jumps or NaN to difference along"
+    predicted = float(np.nan_to_num(values) @ direction)
+    scale = max(gradient_scale(values, point.f0), gradient_scale(point.yours, point.f0))
     try:
-        from diffmagic.methods.jax_engine import float64, jax_module
-
-        jax = jax_module()
-    except ImportError:
-        return None, "JAX is not installed"
-    of_flat = _jax_of_flat(function, flat)
-    with float64():
-        x = jax.numpy.asarray(flat.values)
-        try:
-            custom = _uses_custom_rule(of_flat, x)
-        except Exception as error:
-            # Untraceable means unknown: it might hide a custom rule, so JAX does not judge.
-            return None, f"JAX could not trace f: {user_error('f', error)}"
-        if custom:
-            return None, (
-                "f uses a custom_vjp/custom_jvp rule, so JAX's gradient would check the rule "
-                "against itself"
-            )
-        try:
-            if directions is None:
-                # One compiled program: eagerly, JAX compiles every operation on its own.
-                values = np.asarray(jax.jit(jax.grad(of_flat))(x), dtype=np.float64)
-            else:
-                along = jax.jit(jax.vmap(lambda v: jax.jvp(of_flat, (x,), (v,))[1]))
-                values = np.asarray(along(jax.numpy.asarray(directions)), dtype=np.float64)
-        except Exception as error:
-            return None, f"JAX could not trace f: {user_error('f', error)}"
-    return values, None
-
-
-def float32_floor(
-    function: Callable[..., Any], flat: Flat, reference: np.ndarray, chosen: Reference
-) -> float | None:
-    """How far a float32 gradient of this f at this point is off by round-off alone: JAX's
-    reverse mode in float32 against the reference. None when JAX cannot tell (no JAX, f not
-    traceable, or JAX itself is the rule under test)."""
-    if chosen.name == CENTRAL and "custom" in (chosen.note or ""):
-        return None
-    try:
-        from diffmagic.methods.jax_engine import jax_module
-
-        jax = jax_module()
-        of_flat = _jax_of_flat(function, flat)
-        with jax.enable_x64(False):
-            x = jax.numpy.asarray(flat.values, dtype=jax.numpy.float32)
-            if _uses_custom_rule(of_flat, x, in_float64=False):
-                return None
-            values = np.asarray(jax.jit(jax.grad(of_flat))(x), dtype=np.float64)
-    except Exception:
-        return None
-    error = np.abs(values - reference)
-    return float(np.max(error)) if np.all(np.isfinite(error)) else None
-
-
-def choose_reference(
-    function: Callable[..., Any],
-    flat: Flat,
-    of_flat: Callable[[np.ndarray], float],
-    directions: np.ndarray | None,
-    seconds: float,
-) -> Reference:
-    from diffmagic.many.reference import exact_gradient, numerical_gradient
-
-    reasons: list[str] = []
-    if directions is None:
-        try:
-            exact = exact_gradient(function, flat, seconds=seconds)
-        except DiffMagicError:
+        estimate = point.run(lambda: along(point.of_flat, point.flat.values, direction))
+    except UserCodeFailure as failure:
+        if failure.timed_out:
             raise
-        except Exception as error:  # a reference that breaks is a reason, not a crash
-            exact = f"SymPy failed: {one_line(error, 100)}"
-        if not isinstance(exact, str):
-            # NaN at a kink (SymPy's sign(0)) is fine: failing coordinates are probed below.
-            values = np.asarray(exact.values, dtype=np.float64).ravel()
-            return Reference(EXACT, None, False, values=values)
-        reasons.append(f"no exact gradient: {exact}")
-    values, why = _jax_reference(function, flat, directions)
-    if values is not None and np.all(np.isfinite(values)):
-        name = JAX_REVERSE if directions is None else JAX_FORWARD
-        return Reference(name, "; ".join(reasons) or None, False, values, values)
-    if why is None:
-        why = "JAX's gradient holds NaN or inf"
-    reasons.append(why)
+        return None, f"{by} cannot confirm {who}: {failure}"
+    if not estimate.error <= INFORMATIVE * scale:
+        return None, (
+            f"{by} cannot confirm {who}: their error, {estimate.error:.2g}, is not small beside "
+            f"the gradient's size {scale:.2g} (f loses its digits to round-off)"
+        )
+    if estimate.agrees(predicted, 1e-8 * scale):
+        gap = abs(estimate.value - predicted) / scale
+        return True, f"{who}, confirmed by {by} along a random direction (agree to {gap:.0e})"
+    return False, (
+        f"{by} give {estimate.value:.8g} along a random direction, {who} {predicted:.8g}"
+    )
+
+
+def _kinks_cross_check(point: Point, slopes: SideSlopes) -> bool:
+    """Along random sides of the kink coordinates, do one-sided differences of NumPy's f
+    give the slopes JAX's gradients just beside the point add up to?"""
+    x, kinks = point.flat.values, slopes.kinks
+    sides = np.zeros(x.size)
+    sides[kinks] = point.rng.choice(np.array([-1.0, 1.0]), size=kinks.size) / np.sqrt(kinks.size)
+    scale = max(1.0, abs(float(x @ sides)))
     try:
-        with in_float64():
-            if directions is None:
-                numerical = np.asarray(numerical_gradient(of_flat, flat), dtype=np.float64)
-            else:
-                numerical = np.array([_central_along(of_flat, flat.values, v) for v in directions])
-    except DiffMagicError:
-        raise
-    except Exception as error:
-        raise DiffMagicError(
-            f"no reference: {'; '.join(reasons)}; and central differences failed: "
-            f"{one_line(error, 120)}"
-        ) from None
-    numerical = numerical.ravel()
-    return Reference(CENTRAL, "; ".join(reasons), True, numerical, numerical)
+        left, right, left_error, right_error = point.run(
+            lambda: one_sided(point.of_flat, x, sides, scale, point.f0, EPS)
+        )
+    except UserCodeFailure as failure:
+        if failure.timed_out:
+            raise
+        return False
+    on = sides[kinks]
+    expected_right = float(np.where(on > 0, slopes.right[kinks], slopes.left[kinks]) @ on)
+    expected_left = float(np.where(on > 0, slopes.left[kinks], slopes.right[kinks]) @ on)
+    size = float(np.sum(np.abs(slopes.left[kinks]) + np.abs(slopes.right[kinks])))
+    slack = 1e-6 * size + 1e-9
+    return bool(
+        abs(right - expected_right) <= 10 * right_error + slack
+        and abs(left - expected_left) <= 10 * left_error + slack
+    )
 
 
-def _central_along(of_flat: Callable[[np.ndarray], float], x: np.ndarray, v: np.ndarray) -> float:
-    """d/dt f(x + t v) at t = 0 by central differences with Richardson extrapolation."""
-    h = 1e-3 * max(1.0, float(np.max(np.abs(x))))
-    estimates = []
-    for step in (h, h / 2, h / 4):
-        estimates.append((of_flat(x + step * v) - of_flat(x - step * v)) / (2 * step))
-    first = [(4 * estimates[k + 1] - estimates[k]) / 3 for k in range(2)]
-    return float((16 * first[1] - first[0]) / 15)
+def jax_reference(
+    point: Point, allowed: Callable[[np.ndarray], np.ndarray], avoid: np.ndarray
+) -> Reference | None:
+    """JAX's compiled gradient, its kinks, and whether NumPy's f confirms it; None (with the
+    reason left in `passed_over` of the next reference) when JAX cannot serve at all."""
+    program = point.run(lambda: compiled(point.function, point.flat))
+    if isinstance(program, str) or program.custom_rule:
+        point.passed_over.append(program if isinstance(program, str) else program.custom_rule)
+        return None
+    value, values = point.run(lambda: program.value_and_grad(point.flat.values))
+    differs = _differs("JAX", value, point)
+    if differs:
+        point.passed_over.append(differs)
+        return None
+    x = point.flat.values
+    slopes = point.run(lambda: side_slopes(program.gradient, x, allowed(values), point.rng))
+    # Where JAX's own value is NaN but both sides agree, f is smooth: the sides are its slope.
+    smooth = ~np.isfinite(values) & np.isfinite(slopes.left) & (slopes.left == slopes.right)
+    values = np.where(smooth, slopes.left, values)
+    agrees, words = cross_check(point, values, np.union1d(avoid, slopes.kinks), "JAX")
+    if slopes.kinks.size and slopes.separate and agrees is not False:
+        at_kinks = _kinks_cross_check(point, slopes)
+        if not at_kinks:
+            agrees, words = False, "one-sided differences of NumPy's f disagree with JAX at kinks"
+        elif agrees is None and _direction(point, np.union1d(avoid, slopes.kinks)) is None:
+            agrees, words = True, "JAX, confirmed by one-sided differences of NumPy's f at kinks"
+    return Reference(
+        JAX_REVERSE,
+        values,
+        bool(agrees),
+        words,
+        list(point.passed_over),
+        slopes=slopes,
+        program=program,
+    )
+
+
+def exact_reference(point: Point, jax: Reference | None, avoid: np.ndarray) -> Reference | None:
+    """SymPy's exact gradient, kept when its f(at) is NumPy's; confirmed by JAX's gradient
+    (an independent engine) or by central differences; None when SymPy cannot give it."""
+    from diffmagic.many.reference import MAX_SYMBOLIC_PARAMETERS, exact_gradient
+
+    if point.flat.size > MAX_SYMBOLIC_PARAMETERS:
+        point.passed_over.append(f"SymPy is not tried above {MAX_SYMBOLIC_PARAMETERS:,} parameters")
+        return None
+    try:
+        exact = point.run(
+            lambda: exact_gradient(point.function, point.flat, seconds=EXACT_SECONDS), "SymPy"
+        )
+    except UserCodeFailure as failure:
+        exact = f"SymPy failed: {one_line(failure, 120)}"
+    if isinstance(exact, str):
+        point.passed_over.append(f"no exact gradient: {exact}")
+        return None
+    differs = _differs("SymPy", exact.f_value, point)
+    if differs:
+        point.passed_over.append(differs)
+        return None
+    values = np.asarray(exact.values, dtype=np.float64).ravel()
+    if jax is not None and jax.values is not None:
+        # At a kink each engine picks its own value (SymPy's sign(0) is 0, JAX's abs' is 1).
+        smooth = np.ones(values.size, dtype=bool)
+        smooth[jax.slopes.kinks if jax.slopes is not None else []] = False
+        scale = gradient_scale(values, point.f0)
+        gap = np.abs(values - jax.values)[smooth]
+        if np.all(np.isfinite(values[smooth])) and np.all(
+            gap <= 1e-9 * scale + 1e-9 * np.abs(values[smooth])
+        ):
+            words = "exact, confirmed by JAX's reverse mode (they agree to 1e-9)"
+            return Reference(EXACT, values, True, words, list(point.passed_over))
+    agrees, words = cross_check(point, values, avoid, "SymPy")
+    return Reference(EXACT, values, bool(agrees), words, list(point.passed_over))
+
+
+def central_reference(point: Point, avoid: np.ndarray, force: bool = False) -> Reference | None:
+    """Central differences coordinate by coordinate, confirmed by Richardson differences along
+    a random direction; None when 2n calls of f cost too much (then: random directions),
+    unless `force` (mode="full" asked for)."""
+    from diffmagic.many.reference import numerical_gradient
+
+    n = point.flat.size
+    if not force and n > FULL_MODE_LIMIT and 2 * n * point.f_seconds > CENTRAL_SECONDS:
+        return None
+    try:
+        values = point.run(lambda: numerical_gradient(point.of_flat, point.flat))
+    except UserCodeFailure as failure:
+        # f not finite next to the point, say: central differences give nothing to confirm.
+        point.passed_over.append(f"central differences failed: {one_line(failure, 120)}")
+        raise DiffMagicError(f"no reference: {'; '.join(point.passed_over)}") from None
+    values = np.asarray(values, dtype=np.float64).ravel()
+    # Central differences straddle a kink close to the point: suspects are left out of the
+    # cross-check, and probed one by one afterwards.
+    suspects, screen_note = point.run(
+        lambda: kink_candidates(point.of_flat, point.flat, point.f0, point.f_seconds, EPS)
+    )
+    avoid = np.union1d(avoid, np.array(suspects, dtype=int)).astype(int)
+    agrees, words = cross_check(point, values, avoid, "central differences")
+    return Reference(
+        CENTRAL,
+        values,
+        bool(agrees),
+        words,
+        list(point.passed_over),
+        True,
+        suspects=suspects,
+        screen_note=screen_note,
+    )

@@ -17,11 +17,13 @@ from diffmagic.errors import DiffMagicError
 from diffmagic.views.tables import aligned_table, html_row
 
 if TYPE_CHECKING:
-    from diffmagic.kinks import Kink
+    from diffmagic.kinks import Jump, Kink
     from diffmagic.many.pytree import Flat
 
 #: Coordinates listed in the table.
 WORST_SHOWN = 8
+#: Kinks and jumps described one by one below the table (the rest are counted).
+LISTED = 8
 
 
 @dataclass
@@ -31,6 +33,10 @@ class GradientCheck:
     In full mode `yours`, `reference` and `error` hold one entry per flat coordinate (in the
     order of `flat`); in directions mode one per random direction (the directional derivatives
     g·v), and `worst` is None: directions cannot say which coordinate is wrong.
+
+    `status` is "ok" (passed), "wrong" (yours is off where a confirmed reference holds) or
+    "failed" (no verdict: `reason` says why: the reference could not be confirmed, or f jumps
+    at the point and has no gradient there).
     """
 
     mode: str
@@ -41,16 +47,28 @@ class GradientCheck:
     tolerance: np.ndarray
     reference_name: str
     reference_note: str | None
+    #: What vouches for the reference (or why nothing does).
+    confirmation: str
     rtol: float
     atol: float
     tolerance_note: str
-    float32: bool
+    #: The float width the check was judged at: "float64", "float32", "float16", "bfloat16".
+    precision: str
     relative_difference: float
-    passed: bool
+    status: str
     wrong: np.ndarray
+    reason: str | None = None
     kinks: list[Kink] = field(default_factory=list)
+    jumps: list[Jump] = field(default_factory=list)
+    #: Entries where no confirmed reference value exists (no verdict there).
+    unconfirmed: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=int))
     notes: list[str] = field(default_factory=list)
     directions: np.ndarray | None = None
+
+    @property
+    def passed(self) -> bool:
+        """True only for status "ok": never on an unconfirmed reference."""
+        return self.status == "ok"
 
     # -- where ---------------------------------------------------------------------------
 
@@ -60,11 +78,13 @@ class GradientCheck:
         return self.flat.size
 
     def _ranked(self) -> np.ndarray:
-        """Flat indices, largest absolute error first (kinks that pass last)."""
+        """Flat indices, largest absolute error first (kinks that pass and jumps last)."""
         error = np.where(np.isfinite(self.error), self.error, np.inf)
         passing_kinks = [k.index for k in self.kinks if k.passed]
         error = error.copy()
         error[passing_kinks] = -1.0
+        if self.mode == "full":
+            error[[jump.index for jump in self.jumps]] = -2.0
         return np.argsort(-error, kind="stable")
 
     @property
@@ -125,10 +145,12 @@ class GradientCheck:
         return f"wrong (above {wrong:.0e})"
 
     def summary(self) -> str:
-        """One line: passed or failed, and where."""
+        """One line: passed, wrong (and where) or no verdict (and why)."""
         what = _count(self.size, "parameter")
         if self.mode != "full":
             what += f" along {_count(self.yours.size, 'random direction')}"
+        if self.status == "failed":
+            return f"gradient check gave NO VERDICT: {what}; {self.reason}"
         if self.passed:
             kinks = f", {len(self.kinks):,} at a kink" if self.kinks else ""
             return f"gradient check passed: {what}, all within tolerance{kinks}"
@@ -147,11 +169,18 @@ class GradientCheck:
         ranked = self._ranked()[:WORST_SHOWN] if self.mode == "full" else np.argsort(-self.error)
         rows = []
         kinks = {k.index: k for k in self.kinks}
+        # Jumps are coordinates; directions mode lists them below the table only.
+        jumps = {jump.index for jump in self.jumps} if self.mode == "full" else set()
+        unconfirmed = set(self.unconfirmed.tolist())
         for index in ranked[:WORST_SHOWN]:
             index = int(index)
             state = "ok" if self.error[index] <= self.tolerance[index] else "WRONG"
             if index in kinks:
                 state = "kink, ok" if kinks[index].passed else "kink, WRONG"
+            if index in jumps:
+                state = "jump: no derivative"
+            elif index in unconfirmed:
+                state = "no verdict"
             rows.append(
                 [
                     self.label(index),
@@ -173,15 +202,29 @@ class GradientCheck:
             self.summary(),
             f"reference: {self.reference_name}"
             + (f" ({self.reference_note})" if self.reference_note else ""),
+            f"confirmation: {self.confirmation}",
             f"relative difference ||g - ĝ|| / (||g|| + ||ĝ||) = {self.relative_difference:.2e}: "
             f"{self.reading}",
             f"tolerance: {self.tolerance_note}",
             "",
         ]
         lines.append(aligned_table(self._header(), self._rows()))
-        lines.extend(str(kink) for kink in self.kinks)
+        lines.extend(self._listed())
         lines.extend(f"* {note}" for note in self.notes)
         return "\n".join(lines)
+
+    def _listed(self) -> list[str]:
+        """Jumps, then kinks that fail, then kinks that pass, LISTED at most; the rest counted."""
+        ranked = [*self.jumps, *(k for k in self.kinks if not k.passed)]
+        ranked += [k for k in self.kinks if k.passed]
+        lines = [str(item) for item in ranked[:LISTED]]
+        if len(ranked) > LISTED:
+            passing = sum(k.passed for k in self.kinks)
+            lines.append(
+                f"... and {len(ranked) - LISTED:,} more ({len(self.kinks):,} kinks in all, "
+                f"{passing:,} of them passing; {len(self.jumps):,} jumps)"
+            )
+        return lines
 
     def __str__(self) -> str:
         return self.table()
@@ -200,12 +243,14 @@ class GradientCheck:
         body = "".join(
             html_row(row, style="text-align:left;font-family:monospace") for row in self._rows()
         )
-        extra = "".join(f"<li>{html.escape(str(item))}</li>" for item in [*self.kinks, *self.notes])
+        items = [*self._listed(), *self.notes]
+        extra = "".join(f"<li>{html.escape(str(item))}</li>" for item in items)
         return (
             f"<div class='diffmagic-check' style='color:{text}'>"
             f"<p style='color:{colour};font-weight:bold'>{html.escape(self.summary())}</p>"
             f"<p>reference: {html.escape(self.reference_name)}"
             + (f" ({html.escape(self.reference_note)})" if self.reference_note else "")
+            + f"<br>confirmation: {html.escape(self.confirmation)}"
             + f"<br>relative difference ||g − ĝ|| / (||g|| + ||ĝ||) = "
             f"{self.relative_difference:.2e}: {html.escape(self.reading)}"
             f"<br>tolerance: {html.escape(self.tolerance_note)}</p>"

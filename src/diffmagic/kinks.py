@@ -1,10 +1,19 @@
-"""Kinks: coordinates (or directions) at which f has two different one-sided slopes.
+"""Kinks and jumps: coordinates at which f has two one-sided slopes, or no limit at all.
 
 relu and abs at 0 have no derivative; any value between the two one-sided slopes is a fair
 choice for a gradient there, so such a coordinate passes when the user's value lies between
-them, instead of failing against a reference that picked one value (JAX's 0.5 for relu). The
-slopes come from one-sided differences in float64, and a kink is only accepted when tiny steps
-confirm it sits at the point itself, not merely close to it.
+them, instead of failing against a reference that picked one value (JAX's 0.5 for relu). A jump
+(`np.floor` at an integer) is another thing: f is not continuous, no derivative exists and the
+one-sided slopes grow without bound as the step shrinks, so they bound nothing; it is named as a
+jump, never judged as a kink.
+
+Two ways to find kinks. With JAX's compiled gradient, two gradients a hair to either side of
+the point (1e-12 relative, each coordinate moved to a random side) give every coordinate's two
+one-sided slopes at once, at any n; a third and fourth along other random sides check that the
+kinks are separate, coordinate by coordinate (one `relu(w1 + w2)` kink seen by two coordinates
+is not), and where they are not, the per-coordinate probe decides. Without JAX, one-sided
+differences of NumPy's f in float64 probe each suspect coordinate, and a kink is only accepted
+when tiny steps confirm it sits at the point itself, not merely close to it.
 """
 
 from __future__ import annotations
@@ -15,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from diffmagic.check_estimates import jump_along, jump_size
+from diffmagic.errors import DiffMagicError
 from diffmagic.explain import user_error
 from diffmagic.many.pytree import Flat
 
@@ -45,6 +56,43 @@ class Kink:
         )
 
 
+@dataclass
+class Jump:
+    """A coordinate along which f is not continuous at the point: no derivative exists."""
+
+    index: int
+    label: str
+    #: f's change just left and just right of the point along the coordinate.
+    left_change: float
+    right_change: float
+
+    def __str__(self) -> str:
+        if not (np.isfinite(self.left_change) and np.isfinite(self.right_change)):
+            what = "f is not finite just beside the point"
+        else:
+            what = (
+                f"f jumps here (it changes by {self.left_change:.3g} just left of the point and "
+                f"by {self.right_change:.3g} just right)"
+            )
+        return (
+            f"{self.label}: {what}: no derivative exists, so no gradient can be right; check at "
+            "a point off the jump"
+        )
+
+
+def jump_at(
+    of_flat: Callable[[np.ndarray], float],
+    x: np.ndarray,
+    along: np.ndarray,
+    index: int,
+    label: str,
+    f0: float,
+) -> Jump:
+    """The jump of f at x along `along` (a coordinate's unit vector), named `label`."""
+    left, right = jump_size(of_flat, x, along, f0)
+    return Jump(index, label, float(left) + 0.0, float(right) + 0.0)
+
+
 def probe_budget(f_seconds: float) -> int:
     """How many coordinates may be probed: MAX_KINK_PROBES, or more while they fit in
     KINK_SECONDS (a probe is about 40 evaluations of f)."""
@@ -57,7 +105,7 @@ def unit(size: int, index: int) -> np.ndarray:
     return vector
 
 
-def _one_sided(
+def one_sided(
     of_flat: Callable[[np.ndarray], float],
     x: np.ndarray,
     along: np.ndarray,
@@ -86,21 +134,6 @@ def _one_sided(
     return left, right, left_error, right_error
 
 
-def seconds_per_call(function: Callable[[Any], Any], at: Any) -> float:
-    """Seconds one call of f takes (the best of three), to decide what the kink screen costs."""
-    import time
-
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        try:
-            function(at)
-        except Exception:
-            return best
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def kink_candidates(
     of_flat: Callable[[np.ndarray], float], flat: Flat, f0: float, f_seconds: float, eps: float
 ) -> tuple[list[int], str | None]:
@@ -117,7 +150,10 @@ def kink_candidates(
     try:
         return _screen(of_flat, flat, f0, f_seconds, eps)
     except Exception as error:
-        return [], f"kinks were not screened: {user_error('f', error)} near `at`"
+        if getattr(error, "timed_out", False):
+            raise  # the check's time limit: it ends the check, not just the screen
+        words = str(error) if isinstance(error, DiffMagicError) else user_error("f", error)
+        return [], f"kinks were not screened: {words} near `at`"
 
 
 def _screen(
@@ -192,14 +228,21 @@ def probe_kink(
 ) -> tuple[str, Any] | None:
     """Has f a kink at x along `along` (a coordinate or a direction)?
 
-    Returns ("kink", Kink) for a kink at the point, ("note", words) when the one-sided slopes
-    say something the reference does not, ("settled", words) where the reference is NaN and
-    yours agrees with the one-sided slopes, or None (smooth: the reference stands).
+    Returns ("jump", Jump) where f is not continuous (a jump is never judged as a kink),
+    ("kink", Kink) for a kink at the point, ("elsewhere", words) for a kink close by but not
+    at the point (f is smooth here, but differences that straddle it are off), ("disputed",
+    words) when the one-sided slopes agree with each other and not with the reference;
+    where the reference is NaN, ("settled", words) or ("wrong", words) as yours agrees with
+    the one-sided slopes or not; or None (smooth, the slopes agree with the reference).
     """
     scale = max(1.0, abs(float(x @ along)))
     try:
-        left, right, left_error, right_error = _one_sided(of_flat, x, along, scale, f0, eps)
-    except Exception:
+        if jump_along(of_flat, x, along, f0) is not None:
+            return "jump", jump_at(of_flat, x, along, index, label, f0)
+        left, right, left_error, right_error = one_sided(of_flat, x, along, scale, f0, eps)
+    except Exception as error:
+        if getattr(error, "timed_out", False):
+            raise
         return None
     if not (np.isfinite(left) and np.isfinite(right)):
         return None
@@ -207,9 +250,9 @@ def probe_kink(
     if abs(left - right) > slack:
         nearby = _kink_is_elsewhere(of_flat, x, along, scale, f0, eps, left, right)
         if nearby is not None:
-            return "note", (
+            return "elsewhere", (
                 f"{label}: f bends sharply within {nearby:.1g} of here but is smooth at the point "
-                "itself; yours is judged against the reference"
+                "itself"
             )
         low, high = min(left, right), max(left, right)
         between = bool(np.isfinite(value) and low - slack <= value <= high + slack)
@@ -223,10 +266,80 @@ def probe_kink(
             f"{label}: the reference is not a number here; judged against one-sided "
             f"differences alone ({slope:.8g}), yours {value:.8g} {verdict}"
         )
-        return ("settled" if agrees else "note"), words
+        return ("settled" if agrees else "wrong"), words
     if abs(slope - reference) > tolerance + slack:
-        return "note", (
+        return "disputed", (
             f"{label}: the reference ({reference:.6g}) and one-sided differences "
-            f"({slope:.6g}) disagree; yours {value:.6g} is counted wrong — check by hand"
+            f"({slope:.6g}) disagree: no verdict here — check by hand"
         )
     return None
+
+
+#: Where JAX's gradient is taken to read each side's slope: this far from the point, relative
+#: to max(1, |x_i|). A kink closer than that counts as at the point; one further away (|w| at
+#: w = 1e-9) is not crossed, and f is judged differentiable there, as it is.
+SHIFT = 1e-12
+
+
+@dataclass
+class SideSlopes:
+    """Every coordinate's one-sided slopes from JAX's gradient just beside the point."""
+
+    left: np.ndarray
+    right: np.ndarray
+    #: Coordinates whose two slopes differ by more than the tolerance: kinks.
+    kinks: np.ndarray
+    #: Whether the kinks behave coordinate by coordinate (each coordinate's slopes are its own,
+    #: whatever the others do); if not, the slopes above are not each coordinate's.
+    separate: bool
+
+
+def side_slopes(
+    gradient_at: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    tolerance: np.ndarray,
+    rng: np.random.Generator,
+) -> SideSlopes:
+    """The one-sided slopes of every coordinate at once: JAX's gradient at x + d s and at
+    x - d s, with s a random sign per coordinate (moving right reads the right slope, moving
+    left the left one), then two more pairs of random sides on the kinks to check the slopes
+    add up coordinate by coordinate."""
+    delta = SHIFT * np.maximum(1.0, np.abs(x))
+    signs = rng.choice(np.array([-1.0, 1.0]), size=x.size)
+    ahead, behind = gradient_at(x + delta * signs), gradient_at(x - delta * signs)
+    right = np.where(signs > 0, ahead, behind)
+    left = np.where(signs > 0, behind, ahead)
+    with np.errstate(invalid="ignore"):
+        kinks = np.flatnonzero(np.abs(right - left) > tolerance)
+    separate = kinks.size < 2 or _separate(
+        gradient_at, x, delta, (left, right), kinks, tolerance, rng
+    )
+    return SideSlopes(left, right, kinks, separate)
+
+
+def _separate(
+    gradient_at: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    delta: np.ndarray,
+    slopes: tuple[np.ndarray, np.ndarray],
+    kinks: np.ndarray,
+    tolerance: np.ndarray,
+    rng: np.random.Generator,
+) -> bool:
+    """Does each kink coordinate keep its own slopes when the others move to other sides?
+
+    Moving every kink coordinate at once to random sides r, each coordinate's slope is its
+    slope on its own side when the kinks are separate; `relu(w1 + w2 + w3)` at 0 gives all
+    three the slope of whichever side their sum moved to."""
+    left, right = slopes[0][kinks], slopes[1][kinks]
+    allowed = tolerance[kinks] + 1e-9 * (np.abs(left) + np.abs(right))
+    for _ in range(2):
+        sides = rng.choice(np.array([-1.0, 1.0]), size=kinks.size)
+        moved = np.zeros_like(x)
+        moved[kinks] = sides
+        for direction in (1.0, -1.0):
+            found = gradient_at(x + direction * delta * moved)[kinks]
+            expected = np.where(direction * sides > 0, right, left)
+            if not np.all(np.abs(found - expected) <= allowed):
+                return False
+    return True

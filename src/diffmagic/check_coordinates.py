@@ -1,0 +1,252 @@
+"""Full mode: every coordinate of your gradient judged against the reference, kinks and jumps apart.
+
+A coordinate is wrong when it is outside the tolerance of a confirmed reference and f is smooth
+there. At a kink (two one-sided slopes) it passes when it lies between them; at a jump it is
+not judged (no derivative exists: the check gives no verdict there). With JAX's gradient the
+kinks of every coordinate are known at once (`kinks.side_slopes`); without it, one-sided
+differences of NumPy's f probe the coordinates that are off or that a screen suspects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from diffmagic.check_inputs import Options, Point
+from diffmagic.check_reference import Reference
+from diffmagic.check_result import GradientCheck
+from diffmagic.check_verdict import compare, default_atol, default_rtol, status
+from diffmagic.kinks import Jump, Kink, kink_candidates, probe_budget, probe_kink, unit
+
+#: Machine epsilon of the width f computes in (one-sided differences step by its cube root).
+EPSILON = {"float64": 2.2e-16, "float32": 1.2e-7, "float16": 9.8e-4, "bfloat16": 7.8e-3}
+
+
+def tolerances(
+    point: Point, reference: Reference, options: Options, values: np.ndarray
+) -> tuple[float, float, str, str]:
+    """(rtol, atol, the precision judged at, the sentence that says why)."""
+    rtol, precision, note = default_rtol(point.widths, reference.numerical)
+    if options.rtol is not None:
+        rtol, note = options.rtol, f"rtol {options.rtol:.0e} as given"
+    scale = float(np.max(np.abs(np.nan_to_num(values)))) if values.size else 0.0
+    if options.atol is not None:
+        return rtol, options.atol, precision, f"{note}, atol {options.atol:.2g} as given"
+    atol = default_atol(rtol, scale, point.f0)
+    floor = None
+    if precision != "float64" and reference.program is not None:
+        floor = _narrow_floor(point, reference, precision, values)
+    if floor is not None and 10 * floor > atol:
+        return (
+            rtol,
+            10 * floor,
+            precision,
+            (
+                f"{note}, atol {10 * floor:.2g} (10 × the {floor:.2g} by which JAX's own "
+                f"{precision} gradient is off here)"
+            ),
+        )
+    return rtol, atol, precision, f"{note}, atol {atol:.2g} (rtol × the largest |reference|)"
+
+
+def _narrow_floor(
+    point: Point, reference: Reference, precision: str, values: np.ndarray
+) -> float | None:
+    """How far a gradient in `precision` of this f is off here by round-off alone: JAX's
+    gradient computed in it, against the reference. None when JAX cannot tell."""
+    program = reference.program
+    assert program is not None
+    try:
+        narrow = point.run(lambda: program.narrow_gradient(point.flat.values, precision))
+    except Exception as error:
+        if getattr(error, "timed_out", False):
+            raise
+        return None
+    gap = np.abs(narrow - values)
+    return float(np.max(gap)) if np.all(np.isfinite(gap)) else None
+
+
+def _probe(
+    point: Point, reference: Reference, indices: list[int], allowed: np.ndarray, atol: float
+) -> tuple[list[Kink], list[Jump], set[int], set[int], list[str]]:
+    """One-sided differences of NumPy's f at each coordinate: (kinks, jumps, coordinates
+    settled where the reference has no value, coordinates left without a verdict, notes).
+
+    A kink close by but not at the point leaves an exact reference standing; central
+    differences that straddle it are off, so against them there is no verdict there."""
+    kinks: list[Kink] = []
+    jumps: list[Jump] = []
+    settled: set[int] = set()
+    unsure: set[int] = set()
+    notes: list[str] = []
+    eps = EPSILON[point.widths["f"]]
+    x, values = point.flat.values, reference.values
+    assert values is not None
+    for index in indices:
+        outcome = probe_kink(
+            point.of_flat,
+            x,
+            unit(x.size, index),
+            index,
+            point.flat.describe(index),
+            point.f0,
+            eps,
+            float(point.yours[index]),
+            float(values[index]),
+            float(allowed[index]),
+            atol,
+        )
+        if outcome is None:
+            continue
+        kind, payload = outcome
+        if kind == "jump":
+            jumps.append(payload)
+        elif kind == "kink":
+            kinks.append(payload)
+        else:
+            notes.append(payload)
+            if kind == "settled":
+                settled.add(index)
+            elif kind == "disputed" or (kind == "elsewhere" and reference.numerical):
+                unsure.add(index)
+    return kinks, jumps, settled, unsure, notes
+
+
+def _kinks_and_jumps(
+    point: Point, reference: Reference, failing: np.ndarray, error: np.ndarray, allowed: Any
+) -> tuple[list[Kink], list[Jump], set[int], list[str], set[int]]:
+    """Kinks (from JAX's side slopes, else probed), jumps the probes met, coordinates settled
+    by one-sided differences, notes, and coordinates left without a verdict."""
+    ranked = [int(i) for i in failing[np.argsort(-error[failing], kind="stable")]]
+    budget = probe_budget(point.f_seconds)
+    slopes = reference.slopes
+    notes: list[str] = []
+    if slopes is not None and slopes.separate:
+        kinks = [
+            Kink(
+                int(i),
+                point.flat.describe(int(i)),
+                float(slopes.left[i]) + 0.0,
+                float(slopes.right[i]) + 0.0,
+                float(point.yours[i]),
+                _between(point.yours[i], slopes.left[i], slopes.right[i], allowed[i]),
+            )
+            for i in slopes.kinks
+        ]
+        return kinks, [], set(), notes, set()
+    if slopes is not None:
+        # Kinks that do not keep to their coordinates: each failing one is probed on its own.
+        probe = [i for i in ranked if i in set(slopes.kinks.tolist())]
+    else:
+        if reference.suspects is not None:
+            screened, screen_note = reference.suspects, reference.screen_note
+        else:
+            screened, screen_note = kink_candidates(
+                point.of_flat, point.flat, point.f0, point.f_seconds, EPSILON[point.widths["f"]]
+            )
+        notes += [screen_note] if screen_note else []
+        probe = list(dict.fromkeys([*ranked[:budget], *screened]))
+    unprobed = set(probe[budget:])
+    probe = probe[:budget]
+    if slopes is None and failing.size > budget:
+        notes.append(
+            f"{failing.size - budget:,} more are off; only the worst {budget:,} were probed "
+            "for kinks"
+        )
+    kinks, jumps, settled, unsure, probe_notes = _probe(
+        point, reference, probe, allowed, _atol(allowed)
+    )
+    return kinks, jumps, settled, notes + probe_notes, unprobed | unsure
+
+
+def _atol(allowed: np.ndarray) -> float:
+    return float(np.min(allowed)) if allowed.size else 0.0
+
+
+def _between(value: float, left: float, right: float, slack: float) -> bool:
+    low, high = min(left, right), max(left, right)
+    return bool(np.isfinite(value) and low - slack <= value <= high + slack)
+
+
+def full_check(
+    point: Point, reference: Reference, options: Options, jumps: list[Jump]
+) -> GradientCheck:
+    """Every coordinate judged; the verdict and its table."""
+    values = reference.values
+    assert values is not None
+    rtol, atol, precision, tolerance_note = tolerances(point, reference, options, values)
+    error, allowed, failing = compare(point.yours, values, rtol, atol)
+    kinks, met, settled, notes, unsure = _kinks_and_jumps(point, reference, failing, error, allowed)
+    jumps = sorted(
+        [*jumps, *(j for j in met if j.index not in {k.index for k in jumps})],
+        key=lambda jump: jump.index,
+    )
+    apart = settled | {j.index for j in jumps} | {k.index for k in kinks if k.passed}
+    # Where the reference has no value and nothing settled it, there is no verdict.
+    unsure |= {int(i) for i in np.flatnonzero(~np.isfinite(values))} - apart
+    unsure -= {k.index for k in kinks}
+    if not reference.confirmed:
+        unsure |= {int(i) for i in failing}
+    wrong = np.array([i for i in failing if int(i) not in apart | unsure], dtype=int)
+    wrong = wrong[np.argsort(-error[wrong], kind="stable")] if wrong.size else wrong
+    verdict = status(wrong.size, bool(unsure) or not reference.confirmed, len(jumps))
+    if reference.numerical and reference.confirmed:
+        notes.append(
+            "judged against central differences (confirmed, not exact: accurate to about "
+            "1e-8): an error near the tolerance may be theirs"
+        )
+    return GradientCheck(
+        mode="full",
+        flat=point.flat,
+        yours=point.yours,
+        reference=values,
+        error=error,
+        tolerance=allowed,
+        reference_name=reference.name,
+        reference_note=reference.note,
+        confirmation=reference.confirmation,
+        rtol=rtol,
+        atol=atol,
+        tolerance_note=tolerance_note,
+        precision=precision,
+        relative_difference=_relative(point.yours, values, apart | unsure),
+        status=verdict,
+        wrong=wrong,
+        reason=_reason(verdict, reference, jumps, unsure, point),
+        kinks=sorted(kinks, key=lambda kink: kink.index),
+        jumps=jumps,
+        unconfirmed=np.array(sorted(unsure), dtype=int),
+        notes=notes,
+    )
+
+
+def _relative(yours: np.ndarray, values: np.ndarray, apart: set[int]) -> float:
+    """||g - ĝ|| / (||g|| + ||ĝ||) over the coordinates judged against the reference."""
+    keep = np.ones(values.size, dtype=bool)
+    keep[list(apart)] = False
+    difference = yours[keep] - values[keep]
+    denominator = np.linalg.norm(yours[keep]) + np.linalg.norm(values[keep])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        relative = float(np.linalg.norm(difference) / denominator) if denominator > 0 else 0.0
+    return relative if np.isfinite(relative) else float("inf")
+
+
+def _reason(
+    verdict: str, reference: Reference, jumps: list[Jump], unsure: set[int], point: Point
+) -> str | None:
+    """Why there is no verdict, in one sentence (None when there is one)."""
+    if verdict != "failed":
+        return None
+    if jumps:
+        where = ", ".join(jump.label for jump in jumps[:3])
+        more = f" and {len(jumps) - 3:,} more" if len(jumps) > 3 else ""
+        return f"f jumps at {where}{more}: no derivative exists there; pick a point off the jump"
+    if not reference.confirmed:
+        return f"the reference could not be confirmed: {reference.confirmation}"
+    where = ", ".join(point.flat.describe(i) for i in sorted(unsure)[:3])
+    more = f" and {len(unsure) - 3:,} more" if len(unsure) > 3 else ""
+    return (
+        f"no confirmed reference value at {where}{more}: the reference is not a number there, "
+        "or one-sided differences dispute it (see the notes)"
+    )

@@ -26,7 +26,6 @@ import numpy as np
 from diffmagic import bounds
 from diffmagic.check_coordinates import full_check
 from diffmagic.check_directions import directions_check
-from diffmagic.check_estimates import jump_along, locate_jumps
 from diffmagic.check_inputs import (
     Options,
     Point,
@@ -44,11 +43,10 @@ from diffmagic.check_reference import (
     jax_reference,
 )
 from diffmagic.check_result import GradientCheck
-from diffmagic.check_verdict import default_atol, default_rtol
+from diffmagic.check_verdict import default_atol, default_rtol, finite, largest
 from diffmagic.errors import DiffMagicError
 from diffmagic.guard import Failure, guarded
 from diffmagic.held_output import captured_output
-from diffmagic.kinks import Jump, jump_at, unit
 from diffmagic.many.pytree import Flat, flatten
 from diffmagic.target import resolve_function
 
@@ -106,18 +104,23 @@ def _point(
         return call_user(work, who, ends, options.time_limit)
 
     def of_flat(vector: np.ndarray) -> float:
-        def value() -> float:
-            with in_float64():
-                return float(np.asarray(function(flat.unflatten(vector))).reshape(-1)[0])
-
-        return run(value)
+        # Called only inside `run` blocks (a whole Richardson sequence, a probe): one limit
+        # for many calls of f, not one each.
+        with in_float64():
+            return float(np.asarray(function(flat.unflatten(vector))).reshape(-1)[0])
 
     at = flat.unflatten(flat.values)
-    with in_float64():
-        f0, f_width = scalar(run(lambda: function(at)), name)
-        started = time.perf_counter()  # the second call: the first may import or compile
-        again, _ = scalar(run(lambda: function(at)), name)
-        f_seconds = time.perf_counter() - started
+
+    def twice() -> tuple[Any, Any, float]:
+        with in_float64():
+            first = function(at)
+            started = time.perf_counter()  # the second call: the first may import or compile
+            second = function(at)
+            return first, second, time.perf_counter() - started
+
+    first, second, f_seconds = run(twice)
+    f0, f_width = scalar(first, name)
+    again, _ = scalar(second, name)
     if again != f0 and not (np.isnan(again) and np.isnan(f0)):
         raise DiffMagicError(
             f"{name} gave two values at the same point ({f0!r}, then {again!r}): a check needs "
@@ -131,29 +134,6 @@ def _point(
     return Point(function, name, flat, f0, of_flat, run, yours, widths, f_seconds, rng)
 
 
-def _jumps(point: Point) -> tuple[list[Jump], bool]:
-    """The coordinates along which f jumps at the point (4 calls of f when there is none)."""
-    x = point.flat.values
-    direction = point.rng.standard_normal(x.size)
-    direction /= np.linalg.norm(direction)
-    try:
-        if point.run(lambda: jump_along(point.of_flat, x, direction, point.f0)) is None:
-            return [], False
-        found, more = point.run(lambda: locate_jumps(point.of_flat, x, direction, point.f0))
-        return [
-            point.run(
-                lambda i=i: jump_at(
-                    point.of_flat, x, unit(x.size, i), i, point.flat.describe(i), point.f0
-                )
-            )
-            for i in found
-        ], more
-    except UserCodeFailure as failure:
-        if failure.timed_out:
-            raise
-        return [], False  # f fails beside the point: the references will say so
-
-
 def _references(point: Point, options: Options, avoid: np.ndarray) -> Reference | None:
     """The first confirmed reference, cheapest first; else the best unconfirmed one; None when
     only random directions are affordable (no JAX, too many parameters to difference)."""
@@ -161,9 +141,9 @@ def _references(point: Point, options: Options, avoid: np.ndarray) -> Reference 
     rtol = options.rtol if options.rtol is not None else rtol
 
     def allowed(values: np.ndarray) -> np.ndarray:
-        scale = float(np.max(np.abs(np.nan_to_num(values)))) if values.size else 0.0
+        scale = largest(values)
         atol = options.atol if options.atol is not None else default_atol(rtol, scale, point.f0)
-        return atol + rtol * np.abs(np.nan_to_num(values))
+        return atol + rtol * np.abs(finite(values))
 
     jax = jax_reference(point, allowed, avoid)
     if jax is not None and jax.confirmed:
@@ -213,16 +193,15 @@ def check_gradient(
         check_direction_memory(options.directions or DEFAULT_DIRECTIONS, flat.size)
     with captured_output() as printed:
         point = _point(function, name, grad, flat, options)
-        jumps, more_jumps = _jumps(point)
-        avoid = np.array([jump.index for jump in jumps], dtype=int)
-        reference = _references(point, options, avoid)
+        reference = _references(point, options, np.empty(0, dtype=int))
+        jumps = sorted(point.jumps, key=lambda jump: jump.index)
         if options.mode == "directions" or reference is None:
             count = options.directions or DEFAULT_DIRECTIONS
             check_direction_memory(count, flat.size)
             check = directions_check(point, reference, options, count, jumps)
         else:
             check = full_check(point, reference, options, jumps)
-    if more_jumps:
+    if point.more_jumps:
         check.notes.append("f jumps along more coordinates than are named here")
     if printed.lines:
         shown = "; ".join(printed.kept)

@@ -125,9 +125,11 @@ def _build(function: Callable[..., Any], flat: Flat) -> Program | str:
             return f"JAX cannot follow f: {_jax_reason(error)}"
 
     def value_and_grad(vector: np.ndarray) -> tuple[float, np.ndarray]:
+        # NumPy in and out: jnp.asarray and float() of a JAX scalar each cost more than the
+        # compiled program does at small n.
         with float64():
-            value, gradient = program(jax.numpy.asarray(vector, dtype=jax.numpy.float64))
-        return float(value), np.asarray(gradient, dtype=np.float64)
+            value, gradient = program(np.asarray(vector, dtype=np.float64))
+        return float(np.asarray(value)), np.asarray(gradient, dtype=np.float64)
 
     def rebound(narrow: bool = False) -> Callable[[Any], Any]:
         """f of the flat vector; rebound anew for a narrow width."""

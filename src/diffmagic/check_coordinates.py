@@ -13,11 +13,20 @@ from typing import Any
 
 import numpy as np
 
+from diffmagic.check_estimates import norm
 from diffmagic.check_inputs import Options, Point
 from diffmagic.check_reference import Reference
 from diffmagic.check_result import GradientCheck
-from diffmagic.check_verdict import compare, default_atol, default_rtol, status
-from diffmagic.kinks import Jump, Kink, kink_candidates, probe_budget, probe_kink, unit
+from diffmagic.check_verdict import compare, default_atol, default_rtol, largest, status
+from diffmagic.kinks import (
+    Jump,
+    Kink,
+    KinkTable,
+    kink_candidates,
+    probe_budget,
+    probe_kink,
+    unit,
+)
 
 #: Machine epsilon of the width f computes in (one-sided differences step by its cube root).
 EPSILON = {"float64": 2.2e-16, "float32": 1.2e-7, "float16": 9.8e-4, "bfloat16": 7.8e-3}
@@ -30,7 +39,7 @@ def tolerances(
     rtol, precision, note = default_rtol(point.widths, reference.numerical)
     if options.rtol is not None:
         rtol, note = options.rtol, f"rtol {options.rtol:.0e} as given"
-    scale = float(np.max(np.abs(np.nan_to_num(values)))) if values.size else 0.0
+    scale = largest(values)
     if options.atol is not None:
         return rtol, options.atol, precision, f"{note}, atol {options.atol:.2g} as given"
     atol = default_atol(rtol, scale, point.f0)
@@ -84,18 +93,20 @@ def _probe(
     x, values = point.flat.values, reference.values
     assert values is not None
     for index in indices:
-        outcome = probe_kink(
-            point.of_flat,
-            x,
-            unit(x.size, index),
-            index,
-            point.flat.describe(index),
-            point.f0,
-            eps,
-            float(point.yours[index]),
-            float(values[index]),
-            float(allowed[index]),
-            atol,
+        outcome = point.run(
+            lambda i=index: probe_kink(
+                point.of_flat,
+                x,
+                unit(x.size, i),
+                i,
+                point.flat.describe(i),
+                point.f0,
+                eps,
+                float(point.yours[i]),
+                float(values[i]),
+                float(allowed[i]),
+                atol,
+            )
         )
         if outcome is None:
             continue
@@ -115,26 +126,24 @@ def _probe(
 
 def _kinks_and_jumps(
     point: Point, reference: Reference, failing: np.ndarray, error: np.ndarray, allowed: Any
-) -> tuple[list[Kink], list[Jump], set[int], list[str], set[int]]:
+) -> tuple[KinkTable, list[Jump], set[int], list[str], set[int]]:
     """Kinks (from JAX's side slopes, else probed), jumps the probes met, coordinates settled
     by one-sided differences, notes, and coordinates left without a verdict."""
-    ranked = [int(i) for i in failing[np.argsort(-error[failing], kind="stable")]]
     budget = probe_budget(point.f_seconds)
     slopes = reference.slopes
     notes: list[str] = []
     if slopes is not None and slopes.separate:
-        kinks = [
-            Kink(
-                int(i),
-                point.flat.describe(int(i)),
-                float(slopes.left[i]) + 0.0,
-                float(slopes.right[i]) + 0.0,
-                float(point.yours[i]),
-                _between(point.yours[i], slopes.left[i], slopes.right[i], allowed[i]),
-            )
-            for i in slopes.kinks
-        ]
-        return kinks, [], set(), notes, set()
+        kinks = slopes.kinks
+        low = np.minimum(slopes.left[kinks], slopes.right[kinks]) - allowed[kinks]
+        high = np.maximum(slopes.left[kinks], slopes.right[kinks]) + allowed[kinks]
+        yours = point.yours[kinks]
+        with np.errstate(invalid="ignore"):
+            between = np.isfinite(yours) & (low <= yours) & (yours <= high)
+        table = KinkTable(
+            kinks, slopes.left[kinks], slopes.right[kinks], yours, between, point.flat.describe
+        )
+        return table, [], set(), notes, set()
+    ranked = [int(i) for i in failing[np.argsort(-error[failing], kind="stable")]]
     if slopes is not None:
         # Kinks that do not keep to their coordinates: each failing one is probed on its own.
         probe = [i for i in ranked if i in set(slopes.kinks.tolist())]
@@ -142,8 +151,10 @@ def _kinks_and_jumps(
         if reference.suspects is not None:
             screened, screen_note = reference.suspects, reference.screen_note
         else:
-            screened, screen_note = kink_candidates(
-                point.of_flat, point.flat, point.f0, point.f_seconds, EPSILON[point.widths["f"]]
+            screened, screen_note = point.run(
+                lambda: kink_candidates(
+                    point.of_flat, point.flat, point.f0, point.f_seconds, EPSILON[point.widths["f"]]
+                )
             )
         notes += [screen_note] if screen_note else []
         probe = list(dict.fromkeys([*ranked[:budget], *screened]))
@@ -157,16 +168,12 @@ def _kinks_and_jumps(
     kinks, jumps, settled, unsure, probe_notes = _probe(
         point, reference, probe, allowed, _atol(allowed)
     )
-    return kinks, jumps, settled, notes + probe_notes, unprobed | unsure
+    table = KinkTable.of(kinks, point.flat.describe)
+    return table, jumps, settled, notes + probe_notes, unprobed | unsure
 
 
 def _atol(allowed: np.ndarray) -> float:
     return float(np.min(allowed)) if allowed.size else 0.0
-
-
-def _between(value: float, left: float, right: float, slack: float) -> bool:
-    low, high = min(left, right), max(left, right)
-    return bool(np.isfinite(value) and low - slack <= value <= high + slack)
 
 
 def full_check(
@@ -182,13 +189,16 @@ def full_check(
         [*jumps, *(j for j in met if j.index not in {k.index for k in jumps})],
         key=lambda jump: jump.index,
     )
-    apart = settled | {j.index for j in jumps} | {k.index for k in kinks if k.passed}
+    kink_set = set(kinks.indices.tolist())
+    apart = settled | {j.index for j in jumps} | set(kinks.indices[kinks.passed].tolist())
     # Where the reference has no value and nothing settled it, there is no verdict.
     unsure |= {int(i) for i in np.flatnonzero(~np.isfinite(values))} - apart
-    unsure -= {k.index for k in kinks}
+    unsure -= kink_set
     if not reference.confirmed:
         unsure |= {int(i) for i in failing}
-    wrong = np.array([i for i in failing if int(i) not in apart | unsure], dtype=int)
+    judged = np.ones(values.size, dtype=bool)
+    judged[list(apart | unsure)] = False
+    wrong = failing[judged[failing]]
     wrong = wrong[np.argsort(-error[wrong], kind="stable")] if wrong.size else wrong
     verdict = status(wrong.size, bool(unsure) or not reference.confirmed, len(jumps))
     if reference.numerical and reference.confirmed:
@@ -214,7 +224,7 @@ def full_check(
         status=verdict,
         wrong=wrong,
         reason=_reason(verdict, reference, jumps, unsure, point),
-        kinks=sorted(kinks, key=lambda kink: kink.index),
+        kinks=kinks,
         jumps=jumps,
         unconfirmed=np.array(sorted(unsure), dtype=int),
         notes=notes,
@@ -225,10 +235,10 @@ def _relative(yours: np.ndarray, values: np.ndarray, apart: set[int]) -> float:
     """||g - ĝ|| / (||g|| + ||ĝ||) over the coordinates judged against the reference."""
     keep = np.ones(values.size, dtype=bool)
     keep[list(apart)] = False
-    difference = yours[keep] - values[keep]
-    denominator = np.linalg.norm(yours[keep]) + np.linalg.norm(values[keep])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        relative = float(np.linalg.norm(difference) / denominator) if denominator > 0 else 0.0
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        difference = yours[keep] - values[keep]
+        denominator = norm(yours[keep]) + norm(values[keep])
+        relative = norm(difference) / denominator if denominator > 0 else 0.0
     return relative if np.isfinite(relative) else float("inf")
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from diffmagic.check_estimates import Estimate, along
+from diffmagic.check_estimates import Estimate, along, norm
 from diffmagic.check_inputs import Options, Point, UserCodeFailure
 from diffmagic.check_reference import CENTRAL, INFORMATIVE, Reference, gradient_scale
 from diffmagic.check_result import GradientCheck
-from diffmagic.check_verdict import compare, default_atol, default_rtol, status
+from diffmagic.check_verdict import compare, default_atol, default_rtol, finite, largest, status
 from diffmagic.kinks import Jump, probe_kink
 
 #: Wrong coordinates located at most (each costs about 12 log2(n) calls of f without JAX).
@@ -25,7 +25,7 @@ ALONG_DIRECTIONS = "central differences along each direction (Richardson, two st
 
 def _directions(point: Point, count: int) -> np.ndarray:
     vectors = point.rng.standard_normal((count, point.flat.size))
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors /= np.sqrt(np.sum(np.square(vectors), axis=1, keepdims=True))
     return vectors
 
 
@@ -39,7 +39,7 @@ def _reference_along(
 ) -> tuple[np.ndarray, str, str, bool, str | None]:
     """(reference g·v per direction, its name, what confirms it, confirmed, note)."""
     if reference is not None and reference.confirmed and reference.values is not None:
-        values = vectors @ np.nan_to_num(reference.values)
+        values = vectors @ finite(reference.values)
         return values, reference.name, reference.confirmation, True, reference.note
     estimates = [_both(point, v) for v in vectors]
     values = np.array([e.value for e in estimates])
@@ -59,7 +59,7 @@ def _locate_from(reference: Reference, point: Point, rtol: float) -> str | None:
     """The worst coordinates by the confirmed reference gradient, in words."""
     values = reference.values
     assert values is not None
-    atol = default_atol(rtol, float(np.max(np.abs(np.nan_to_num(values)))), point.f0)
+    atol = default_atol(rtol, largest(values), point.f0)
     error, _, wrong = compare(point.yours, values, rtol, atol)
     if wrong.size == 0:
         return None
@@ -84,7 +84,7 @@ def _locate_by_blocks(point: Point, rtol: float) -> str | None:
         part[block] = base[block]
         estimate = _both(point, part)
         claimed = float(point.yours @ part)
-        slack = rtol * float(np.linalg.norm(point.yours[block]) * np.linalg.norm(part))
+        slack = rtol * norm(point.yours[block]) * norm(part)
         if estimate.agrees(claimed, slack):
             continue
         if block.size == 1:
@@ -106,18 +106,20 @@ def _kink_notes(
     as a right one: said in words, never taken as a pass."""
     notes = []
     for index in failing[:3]:
-        outcome = probe_kink(
-            point.of_flat,
-            point.flat.values,
-            vectors[index],
-            int(index),
-            f"direction {index}",
-            point.f0,
-            2.2e-16,
-            float(yours[index]),
-            float("nan"),
-            float(allowed[index]),
-            0.0,
+        outcome = point.run(
+            lambda i=int(index): probe_kink(
+                point.of_flat,
+                point.flat.values,
+                vectors[i],
+                i,
+                f"direction {i}",
+                point.f0,
+                2.2e-16,
+                float(yours[i]),
+                float("nan"),
+                float(allowed[i]),
+                0.0,
+            )
         )
         if outcome is not None and outcome[0] == "kink":
             kink = outcome[1]
@@ -195,7 +197,7 @@ def directions_check(
 
 
 def _relative(yours: np.ndarray, values: np.ndarray) -> float:
-    denominator = np.linalg.norm(yours) + np.linalg.norm(values)
+    denominator = norm(yours) + norm(values)
     with np.errstate(invalid="ignore", divide="ignore"):
-        relative = float(np.linalg.norm(yours - values) / denominator) if denominator else 0.0
+        relative = norm(yours - values) / denominator if denominator else 0.0
     return relative if np.isfinite(relative) else float("inf")

@@ -33,7 +33,7 @@ def check_figure(check: GradientCheck, width: float = 9.0, height: float = 4.2) 
     floor = max(ERROR_FLOOR, 1e-17 * max(top, float(np.max(check.tolerance))))
     shown = np.clip(np.nan_to_num(error, nan=top * 10 if top > 0 else 1.0), floor, None)
     index = np.arange(error.size)
-    passing_kinks = {k.index for k in check.kinks if k.passed}
+    passing_kinks = set(check.kinks.indices[check.kinks.passed].tolist())
     wrong = set(int(i) for i in check.wrong)
     marker = "o" if error.size <= 300 else "."
     if check.mode == "full" and check.flat.structured:

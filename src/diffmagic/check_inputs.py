@@ -219,7 +219,8 @@ class Point:
     flat: Flat
     #: NumPy's f at the point: the value every reference's own f(at) is checked against.
     f0: float
-    #: NumPy's f of a flat float64 vector, as a float, run under the check's time limit.
+    #: NumPy's f of a flat float64 vector, as a float; called only inside `run` (which holds
+    #: the time limit for a whole sequence of calls).
     of_flat: Callable[[np.ndarray], float]
     #: Runs a piece of work that calls the user's code under the check's time limit.
     run: Callable[..., Any]
@@ -231,3 +232,7 @@ class Point:
     rng: np.random.Generator
     #: Why better references were passed over, in the order they were tried.
     passed_over: list[str] = field(default_factory=list)
+    #: Coordinates along which f jumps (kinks.Jump), found while references were confirmed;
+    #: `more_jumps` when more were left unnamed.
+    jumps: list[Any] = field(default_factory=list)
+    more_jumps: bool = False

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from diffmagic.errors import DiffMagicError
+from diffmagic.kinks import Jump, KinkTable
 from diffmagic.views.tables import aligned_table, html_row
 
 if TYPE_CHECKING:
-    from diffmagic.kinks import Jump, Kink
     from diffmagic.many.pytree import Flat
 
 #: Coordinates listed in the table.
@@ -58,7 +58,7 @@ class GradientCheck:
     status: str
     wrong: np.ndarray
     reason: str | None = None
-    kinks: list[Kink] = field(default_factory=list)
+    kinks: KinkTable = field(default_factory=lambda: KinkTable(*(np.empty(0),) * 5, describe=str))
     jumps: list[Jump] = field(default_factory=list)
     #: Entries where no confirmed reference value exists (no verdict there).
     unconfirmed: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=int))
@@ -80,9 +80,8 @@ class GradientCheck:
     def _ranked(self) -> np.ndarray:
         """Flat indices, largest absolute error first (kinks that pass and jumps last)."""
         error = np.where(np.isfinite(self.error), self.error, np.inf)
-        passing_kinks = [k.index for k in self.kinks if k.passed]
         error = error.copy()
-        error[passing_kinks] = -1.0
+        error[self.kinks.indices[self.kinks.passed]] = -1.0
         if self.mode == "full":
             error[[jump.index for jump in self.jumps]] = -2.0
         return np.argsort(-error, kind="stable")
@@ -152,7 +151,7 @@ class GradientCheck:
         if self.status == "failed":
             return f"gradient check gave NO VERDICT: {what}; {self.reason}"
         if self.passed:
-            kinks = f", {len(self.kinks):,} at a kink" if self.kinks else ""
+            kinks = f", {len(self.kinks):,} at a kink" if len(self.kinks) else ""
             return f"gradient check passed: {what}, all within tolerance{kinks}"
         if self.mode != "full":
             return (
@@ -168,7 +167,7 @@ class GradientCheck:
     def _rows(self) -> list[list[str]]:
         ranked = self._ranked()[:WORST_SHOWN] if self.mode == "full" else np.argsort(-self.error)
         rows = []
-        kinks = {k.index: k for k in self.kinks}
+        kinks = dict(zip(self.kinks.indices.tolist(), self.kinks.passed.tolist(), strict=True))
         # Jumps are coordinates; directions mode lists them below the table only.
         jumps = {jump.index for jump in self.jumps} if self.mode == "full" else set()
         unconfirmed = set(self.unconfirmed.tolist())
@@ -176,7 +175,7 @@ class GradientCheck:
             index = int(index)
             state = "ok" if self.error[index] <= self.tolerance[index] else "WRONG"
             if index in kinks:
-                state = "kink, ok" if kinks[index].passed else "kink, WRONG"
+                state = "kink, ok" if kinks[index] else "kink, WRONG"
             if index in jumps:
                 state = "jump: no derivative"
             elif index in unconfirmed:
@@ -215,13 +214,14 @@ class GradientCheck:
 
     def _listed(self) -> list[str]:
         """Jumps, then kinks that fail, then kinks that pass, LISTED at most; the rest counted."""
-        ranked = [*self.jumps, *(k for k in self.kinks if not k.passed)]
-        ranked += [k for k in self.kinks if k.passed]
-        lines = [str(item) for item in ranked[:LISTED]]
-        if len(ranked) > LISTED:
-            passing = sum(k.passed for k in self.kinks)
+        order = np.argsort(self.kinks.passed, kind="stable")[:LISTED]  # failing kinks first
+        ranked = [*self.jumps, *(self.kinks[int(i)] for i in order)][:LISTED]
+        lines = [str(item) for item in ranked]
+        total = len(self.jumps) + len(self.kinks)
+        if total > LISTED:
+            passing = int(np.count_nonzero(self.kinks.passed))
             lines.append(
-                f"... and {len(ranked) - LISTED:,} more ({len(self.kinks):,} kinks in all, "
+                f"... and {total - LISTED:,} more ({len(self.kinks):,} kinks in all, "
                 f"{passing:,} of them passing; {len(self.jumps):,} jumps)"
             )
         return lines

@@ -74,6 +74,16 @@ def default_rtol(widths: dict[str, str], numerical: bool) -> tuple[float, str, s
     return exact, precision, f"float64: rtol {exact:.0e}"
 
 
+def finite(values: np.ndarray) -> np.ndarray:
+    """`values` with NaN and inf read as 0 (for scales and tolerances: not a number has none)."""
+    return np.where(np.isfinite(values), values, 0.0)
+
+
+def largest(values: np.ndarray) -> float:
+    """The largest finite |value| (0 for none)."""
+    return float(np.max(np.abs(finite(values)))) if values.size else 0.0
+
+
 def default_atol(rtol: float, scale: float, f0: float) -> float:
     """rtol times the largest |reference| (so a tiny coordinate is judged on the gradient's
     scale, not its own), and never below rtol times 1e-8 |f| (a gradient that is all zero)."""
@@ -87,7 +97,7 @@ def compare(
     with np.errstate(invalid="ignore"):
         error = np.abs(yours - reference)
     error = np.where(np.isnan(error), np.inf, error)
-    allowed = atol + rtol * np.abs(np.nan_to_num(reference))
+    allowed = atol + rtol * np.abs(finite(reference))
     return error, allowed, np.flatnonzero(~(error <= allowed))
 
 

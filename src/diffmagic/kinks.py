@@ -18,13 +18,13 @@ when tiny steps confirm it sits at the point itself, not merely close to it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
-from diffmagic.check_estimates import jump_along, jump_size
+from diffmagic.check_estimates import jump_along, jump_size, random_signs
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import user_error
 from diffmagic.many.pytree import Flat
@@ -54,6 +54,60 @@ class Kink:
             f"{self.label}: f has a kink here (one-sided slopes {self.left:.6g} from the left, "
             f"{self.right:.6g} from the right); yours {self.yours:.6g} is {verdict}"
         )
+
+
+class KinkTable(Sequence[Kink]):
+    """Kinks held as arrays (relu at 0 can make tens of thousands of them), each `Kink` made
+    with its label only when it is read: judging costs no Python object per kink."""
+
+    def __init__(
+        self,
+        indices: np.ndarray,
+        left: np.ndarray,
+        right: np.ndarray,
+        yours: np.ndarray,
+        passed: np.ndarray,
+        describe: Callable[[int], str],
+    ) -> None:
+        order = np.argsort(indices, kind="stable")
+        self.indices = np.asarray(indices, dtype=int)[order]
+        # + 0.0 turns a -0.0 slope (from the left of relu) into 0.0 for display.
+        self.left = np.asarray(left, dtype=float)[order] + 0.0
+        self.right = np.asarray(right, dtype=float)[order] + 0.0
+        self.yours = np.asarray(yours, dtype=float)[order]
+        self.passed = np.asarray(passed, dtype=bool)[order]
+        self._describe = describe
+
+    @classmethod
+    def of(cls, kinks: list[Kink], describe: Callable[[int], str]) -> KinkTable:
+        """The table of kinks found one by one."""
+        columns = [np.array([getattr(k, name) for k in kinks]) for name in _COLUMNS]
+        return cls(*columns, describe=describe)
+
+    def __len__(self) -> int:
+        return int(self.indices.size)
+
+    @overload
+    def __getitem__(self, position: int) -> Kink: ...
+
+    @overload
+    def __getitem__(self, position: slice) -> list[Kink]: ...
+
+    def __getitem__(self, position: int | slice) -> Kink | list[Kink]:
+        if isinstance(position, slice):
+            return [self[i] for i in range(*position.indices(len(self)))]
+        index = int(self.indices[position])
+        return Kink(
+            index,
+            self._describe(index),
+            float(self.left[position]),
+            float(self.right[position]),
+            float(self.yours[position]),
+            bool(self.passed[position]),
+        )
+
+
+_COLUMNS = ("index", "left", "right", "yours", "passed")
 
 
 @dataclass
@@ -105,7 +159,7 @@ def unit(size: int, index: int) -> np.ndarray:
     return vector
 
 
-def one_sided(
+def _one_sided(
     of_flat: Callable[[np.ndarray], float],
     x: np.ndarray,
     along: np.ndarray,
@@ -239,7 +293,7 @@ def probe_kink(
     try:
         if jump_along(of_flat, x, along, f0) is not None:
             return "jump", jump_at(of_flat, x, along, index, label, f0)
-        left, right, left_error, right_error = one_sided(of_flat, x, along, scale, f0, eps)
+        left, right, left_error, right_error = _one_sided(of_flat, x, along, scale, f0, eps)
     except Exception as error:
         if getattr(error, "timed_out", False):
             raise
@@ -305,7 +359,7 @@ def side_slopes(
     left the left one), then two more pairs of random sides on the kinks to check the slopes
     add up coordinate by coordinate."""
     delta = SHIFT * np.maximum(1.0, np.abs(x))
-    signs = rng.choice(np.array([-1.0, 1.0]), size=x.size)
+    signs = random_signs(rng, x.size)
     ahead, behind = gradient_at(x + delta * signs), gradient_at(x - delta * signs)
     right = np.where(signs > 0, ahead, behind)
     left = np.where(signs > 0, behind, ahead)
@@ -334,7 +388,7 @@ def _separate(
     left, right = slopes[0][kinks], slopes[1][kinks]
     allowed = tolerance[kinks] + 1e-9 * (np.abs(left) + np.abs(right))
     for _ in range(2):
-        sides = rng.choice(np.array([-1.0, 1.0]), size=kinks.size)
+        sides = random_signs(rng, kinks.size)
         moved = np.zeros_like(x)
         moved[kinks] = sides
         for direction in (1.0, -1.0):

@@ -153,6 +153,8 @@ def _references(point: Point, options: Options, avoid: np.ndarray) -> Reference 
         if jax is not None:
             exact.slopes, exact.program = jax.slopes, jax.program
         return exact
+    if exact is not None:
+        point.passed_over.append(f"SymPy's exact gradient: {exact.confirmation}")
     if jax is None and exact is None:
         if options.mode == "directions":
             return None  # differences along the directions themselves, not 2n calls of f

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from diffmagic.check_estimates import norm
+from diffmagic.check_estimates import EPSILON, norm
 from diffmagic.check_inputs import Options, Point
 from diffmagic.check_reference import Reference
 from diffmagic.check_result import GradientCheck
@@ -27,9 +27,6 @@ from diffmagic.kinks import (
     probe_kink,
     unit,
 )
-
-#: Machine epsilon of the width f computes in (one-sided differences step by its cube root).
-EPSILON = {"float64": 2.2e-16, "float32": 1.2e-7, "float16": 9.8e-4, "bfloat16": 7.8e-3}
 
 
 def tolerances(

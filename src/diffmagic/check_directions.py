@@ -31,7 +31,9 @@ def _directions(point: Point, count: int) -> np.ndarray:
 
 def _both(point: Point, direction: np.ndarray) -> Estimate:
     """The derivative along `direction`; its error covers both Richardson sequences' gap."""
-    return point.run(lambda: along(point.of_flat, point.flat.values, direction))
+    return point.run(
+        lambda: along(point.of_flat, point.flat.values, direction, 0.0, point.widths["f"])
+    )
 
 
 def _reference_along(

@@ -18,10 +18,17 @@ import numpy as np
 OfFlat = Callable[[np.ndarray], float]
 
 EPS = float(np.finfo(np.float64).eps)
-#: First steps of the two Richardson sequences, relative to the point's scale along v: small
-#: first (a kink close to the point is crossed less often), then larger (f's round-off
-#: weighs less).
-FIRST_STEPS = (1e-5, 1e-3)
+#: Machine epsilon of each width f may compute in: its round-off enters every difference.
+EPSILON = {"float64": EPS, "float32": 1.2e-7, "float16": 9.8e-4, "bfloat16": 7.8e-3}
+#: First steps of the two Richardson sequences, relative to the point's scale along v, by
+#: the width f computes in: small first (a kink close to the point is crossed less often),
+#: then larger (f's round-off weighs less).
+FIRST_STEPS = {
+    "float64": (1e-7, 1e-4),
+    "float32": (1e-3, 3e-2),
+    "float16": (1e-2, 1e-1),
+    "bfloat16": (3e-2, 1e-1),
+}
 #: Steps of the jump test, relative to the point's scale: a jump keeps its size as the step
 #: shrinks a thousandfold, a slope does not.
 JUMP_STEPS = (1e-7, 1e-10)
@@ -58,7 +65,7 @@ def point_scale(x: np.ndarray, v: np.ndarray) -> float:
     return max(1.0, float(np.max(np.abs(x[support])))) if np.any(support) else 1.0
 
 
-def _richardson(of_flat: OfFlat, x: np.ndarray, v: np.ndarray, step: float) -> Estimate:
+def _richardson(of_flat: OfFlat, x: np.ndarray, v: np.ndarray, step: float, eps: float) -> Estimate:
     """Central differences at step and step/2, extrapolated once (error O(step^4)).
 
     The error bound is the extrapolation's change (truncation) plus round-off: each f carries
@@ -73,17 +80,19 @@ def _richardson(of_flat: OfFlat, x: np.ndarray, v: np.ndarray, step: float) -> E
     value = (4 * central[1] - central[0]) / 3
     if not np.isfinite(value):
         return Estimate(float("nan"), float("inf"))
-    round_off = 3 * 64 * EPS * max(largest, 1e-300) / step
+    round_off = 3 * 64 * eps * max(largest, 1e-300) / step
     return Estimate(float(value), float(abs(value - central[1]) + round_off))
 
 
-def along(of_flat: OfFlat, x: np.ndarray, v: np.ndarray, enough: float = 0.0) -> Estimate:
+def along(
+    of_flat: OfFlat, x: np.ndarray, v: np.ndarray, enough: float = 0.0, width: str = "float64"
+) -> Estimate:
     """d/dt f(x + t v) at t = 0: the first Richardson sequence (4 calls of f) whose error is at
     most `enough`, else the better of two (8 calls)."""
     scale = point_scale(x, v) / max(float(np.max(np.abs(v))), 1e-300)
     best = Estimate(float("nan"), float("inf"))
-    for first in FIRST_STEPS:
-        estimate = _richardson(of_flat, x, v, first * scale)
+    for first in FIRST_STEPS[width]:
+        estimate = _richardson(of_flat, x, v, first * scale, EPSILON[width])
         if estimate.error < best.error:
             best = estimate
         if best.error <= max(enough, 1e-9 * max(abs(best.value), 1.0)):
@@ -106,14 +115,15 @@ def jumps_beside(of_flat: OfFlat, x: np.ndarray, v: np.ndarray, f0: float, slope
 
 
 def one_sided(
-    of_flat: OfFlat, x: np.ndarray, v: np.ndarray, f0: float
+    of_flat: OfFlat, x: np.ndarray, v: np.ndarray, f0: float, width: str = "float64"
 ) -> tuple[Estimate, Estimate]:
     """The slopes of f along `v` from the left and from the right (6 calls of f).
 
     Second-order one-sided differences (-3 f(0) + 4 f(h) - f(2h)) / 2h at h and h/2, then one
-    Richardson step; steps of 1e-6 of the point's scale, so that other kinks close by are not
-    crossed. The error is the extrapolation's change plus round-off (about 20 eps |f| / h)."""
-    step = 1e-6 * point_scale(x, v) / max(float(np.max(np.abs(v))), 1e-300)
+    Richardson step; steps of 1e-6 of the point's scale in float64 (kinks close by are seldom
+    crossed), wider in narrower widths. The error is the
+    extrapolation's change plus round-off (about 20 eps |f| / h)."""
+    step = 10 * FIRST_STEPS[width][0] * point_scale(x, v) / max(float(np.max(np.abs(v))), 1e-300)
     slopes = []
     for side in (-1.0, 1.0):
         near, middle, far = (of_flat(x + side * h * v) for h in (step / 2, step, 2 * step))
@@ -121,7 +131,7 @@ def one_sided(
         coarse = side * (-3 * f0 + 4 * middle - far) / (2 * step)
         value = (4 * fine - coarse) / 3
         largest = max(abs(f0), abs(near), abs(middle), abs(far))
-        error = abs(value - fine) + 20 * 64 * EPS * largest / step
+        error = abs(value - fine) + 20 * 64 * EPSILON[width] * largest / step
         slopes.append(Estimate(float(value), float(error) if np.isfinite(value) else np.inf))
     return slopes[0], slopes[1]
 

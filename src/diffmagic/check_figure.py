@@ -81,10 +81,23 @@ def check_figure(check: GradientCheck, width: float = 9.0, height: float = 4.2) 
             markersize=7,
             label="kink (passes)",
         )
+    _label_worst(axes, check, shown, passing_kinks)
+    axes.set_yscale("log")
+    axes.set_xlabel("flat coordinate" if check.mode == "full" else "random direction")
+    axes.set_ylabel(f"|yours − reference| (0 drawn at {floor:.0e})")
+    verdict = {"ok": "passed", "wrong": "FAILED"}.get(check.status, "gave NO VERDICT")
+    axes.set_title(f"gradient check {verdict} — reference: {check.reference_name}", fontsize=10)
+    axes.legend(loc="best", fontsize=8, framealpha=1.0)
+    figure.subplots_adjust(left=0.1, right=0.97, top=0.9, bottom=0.13)
+    return figure
+
+
+def _label_worst(axes: Any, check: GradientCheck, shown: np.ndarray, passing: set[int]) -> None:
+    """The LABELLED worst coordinates (or directions) named beside their markers."""
     ranked = check._ranked()[:LABELLED] if check.mode == "full" else np.argsort(-check.error)
     for position in ranked[:LABELLED]:
         position = int(position)
-        if check.error[position] <= 0 or position in passing_kinks:
+        if check.error[position] <= 0 or position in passing:
             continue
         axes.annotate(
             check.label(position),
@@ -93,11 +106,3 @@ def check_figure(check: GradientCheck, width: float = 9.0, height: float = 4.2) 
             xytext=(5, 5),
             fontsize=8,
         )
-    axes.set_yscale("log")
-    axes.set_xlabel("flat coordinate" if check.mode == "full" else "random direction")
-    axes.set_ylabel(f"|yours − reference| (0 drawn at {floor:.0e})")
-    verdict = "passed" if check.passed else "FAILED"
-    axes.set_title(f"gradient check {verdict} — reference: {check.reference_name}", fontsize=10)
-    axes.legend(loc="best", fontsize=8, framealpha=1.0)
-    figure.subplots_adjust(left=0.1, right=0.97, top=0.9, bottom=0.13)
-    return figure

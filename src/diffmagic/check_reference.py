@@ -129,14 +129,29 @@ def _locate_jumps(point: Point, direction: np.ndarray) -> None:
 
 def _along_without_jumps(point: Point, direction: np.ndarray, enough: float) -> Estimate | None:
     """The derivative of f along `direction`, or None when f jumps along it."""
-    x = point.flat.values
+    x, width = point.flat.values, point.widths["f"]
 
     def work() -> Estimate | None:
-        estimate = along(point.of_flat, x, direction, enough)
+        estimate = along(point.of_flat, x, direction, enough, width)
         jumped = jumps_beside(point.of_flat, x, direction, point.f0, estimate)
         return None if jumped else estimate
 
     return point.run(work)
+
+
+def _estimate(point: Point, skip: np.ndarray, enough: float) -> tuple[Estimate, np.ndarray] | str:
+    """A derivative along a random direction free of `skip` and of jumps (the jumps found on
+    the way are located into `point.jumps`), with the direction; or why there is none."""
+    for _ in range(3):
+        jumps = np.array([jump.index for jump in point.jumps], dtype=int)
+        direction = _direction(point, np.union1d(skip, jumps).astype(int))
+        if direction is None:
+            return "no coordinate is free of kinks, jumps or NaN to difference along"
+        estimate = _along_without_jumps(point, direction, enough)
+        if estimate is not None:
+            return estimate, direction
+        _locate_jumps(point, direction)
+    return "f jumps along every direction tried"
 
 
 def cross_check(
@@ -147,37 +162,35 @@ def cross_check(
 
     True or False with words; None when they cannot decide: too noisy (f loses its digits to
     round-off, as `1e12 + w**2` does), or no coordinate is free to difference along. Two more
-    calls of f a hair beside the point tell whether f jumps along the direction; the jumps are
-    then located (`point.jumps`) and the direction drawn again without them."""
+    calls of f a hair beside the point tell whether f jumps along the direction (the jumps are
+    then located and left out). A disagreement is tried once more along another direction:
+    a kink a step away from the point, crossed by chance, is not a verdict on the reference."""
     by = "Richardson differences" if who == CENTRAL else "central differences of NumPy's f"
     scale = max(gradient_scale(values, point.f0), gradient_scale(point.yours, point.f0))
-    for _ in range(3):
-        jumps = np.array([jump.index for jump in point.jumps], dtype=int)
-        skip = np.union1d(np.union1d(avoid, jumps), np.flatnonzero(~np.isfinite(values)))
-        direction = _direction(point, skip.astype(int))
-        if direction is None:
-            return None, "no coordinate is free of kinks, jumps or NaN to difference along"
+    skip = np.union1d(avoid, np.flatnonzero(~np.isfinite(values)))
+    words = ""
+    for _ in range(2):
         try:
-            estimate = _along_without_jumps(point, direction, 1e-6 * scale)
-            if estimate is not None:
-                break
-            _locate_jumps(point, direction)
+            found = _estimate(point, skip, 1e-6 * scale)
         except UserCodeFailure as failure:
             if failure.timed_out:
                 raise
             return None, f"{by} cannot confirm {who}: {failure}"
-    else:
-        return None, f"{by} cannot confirm {who}: f jumps along every direction tried"
-    predicted = float(finite(values) @ direction)
-    if not estimate.error <= INFORMATIVE * scale:
-        return None, (
-            f"{by} cannot confirm {who}: their error, {estimate.error:.2g}, is not small beside "
-            f"the gradient's size {scale:.2g} (f loses its digits to round-off)"
-        )
-    if estimate.agrees(predicted, 1e-8 * scale):
-        gap = abs(estimate.value - predicted) / scale
-        return True, f"{who}, confirmed by {by} along a random direction (agree to {gap:.0e})"
-    return False, f"{by} give {estimate.value:.8g} along a random direction, {who} {predicted:.8g}"
+        if isinstance(found, str):
+            return None, f"{by} cannot confirm {who}: {found}"
+        estimate, direction = found
+        predicted = float(finite(values) @ direction)
+        if not estimate.error <= INFORMATIVE * scale:
+            return None, (
+                f"{by} cannot confirm {who}: their error, {estimate.error:.2g}, is not small "
+                f"beside the gradient's size {scale:.2g} (f loses its digits to round-off, or "
+                "its gradient is too small beside f to tell from zero)"
+            )
+        if estimate.agrees(predicted, 1e-8 * scale):
+            gap = abs(estimate.value - predicted) / scale
+            return True, f"{who}, confirmed by {by} along a random direction (agree to {gap:.0e})"
+        words = f"{by} give {estimate.value:.8g} along a random direction, {who} {predicted:.8g}"
+    return False, words
 
 
 def _kinks_cross_check(point: Point, slopes: SideSlopes) -> bool:
@@ -187,7 +200,9 @@ def _kinks_cross_check(point: Point, slopes: SideSlopes) -> bool:
     sides = np.zeros(x.size)
     sides[kinks] = random_signs(point.rng, kinks.size) / np.sqrt(kinks.size)
     try:
-        left, right = point.run(lambda: one_sided(point.of_flat, x, sides, point.f0))
+        left, right = point.run(
+            lambda: one_sided(point.of_flat, x, sides, point.f0, point.widths["f"])
+        )
     except UserCodeFailure as failure:
         if failure.timed_out:
             raise

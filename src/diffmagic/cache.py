@@ -63,7 +63,11 @@ def _array_print(value: np.ndarray, walk: _Walk) -> Hashable:
     if value.nbytes > MAX_HASHED_BYTES or value.dtype.kind == "O":
         raise Unhashable
     walk.array_bytes += value.nbytes
-    digest = hashlib.blake2b(np.ascontiguousarray(value).tobytes(), digest_size=16).hexdigest()
+    # SHA-256 runs in hardware on current CPUs (twice blake2b's speed here), and reading the
+    # array's own memory saves a copy: a check that reuses its compiled f hashes the data f
+    # reads at every call.
+    raw = np.ascontiguousarray(value).reshape(-1).view(np.uint8)
+    digest = hashlib.sha256(raw).hexdigest()
     return ("array", value.shape, value.dtype.str, digest)
 
 

@@ -40,6 +40,7 @@ from diffmagic.check_reference import (
     Reference,
     central_reference,
     exact_reference,
+    first_look,
     jax_reference,
 )
 from diffmagic.check_result import GradientCheck
@@ -153,7 +154,7 @@ def _references(point: Point, options: Options, avoid: np.ndarray) -> Reference 
         if jax is not None:
             exact.slopes, exact.program = jax.slopes, jax.program
         return exact
-    if exact is not None:
+    if exact is not None and jax is not None:
         point.passed_over.append(f"SymPy's exact gradient: {exact.confirmation}")
     if jax is None and exact is None:
         if options.mode == "directions":
@@ -195,6 +196,7 @@ def check_gradient(
         check_direction_memory(options.directions or DEFAULT_DIRECTIONS, flat.size)
     with captured_output() as printed:
         point = _point(function, name, grad, flat, options)
+        first_look(point)
         reference = _references(point, options, np.empty(0, dtype=int))
         jumps = sorted(point.jumps, key=lambda jump: jump.index)
         if options.mode == "directions" or reference is None:

@@ -36,12 +36,20 @@ JUMP_STEPS = (1e-7, 1e-10)
 MAX_JUMPS = 10
 
 
+#: The near step of the jump test, relative to the point's scale, by the width f computes in.
+NEAR_STEP = {"float64": 1e-10, "float32": 1e-6, "float16": 1e-4, "bfloat16": 1e-4}
+
+
 @dataclass(frozen=True)
 class Estimate:
     """A derivative along a direction, and a bound on how far it may be off."""
 
     value: float
     error: float
+    #: The first (largest) step taken along the direction, and f just before and after the
+    #: point at that step: what the jump test compares its tiny steps with.
+    step: float = float("nan")
+    beside: tuple[float, float] = (float("nan"), float("nan"))
 
     def agrees(self, other: float, slack: float = 0.0) -> bool:
         """Is `other` within this estimate's error (ten times it, plus `slack`)?"""
@@ -72,16 +80,17 @@ def _richardson(of_flat: OfFlat, x: np.ndarray, v: np.ndarray, step: float, eps:
     about 64 eps |f|, which (4 D(step/2) - D(step)) / 3 amplifies by about 3 / step.
     """
     central = []
-    largest = 0.0
+    sides = []
     for h in (step, step / 2):
         above, below = of_flat(x + h * v), of_flat(x - h * v)
-        largest = max(largest, abs(above), abs(below))
+        sides.append((below, above))
         central.append((above - below) / (2 * h))
     value = (4 * central[1] - central[0]) / 3
     if not np.isfinite(value):
-        return Estimate(float("nan"), float("inf"))
+        return Estimate(float("nan"), float("inf"), step, sides[0])
+    largest = max(abs(f) for pair in sides for f in pair)
     round_off = 3 * 64 * eps * max(largest, 1e-300) / step
-    return Estimate(float(value), float(abs(value - central[1]) + round_off))
+    return Estimate(float(value), float(abs(value - central[1]) + round_off), step, sides[0])
 
 
 def along(
@@ -100,16 +109,22 @@ def along(
     return best
 
 
-def jumps_beside(of_flat: OfFlat, x: np.ndarray, v: np.ndarray, f0: float, slope: Estimate) -> bool:
-    """Does f jump at x along `v`? Two calls of f, a hair to either side: a continuous f moves
-    by about its slope times the step (the slope along v is known, with its error), a jump
-    by the jump itself, which does not shrink with the step."""
-    step = JUMP_STEPS[1] * point_scale(x, v) / max(float(np.max(np.abs(v))), 1e-300)
-    bound = abs(slope.value) + slope.error if np.isfinite(slope.value) else np.inf
-    allowed = 10 * bound * step + 100 * EPS * max(abs(f0), 1e-300)
-    for side in (-1.0, 1.0):
-        change = of_flat(x + side * step * v) - f0
-        if not abs(change) <= allowed:
+def jumps_beside(
+    of_flat: OfFlat, x: np.ndarray, v: np.ndarray, f0: float, slope: Estimate, width: str
+) -> bool:
+    """Does f jump at x along `v`? Two calls of f a hair to either side, against f at the
+    first step of the differences already taken: a slope (or a kink) moves f in proportion to
+    the step, a jump by the jump itself, which does not shrink with the step. Changes below
+    f's round-off are not seen; neither are jumps in a width too narrow to step finely."""
+    near = NEAR_STEP[width] * point_scale(x, v) / max(float(np.max(np.abs(v))), 1e-300)
+    if not near < 0.01 * slope.step:
+        return False
+    noise = 100 * EPSILON[width] * max(abs(f0), 1e-300)
+    for side, far in zip((-1.0, 1.0), slope.beside, strict=True):
+        change = of_flat(x + side * near * v) - f0
+        if not np.isfinite(change):
+            return True
+        if abs(change) > noise and abs(change) > 0.1 * abs(far - f0):
             return True
     return False
 

@@ -236,3 +236,6 @@ class Point:
     #: `more_jumps` when more were left unnamed.
     jumps: list[Any] = field(default_factory=list)
     more_jumps: bool = False
+    #: Directions already differenced, with the derivative estimated along each
+    #: (check_estimates.Estimate): every reference is checked against the same numbers.
+    looks: list[tuple[np.ndarray, Any]] = field(default_factory=list)

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from diffmagic.check_compiled import Program, compiled
 from diffmagic.check_estimates import (
-    EPS,
+    EPSILON,
     Estimate,
     along,
     jumps_beside,
@@ -41,7 +42,8 @@ from diffmagic.check_inputs import Point, UserCodeFailure
 from diffmagic.check_verdict import finite
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import one_line
-from diffmagic.kinks import SideSlopes, jump_at, kink_candidates, side_slopes, unit
+from diffmagic.kink_sides import SideSlopes, side_slopes
+from diffmagic.kinks import jump_at, kink_candidates, unit
 from diffmagic.verdicts import FIDELITY_RTOL
 
 EXACT = "exact (SymPy + mpmath, 30 digits)"
@@ -133,15 +135,16 @@ def _along_without_jumps(point: Point, direction: np.ndarray, enough: float) -> 
 
     def work() -> Estimate | None:
         estimate = along(point.of_flat, x, direction, enough, width)
-        jumped = jumps_beside(point.of_flat, x, direction, point.f0, estimate)
+        jumped = jumps_beside(point.of_flat, x, direction, point.f0, estimate, width)
         return None if jumped else estimate
 
     return point.run(work)
 
 
 def _estimate(point: Point, skip: np.ndarray, enough: float) -> tuple[Estimate, np.ndarray] | str:
-    """A derivative along a random direction free of `skip` and of jumps (the jumps found on
-    the way are located into `point.jumps`), with the direction; or why there is none."""
+    """A derivative along a new random direction free of `skip` and of jumps (the jumps found
+    on the way are located into `point.jumps`), with the direction, kept in `point.looks`
+    for the next reference; or why there is none."""
     for _ in range(3):
         jumps = np.array([jump.index for jump in point.jumps], dtype=int)
         direction = _direction(point, np.union1d(skip, jumps).astype(int))
@@ -149,29 +152,54 @@ def _estimate(point: Point, skip: np.ndarray, enough: float) -> tuple[Estimate, 
             return "no coordinate is free of kinks, jumps or NaN to difference along"
         estimate = _along_without_jumps(point, direction, enough)
         if estimate is not None:
+            point.looks.append((direction, estimate))
             return estimate, direction
         _locate_jumps(point, direction)
     return "f jumps along every direction tried"
+
+
+def first_look(point: Point) -> None:
+    """Differences of NumPy's f along one random direction, taken before any reference is
+    computed (and the jumps they meet located): NumPy's calls of f come in one burst, and
+    every reference is then checked against the same numbers."""
+    scale = gradient_scale(point.yours, point.f0)
+    try:
+        _estimate(point, np.empty(0, dtype=int), 1e-6 * scale)
+    except UserCodeFailure as failure:
+        if failure.timed_out:
+            raise  # else f fails beside the point: the references will say so
+
+
+def _looks(point: Point, skip: np.ndarray, enough: float) -> Any:
+    """The directions already differenced that keep clear of `skip`, then new ones."""
+    jumps = {jump.index for jump in point.jumps}
+    for direction, estimate in list(point.looks):
+        support = np.flatnonzero(direction)
+        if not (jumps | set(skip.tolist())) & set(support.tolist()):
+            yield estimate, direction
+    while True:
+        yield _estimate(point, skip, enough)
 
 
 def cross_check(
     point: Point, values: np.ndarray, avoid: np.ndarray, who: str
 ) -> tuple[bool | None, str]:
     """Do Richardson-extrapolated central differences of NumPy's f along a random direction
-    (free of kinks, jumps and the reference's NaN) agree with `values` along it?
+    (free of jumps, of `avoid` and of the reference's NaN) agree with `values` along it?
 
-    True or False with words; None when they cannot decide: too noisy (f loses its digits to
-    round-off, as `1e12 + w**2` does), or no coordinate is free to difference along. Two more
-    calls of f a hair beside the point tell whether f jumps along the direction (the jumps are
-    then located and left out). A disagreement is tried once more along another direction:
-    a kink a step away from the point, crossed by chance, is not a verdict on the reference."""
+    At a kink at the point central differences give the mean of the two one-sided slopes,
+    which is what `values` must hold there. True or False with words; None when they cannot
+    decide: too noisy (f loses its digits to round-off, as `1e12 + w**2` does), or no
+    coordinate is free to difference along. A disagreement is tried once more along another
+    direction: a kink a step away from the point, crossed by chance, is not a verdict."""
     by = "Richardson differences" if who == CENTRAL else "central differences of NumPy's f"
     scale = max(gradient_scale(values, point.f0), gradient_scale(point.yours, point.f0))
-    skip = np.union1d(avoid, np.flatnonzero(~np.isfinite(values)))
+    skip = np.union1d(avoid, np.flatnonzero(~np.isfinite(values))).astype(int)
     words = ""
+    looks = _looks(point, skip, 1e-6 * scale)
     for _ in range(2):
         try:
-            found = _estimate(point, skip, 1e-6 * scale)
+            found = next(looks)
         except UserCodeFailure as failure:
             if failure.timed_out:
                 raise
@@ -241,13 +269,15 @@ def jax_reference(
     # Where JAX's own value is NaN but both sides agree, f is smooth: the sides are its slope.
     smooth = ~np.isfinite(values) & np.isfinite(slopes.left) & (slopes.left == slopes.right)
     values = np.where(smooth, slopes.left, values)
-    agrees, words = cross_check(point, values, np.union1d(avoid, slopes.kinks), "JAX")
-    if slopes.kinks.size and slopes.separate and agrees is not False:
-        at_kinks = _kinks_cross_check(point, slopes)
-        if not at_kinks:
-            agrees, words = False, "one-sided differences of NumPy's f disagree with JAX at kinks"
-        elif agrees is None and _direction(point, np.union1d(avoid, slopes.kinks)) is None:
-            agrees, words = True, "JAX, confirmed by one-sided differences of NumPy's f at kinks"
+    if slopes.separate:
+        # Central differences through a kink give the mean of its two slopes.
+        middle = values.copy()
+        middle[slopes.kinks] = (slopes.left[slopes.kinks] + slopes.right[slopes.kinks]) / 2
+        agrees, words = cross_check(point, middle, avoid, "JAX")
+    else:
+        agrees, words = cross_check(point, values, np.union1d(avoid, slopes.kinks), "JAX")
+    if slopes.kinks.size and slopes.separate and agrees and not _kinks_cross_check(point, slopes):
+        agrees, words = False, "one-sided differences of NumPy's f disagree with JAX at kinks"
     return Reference(
         JAX_REVERSE,
         values,
@@ -314,8 +344,9 @@ def central_reference(point: Point, avoid: np.ndarray, force: bool = False) -> R
     values = np.asarray(values, dtype=np.float64).ravel()
     # Central differences straddle a kink close to the point: suspects are left out of the
     # cross-check, and probed one by one afterwards.
+    eps = EPSILON[point.widths["f"]]
     suspects, screen_note = point.run(
-        lambda: kink_candidates(point.of_flat, point.flat, point.f0, point.f_seconds, EPS)
+        lambda: kink_candidates(point.of_flat, point.flat, point.f0, point.f_seconds, eps)
     )
     avoid = np.union1d(avoid, np.array(suspects, dtype=int)).astype(int)
     agrees, words = cross_check(point, values, avoid, "central differences")

@@ -20,8 +20,11 @@ __all__ = ["assert_gradient"]
 def assert_gradient(f: Any, grad: Callable[[Any], Any], at: Any, **kwargs: Any) -> GradientCheck:
     """Raise AssertionError (message: the check's plain-text table) unless grad is right at `at`.
 
-    Takes the arguments of `check_gradient` (rtol, atol, mode, directions, seed); returns the
-    check when it passes. Bad input raises DiffMagicError, as `check_gradient` does.
+    Takes the arguments of `check_gradient` (rtol, atol, mode, directions, seed, time_limit);
+    returns the check when it passes. A check with no verdict (nothing confirms the reference,
+    or f jumps at the point) fails too: a test suite must not pass on a reference nothing
+    vouches for. f is compiled once and reused by the later calls of a suite. Bad input
+    raises DiffMagicError, as `check_gradient` does.
     """
     check = check_gradient(f, grad, at, **kwargs)
     if not check.passed:

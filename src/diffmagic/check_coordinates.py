@@ -3,7 +3,7 @@
 A coordinate is wrong when it is outside the tolerance of a confirmed reference and f is smooth
 there. At a kink (two one-sided slopes) it passes when it lies between them; at a jump it is
 not judged (no derivative exists: the check gives no verdict there). With JAX's gradient the
-kinks of every coordinate are known at once (`kinks.side_slopes`); without it, one-sided
+kinks of every coordinate are known at once (`kink_sides.side_slopes`); without it, one-sided
 differences of NumPy's f probe the coordinates that are off or that a screen suspects.
 """
 
@@ -196,7 +196,8 @@ def full_check(
     judged = np.ones(values.size, dtype=bool)
     judged[list(apart | unsure)] = False
     wrong = failing[judged[failing]]
-    wrong = wrong[np.argsort(-error[wrong], kind="stable")] if wrong.size else wrong
+    # Worst first; ties (NaN, read as infinite) keep no particular order.
+    wrong = wrong[np.argsort(-error[wrong])] if wrong.size else wrong
     verdict = status(wrong.size, bool(unsure) or not reference.confirmed, len(jumps))
     if reference.numerical and reference.confirmed:
         notes.append(

@@ -172,10 +172,10 @@ def first_look(point: Point) -> None:
 
 def _looks(point: Point, skip: np.ndarray, enough: float) -> Any:
     """The directions already differenced that keep clear of `skip`, then new ones."""
-    jumps = {jump.index for jump in point.jumps}
+    jumps = np.array([jump.index for jump in point.jumps], dtype=int)
+    cleared = np.union1d(skip, jumps).astype(int)
     for direction, estimate in list(point.looks):
-        support = np.flatnonzero(direction)
-        if not (jumps | set(skip.tolist())) & set(support.tolist()):
+        if not np.any(direction[cleared]):
             yield estimate, direction
     while True:
         yield _estimate(point, skip, enough)

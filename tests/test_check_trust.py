@@ -286,3 +286,33 @@ def test_relus_subgradient_and_planted_bugs_at_100000_parameters():
         w,
     )
     assert l1.status == "wrong" and set(l1.wrong.tolist()) == set(np.flatnonzero(w == 0))
+
+
+# -- kinks read from JAX's gradients beside the point, and what is not a kink -----------------
+
+
+@pytest.mark.parametrize(
+    ("f", "grad", "at"),
+    [
+        (lambda w: np.sum(w**2), lambda w: 2 * w, np.zeros(3)),
+        (lambda w: np.sum(np.sin(1e6 * w)), lambda w: 1e6 * np.cos(1e6 * w), np.array([0.3, 0.7])),
+    ],
+    ids=["square at its minimum", "fast sine"],
+)
+def test_a_gradient_that_changes_fast_is_not_a_kink(f, grad, at):
+    check = check_gradient(f, grad, at)
+    assert check.passed, check.table()
+    assert not len(check.kinks)
+
+
+def test_a_kink_shared_by_all_coordinates_is_probed_coordinate_by_coordinate():
+    # |w| at 0: along each axis the slopes are -1 and 1 (JAX's gradients beside the point,
+    # moving all coordinates at once, would say -1/sqrt(3) and 1/sqrt(3)).
+    def norm(w):
+        return np.linalg.norm(w)
+
+    inside = check_gradient(norm, lambda w: np.array([0.8, 0.0, 0.0]), np.zeros(3))
+    assert inside.passed, inside.table()
+    assert (inside.kinks[0].left, inside.kinks[0].right) == pytest.approx((-1.0, 1.0), abs=1e-6)
+    outside = check_gradient(norm, lambda w: np.array([1.5, 0.0, 0.0]), np.zeros(3))
+    assert outside.status == "wrong" and outside.wrong.tolist() == [0]

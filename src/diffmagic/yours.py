@@ -25,10 +25,39 @@ from diffmagic.target import Target, make_target
 RTOL = 1e-6
 
 
-def candidates(yours: Any) -> dict[str, tuple[str, Callable[..., Any]]]:
-    """Row key -> (label, function): "yours" for one function, "yours:NAME" for several."""
+def names(yours: Any) -> frozenset[str]:
+    """The names `yours` goes by, which a cell's text never offers as the function to
+    differentiate: a function's own name, a dict's keys, the names given as text."""
+    if yours is None:
+        return frozenset()
+    if isinstance(yours, str):
+        return frozenset({yours.strip()})
+    if isinstance(yours, Mapping):
+        items = [*yours.keys(), *yours.values()]
+    elif isinstance(yours, list | tuple):
+        items = list(yours)
+    else:
+        items = [yours]
+    found = set()
+    for item in items:
+        name = item.strip() if isinstance(item, str) else getattr(item, "__name__", None)
+        if isinstance(name, str) and name.isidentifier():
+            found.add(name)
+    return frozenset(found)
+
+
+def candidates(yours: Any, f: Any = None) -> dict[str, tuple[str, Callable[..., Any]]]:
+    """Row key -> (label, function): "yours" for one function, "yours:NAME" for several.
+
+    Text names a function of f's namespace (a cell's `dfdx`) or is an expression in x, as
+    `--yours` is read.
+    """
     if yours is None:
         return {}
+    if isinstance(yours, str) or (
+        isinstance(yours, list | tuple) and yours and all(isinstance(y, str) for y in yours)
+    ):
+        yours = resolve([yours] if isinstance(yours, str) else list(yours), f, "yours={!r}")
     if callable(yours):
         return {"yours": (label_of("yours", yours), yours)}
     if isinstance(yours, Mapping):
@@ -50,7 +79,9 @@ def candidates(yours: Any) -> dict[str, tuple[str, Callable[..., Any]]]:
     return chosen
 
 
-def resolve(names: list[str], f: Any) -> dict[str, Callable[..., Any]] | None:
+def resolve(
+    names: list[str], f: Any, said: str = "--yours {}"
+) -> dict[str, Callable[..., Any]] | None:
     """The functions `--yours NAME` names: from the namespace f was defined in (the notebook's
     or the file's), or an expression in x (`--yours "2*x"`) on the command line."""
     from diffmagic.expression import expression_to_function, looks_like_expression
@@ -63,13 +94,13 @@ def resolve(names: list[str], f: Any) -> dict[str, Callable[..., Any]] | None:
         text = str(name).strip()
         if text.isidentifier() and text in namespace:
             if not callable(namespace[text]):
-                raise DiffMagicError(f"--yours {text}: `{text}` is not a function")
+                raise DiffMagicError(f"{said.format(text)}: `{text}` is not a function")
             chosen[text] = namespace[text]
         elif looks_like_expression(text) and not (text.isidentifier() and text != "x"):
             chosen[text] = expression_to_function(text)
         else:
             raise DiffMagicError(
-                f"--yours {text}: no function `{text}` is defined; define it in the cell "
+                f"{said.format(text)}: no function `{text}` is defined; define it in the cell "
                 "(def dfdx(x): ...) or give an expression such as '2*x'"
             )
     return chosen

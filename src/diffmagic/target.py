@@ -209,15 +209,17 @@ def make_target(
     wrt: str | None = None,
     params: Mapping[str, Any] | None = None,
     skip: Collection[str] = (),
+    unnamed: str = "f",
 ) -> Target:
     """Check what the user handed over and fix everything but the variable.
 
     `skip`: the names given as yours, which a cell's text never offers as the function.
+    `unnamed`: what to call a function without a name of its own (a lambda) in messages.
     """
     function, text = resolve_function(source, func, skip)
-    name = getattr(function, "__name__", None) or "f"
+    name = getattr(function, "__name__", None) or unnamed
     if name == "<lambda>":
-        name = "f"
+        name = unnamed
     if isinstance(function, np.ufunc):
         # np.sin's signature lists out=, where=, dtype=...: its inputs are what is meant.
         if function.nin != 1 or wrt not in (None, "x"):

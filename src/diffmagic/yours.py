@@ -9,6 +9,7 @@ wrong on one side of a point...). Numbers only: the figure draws the curve and m
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -107,14 +108,49 @@ def resolve(
 
 
 def _target_of(function: Callable[..., Any], target: Target) -> Target:
-    """Your derivative as a function of the same variable, with the same fixed values."""
+    """Your derivative as a function of the same variable, with the same fixed values, named
+    as yours in every message ("your derivative returns None", never "f returns None")."""
     try:
         accepted = set(inspect.signature(function).parameters)
     except (TypeError, ValueError):
         accepted = set()
     params = {name: value for name, value in target.fixed.items() if name in accepted}
     wrt = target.wrt if target.wrt in accepted else None
-    return make_target(function, wrt=wrt, params=params)
+    yours = make_target(function, wrt=wrt, params=params, unnamed="yours")
+    return dataclasses.replace(yours, name=culprit(function))
+
+
+def culprit(function: Callable[..., Any]) -> str:
+    """Your derivative as reasons name it: `your derivative`, or `your derivative dfdx`."""
+    name = getattr(function, "__name__", None)
+    if not isinstance(name, str) or not name.isidentifier():
+        return "your derivative"
+    return f"your derivative {name}"
+
+
+def evaluate_within(
+    function: Callable[..., Any], target: Target, grid: np.ndarray, seconds: float
+) -> np.ndarray | str:
+    """Your derivative on the grid under the method time limit, or why not, in one line that
+    names it (a sleeping dfdx is yours to fix, not the finite differences')."""
+    from diffmagic.guard import Failure, guarded
+
+    owner = culprit(function)
+
+    def work() -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return evaluate(function, target, grid)
+
+    outcome = guarded(
+        work,
+        seconds=seconds,
+        name=owner,
+        describe_timeout=lambda limit: (
+            f"{owner} took longer than {limit:g} s on the grid: stopped (does it sleep or loop?)"
+        ),
+        passthrough=(DiffMagicError,),
+    )
+    return outcome.reason if isinstance(outcome, Failure) else outcome
 
 
 def label_of(key: str, function: Callable[..., Any]) -> str:

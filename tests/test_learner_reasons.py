@@ -184,9 +184,9 @@ def test_astype_on_a_comparison_is_refused_with_the_fix() -> None:
 
 
 def test_a_numpy_function_sympy_cannot_enter_is_named_not_its_internals() -> None:
-    from diffmagic.explain import explain_symbolic
-
     import sympy as sp
+
+    from diffmagic.explain import explain_symbolic
 
     try:
         np.sinc(np.array([sp.Symbol("x")], dtype=object).reshape(()))
@@ -194,3 +194,100 @@ def test_a_numpy_function_sympy_cannot_enter_is_named_not_its_internals() -> Non
         reason = explain_symbolic("f", error)
     assert reason.startswith("SymPy cannot trace np.sinc"), reason
     assert not _has_foreign_text([reason])
+
+
+# ----------------------------------------------------------------------------- the graph
+
+
+def test_the_graph_at_relus_corner_says_f_prime_does_not_exist_with_both_slopes() -> None:
+    import jax
+
+    drawn = diffmagic.graph(jax.nn.relu, 0.0)
+    assert not drawn.ok
+    assert drawn.derivative_text().startswith("does not exist: a corner")
+    (caution,) = drawn.caveats
+    assert "slope 0 from the left, 1 from the right" in caution
+    assert "caution: relu' does not exist at x = 0" in drawn.text()
+
+
+def test_the_graph_outside_fs_domain_gives_no_value() -> None:
+    drawn = diffmagic.graph("log(x)", -1.0)
+    assert not drawn.ok
+    assert drawn.derivative_text().startswith("no value")
+    assert any("outside f's domain" in caution for caution in drawn.caveats)
+
+
+def test_the_graphs_derivative_is_ok_only_when_sympys_30_digits_agree() -> None:
+    import mpmath
+
+    drawn = diffmagic.graph("exp(x)", 2.0)
+    with mpmath.workdps(30):
+        exact = float(mpmath.exp(2))  # d/dx exp(x) at 2, by hand
+    assert drawn.check.exact == exact
+    assert drawn.ok and "SymPy's exact f'(2) with 30 digits" in drawn.verdict
+
+
+def test_a_wrong_jax_rule_is_never_an_ok_graph() -> None:
+    import jax
+    import jax.numpy as jnp
+
+    @jax.custom_jvp
+    def sine(x):
+        return jnp.sin(x)
+
+    @sine.defjvp
+    def _twice_the_cosine(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return jnp.sin(x), 2 * jnp.cos(x) * t  # wrong: d sin = cos
+
+    drawn = diffmagic.graph(lambda x: sine(x), 0.5)
+    assert drawn.derivative == pytest.approx(2 * np.cos(0.5), rel=1e-12)
+    assert not drawn.ok
+    assert any(caution.startswith("unconfirmed:") for caution in drawn.caveats)
+
+
+def _doubling(x):
+    import jax
+
+    return jax.lax.while_loop(lambda v: v < 10.0, lambda v: v * 2.0, x)
+
+
+def test_a_while_loop_in_reverse_mode_is_a_reason_and_forward_mode_draws_it() -> None:
+    with pytest.raises(DiffMagicError, match="mode='forward'") as caught:
+        diffmagic.graph(_doubling, 1.0)
+    assert "\n" not in str(caught.value) and "Reverse-mode differentiation" not in str(caught.value)
+    forward = diffmagic.graph(_doubling, 1.0, mode="forward")
+    assert forward.derivative == 16.0  # 1 -> 2 -> 4 -> 8 -> 16: f = 16 x near 1
+
+
+def test_a_failing_graph_is_a_line_under_the_table(tmp_path, capsys) -> None:
+    cell = tmp_path / "loop.py"
+    cell.write_text(
+        "import jax\n\ndef f(x):\n"
+        "    return jax.lax.while_loop(lambda v: v < 10.0, lambda v: v * 2.0, x)\n"
+    )
+    arguments = ["--graph", "--at", "1", "--no-timing", "--no-plot", "--points", "10"]
+    arguments += ["--domain", "0.5", "5", "--methods", "symbolic"]
+    diffmagic.cli.main([str(cell), *arguments])
+    printed = capsys.readouterr().out
+    assert "symbolic" in printed  # the table
+    assert "no computational graph" in printed and "mode='forward'" in printed
+    assert "Traceback" not in printed
+
+
+@pytest.mark.parametrize("page", ["2", 0, 2.5, True])
+def test_a_graph_page_that_is_no_page_number_is_refused_in_one_line(page) -> None:
+    drawn = diffmagic.graph("x**2", 1.0)
+    with pytest.raises(DiffMagicError, match="page must be a whole number from 1"):
+        drawn.svg(page=page)
+    with pytest.raises(DiffMagicError, match="the graph has 1 page: page=3"):
+        drawn.svg(page=3)
+
+
+def test_a_panel_request_made_without_its_checks_is_checked() -> None:
+    from diffmagic.request import Request
+
+    with pytest.raises(DiffMagicError, match="points must be at least 2"):
+        diffmagic.panel("x**2", request=Request(points=-5))
+    with pytest.raises(DiffMagicError, match="request must be a diffmagic Request"):
+        diffmagic.panel("x**2", request={"points": 5})

@@ -188,6 +188,17 @@ def foreign(function_name: str, error: BaseException, backend: str) -> str | Non
         construct = _ufunc_spelling(ufunc.group(1))
         return f"{backend} cannot trace {construct}{here}, a NumPy ufunc: {fix}"
     kind = type(error).__name__
+    if (
+        backend == "SymPy"
+        and isinstance(error, TypeError | ValueError)
+        and "sympy." in _text(error).lower()
+    ):
+        # Another library met SymPy's symbol ("Argument 'x' of type <class 'sympy.core.
+        # symbol.Symbol'> is not a valid JAX type"); JAX hides its own frames.
+        return (
+            f"SymPy cannot trace {function_name}{here}: it hands SymPy's symbol to code that "
+            f"needs numbers or arrays ({kind}); {fix}"
+        )
     if type(error).__module__.startswith("jax"):
         if kind == "TracerArrayConversionError":
             return (

@@ -279,6 +279,7 @@ class Comparer:
                 self.numpy_function,
                 None if symbolic is None else (symbolic.function_expr, symbolic.expr),
                 [self.results.get(key) for key in ("automatic", "finite_difference")],
+                self.f_values,
             ),
             "symbolic",
             "the search for points where f' does not exist",

@@ -224,12 +224,13 @@ def find(
     f: ArrayFunction,
     expressions: tuple[Any, Any] | None,
     stand_ins: list[Any],
+    f_values: np.ndarray | None = None,
 ) -> list[Singularity]:
     """Where f^(order) does not exist: from SymPy's f and f^(order) when there are (for
     order > 1 the point is classified on f^(order-1)); and, whatever SymPy saw, where NumPy's f
     itself jumps or turns a corner (`singular_values`: floor, mod, arctan2's cut, Python `if`),
-    looked for where f's values break and, without SymPy, where the first working stand-in
-    row's derivative jumps (order 1 only)."""
+    looked for where f's values (`f_values` on the grid, when known) break and, without
+    SymPy, where the first working stand-in row's derivative jumps (order 1 only)."""
     domain = (float(grid[0]), float(grid[-1]))
     found: list[Singularity] = []
     exact: ArrayFunction | None = None
@@ -253,7 +254,8 @@ def find(
         if result is not None and result.ok and result.values is not None:
             places = derivative_jumps(grid, result.values)
             break
-    seen = singular_values.search(grid, f, getattr(f, "precision", "float64"), exact, places)
+    precision = getattr(f, "precision", "float64")
+    seen = singular_values.search(grid, f, precision, exact, places, f_values)
     return _merged(found, seen, order, domain[1] - domain[0])
 
 

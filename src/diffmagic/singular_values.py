@@ -173,18 +173,28 @@ def narrow(
     return 0.5 * (a + b), b - a
 
 
-def confirm(f: ArrayFunction, centre: float, width: float, step: float, eps: float) -> str | None:
+def confirm(
+    f: ArrayFunction,
+    centre: float,
+    width: float,
+    step: float,
+    eps: float,
+    ends: tuple[float, float] = (-np.inf, np.inf),
+) -> str | None:
     """What kind of point `centre` is, judged on a ladder of steps; None when f is smooth there.
 
-    `width` is how far the true point may be from `centre`; only steps far above it, and far
-    above the resolution of floats at `centre`, are used, and they must reach a millionth of
-    the grid step: a wiggle of f on a small scale looks like a break from above it, never all
-    the way down. Over the last `RUNGS` rungs a jump keeps its size, a pole grows, a vertical
-    tangent (or a cusp) has slopes that keep growing, a corner keeps two different slopes.
-    Rungs where rounding could account for a slope are not used.
+    `width` is how far the true point may be from `centre`; f is asked within `ends` only.
+    Only steps far above `width`, and far above the resolution of floats at `centre`, are
+    used, and they must reach a millionth of the grid step: a wiggle of f on a small scale
+    looks like a break from above it, never all the way down. Over the last `RUNGS` rungs a
+    jump keeps its size, a pole grows, a vertical tangent (or a cusp) has slopes that keep
+    growing, a corner keeps two different slopes. Rungs where rounding could account for a
+    slope are not used.
     """
     rungs = step * 10.0 ** -np.arange(1, DECADES + 1, dtype=np.float64)
     rungs = rungs[rungs >= max(100.0 * width, 1e3 * eps * abs(centre))]
+    # Never outside `ends` (the domain), not even by the points beyond the last rung.
+    rungs = rungs[rungs * (1.0 + 1e-3 * NEAR) <= min(centre - ends[0], ends[1] - centre)]
     if rungs.size < RUNGS:
         return None
     near = rungs[-1] * (1.0 + 1e-3 * np.arange(NEAR))
@@ -263,44 +273,47 @@ def search(
     precision: str = "float64",
     exact: ArrayFunction | None = None,
     places: list[tuple[float, float]] | tuple[()] = (),
+    values: np.ndarray | None = None,
 ) -> list[tuple[float, float, str]]:
     """[(x, how far the true point may be from x, kind)] for the breaks of f in the domain.
 
-    f is asked one step beyond each end of the grid too, so a jump on the domain's edge (floor
-    at -5 for the domain -5..5) is seen from both sides; a point outside the domain is dropped.
-    `exact`, when given, is f computed without rounding (SymPy's f at 30 digits): each break
-    is then confirmed on it, for float64 can break where the formula does not (tanh(9|x|) - 1
-    rounds to steps of 1e-16 where tanh is 1 to within a bit). `places` are more brackets to
-    look at (where a derivative row jumps).
+    f is only ever asked inside the domain (the learner chose it; outside, f may have no
+    value or never return), so a break on the domain's edge is not judged. `values` are f's
+    values on the grid when known. `exact`, when given, is f computed without rounding
+    (SymPy's f at 30 digits): each break is then confirmed on it, for float64 can break where
+    the formula does not (tanh(9|x|) - 1 rounds to steps of 1e-16 where tanh is 1 to within a
+    bit). `places` are more brackets to look at (where a derivative row jumps). The search
+    stops looking after `SECONDS` (an f of 20 ms a point gets no further than the grid).
     """
     if grid.size < 4:
         return []
     stop_at = time.monotonic() + SECONDS
     eps = machine_epsilon(precision)
     step = float(np.median(np.diff(grid)))
-    xs = np.concatenate([[grid[0] - step], grid, [grid[-1] + step]])
-    ys = np.concatenate([_evaluate(f, xs[:1]), _evaluate(f, grid), _evaluate(f, xs[-1:])])
-    brackets = candidates(xs, ys, eps)
-    brackets += [(low - step / 2, high + step / 2) for low, high in places[:MAX_CANDIDATES]]
-    if not brackets:
+    ends = (float(grid[0]), float(grid[-1]))
+    ys = _evaluate(f, grid) if values is None else np.asarray(values, dtype=np.float64)
+    brackets = candidates(grid, ys, eps)
+    brackets += [
+        (max(ends[0], low - step / 2), min(ends[1], high + step / 2))
+        for low, high in places[:MAX_CANDIDATES]
+    ]
+    if not brackets or time.monotonic() > stop_at:
         return []
     low, high = (np.array(side, dtype=np.float64) for side in zip(*brackets, strict=True))
     centres, widths = narrow(f, low, high, eps, stop_at)
     found: list[tuple[float, float, str]] = []
-    low_end, high_end = float(grid[0]), float(grid[-1])
     for centre, width in sorted(zip(centres.tolist(), widths.tolist(), strict=True)):
-        if not low_end - width <= centre <= high_end + width:
-            continue
-        inside = min(max(centre, low_end), high_end)
-        point = snap(inside, width + 4.0 * np.spacing(abs(inside)))
+        if time.monotonic() > stop_at:
+            break
+        point = snap(centre, width + 4.0 * np.spacing(abs(centre)))
         within = width + abs(point - centre)
         # Two brackets around one break end a few floats apart: the point is found once.
-        if found and point - found[-1][0] <= 1e-9 * (high_end - low_end) + within:
+        if found and point - found[-1][0] <= 1e-9 * (ends[1] - ends[0]) + within:
             continue
         if exact is None:
-            kind = confirm(f, point, within, step, eps)
+            kind = confirm(f, point, within, step, eps, ends)
         else:
-            kind = confirm(exact, point, within, step, machine_epsilon("float64"))
+            kind = confirm(exact, point, within, step, machine_epsilon("float64"), ends)
         if kind is not None:
             found.append((point, within, kind))
     return found

@@ -202,6 +202,26 @@ def _check_is_plain_function(function: Any, name: str) -> inspect.Signature:
         raise DiffMagicError(f"cannot read the parameters of `{name}`") from None
 
 
+def _parameters(
+    signature: inspect.Signature, name: str
+) -> tuple[list[str], set[str], dict[str, Any]]:
+    """(names in order, the keyword-only ones, defaults) of a function of named parameters."""
+    parameters: list[str] = []
+    keyword_only: set[str] = set()
+    defaults: dict[str, Any] = {}
+    for parameter in signature.parameters.values():
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            raise DiffMagicError(
+                f"`{name}` takes *args or **kwargs: name each parameter, e.g. def {name}(x, a)"
+            )
+        parameters.append(parameter.name)
+        if parameter.kind is parameter.KEYWORD_ONLY:
+            keyword_only.add(parameter.name)
+        if parameter.default is not parameter.empty:
+            defaults[parameter.name] = parameter.default
+    return parameters, keyword_only, defaults
+
+
 def make_target(
     source: Any,
     *,
@@ -228,20 +248,7 @@ def make_target(
                 f"e.g. def f(x): return np.{name}(x)"
             )
         return Target(function=function, name=name, parameters=("x",), wrt="x", source=text)
-    signature = _check_is_plain_function(function, name)
-    parameters: list[str] = []
-    keyword_only: set[str] = set()
-    defaults: dict[str, Any] = {}
-    for parameter in signature.parameters.values():
-        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
-            raise DiffMagicError(
-                f"`{name}` takes *args or **kwargs: name each parameter, e.g. def {name}(x, a)"
-            )
-        parameters.append(parameter.name)
-        if parameter.kind is parameter.KEYWORD_ONLY:
-            keyword_only.add(parameter.name)
-        if parameter.default is not parameter.empty:
-            defaults[parameter.name] = parameter.default
+    parameters, keyword_only, defaults = _parameters(_check_is_plain_function(function, name), name)
     if not parameters:
         raise DiffMagicError(f"`{name}` takes no arguments: give it a variable, e.g. def {name}(x)")
 

@@ -110,16 +110,19 @@ def test_a_jump_is_left_out_of_the_errors_and_each_method_says_its_value_there()
     assert any("x = 0: a jump of f" in note for note in comparison.notes)
 
 
-def test_the_jumps_are_drawn_in_the_figure() -> None:
+def test_the_jumps_are_drawn_in_the_figure_with_one_legend_entry() -> None:
     import matplotlib.pyplot as plt
 
     comparison = compare(lambda x: np.mod(x, 1.3), methods="numerical")
     figure = comparison.figure()
     try:
-        labels = [line.get_label() for axes in figure.axes for line in axes.get_lines()]
+        lines = [line for axes in figure.axes for line in axes.get_lines()]
+        marked = sorted(float(line.get_xdata()[0]) for line in lines if line.get_linestyle() == ":")
+        labels = [line.get_label() for line in lines]
     finally:
         plt.close(figure)
-    assert "jump at x=1.3" in labels and "jump at x=-3.9" in labels
+    assert marked == pytest.approx([1.3 * k for k in range(-3, 4)], abs=1e-12)
+    assert "jumps at x=-3.9, -2.6, …, 3.9 (7)" in labels
 
 
 # ----------------------------------------------------------------------------- smooth: none

@@ -262,8 +262,8 @@ def test_a_while_loop_in_reverse_mode_is_a_reason_and_forward_mode_draws_it() ->
 
 def test_a_failing_graph_is_a_line_under_the_table(tmp_path, capsys) -> None:
     cell = tmp_path / "loop.py"
-    cell.write_text(
-        "import jax\n\ndef f(x):\n"
+    cell.write_text(  # jitted: NumPy's f is then fast to call at every point
+        "import jax\n\n@jax.jit\ndef f(x):\n"
         "    return jax.lax.while_loop(lambda v: v < 10.0, lambda v: v * 2.0, x)\n"
     )
     arguments = ["--graph", "--at", "1", "--no-timing", "--no-plot", "--points", "10"]

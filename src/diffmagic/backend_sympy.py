@@ -117,6 +117,13 @@ def sympy_namespace() -> Namespace:
         "ln": sp.log,
         "relu": lambda value: sp.Max(value, 0),
         "sigmoid": lambda value: 1 / (1 + sp.exp(-value)),
+        # NumPy's and SciPy's names whose meaning SymPy has under another spelling (np.sinc
+        # is the normalised sin(pi x)/(pi x)). Not erf, nor scipy.special.ndtr built on it:
+        # SymPy's erf does not lambdify to NumPy, so its derivative could not be evaluated.
+        "sinc": lambda value: sp.sinc(sp.pi * value),
+        "logaddexp": lambda a, b: sp.log(sp.exp(a) + sp.exp(b)),
+        "logaddexp2": lambda a, b: sp.log(2**a + 2**b, 2),
+        "expit": lambda value: 1 / (1 + sp.exp(-value)),
         "softplus": lambda value: sp.log(1 + sp.exp(value)),
         "sum": total,
         "mean": mean,

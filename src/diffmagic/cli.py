@@ -68,8 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _function(argument: str, func: str | None) -> Any:
-    """A file's function (`file.py:name`, or its last), or the expression itself.
+def _function(argument: str, func: str | None, yours: Sequence[str] = ()) -> Any:
+    """A file's function (`file.py:name`, or its last not named by --yours), or the expression
+    itself.
 
     Text that is neither is refused by the expression parser, never run: the command line
     takes expressions, not code.
@@ -86,7 +87,8 @@ def _function(argument: str, func: str | None) -> Any:
                 f"cannot read {path}: it is not a text file (UTF-8); give a Python file"
             ) from None
         try:
-            return function_from_cell(code, name or func, origin=str(path))
+            skip = [str(given).strip() for given in yours]
+            return function_from_cell(code, name or func, origin=str(path), skip=skip)
         except SystemExit as error:  # sys.exit() at the top of the file or in its imports
             raise DiffMagicError(
                 f"running {path} raised {describe_error('it', error).partition(' raised ')[2]}: "
@@ -107,7 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = parser.parse_args(argv)
     try:
         check_save(options)
-        report = build_report(_function(options.function, options.func), options)
+        function = _function(options.function, options.func, options.yours or ())
+        report = build_report(function, options)
         for bundle in report.bundles:
             # A figure's text is its alt text in brackets: the terminal skips it. A picture with
             # a real text twin (the computational graph's listing) is printed as text.

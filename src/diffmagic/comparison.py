@@ -62,8 +62,9 @@ def compare(
     Parameters
     ----------
     f
-        A Python function, the text of a notebook cell that defines one (the last `def`, or
-        the one named `func`), or an expression in x such as ``"exp(-2*x) + 3*sin(3*x)"``.
+        A Python function, the text of a notebook cell that defines one (the last `def` not
+        named as yours, or the one named `func`), or an expression in x such as
+        ``"exp(-2*x) + 3*sin(3*x)"``.
     domain, points
         The grid: `points` evenly spaced values of the variable from low to high.
     methods, engines
@@ -81,9 +82,10 @@ def compare(
     extrema
         Find the critical points of f in the domain (`comparison.extrema`).
     yours
-        Your own derivative (`dfdx`, of order `order`), or several as a dict {name: function}:
-        a row each ("yours", or "yours:NAME"), judged against the same reference, with where
-        and how it is wrong in words ("yours is 1.5 times the true derivative everywhere").
+        Your own derivative (`dfdx`, of order `order`), or several as a dict {name: function};
+        with a cell's text, the name of a function it defines (`yours="dfdx"`). A row each
+        ("yours", or "yours:NAME"), judged against the same reference, with where and how it
+        is wrong in words ("yours is 1.5 times the true derivative everywhere").
     cache
         Reuse derivatives prepared by earlier calls for the same function (default). The key is
         everything the derivative depends on, never the object's identity; `False` derives
@@ -123,7 +125,13 @@ def run(f: Any, request: Request) -> Comparison:
     """
     if not isinstance(request, Request):
         raise DiffMagicError(f"run() takes a diffmagic Request, not {type(request).__name__}")
-    target = make_target(f, func=request.func, wrt=request.wrt, params=request.params)
+    target = make_target(
+        f,
+        func=request.func,
+        wrt=request.wrt,
+        params=request.params,
+        skip=yours_rows.names(request.yours),
+    )
     comparer = Comparer(
         target,
         request.grid(),
@@ -133,7 +141,7 @@ def run(f: Any, request: Request) -> Comparison:
         request.method_time_limit,
         request.cache,
     )
-    comparer.yours = yours_rows.candidates(request.yours)
+    comparer.yours = yours_rows.candidates(request.yours, target.function)
     timing_count = request.timing_points if request.timing else None
     with captured_output() as printed:
         comparison = comparer.run(timing_count, request.timing_mode)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import linecache
 import os
+import re
+import sys
 import traceback
 from typing import Any
 
@@ -18,15 +20,16 @@ class MethodFailure(Exception):
     """A method could not produce a derivative; the message is shown to the user as is."""
 
 
+def _is_users(frame: traceback.FrameSummary) -> bool:
+    filename = frame.filename or ""
+    return not any(marker in filename for marker in _LIBRARY_MARKERS) and not filename.startswith(
+        os.path.dirname(os.__file__)
+    )
+
+
 def _user_frame(error: BaseException) -> traceback.FrameSummary | None:
     """The innermost frame of the traceback that belongs to the user's code."""
-    frames = traceback.extract_tb(error.__traceback__)
-    user_frames = [
-        frame
-        for frame in frames
-        if not any(marker in (frame.filename or "") for marker in _LIBRARY_MARKERS)
-        and not (frame.filename or "").startswith(os.path.dirname(os.__file__))
-    ]
+    user_frames = [frame for frame in traceback.extract_tb(error.__traceback__) if _is_users(frame)]
     return user_frames[-1] if user_frames else None
 
 
@@ -116,7 +119,7 @@ def explain_symbolic(function_name: str, error: BaseException) -> str:
         return (
             f"uses {one_line(error, 80).replace('sympy backend has no', 'a function SymPy lacks:')}"
         )
-    return user_error(function_name, error)
+    return foreign(function_name, error, "SymPy") or user_error(function_name, error)
 
 
 def explain_jax(function_name: str, error: BaseException) -> str:
@@ -138,4 +141,115 @@ def explain_jax(function_name: str, error: BaseException) -> str:
         )
     if isinstance(error, TypeError) and _mentions(error, "Gradient only defined for scalar"):
         return f"{function_name} returns an array, not one number: it must return a scalar"
-    return user_error(function_name, error)
+    return foreign(function_name, error, "JAX") or user_error(function_name, error)
+
+
+# --- foreign exception texts, in words -----------------------------------------------------
+# What a library says when it meets another library's value ("'Mul' object has no attribute
+# 'dtype'", NumPy's "ufunc 'ndtr' not supported for the input types", JAX's
+# TracerArrayConversionError) describes its own internals, not the learner's code. Such an
+# error is recognised by where it was raised (inside a library, on the backend's value) or by
+# its kind, and said as: which construct of f the backend cannot trace, and what to write.
+
+#: What to write instead, by backend.
+_FIXES = {
+    "SymPy": "write it with np.sin, np.exp, np.where and the like (the other methods still run)",
+    "JAX": "use its jax.numpy or jax.scipy version (jax.scipy.special.ndtr, ...)",
+}
+#: Array methods that have a traceable spelling, and that spelling.
+_ARRAY_METHOD_FIXES = {
+    "astype": "write np.where(x > 0, 1.0, 0.0) instead of (x > 0).astype(float)",
+    "reshape": "return one number per x instead of reshaping x",
+    "item": "return the expression itself instead of .item()",
+    "tolist": "return the expression itself instead of .tolist()",
+}
+
+
+def foreign(function_name: str, error: BaseException, backend: str) -> str | None:
+    """One line in words for an error that only a library's internals explain, else None.
+
+    `backend` ("SymPy", "JAX") is what was tracing f: its value is what the library met.
+    """
+    fix = _FIXES[backend]
+    here = where(error)
+    owner = type(getattr(error, "obj", None)).__module__ or ""
+    if isinstance(error, AttributeError) and owner.startswith(("sympy", "jax")):
+        attribute = getattr(error, "name", None) or "an attribute"
+        if _raised_in_users_code(error):
+            return (
+                f"{function_name} uses `.{attribute}` on its variable{here}, a NumPy array's; "
+                f"under {backend} the variable is no NumPy array: "
+                f"{_ARRAY_METHOD_FIXES.get(attribute, fix)}"
+            )
+        construct = _library_function(error) or "a function that needs NumPy arrays"
+        return f"{backend} cannot trace {construct}{here}: it works on NumPy arrays only; {fix}"
+    ufunc = re.search(r"ufunc '(\w+)'", _text(error))
+    if isinstance(error, TypeError) and ufunc is not None:
+        construct = _ufunc_spelling(ufunc.group(1))
+        return f"{backend} cannot trace {construct}{here}, a NumPy ufunc: {fix}"
+    kind = type(error).__name__
+    if (
+        backend == "SymPy"
+        and isinstance(error, TypeError | ValueError)
+        and "sympy." in _text(error).lower()
+    ):
+        # Another library met SymPy's symbol ("Argument 'x' of type <class 'sympy.core.
+        # symbol.Symbol'> is not a valid JAX type"); JAX hides its own frames.
+        return (
+            f"SymPy cannot trace {function_name}{here}: it hands SymPy's symbol to code that "
+            f"needs numbers or arrays ({kind}); {fix}"
+        )
+    if type(error).__module__.startswith("jax"):
+        if kind == "TracerArrayConversionError":
+            return (
+                f"{function_name} hands JAX's traced variable to a function that needs a NumPy "
+                f"array{here}: {fix}"
+            )
+        return f"JAX cannot trace {function_name}{here} ({kind}): {fix}"
+    # JAX's own TypeErrors name the fix ("norm requires ndarray or scalar arguments, got
+    # list"); NumPy's, met by a SymPy symbol deep inside it, never do.
+    if (
+        backend == "SymPy"
+        and isinstance(error, TypeError | AttributeError | ValueError | IndexError)
+        and not _raised_in_users_code(error)
+    ):
+        construct = _library_function(error)
+        if construct is not None:
+            return f"{backend} cannot trace {construct}{here} ({kind} inside it): {fix}"
+    return None
+
+
+def _raised_in_users_code(error: BaseException) -> bool:
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and _is_users(frames[-1])
+
+
+def _library_function(error: BaseException) -> str | None:
+    """`np.sinc`: the library function the user's innermost line called, which raised."""
+    frames = traceback.extract_tb(error.__traceback__)
+    users = [index for index, frame in enumerate(frames) if _is_users(frame)]
+    if not users or users[-1] + 1 >= len(frames):
+        return None
+    called = frames[users[-1] + 1]
+    path = (called.filename or "").replace(os.sep, "/")
+    numpy = sys.modules.get("numpy")
+    if "/numpy/" in path and numpy is not None and hasattr(numpy, called.name):
+        return f"np.{called.name}"
+    for package, spelling in (("jax", "jax"), ("scipy", "scipy"), ("numpy", "np")):
+        if f"/{package}/" in path:
+            parts = path.split(f"/{package}/", 1)[1].split("/")[:-1]
+            public = [part for part in parts if not part.startswith("_")][:1]
+            return ".".join([spelling, *public, called.name])
+    return None
+
+
+def _ufunc_spelling(name: str) -> str:
+    """`np.logaddexp` or `scipy.special.ndtr`: where a ufunc of that name comes from."""
+    import numpy as np
+
+    if hasattr(np, name):
+        return f"np.{name}"
+    special = sys.modules.get("scipy.special")
+    if special is not None and hasattr(special, name):
+        return f"scipy.special.{name}"
+    return f"the ufunc {name}"

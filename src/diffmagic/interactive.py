@@ -104,9 +104,17 @@ class Panel:
         self._source = f
         if request is not None and options:
             raise DiffMagicError("Panel takes a request or compare()'s options, not both")
-        # Checks everything once, so a bad call fails here with DiffMagicError, not in a callback.
+        if request is not None and not isinstance(request, Request):
+            raise DiffMagicError(
+                f"request must be a diffmagic Request (Request.checked(...)), "
+                f"not {type(request).__name__}"
+            )
+        # Checks everything once, so a bad call fails here with DiffMagicError, not in a callback;
+        # a request made as Request(points=-5) skipped the checks, so it is checked again.
         #: The checked options of what the panel shows; a control change makes a changed copy.
-        self.request: Request = request if request is not None else Request.checked(**options)
+        self.request: Request = (
+            request.changed() if request is not None else Request.checked(**options)
+        )
         self.comparison: Comparison = run(f, self.request)
         order = self.comparison.order
         self.redraws = 0

@@ -1,15 +1,16 @@
 """`%%differentiate` and `%differentiate`: thin IPython front ends over `diffmagic.compare()`.
 
 The cell runs as a normal cell in the user's namespace (its definitions stay; nothing else is
-added unless `-o NAME`), then the function it defined last goes to `report.build_report`, which
-the command line uses too. Misuse is a one-line `UsageError`; a method that fails is a row of
-the table, never a traceback.
+added unless `-o NAME`), then the function it defined last (never one named by --yours) goes to
+`report.build_report`, which the command line uses too. Misuse is a one-line `UsageError`; a
+method that fails is a row of the table, never a traceback.
 """
 
 from __future__ import annotations
 
 import ast
 import keyword
+from collections.abc import Collection
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -23,7 +24,7 @@ from diffmagic.guard import describe_error
 from diffmagic.options import OPTIONS, check_save, parse_point, to_request
 from diffmagic.report import build_report, html_page
 from diffmagic.report_result import write_file
-from diffmagic.target import defined_functions
+from diffmagic.target import chosen_function, defined_functions
 from diffmagic.vocabulary import CONSTANT_NAMES, FUNCTION_NAMES
 from diffmagic.yours import resolve as resolve_yours
 
@@ -88,7 +89,8 @@ class DifferentiateMagics(Magics):
         """Differentiate a function symbolically (SymPy), numerically (NumPy, SciPy) and
         automatically (JAX), and show f', a comparison plot and a timing and error table.
 
-        Cell mode differentiates the function the cell defines (the last one, or --func)::
+        Cell mode differentiates the function the cell defines (the last one not named by
+        --yours, or --func)::
 
             %%differentiate --domain -5 5 --at 1
             def f(x):
@@ -179,7 +181,7 @@ class DifferentiateMagics(Magics):
             raise DiffMagicError(
                 f"in cell mode the function comes from the cell; remove {expression!r}"
             )
-        return self._run_cell(cell, options.func)
+        return self._run_cell(cell, options.func, options.yours or ())
 
     def _show_panel(self, function: Any, options: Any) -> None:
         from diffmagic.interactive import Panel
@@ -236,8 +238,9 @@ class DifferentiateMagics(Magics):
         if not options.quiet:
             display(shown)
 
-    def _run_cell(self, cell: str, wanted: str | None) -> Any:
-        """Run the cell in the user's namespace, as if the magic were not there."""
+    def _run_cell(self, cell: str, wanted: str | None, yours: Collection[str] = ()) -> Any:
+        """Run the cell in the user's namespace, as if the magic were not there; its function
+        is `wanted`, else the last one not named by --yours."""
         if not cell.strip():
             raise DiffMagicError(
                 "the cell is empty: write a function such as def f(x): return x**2"
@@ -255,7 +258,7 @@ class DifferentiateMagics(Magics):
         except (Exception, SystemExit) as error:  # sys.exit() in the cell, or in its imports
             raise DiffMagicError(describe_error("the cell", error)) from None
         defined = _defined_functions(source)
-        name = wanted or (defined[-1] if defined else None)
+        name = chosen_function(defined, wanted, [str(n).strip() for n in yours], "the cell")
         if name is None:
             raise DiffMagicError("the cell defines no function: write def f(x): return ...")
         function = self.shell.user_ns.get(name)

@@ -279,6 +279,7 @@ class Comparer:
                 self.numpy_function,
                 None if symbolic is None else (symbolic.function_expr, symbolic.expr),
                 [self.results.get(key) for key in ("automatic", "finite_difference")],
+                self.f_values,
             ),
             "symbolic",
             "the search for points where f' does not exist",
@@ -297,11 +298,8 @@ class Comparer:
     ) -> None:
         """A row for each hand-written derivative: right, or where and how it is wrong."""
         for key, (label, function) in self.yours.items():
-            values = bounded(
-                lambda function=function: yours_rows.evaluate(function, self.target, self.grid),
-                "finite_difference",
-                label,
-                self.method_seconds,
+            values = yours_rows.evaluate_within(
+                function, self.target, self.grid, self.method_seconds
             )
             if isinstance(values, str):
                 self.results[key] = MethodResult(key=key, label=label, ok=False, error=values)

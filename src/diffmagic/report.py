@@ -155,17 +155,22 @@ def _check_graph_options(options: Any) -> None:
 
 
 def _graph_bundle(comparison: Comparison, point: Any, mode: str) -> dict[str, Any]:
+    """The graph at --at, or one line saying why there is none: the table above stays."""
     from diffmagic.compgraph import graph_of_comparison
+    from diffmagic.explain import explain_jax
 
     try:
         drawn = graph_of_comparison(comparison, point, mode)
-    except DiffMagicError as error:  # the table above stays; the graph says why it is missing
+        return {
+            "image/svg+xml": drawn.svg(),
+            "text/html": drawn._repr_html_(),
+            "text/plain": drawn.text(),
+        }
+    except DiffMagicError as error:
         return _text_bundle("no computational graph", [str(error)])
-    return {
-        "image/svg+xml": drawn.svg(),
-        "text/html": drawn._repr_html_(),
-        "text/plain": drawn.text(),
-    }
+    except Exception as error:  # whatever else: still one line, never the table's end
+        reason = one_line(explain_jax(comparison.target.name, error))
+        return _text_bundle("no computational graph", [reason])
 
 
 # --- end computational graph -------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Points where f' does not exist: found from SymPy's expression, or by a jump check.
+"""Points where f' does not exist: found from SymPy's expression, and from f's own values.
 
 Each point is classified the way the course notes teach: a *corner* (|x| at 0: the one-sided
 slopes differ), a *cusp* (sqrt(|x|): infinite slopes of opposite sign), a *vertical tangent*
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from diffmagic import bounds
+from diffmagic import bounds, singular_values
 from diffmagic.naming import derivative_name
 
 ArrayFunction = Callable[[np.ndarray], np.ndarray]
@@ -134,42 +134,26 @@ def from_expression(
     return _classified(sorted(points), f, high - low)
 
 
-def from_values(
-    grid: np.ndarray, values: np.ndarray, derivative: ArrayFunction, f: ArrayFunction
-) -> list[Singularity]:
-    """Singular points where the derivative on the grid jumps, located by bisection.
+def derivative_jumps(grid: np.ndarray, values: np.ndarray) -> list[tuple[float, float]]:
+    """Grid intervals where a derivative row's values jump: places for `singular_values` to
+    look at closely, on f itself (a row's derivative is no proof of anything about f).
 
     A jump between two neighbouring grid points that is several times larger than the changes
-    on either side of it is an isolated break, not steepness; bisection with the derivative
-    then pins it down to the last bit.
+    on either side of it is an isolated break, not steepness.
     """
     if grid.size < 4 or not np.any(np.isfinite(values)):
         return []
     steps = np.abs(np.diff(values))
     steps = np.where(np.isfinite(steps), steps, np.inf)
     floor = 1e-6 * (1.0 + np.nanmax(np.abs(values[np.isfinite(values)])))
-    points: list[float] = []
+    places: list[tuple[float, float]] = []
     for i in range(steps.size):
         neighbours = max(
             steps[i - 1] if i > 0 else 0.0, steps[i + 1] if i + 1 < steps.size else 0.0
         )
         if steps[i] > floor and steps[i] > 4.0 * neighbours:
-            points.append(_bisect(derivative, grid[i], grid[i + 1]))
-    return _classified(points, f, float(grid[-1] - grid[0]))
-
-
-def _bisect(derivative: ArrayFunction, low: float, high: float) -> float:
-    with np.errstate(all="ignore"):
-        for _ in range(60):
-            middle = 0.5 * (low + high)
-            if middle in (low, high):
-                break
-            d_low, d_middle, d_high = derivative(np.array([low, middle, high]))
-            if abs(d_middle - d_low) >= abs(d_high - d_middle):
-                high = middle
-            else:
-                low = middle
-    return 0.5 * (low + high)
+            places.append((float(grid[i]), float(grid[i + 1])))
+    return places
 
 
 def _classified(points: list[float], f: ArrayFunction, width: float) -> list[Singularity]:
@@ -240,24 +224,57 @@ def find(
     f: ArrayFunction,
     expressions: tuple[Any, Any] | None,
     stand_ins: list[Any],
+    f_values: np.ndarray | None = None,
 ) -> list[Singularity]:
     """Where f^(order) does not exist: from SymPy's f and f^(order) when there are (for
-    order > 1 the point is classified on f^(order-1)), else from the jumps of the first working
-    stand-in row's values (order 1 only)."""
+    order > 1 the point is classified on f^(order-1)); and, whatever SymPy saw, where NumPy's f
+    itself jumps or turns a corner (`singular_values`: floor, mod, arctan2's cut, Python `if`),
+    looked for where f's values (`f_values` on the grid, when known) break and, without
+    SymPy, where the first working stand-in row's derivative jumps (order 1 only)."""
     domain = (float(grid[0]), float(grid[-1]))
+    found: list[Singularity] = []
+    exact: ArrayFunction | None = None
     if expressions is not None:
         import sympy as sp
+
+        from diffmagic.reference import high_precision
 
         function_expr, derivative_expr = expressions
         symbol = sp.Symbol(wrt, real=True)
         classify_with = f
         if order > 1:
             classify_with = _numpy_of(sp.diff(function_expr, symbol, order - 1), symbol)
-        return from_expression(function_expr, derivative_expr, symbol, domain, classify_with)
-    for result in stand_ins:
-        if result is not None and result.ok and order == 1:
-            return from_values(grid, result.values, result.derivative, f)
-    return []
+        found = from_expression(function_expr, derivative_expr, symbol, domain, classify_with)
+
+        def exact(x: np.ndarray) -> np.ndarray:
+            return high_precision(function_expr, symbol, x)
+
+    places: list[tuple[float, float]] = []
+    for result in stand_ins if expressions is None and order == 1 else []:
+        if result is not None and result.ok and result.values is not None:
+            places = derivative_jumps(grid, result.values)
+            break
+    precision = getattr(f, "precision", "float64")
+    seen = singular_values.search(grid, f, precision, exact, places, f_values)
+    return _merged(found, seen, order, domain[1] - domain[0])
+
+
+def _merged(
+    found: list[Singularity], seen: list[tuple[float, float, str]], order: int, width: float
+) -> list[Singularity]:
+    """`found` and the points seen in f's values, each point once (as `found` has it).
+
+    A break of f is a point where every derivative fails to exist; for f'' the function
+    that has it is f': a corner of f is a jump of f', anything worse leaves f' undefined.
+    """
+    points = list(found)
+    for x, within, kind in seen:
+        if any(abs(x - point.x) <= 1e-9 * width + within for point in found):
+            continue
+        if order > 1:
+            kind = "jump" if order == 2 and kind == "corner" else "undefined"
+        points.append(Singularity(x, kind))
+    return sorted(points, key=lambda point: point.x)
 
 
 def _numpy_of(expr: Any, symbol: Any) -> ArrayFunction:

@@ -12,7 +12,7 @@ import ast
 import inspect
 import itertools
 import linecache
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,33 +116,69 @@ def _compile_cell(text: str, origin: str = "the cell") -> tuple[dict[str, Any], 
     return namespace, defined
 
 
+def chosen_function(
+    defined: list[str], func: str | None, skip: Collection[str], origin: str
+) -> str | None:
+    """The name of the function to differentiate: `func`, else the last one not in `skip`.
+
+    `skip` holds the names given as yours (`--yours dfdx`, `yours=dfdx`): the lab defines `f`
+    and then `dfdx`, and the learner's derivative is never the function differentiated.
+    None when the code defines nothing to choose from.
+    """
+    skipped = set(skip)
+    if func is not None:
+        if func in skipped:
+            raise DiffMagicError(
+                f"`{func}` is named both as the function to differentiate and as yours: "
+                "name another function with func (--func)"
+            )
+        return func
+    left = [name for name in defined if name not in skipped]
+    if left:
+        return left[-1]
+    if defined:
+        names = ", ".join(f"`{name}`" for name in dict.fromkeys(defined))
+        raise DiffMagicError(
+            f"{origin} defines only {names}, named as yours: define the function to "
+            "differentiate too, e.g. def f(x): return x**2"
+        )
+    return None
+
+
 def function_from_cell(
-    text: str, func: str | None = None, origin: str = "the cell"
+    text: str, func: str | None = None, origin: str = "the cell", skip: Collection[str] = ()
 ) -> Callable[..., Any]:
-    """The function code defines: the one named `func`, else the last `def` in it."""
+    """The function code defines: the one named `func`, else the last one not named in `skip`
+    (the names given as yours)."""
     namespace, defined = _compile_cell(text, origin)
+    name = chosen_function(defined, func, skip, origin)
     if func is not None:
         if func not in namespace:
             known = ", ".join(defined) or "nothing"
             raise DiffMagicError(f"{origin} defines no `{func}`; it defines {known}")
         return namespace[func]
-    if not defined:
+    if name is None:
         raise DiffMagicError(
             f"{origin} defines no function: write `def f(x): return ...` "
             "or give an expression such as `x**2`"
         )
-    return namespace[defined[-1]]
+    return namespace[name]
 
 
-def resolve_function(source: Any, func: str | None = None) -> tuple[Callable[..., Any], str | None]:
-    """The callable behind a callable, a cell text or an expression, and its source text."""
+def resolve_function(
+    source: Any, func: str | None = None, skip: Collection[str] = ()
+) -> tuple[Callable[..., Any], str | None]:
+    """The callable behind a callable, a cell text or an expression, and its source text.
+
+    `skip`: names given as yours, never chosen as the function of a cell's text.
+    """
     if isinstance(source, str):
         text = source.strip()
         if not text:
             raise DiffMagicError("nothing to differentiate: the text is empty")
         if looks_like_expression(text):
             return expression_to_function(text), text
-        return function_from_cell(text, func), text
+        return function_from_cell(text, func, skip=skip), text
     if callable(source):
         if func is not None:
             raise DiffMagicError("`func` picks a function from cell text; pass the function itself")
@@ -166,27 +202,10 @@ def _check_is_plain_function(function: Any, name: str) -> inspect.Signature:
         raise DiffMagicError(f"cannot read the parameters of `{name}`") from None
 
 
-def make_target(
-    source: Any,
-    *,
-    func: str | None = None,
-    wrt: str | None = None,
-    params: Mapping[str, Any] | None = None,
-) -> Target:
-    """Check what the user handed over and fix everything but the variable."""
-    function, text = resolve_function(source, func)
-    name = getattr(function, "__name__", None) or "f"
-    if name == "<lambda>":
-        name = "f"
-    if isinstance(function, np.ufunc):
-        # np.sin's signature lists out=, where=, dtype=...: its inputs are what is meant.
-        if function.nin != 1 or wrt not in (None, "x"):
-            raise DiffMagicError(
-                f"np.{name} takes {function.nin} inputs: wrap it, "
-                f"e.g. def f(x): return np.{name}(x)"
-            )
-        return Target(function=function, name=name, parameters=("x",), wrt="x", source=text)
-    signature = _check_is_plain_function(function, name)
+def _parameters(
+    signature: inspect.Signature, name: str
+) -> tuple[list[str], set[str], dict[str, Any]]:
+    """(names in order, the keyword-only ones, defaults) of a function of named parameters."""
     parameters: list[str] = []
     keyword_only: set[str] = set()
     defaults: dict[str, Any] = {}
@@ -200,6 +219,36 @@ def make_target(
             keyword_only.add(parameter.name)
         if parameter.default is not parameter.empty:
             defaults[parameter.name] = parameter.default
+    return parameters, keyword_only, defaults
+
+
+def make_target(
+    source: Any,
+    *,
+    func: str | None = None,
+    wrt: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    skip: Collection[str] = (),
+    unnamed: str = "f",
+) -> Target:
+    """Check what the user handed over and fix everything but the variable.
+
+    `skip`: the names given as yours, which a cell's text never offers as the function.
+    `unnamed`: what to call a function without a name of its own (a lambda) in messages.
+    """
+    function, text = resolve_function(source, func, skip)
+    name = getattr(function, "__name__", None) or unnamed
+    if name == "<lambda>":
+        name = unnamed
+    if isinstance(function, np.ufunc):
+        # np.sin's signature lists out=, where=, dtype=...: its inputs are what is meant.
+        if function.nin != 1 or wrt not in (None, "x"):
+            raise DiffMagicError(
+                f"np.{name} takes {function.nin} inputs: wrap it, "
+                f"e.g. def f(x): return np.{name}(x)"
+            )
+        return Target(function=function, name=name, parameters=("x",), wrt="x", source=text)
+    parameters, keyword_only, defaults = _parameters(_check_is_plain_function(function, name), name)
     if not parameters:
         raise DiffMagicError(f"`{name}` takes no arguments: give it a variable, e.g. def {name}(x)")
 

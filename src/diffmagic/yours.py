@@ -9,6 +9,7 @@ wrong on one side of a point...). Numbers only: the figure draws the curve and m
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -25,10 +26,39 @@ from diffmagic.target import Target, make_target
 RTOL = 1e-6
 
 
-def candidates(yours: Any) -> dict[str, tuple[str, Callable[..., Any]]]:
-    """Row key -> (label, function): "yours" for one function, "yours:NAME" for several."""
+def names(yours: Any) -> frozenset[str]:
+    """The names `yours` goes by, which a cell's text never offers as the function to
+    differentiate: a function's own name, a dict's keys, the names given as text."""
+    if yours is None:
+        return frozenset()
+    if isinstance(yours, str):
+        return frozenset({yours.strip()})
+    if isinstance(yours, Mapping):
+        items = [*yours.keys(), *yours.values()]
+    elif isinstance(yours, list | tuple):
+        items = list(yours)
+    else:
+        items = [yours]
+    found = set()
+    for item in items:
+        name = item.strip() if isinstance(item, str) else getattr(item, "__name__", None)
+        if isinstance(name, str) and name.isidentifier():
+            found.add(name)
+    return frozenset(found)
+
+
+def candidates(yours: Any, f: Any = None) -> dict[str, tuple[str, Callable[..., Any]]]:
+    """Row key -> (label, function): "yours" for one function, "yours:NAME" for several.
+
+    Text names a function of f's namespace (a cell's `dfdx`) or is an expression in x, as
+    `--yours` is read.
+    """
     if yours is None:
         return {}
+    if isinstance(yours, str) or (
+        isinstance(yours, list | tuple) and yours and all(isinstance(y, str) for y in yours)
+    ):
+        yours = resolve([yours] if isinstance(yours, str) else list(yours), f, "yours={!r}")
     if callable(yours):
         return {"yours": (label_of("yours", yours), yours)}
     if isinstance(yours, Mapping):
@@ -50,7 +80,9 @@ def candidates(yours: Any) -> dict[str, tuple[str, Callable[..., Any]]]:
     return chosen
 
 
-def resolve(names: list[str], f: Any) -> dict[str, Callable[..., Any]] | None:
+def resolve(
+    names: list[str], f: Any, said: str = "--yours {}"
+) -> dict[str, Callable[..., Any]] | None:
     """The functions `--yours NAME` names: from the namespace f was defined in (the notebook's
     or the file's), or an expression in x (`--yours "2*x"`) on the command line."""
     from diffmagic.expression import expression_to_function, looks_like_expression
@@ -63,27 +95,62 @@ def resolve(names: list[str], f: Any) -> dict[str, Callable[..., Any]] | None:
         text = str(name).strip()
         if text.isidentifier() and text in namespace:
             if not callable(namespace[text]):
-                raise DiffMagicError(f"--yours {text}: `{text}` is not a function")
+                raise DiffMagicError(f"{said.format(text)}: `{text}` is not a function")
             chosen[text] = namespace[text]
         elif looks_like_expression(text) and not (text.isidentifier() and text != "x"):
             chosen[text] = expression_to_function(text)
         else:
             raise DiffMagicError(
-                f"--yours {text}: no function `{text}` is defined; define it in the cell "
+                f"{said.format(text)}: no function `{text}` is defined; define it in the cell "
                 "(def dfdx(x): ...) or give an expression such as '2*x'"
             )
     return chosen
 
 
 def _target_of(function: Callable[..., Any], target: Target) -> Target:
-    """Your derivative as a function of the same variable, with the same fixed values."""
+    """Your derivative as a function of the same variable, with the same fixed values, named
+    as yours in every message ("your derivative returns None", never "f returns None")."""
     try:
         accepted = set(inspect.signature(function).parameters)
     except (TypeError, ValueError):
         accepted = set()
     params = {name: value for name, value in target.fixed.items() if name in accepted}
     wrt = target.wrt if target.wrt in accepted else None
-    return make_target(function, wrt=wrt, params=params)
+    yours = make_target(function, wrt=wrt, params=params, unnamed="yours")
+    return dataclasses.replace(yours, name=culprit(function))
+
+
+def culprit(function: Callable[..., Any]) -> str:
+    """Your derivative as reasons name it: `your derivative`, or `your derivative dfdx`."""
+    name = getattr(function, "__name__", None)
+    if not isinstance(name, str) or not name.isidentifier():
+        return "your derivative"
+    return f"your derivative {name}"
+
+
+def evaluate_within(
+    function: Callable[..., Any], target: Target, grid: np.ndarray, seconds: float
+) -> np.ndarray | str:
+    """Your derivative on the grid under the method time limit, or why not, in one line that
+    names it (a sleeping dfdx is yours to fix, not the finite differences')."""
+    from diffmagic.guard import Failure, guarded
+
+    owner = culprit(function)
+
+    def work() -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return evaluate(function, target, grid)
+
+    outcome = guarded(
+        work,
+        seconds=seconds,
+        name=owner,
+        describe_timeout=lambda limit: (
+            f"{owner} took longer than {limit:g} s on the grid: stopped (does it sleep or loop?)"
+        ),
+        passthrough=(DiffMagicError,),
+    )
+    return outcome.reason if isinstance(outcome, Failure) else outcome
 
 
 def label_of(key: str, function: Callable[..., Any]) -> str:

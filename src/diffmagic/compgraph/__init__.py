@@ -16,11 +16,13 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
+from diffmagic.compgraph.point_check import caveats, checked_point
 from diffmagic.compgraph.trace import (
     MODES,
     Node,
     Program,
-    caveats,
     forward,
     reverse,
     trace_program,
@@ -53,9 +55,22 @@ def _check_point(at: Any) -> float:
 
 
 class ComputationalGraph:
-    """f traced by JAX at x0: `.nodes` in evaluation order, `.value`, `.derivative`."""
+    """f traced by JAX at x0: `.nodes` in evaluation order, `.value`, `.derivative`.
 
-    def __init__(self, target: Target, x0: float, mode: str, program: Program) -> None:
+    `.derivative` is JAX's number; `.ok` says whether it is f'(x0): f' exists there (NumPy's
+    f has no corner, jump or hole at x0) and SymPy's exact f'(x0) at 30 digits (or, without
+    SymPy, central differences of NumPy's f) agrees. `.caveats` say why not.
+    """
+
+    def __init__(
+        self,
+        target: Target,
+        x0: float,
+        mode: str,
+        program: Program,
+        expressions: tuple[Any, Any] | None = None,
+        ask_sympy: bool = True,
+    ) -> None:
         self.target = target
         self.x0 = x0
         self.mode = mode
@@ -64,14 +79,46 @@ class ComputationalGraph:
         self.output_index = program.output_index
         self.equations = program.equations
         runner = forward if mode == "forward" else reverse
-        #: f'(x0): the output's tangent (forward) or the input's adjoint (reverse).
-        self.derivative: float = runner(program)
+        #: f'(x0) as JAX computes it: the output's tangent (forward) or the input's adjoint.
+        self.derivative: float = runner(program, target.name)
         #: f(x0), the output node's value.
         self.value: float = float(program.nodes[program.output_index].value)
+        #: What is known of f' at x0 besides JAX's number (see `point_check`).
+        self.check = checked_point(target, x0, self.derivative, expressions, ask_sympy)
         #: Why f'(x0) may not mean what it seems (a corner, a jump, a branch point, infinity).
-        self.caveats: list[str] = caveats(program)
-        if not math.isfinite(self.derivative):
+        self.caveats: list[str] = caveats(program, self.check)
+        if not math.isfinite(self.derivative) and not self.check.notes:
             self.caveats.append(f"the derivative at this x0 is {self.derivative}: f' is not finite")
+
+    @property
+    def ok(self) -> bool:
+        """Whether `.derivative` is f'(x0): it exists, is finite and is confirmed."""
+        return (
+            self.check.kind is None
+            and math.isfinite(self.derivative)
+            and bool(self.check.confirmed_by)
+            and not self.caveats
+        )
+
+    def derivative_text(self, digits: int = 10) -> str:
+        """f'(x0) as the graph shows it: JAX's number, or why there is none."""
+        from diffmagic.compgraph.trace import format_number
+
+        number = format_number(self.derivative, digits)
+        if self.check.kind == "undefined":
+            return f"no value (JAX gives {number})"
+        if self.check.kind is not None:
+            return f"does not exist: a {self.check.kind} (JAX gives {number})"
+        return number
+
+    @property
+    def verdict(self) -> str:
+        """One line: what confirms the derivative, or that nothing does."""
+        if self.ok:
+            return f"ok: agrees with {self.check.confirmed_by}"
+        if self.check.kind is not None:
+            return f"no {self.derivative_name} at this x0: see the caution"
+        return "not confirmed: see the caution"
 
     # ------------------------------------------------------------------ names
     @property
@@ -111,7 +158,13 @@ class ComputationalGraph:
         """The picture; big graphs fold repeated blocks or are paged (`page=2`), with a note."""
         from diffmagic.compgraph.svg import svg_text
 
-        return svg_text(self, page)
+        if page is not None and (
+            isinstance(page, bool) or not isinstance(page, int | np.integer) or page < 1
+        ):
+            raise DiffMagicError(
+                f"page must be a whole number from 1, such as page=2, not {page!r:.40}"
+            )
+        return svg_text(self, None if page is None else int(page))
 
     def __str__(self) -> str:
         return self.text()
@@ -161,4 +214,10 @@ def graph_of_comparison(comparison: Any, at: Any, mode: str = "reverse") -> Comp
     mode = _check_mode(mode)
     x0 = _check_point(at)
     _, program = trace_program(comparison.target, x0)
-    return ComputationalGraph(comparison.target, x0, mode, program)
+    expressions = None
+    if comparison.order == 1 and comparison.derivative_expr is not None:
+        expressions = (comparison.function_expr, comparison.derivative_expr)
+    # The comparison asked SymPy already: without its expressions, SymPy has none.
+    return ComputationalGraph(
+        comparison.target, x0, mode, program, expressions, ask_sympy=comparison.order != 1
+    )

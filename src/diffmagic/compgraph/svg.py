@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 from diffmagic.compgraph.layout import layered_layout
 from diffmagic.compgraph.trace import Node, format_number
 from diffmagic.compgraph.view import View
+from diffmagic.errors import DiffMagicError
 
 if TYPE_CHECKING:
     from diffmagic.compgraph import ComputationalGraph
@@ -273,9 +274,10 @@ def _header(graph: ComputationalGraph, view: View) -> list[_Line]:
         _Line(
             f"{graph.label} at {graph.variable} = {format_number(graph.x0, 8)}: "
             f"{graph.operations} JAX operations, {graph.derivative_name} = "
-            f"{format_number(graph.derivative, 10)}",
+            f"{graph.derivative_text(10)}",
             bold=True,
         ),
+        _Line(f"{graph.derivative_name}: {graph.verdict}", MUTED),
         _Line(how, MUTED),
     ]
     lines.extend(_Line("caution: " + note, "#b00020", bold=True) for note in graph.caveats)
@@ -286,4 +288,8 @@ def _header(graph: ComputationalGraph, view: View) -> list[_Line]:
 def svg_text(graph: Any, page: int | None = None) -> str:
     from diffmagic.compgraph.view import build_view
 
-    return render(graph, build_view(graph.nodes, page))
+    view = build_view(graph.nodes, page)
+    if page is not None and page > view.pages:
+        pages = "1 page" if view.pages == 1 else f"{view.pages} pages"
+        raise DiffMagicError(f"the graph has {pages}: page={page} is past its end")
+    return render(graph, view)

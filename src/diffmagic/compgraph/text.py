@@ -55,7 +55,8 @@ def listing(graph: ComputationalGraph) -> str:
         f"computational graph of {graph.label} at {graph.variable} = "
         f"{format_number(graph.x0, 12)}, {graph.mode} mode: {graph.operations} JAX operations",
         f"  {graph.function_name}({format_number(graph.x0, 12)}) = {format_number(graph.value, 15)}"
-        f", {graph.derivative_name} = {format_number(graph.derivative, 15)}",
+        f", {graph.derivative_name} = {graph.derivative_text(15)}",
+        f"  {graph.derivative_name}: {graph.verdict}",
     ]
     lines += [f"  caution: {note}" for note in graph.caveats]
     group: str | None = None

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from diffmagic.errors import DiffMagicError
-from diffmagic.explain import MethodFailure, explain_jax, one_line
+from diffmagic.explain import MethodFailure, explain_jax
 from diffmagic.target import Target
 
 #: Primitives whose sub-program is inlined: plain calls of a helper, nothing else.
@@ -123,6 +123,8 @@ class Program:
     raw: list[Any] = field(default_factory=list)
     input_index: int = 0
     output_index: int = 0
+    #: f's name, for the reasons a step's failure gives.
+    name: str = "f"
 
 
 def _inlined_jaxpr(eqn: Any) -> Any:
@@ -165,7 +167,7 @@ def trace_program(target: Target, x0: float) -> tuple[Any, Program]:
             raise DiffMagicError(
                 f"cannot draw the graph: {explain_jax(target.name, error)}"
             ) from None
-        program = Program()
+        program = Program(name=target.name)
         env: dict[Any, int] = {}
 
         def add(node_kind: str, op: str, inputs: tuple[int, ...], raw: Any, **extra: Any) -> int:
@@ -229,8 +231,9 @@ def _interpret(
         try:
             value = apply(*(program.raw[i] for i in inputs))
         except Exception as error:
+            reason = explain_jax(program.name, error)
             raise DiffMagicError(
-                f"JAX's `{eqn.primitive.name}` failed at this x0: {one_line(error, 120)}"
+                f"JAX's `{eqn.primitive.name}` failed at this x0: {reason}"
             ) from None
         env[eqn.outvars[0]] = add(
             "operation",
@@ -269,8 +272,25 @@ def _zero_tangent(value: Any) -> Any:
     return np.zeros(array.shape, dtype=jax.dtypes.float0)
 
 
-def forward(program: Program) -> float:
-    """Push dx/dx = 1 through every equation with `jax.jvp`; f'(x0) is the output's tangent."""
+def _step_failure(node: Node, error: Exception, mode: str, name: str) -> DiffMagicError:
+    """Why JAX's `mode` cannot pass through this step, in words (never JAX's own text)."""
+    if mode == "reverse" and node.op == "while":
+        return DiffMagicError(
+            f"JAX's reverse mode cannot pull adjoints back through step #{node.index} `while` "
+            "(jax.lax.while_loop decides its number of steps as it runs): use "
+            "mode='forward' (--graph-mode forward), or jax.lax.scan or a fori_loop of fixed bounds"
+        )
+    return DiffMagicError(
+        f"JAX's {mode} mode fails at step #{node.index} `{node.op}`: {explain_jax(name, error)}"
+    )
+
+
+def forward(program: Program, name: str = "f") -> float:
+    """Push dx/dx = 1 through every equation with `jax.jvp`; f'(x0) is the output's tangent.
+
+    A step whose local derivatives JAX cannot pull back (a while loop) still pushes its
+    tangent: its ∂/∂inputs are left unknown.
+    """
     from diffmagic.methods.jax_engine import float64, jax_module
 
     jax = jax_module()
@@ -286,12 +306,17 @@ def forward(program: Program) -> float:
             elif node.kind == "operation":
                 apply = _primitive_function(next(operations))
                 primals = tuple(raw[i] for i in node.inputs)
-                _, tangent = jax.jvp(apply, primals, tuple(tangents[i] for i in node.inputs))
+                try:
+                    _, tangent = jax.jvp(apply, primals, tuple(tangents[i] for i in node.inputs))
+                except Exception as error:
+                    raise _step_failure(node, error, "forward", name) from None
+                node.local_derivatives = tuple(None for _ in primals)
                 if _is_float(node.value):
-                    out, pullback = jax.vjp(apply, *primals)
-                    node.local_derivatives = _local_derivatives(pullback, out)
-                else:
-                    node.local_derivatives = tuple(None for _ in primals)
+                    try:
+                        out, pullback = jax.vjp(apply, *primals)
+                        node.local_derivatives = _local_derivatives(pullback, out)
+                    except Exception:  # no pullback for this step: its partials stay unknown
+                        pass
             else:
                 tangent = tangents[node.inputs[0]]
             tangents.append(tangent)
@@ -299,7 +324,7 @@ def forward(program: Program) -> float:
     return _as_float(nodes[program.output_index].tangent)
 
 
-def reverse(program: Program) -> float:
+def reverse(program: Program, name: str = "f") -> float:
     """Pull df/df = 1 back through every equation with `jax.vjp`, summing over fan-out."""
     from diffmagic.methods.jax_engine import float64, jax_module
 
@@ -317,11 +342,13 @@ def reverse(program: Program) -> float:
             if not _is_float(node.value):  # a comparison: no derivative flows through it
                 node.local_derivatives = tuple(None for _ in primals)
                 continue
-            out, pullback = jax.vjp(_primitive_function(eqn), *primals)
-            node.local_derivatives = _local_derivatives(pullback, out)
-            if node.index not in adjoints:
-                continue
-            for i, contribution in zip(node.inputs, pullback(adjoints[node.index]), strict=True):
+            try:
+                out, pullback = jax.vjp(_primitive_function(eqn), *primals)
+                node.local_derivatives = _local_derivatives(pullback, out)
+                pulled = pullback(adjoints[node.index]) if node.index in adjoints else ()
+            except Exception as error:
+                raise _step_failure(node, error, "reverse", name) from None
+            for i, contribution in zip(node.inputs, pulled, strict=False):
                 if _is_float(contribution) and _is_float(nodes[i].value):
                     adjoints[i] = adjoints[i] + contribution if i in adjoints else contribution
     for node in nodes:
@@ -349,42 +376,3 @@ def _local_derivatives(pullback: Callable[[Any], Any], out: Any) -> tuple[Any, .
     return tuple(
         _plain(p) if _is_float(p) and np.asarray(p).shape == () else None for p in partials
     )
-
-
-#: Steps with a corner or a jump where their inputs meet a condition, and what happens there.
-_CORNERS = {"abs": "a corner at 0", "sign": "a jump at 0"}
-_JUMPS = {"floor", "ceil", "round"}
-_TIES = {"max", "min", "gt", "ge", "lt", "le", "eq", "ne"}
-
-
-def caveats(program: Program) -> list[str]:
-    """Steps at x0 where f' may not exist: JAX still returns a number there (its convention).
-
-    The graph shows JAX's numbers; these notes keep a corner from passing as an ordinary slope.
-    """
-    notes: list[str] = []
-    nodes = program.nodes
-    for node in nodes:
-        if node.kind != "operation":
-            continue
-        inputs = [np.asarray(nodes[i].value) for i in node.inputs]
-        if any(value.shape != () for value in inputs):
-            continue
-        first = inputs[0].item() if inputs else None
-        if node.op in _CORNERS and first == 0:
-            notes.append(f"#{node.index} {node.op} has {_CORNERS[node.op]} and its input is 0 here")
-        elif node.op in _JUMPS and isinstance(first, float) and first == round(first):
-            notes.append(
-                f"#{node.index} {node.op} jumps at whole numbers, and its input is {first:g}"
-            )
-        elif node.op in _TIES and len(inputs) == 2 and inputs[0].item() == inputs[1].item():
-            notes.append(
-                f"#{node.index} {node.op} compares two equal values: x0 is on a branch point"
-            )
-    if notes:
-        notes = [
-            "f' may not exist at this x0: "
-            + "; ".join(notes)
-            + ". JAX's derivative there is its own convention"
-        ]
-    return notes

@@ -8,7 +8,7 @@ all work. Whoever displays the figure turns it into PNG or SVG.
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -116,13 +116,14 @@ def comparison_figure(
                 label=f"where {result.label} is wrong",
             )
     # Labels of points go in the legend, not on the plot: there they never cover a curve.
+    labels = point_labels(comparison.singularities, f"{target.wrt}=")
     for point in comparison.singularities:
         top.axvline(
             point.x,
             color="grey",
             linestyle=":",
             linewidth=1,
-            label=f"{point.kind} at {target.wrt}={point.x:g}",
+            label=labels.pop(point.kind, "_nolegend_"),
         )
     for label, values in (extra or {}).items():
         top.plot(x, finite(values), label=label, **EXTRA_STYLE)
@@ -176,8 +177,8 @@ def alt_text(comparison: Comparison, at: float | None = None) -> str:
     if at is not None:
         text += f", with each method's tangent at {target.wrt}0 = {at:g}"
     if comparison.singularities:
-        text += ", " + ", ".join(f"{p.kind} at {p.x:g}" for p in comparison.singularities)
-        text += " marked"
+        labels = point_labels(comparison.singularities, "")
+        text += ", " + ", ".join(labels.values()) + " marked"
     if comparison.extrema:
         text += ", " + ", ".join(f"{p.kind} at {p.x:.4g}" for p in comparison.extrema)
     return text + "; errors against the reference below, on a log scale"
@@ -195,3 +196,23 @@ def figure_bytes(figure: Figure, fmt: str = "png", dpi: int = 100) -> bytes:
     with np.errstate(over="ignore"):
         figure.savefig(buffer, format=fmt, dpi=dpi)
     return buffer.getvalue()
+
+
+def point_labels(points: list[Any], where_prefix: str) -> dict[str, str]:
+    """One legend entry per kind of point where f' does not exist: `jump at x=1.3`, or for
+    many (floor's nine jumps) `jumps at x=-4, -3, …, 4 (9)`, which keeps the legend short.
+    `where_prefix` comes before the numbers ("x=" in the legend, "" in the alt text)."""
+    by_kind: dict[str, list[float]] = {}
+    for point in points:
+        by_kind.setdefault(point.kind, []).append(point.x)
+    labels = {}
+    for kind, where in by_kind.items():
+        if len(where) == 1:
+            labels[kind] = f"{kind} at {where_prefix}{where[0]:g}"
+            continue
+        shown = [f"{x:g}" for x in where]
+        if len(shown) > 4:
+            shown = [*shown[:2], "…", shown[-1]]
+        plural = kind if kind == "undefined" else f"{kind}s"
+        labels[kind] = f"{plural} at {where_prefix}{', '.join(shown)} ({len(where)})"
+    return labels

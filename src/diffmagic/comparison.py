@@ -17,6 +17,7 @@ from diffmagic import bounds
 from diffmagic import yours as yours_rows
 from diffmagic.at_point import function_at, tangent_slopes
 from diffmagic.errors import DiffMagicError
+from diffmagic.guard import still_running_note
 from diffmagic.held_output import captured_output
 from diffmagic.pipeline import Comparer
 from diffmagic.request import DEFAULT_METHODS, Request
@@ -151,4 +152,5 @@ def run(f: Any, request: Request) -> Comparison:
             f"{target.name} printed {printed.lines:,} lines while diffmagic ran it "
             f"(not shown; the first: {shown[:80]})"
         )
+    comparison.notes.extend(still_running_note())
     return comparison

@@ -1,35 +1,44 @@
-"""`time_limit(seconds)`: stop Python work after `seconds`, on any thread and any system.
+"""`time_limit(seconds)`: raise `TimeLimitExceeded` in this thread's work after `seconds`.
 
-Arming a limit pushes its `Deadline` on the thread's stack and hands it to the mechanism that
-can reach the thread: SIGALRM on the main thread of a POSIX process (`alarm`), the watchdog
-thread everywhere else (`watchdog`). Disarming pops it and makes sure nothing fires after the
-block: the timer is re-armed for the limit around it, or a pending exception is cleared.
+This is the in-thread half of a limit: a watchdog thread raises the exception in the working
+thread with `PyThreadState_SetAsyncExc`. The exception lands between two bytecodes, so a
+function that sleeps in short steps, SymPy (pure Python) and any Python loop stop within a few
+milliseconds of the limit; one long C call (one `time.sleep(100)`, one large NumPy operation)
+does not: the exception lands when that call returns. That is why `guard.guarded` runs the work
+on a worker thread (`worker.py`) and stops waiting for it at the limit: the caller's side of the
+limit holds whatever the work does, this side stops the work as soon as Python can.
 
-Either way the exception, `TimeLimitExceeded`, derives from `BaseException`, so a learner's
-`try: ... except Exception:` cannot swallow it. A bare `except:` can: the limit then fires again
-every `REFIRE_SECONDS` until the guarded block exits, and a block that swallowed it and returned
-anyway still ends in `TimeLimitExceeded` (its result cannot be trusted). What no in-process
-mechanism can stop is a loop that swallows every exception forever, or one C call that never
-returns; those need a worker process.
+One mechanism on every thread and every system: a SIGALRM handler would reach only the main
+thread (and cut its blocking calls short), but guarded work never runs there any more.
 
-Limits nest: an inner limit never extends an outer one. When the outer one expires first, its
-own exception is raised (`error.deadline` says which limit fired), so a handler around the inner
-block can tell "my limit" from "the caller's limit" and re-raise the latter.
+`TimeLimitExceeded` derives from `BaseException`, so a learner's `except Exception:` cannot
+swallow it. A bare `except:` can: the limit then fires again every `REFIRE_SECONDS` until the
+block exits, and a block that swallowed it and returned anyway still ends in
+`TimeLimitExceeded` (its result cannot be trusted). Limits nest: an inner limit never extends an
+outer one; when the outer one expires first its own exception is raised (`error.deadline` says
+which limit fired), so a handler can tell "my limit" from "the caller's limit".
 """
 
 from __future__ import annotations
 
+import _weakrefset
+import ctypes
 import functools
+import gc
 import importlib
 import math
+import sys
 import threading
 import time
-from types import TracebackType
+import weakref
+from types import FrameType, TracebackType
+from typing import Any
 
-from diffmagic import alarm
-from diffmagic.deadline import Deadline, TimeLimitExceeded, never_fire_in, stacks, stacks_lock
-from diffmagic.limit_checks import check_seconds
-from diffmagic.watchdog import clear_pending, watchdog
+from diffmagic.errors import DiffMagicError
+
+#: After a limit fired, it fires again this often until the guarded block exits (a bare
+#: `except:` in the learner's code swallowed the first one).
+REFIRE_SECONDS = 0.05
 
 #: Modules imported before any limit is armed: an import interrupted half-way leaves a module
 #: that later fails with "module 'sympy' has no attribute 'logic'" for the rest of the process.
@@ -49,7 +58,7 @@ HEAVY_MODULES = (
 def import_heavy() -> tuple[str, ...]:
     """Import every module of `HEAVY_MODULES` once (the names it could not import come back).
 
-    `time_limit` calls it before arming, so no limit can fire inside an import. Cached: the
+    Called before any limit is armed, so no limit can fire inside an import. Cached: the
     second call costs nothing.
     """
     missing = []
@@ -61,8 +70,199 @@ def import_heavy() -> tuple[str, ...]:
     return tuple(missing)
 
 
+def check_seconds(seconds: object, name: str = "time limit") -> float:
+    """A positive number of seconds (infinity meaning no limit), or a one-line refusal that
+    shows an example of what is wanted (the front ends pass on what the learner typed)."""
+    value = None
+    if not isinstance(seconds, bool):
+        try:
+            value = float(seconds)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            value = None
+    if value is None:
+        raise DiffMagicError(f"{name} must be a number of seconds such as 5, not {seconds!r}")
+    if math.isnan(value) or value <= 0:
+        raise DiffMagicError(f"{name} must be more than 0 seconds, not {seconds!r}")
+    return value
+
+
+class TimeLimitExceeded(BaseException):
+    """Raised inside work that ran past its time limit; `.deadline` says which limit.
+
+    A `BaseException`, not an `Exception`: a learner's `except Exception:` must not swallow it.
+    """
+
+    deadline: Deadline | None = None
+
+    def __init__(self, deadline: Deadline | None = None) -> None:
+        if deadline is not None:
+            self.deadline = deadline
+        limit = self.deadline
+        super().__init__(
+            f"took longer than {limit.seconds:g} s" if limit else "took longer than its limit"
+        )
+
+
+class Deadline:
+    """One time limit; `TimeLimitExceeded.deadline` says which limit fired."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        #: Monotonic time at which it expires (infinite for no limit).
+        self.ends = time.monotonic() + seconds
+        #: Whether it fired at least once (the work may have swallowed it).
+        self.fired = False
+        self.active = True
+        #: Made due at once by `expire_now` (then arming does not restart its clock).
+        self.stopped = False
+        self._exception_type: type[TimeLimitExceeded] | None = None
+
+    @property
+    def exception_type(self) -> type[TimeLimitExceeded]:
+        """A subclass bound to this deadline: `PyThreadState_SetAsyncExc` raises a class, which
+        the interpreter instantiates without arguments, so the class carries `.deadline`."""
+        if self._exception_type is None:
+            self._exception_type = type(
+                "TimeLimitExceeded",
+                (TimeLimitExceeded,),
+                {"deadline": self, "__module__": __name__, "__qualname__": "TimeLimitExceeded"},
+            )
+        return self._exception_type
+
+    def expired(self, now: float) -> bool:
+        return self.active and now >= self.ends
+
+
+#: Each thread's limits, outermost first (the per-thread stack that makes nesting work).
+stacks: dict[int, list[Deadline]] = {}
+#: Held while a stack changes and while a limit is fired, so that a limit never fires after
+#: its block has disarmed it.
+stacks_lock = threading.Lock()
+
+#: Where weakref callbacks live (WeakValueDictionary's, WeakSet's `_remove`).
+_WEAKREF_FILES = frozenset({weakref.__file__, _weakrefset.__file__})
+#: Code objects in which no limit fires (filled by `never_fire_in`).
+_no_fire_codes: frozenset[Any] = frozenset()
+
+
+def in_exit(frame: FrameType | None) -> bool:
+    """Whether a limit must wait (it fires again in REFIRE_SECONDS) because the thread runs:
+
+    - the entry or exit of `time_limit` or `captured_output`: the limit would escape the block
+      before it is disarmed (or the streams restored);
+    - a garbage-collector callback, a weakref callback or a `__del__`: Python prints what is
+      raised there as "Exception ignored" and goes on, so the limit would be lost (and the
+      callback left half done).
+    """
+    callbacks = {getattr(callback, "__code__", None) for callback in gc.callbacks}
+    depth = 0
+    while frame is not None and depth < 8:
+        code = frame.f_code
+        if (
+            code in _no_fire_codes
+            or code in callbacks
+            or code.co_name == "__del__"
+            or code.co_filename in _WEAKREF_FILES
+        ):
+            return True
+        frame, depth = frame.f_back, depth + 1
+    return False
+
+
+def never_fire_in(*codes: Any) -> None:
+    """Code objects a limit must not interrupt (another module's enter/exit of a guarded
+    block): a limit firing there would leave its state half set."""
+    global _no_fire_codes
+    _no_fire_codes = _no_fire_codes | frozenset(codes)
+
+
+_set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+_set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
+_set_async_exc.restype = ctypes.c_int
+# The same C function with a NULL exception, which clears one that is pending.
+_clear_async_exc = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p)(
+    ("PyThreadState_SetAsyncExc", ctypes.pythonapi)
+)
+
+
+class Watchdog:
+    """One daemon thread that raises `TimeLimitExceeded` in threads whose limit expired.
+
+    The exception is set while `stacks_lock` is held and the limit is still active, and the
+    exit of a limit deactivates it and clears a pending exception under the same lock, so a
+    limit never fires after its block has ended.
+    """
+
+    def __init__(self) -> None:
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._last_fired: dict[int, float] = {}
+
+    def poke(self) -> None:
+        with self._start_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="diffmagic-time-limit", daemon=True
+                )
+                self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self._fire_due())
+            self._wake.clear()
+
+    def _fire_due(self) -> float:
+        """Fire every expired limit; the seconds until something may need firing next."""
+        now = time.monotonic()
+        wait = 1.0
+        frames = None
+        with stacks_lock:
+            for gone in set(self._last_fired) - set(stacks):
+                del self._last_fired[gone]
+            for ident, stack in stacks.items():
+                expired = due(stack, now)
+                if expired is None:
+                    active = [d.ends for d in stack if d.active]
+                    wait = min(wait, min(active, default=math.inf) - now)
+                    continue
+                since = now - self._last_fired.get(ident, -math.inf)
+                if expired.fired and since < REFIRE_SECONDS:
+                    wait = min(wait, REFIRE_SECONDS - since)
+                    continue
+                if frames is None:
+                    frames = sys._current_frames()
+                if in_exit(frames.get(ident)):
+                    wait = min(wait, 0.005)
+                    continue
+                expired.fired = True
+                self._last_fired[ident] = now
+                _set_async_exc(ident, expired.exception_type)
+                wait = min(wait, REFIRE_SECONDS)
+        return max(wait, 0.001)
+
+
+#: The one watchdog of the process, started on the first limit it has to enforce.
+watchdog = Watchdog()
+
+
+def due(stack: list[Deadline], now: float) -> Deadline | None:
+    """The outermost expired limit: the caller's limit wins over an inner one."""
+    return next((deadline for deadline in stack if deadline.expired(now)), None)
+
+
+def expire_now(deadline: Deadline) -> None:
+    """Make `deadline` due at once (the caller stopped waiting, or the user pressed stop): the
+    watchdog raises it in its thread now, and again while the work swallows it."""
+    with stacks_lock:
+        deadline.stopped = True
+        deadline.ends = min(deadline.ends, time.monotonic())
+    watchdog.poke()
+
+
 class time_limit:  # lower case: used as `with time_limit(5) as limit:`, like a function
-    """Stop Python work after `seconds` (infinity: no limit), on any thread.
+    """Stop Python work after `seconds` (infinity: no limit), on the thread that enters it.
 
     `with time_limit(2) as limit:` yields the `Deadline`; a handler that catches
     `TimeLimitExceeded` checks `error.deadline is limit` before treating it as its own.
@@ -73,7 +273,6 @@ class time_limit:  # lower case: used as `with time_limit(5) as limit:`, like a 
     def __init__(self, seconds: float) -> None:
         self.deadline = Deadline(check_seconds(seconds))
         self._ident = 0
-        self._uses_alarm = False
 
     def __enter__(self) -> Deadline:
         import_heavy()
@@ -85,20 +284,12 @@ class time_limit:  # lower case: used as `with time_limit(5) as limit:`, like a 
 
     def _arm(self) -> Deadline:
         deadline = self.deadline
-        deadline.ends = time.monotonic() + deadline.seconds  # the clock starts now
-        self._ident = ident = threading.get_ident()
+        self._ident = threading.get_ident()
         with stacks_lock:
-            stack = stacks.setdefault(ident, [])
-            outermost = not stack
-            self._uses_alarm = alarm.can_use_alarm() and (
-                outermost or alarm.is_signal_thread(ident)
-            )
-            if self._uses_alarm and outermost:
-                self._uses_alarm = alarm.take_over(ident)
-            stack.append(deadline)
-        if self._uses_alarm:
-            alarm.arm(stack, time.monotonic())
-        elif not math.isinf(deadline.seconds):
+            if not deadline.stopped:
+                deadline.ends = time.monotonic() + deadline.seconds  # the clock starts now
+            stacks.setdefault(self._ident, []).append(deadline)
+        if deadline.stopped or not math.isinf(deadline.seconds):
             watchdog.poke()
         return deadline
 
@@ -108,13 +299,12 @@ class time_limit:  # lower case: used as `with time_limit(5) as limit:`, like a 
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> bool:
-        landed: list[TimeLimitExceeded] = []
         while True:  # a limit that lands while disarming is retried, never let out
             try:
                 self._disarm()
                 break
-            except TimeLimitExceeded as late:
-                landed.append(late)
+            except TimeLimitExceeded:
+                pass
         if not isinstance(exc, TimeLimitExceeded):
             # A limit fired inside the block, the work swallowed it (a bare `except:`) and
             # returned or raised something else: its outcome cannot be trusted. End as the
@@ -131,27 +321,19 @@ class time_limit:  # lower case: used as `with time_limit(5) as limit:`, like a 
 
     def _disarm(self) -> None:
         deadline = self.deadline
-        ident = self._ident
         with stacks_lock:
             if deadline.active:
                 deadline.active = False
-                stack = stacks.get(ident, [])
+                stack = stacks.get(self._ident, [])
                 if deadline in stack:
                     stack.remove(deadline)
                 if not stack:
-                    stacks.pop(ident, None)
-            if not self._uses_alarm:
-                clear_pending(ident)  # one set just before deactivation, not landed
-                return
-            remaining = stacks.get(ident, [])
-        if remaining:
-            alarm.arm(remaining, time.monotonic())
-            return
-        alarm.give_back(deadline)
+                    stacks.pop(self._ident, None)
+            _clear_async_exc(self._ident, None)  # one set just before deactivation, not landed
 
 
 # A limit firing while it is being armed or disarmed would escape the block with the limit
-# still armed (or the signal handler half restored).
+# still armed.
 never_fire_in(
     time_limit.__enter__.__code__,
     time_limit._arm.__code__,

@@ -1,0 +1,251 @@
+"""Guarded work runs on a worker thread, and the caller stops waiting for it at its limit.
+
+Why a worker thread: a limit raised inside the working thread (`time_limits`) lands only
+between two bytecodes, so a learner's f that blocks in one C call (`time.sleep(100)`, a socket
+read, one huge NumPy product) would hold the caller until that call returns, on any thread
+(SIGALRM could cut a sleep short, but only on the main thread, and not a NumPy product). Here
+the caller waits for the worker at most `seconds`; then the worker's own limit fires (and fires
+again while the work swallows it, as `time_limits` does) and the caller waits a short grace; a
+worker still busy after that is abandoned: the caller goes on with a reason that says the call
+is still running in the background, and `still_running()` (and the notes of every comparison
+made while it runs) keep saying so until it ends.
+
+Why not a worker process, which could be killed: f is often a closure over notebook state, a
+jitted function or an object that does not pickle; forking a process that runs JAX's threads
+can deadlock; and spawning one re-imports SymPy and JAX (seconds) for each call. A thread shares
+all of that and starts in about 0.1 ms. Its price: a call stuck in C cannot be killed, only
+abandoned (it keeps its CPU and memory until it returns). And a C call that holds the GIL (a
+power tower of Python integers, `9**9**9`) blocks every thread, the waiting caller included:
+nothing in-process can stop it, which is why expression strings with such arithmetic are
+refused before anything evaluates them (`expression_checks`).
+
+What moves with the work to the worker, because a new thread starts without it:
+- the caller's contextvars (`contextvars.copy_context().run`): `np.errstate`, `decimal`'s
+  context and the output `held_output` holds back (what f prints on the worker is held by the
+  caller's capture);
+- JAX's config contexts (`jax.enable_x64(True)` and the others), which are thread-local: those
+  the caller entered are entered again in the worker;
+- SymPy's thread-local `global_parameters` (`sympy.evaluate(False)`);
+- the caller's own limits: when a limit of the waiting caller lands (a guard inside guarded
+  work), or the user presses stop (KeyboardInterrupt on the main thread), the worker is stopped
+  too and the exception goes on up in the caller.
+The garbage collector, weakref callbacks and `__del__` keep the deferral of `time_limits.in_exit`
+(a limit is never raised where Python would print and drop it), and a worker busy in such a
+callback when its grace runs out gets one more grace before it is abandoned.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+import sys
+import sysconfig
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+from diffmagic.time_limits import expire_now, import_heavy, in_exit, time_limit
+
+#: How long the caller waits, after the limit fired in the worker, for the work to stop.
+GRACE_SECONDS = 0.4
+#: How long a caller that is itself stopped (KeyboardInterrupt, its own limit) waits for its
+#: worker: shorter than GRACE_SECONDS, so that the caller's caller still hears from it in time.
+STOP_GRACE_SECONDS = 0.1
+#: The caller wakes this often while it waits, so that its own limit can land.
+_SLICE_SECONDS = 0.05
+
+
+@dataclass(eq=False)
+class Call:
+    """One piece of guarded work on its worker: its outcome, or that the caller stopped waiting."""
+
+    name: str
+    limit: time_limit
+    done: threading.Event = field(default_factory=threading.Event)
+    value: Any = None
+    error: BaseException | None = None
+    thread: threading.Thread | None = None
+    #: The learner's function that was running when the limit fired (None: diffmagic's or a
+    #: library's code was).
+    culprit: str | None = None
+    #: Monotonic time at which the caller stopped waiting (None: it did not).
+    abandoned_at: float | None = None
+
+    @property
+    def abandoned(self) -> bool:
+        return self.abandoned_at is not None
+
+
+_abandoned: list[Call] = []
+_abandoned_lock = threading.Lock()
+
+
+def still_running() -> list[str]:
+    """The calls diffmagic stopped waiting for that still run in the background, in words."""
+    now = time.monotonic()
+    with _abandoned_lock:
+        _abandoned[:] = [call for call in _abandoned if not call.done.is_set()]
+        calls = list(_abandoned)
+    return [
+        f"{call.culprit or call.name} (for {now - (call.abandoned_at or now):.0f} s)"
+        for call in calls
+    ]
+
+
+def _abandon(call: Call) -> None:
+    call.abandoned_at = time.monotonic()
+    with _abandoned_lock:
+        _abandoned.append(call)
+
+
+def run(work: Callable[[], Any], seconds: float, name: str) -> Call:
+    """`work()` on a worker thread under a limit of `seconds`; the finished or abandoned Call.
+
+    What the work raises is in `call.error` (the caller decides what it means); an exception
+    that lands in the caller while it waits stops the worker and goes on up.
+    """
+    import_heavy()  # before the clock starts: no limit may fire inside an import
+    call = Call(name, time_limit(seconds))
+    carried = _Carried.of_this_thread()
+    call.thread = threading.Thread(
+        target=_body, args=(call, work, carried), name=f"diffmagic-call ({name})", daemon=True
+    )
+    started = time.monotonic()
+    call.thread.start()
+    try:
+        _wait(call, started + seconds)
+    except BaseException:  # the user pressed stop, or the caller's own limit landed
+        stop(call, STOP_GRACE_SECONDS)
+        raise
+    return call
+
+
+def _wait(call: Call, ends: float) -> None:
+    """Wait until the work ends, or its limit and a grace have passed (then abandon it)."""
+    while not call.done.is_set():
+        left = ends - time.monotonic()
+        if left <= 0:
+            break
+        call.done.wait(min(left, _SLICE_SECONDS))
+    if call.done.is_set():
+        return
+    call.culprit = learners_function(_frame_of(call))
+    stop(call, GRACE_SECONDS)
+
+
+def stop(call: Call, grace: float) -> None:
+    """Raise the limit in the worker now (again while it swallows it) and wait up to `grace`
+    for it to end; one more grace while it is inside a callback the limit waits for; then
+    abandon it."""
+    expire_now(call.limit.deadline)
+    for _ in range(2):
+        ends = time.monotonic() + grace
+        while not call.done.is_set() and time.monotonic() < ends:
+            call.done.wait(_SLICE_SECONDS)
+        if call.done.is_set() or not in_exit(_frame_of(call)):
+            break
+    if not call.done.is_set():
+        _abandon(call)
+
+
+def _frame_of(call: Call) -> FrameType | None:
+    ident = call.thread.ident if call.thread is not None else None
+    return sys._current_frames().get(ident) if ident is not None else None
+
+
+def _body(call: Call, work: Callable[[], Any], carried: _Carried) -> None:
+    try:
+        call.value = carried.context.run(_limited, call, work, carried)
+    except BaseException as error:  # handed to the caller, which decides what it means
+        call.error = error
+    finally:
+        call.done.set()
+
+
+def _limited(call: Call, work: Callable[[], Any], carried: _Carried) -> Any:
+    with carried.entered(), call.limit:  # the limit innermost: it ends before they unwind
+        return work()
+
+
+@dataclass
+class _Carried:
+    """The caller's state that a new thread would not have (see the module's docstring)."""
+
+    context: contextvars.Context
+    jax_settings: list[tuple[Any, Any]]
+    sympy_parameters: dict[str, Any]
+
+    @classmethod
+    def of_this_thread(cls) -> _Carried:
+        return cls(contextvars.copy_context(), _jax_settings(), _sympy_parameters())
+
+    @contextlib.contextmanager
+    def entered(self) -> Iterator[None]:
+        parameters = sys.modules.get("sympy.core.parameters")
+        if parameters is not None:
+            for key, value in self.sympy_parameters.items():
+                setattr(parameters.global_parameters, key, value)
+        with contextlib.ExitStack() as stack:
+            for setting, value in self.jax_settings:
+                with contextlib.suppress(Exception):  # a setting this JAX cannot re-enter
+                    stack.enter_context(setting(value))
+            yield
+
+
+def _jax_settings() -> list[tuple[Any, Any]]:
+    """JAX's config contexts this thread has entered, as (context manager, value) pairs."""
+    jax = sys.modules.get("jax")
+    if jax is None:
+        return []
+    try:
+        from jax._src import config as jax_config
+
+        unset = jax_config.config_ext.unset
+        states = list(jax_config.config_states.values())
+        return [(state, value) for state in states if (value := state.get_local()) is not unset]
+    except Exception:  # another JAX's internals: carry float64, the one diffmagic relies on
+        return [(jax.enable_x64, bool(jax.config.jax_enable_x64))]
+
+
+def _sympy_parameters() -> dict[str, Any]:
+    parameters = sys.modules.get("sympy.core.parameters")
+    if parameters is None:
+        return {}
+    names = ("evaluate", "distribute", "exp_is_pow")
+    return {key: getattr(parameters.global_parameters, key) for key in names}
+
+
+#: Where library code lives: the standard library, site-packages, and diffmagic itself.
+_LIBRARY_DIRS = tuple(
+    {
+        os.path.normcase(os.path.realpath(path)) + os.sep
+        for key in ("stdlib", "platstdlib", "purelib", "platlib")
+        if (path := sysconfig.get_paths().get(key))
+    }
+    | {os.path.normcase(os.path.realpath(os.path.dirname(__file__))) + os.sep}
+)
+#: Code that Python or a library writes at run time (SymPy's lambdify, frozen modules).
+_GENERATED = ("<frozen", "<lambdifygenerated", "<string>")
+
+
+def _is_library(filename: str) -> bool:
+    if filename.startswith(_GENERATED):
+        return True
+    if filename.startswith("<"):
+        return False  # a notebook cell, a cell or an expression diffmagic compiled
+    return os.path.normcase(os.path.realpath(filename)).startswith(_LIBRARY_DIRS)
+
+
+def learners_function(frame: FrameType | None) -> str | None:
+    """The name of the outermost function of the learner's own code running in `frame`'s stack
+    (the f that diffmagic called, not a helper it calls), or None when only library code runs."""
+    found = None
+    while frame is not None:
+        if not _is_library(frame.f_code.co_filename):
+            found = frame.f_code.co_name
+        frame = frame.f_back
+    return found

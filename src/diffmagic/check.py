@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from diffmagic.bounds import METHOD_SECONDS, check_seconds
 from diffmagic.check_reference import (
     CENTRAL,
     JAX_FORWARD,
@@ -30,6 +31,7 @@ from diffmagic.check_reference import (
 from diffmagic.check_result import GradientCheck
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import user_error
+from diffmagic.guard import guarded_entry
 from diffmagic.kinks import Kink, kink_candidates, probe_budget, probe_kink, seconds_per_call, unit
 from diffmagic.many.pytree import Flat, flatten
 from diffmagic.target import resolve_function
@@ -40,6 +42,8 @@ FULL_MODE_LIMIT = 1_000
 DEFAULT_DIRECTIONS = 16
 #: Seconds SymPy gets for the exact gradient before JAX stands in.
 EXACT_SECONDS = 5.0
+#: Default limit on a whole check: every call of f and grad, the reference, the kink probes.
+CHECK_SECONDS = 2 * METHOD_SECONDS
 
 #: Default relative tolerances, by what limits the precision.
 RTOL_FLOAT64 = 1e-7
@@ -137,6 +141,8 @@ def check_gradient(
     mode: str | None = None,
     directions: int | None = None,
     seed: int = 0,
+    *,
+    time_limit: float = CHECK_SECONDS,
 ) -> GradientCheck:
     """Check `grad(at)` (the user's gradient of f, shaped like `at`) against a reference.
 
@@ -145,7 +151,32 @@ def check_gradient(
     coordinate; the default up to 1,000 parameters) or "directions" (`directions` random
     directions, `seed` fixing them; the default above). `rtol`/`atol` default to what the
     precision allows: float64 1e-7, float32 1e-4, and they are stated in the result.
+    The whole check, every call of f and grad in it, stops after `time_limit` seconds whatever
+    they do (a one-line DiffMagicError names which one was running); what they print is held
+    back and counted in the notes.
     """
+    check, notes = guarded_entry(
+        lambda: _check_gradient(f, grad, at, rtol, atol, mode, directions, seed),
+        seconds=check_seconds(time_limit, "time_limit"),
+        fix="raise time_limit to wait longer",
+        what="the check",
+        named={"grad": grad},
+    )
+    check.notes.extend(notes)
+    return check
+
+
+def _check_gradient(
+    f: Any,
+    grad: Callable[[Any], Any],
+    at: Any,
+    rtol: float | None,
+    atol: float | None,
+    mode: str | None,
+    directions: int | None,
+    seed: int,
+) -> GradientCheck:
+    """`check_gradient`'s work, under its guard."""
     function, _ = resolve_function(f)
     name = getattr(function, "__name__", "f")
     name = "f" if name == "<lambda>" else name

@@ -11,12 +11,14 @@ types the caller names in `passthrough` (such as `DiffMagicError`, a misuse to r
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from diffmagic import bounds, worker
+from diffmagic.errors import DiffMagicError
 from diffmagic.explain import MethodFailure, one_line, user_error
+from diffmagic.held_output import captured_output
 
 T = TypeVar("T")
 
@@ -73,6 +75,7 @@ def guarded(
     explain: Callable[[str, BaseException], str] = user_error,
     passthrough: tuple[type[BaseException], ...] = (),
     describe_user_timeout: Callable[[float, str], str] | None = None,
+    named: Mapping[str, Any] | None = None,
 ) -> T | Failure:
     """`work()` under a limit of `seconds` (infinity: none), or a `Failure` saying why not.
 
@@ -81,7 +84,8 @@ def guarded(
     reason ("f raised ZeroDivisionError: ..."); `describe_timeout` words a timeout (default:
     "f took longer than 5 s"), and `describe_user_timeout(seconds, culprit)` words it when the
     learner's own function `culprit` was running as the limit fired (default:
-    `describe_timeout`). `explain` words an exception (e.g. `explain.explain_symbolic`). A
+    `describe_timeout`; `named` names the learner's functions, {"grad": grad}, where their
+    code cannot: a lambda). `explain` words an exception (e.g. `explain.explain_symbolic`). A
     `SystemExit` raised by the work is a failure like any other (a learner's `sys.exit()` must
     not end the kernel or the command), a `RecursionError` too.
     """
@@ -93,15 +97,14 @@ def guarded(
             raise
         except (Exception, SystemExit) as error:
             return _failure(name, error, explain)
-    call = worker.run(work, seconds, name)
+    call = worker.run(work, seconds, name, named)
     error = call.error
     if isinstance(error, bounds.TimeLimitExceeded) and error.deadline is not call.limit.deadline:
         raise error  # an inner block's limit that its own handler did not take
     if call.abandoned or isinstance(error, bounds.TimeLimitExceeded):
         text = _timeout_text(seconds, name, call.culprit, describe_timeout, describe_user_timeout)
-        if call.abandoned:
-            text += STILL_RUNNING
-        return Failure(text, timed_out=True, abandoned=call.abandoned)
+        abandoned = call.abandoned or worker.left_running(call)
+        return Failure(text + STILL_RUNNING if abandoned else text, True, abandoned=abandoned)
     if error is None:
         return call.value  # type: ignore[no-any-return]
     if isinstance(error, (*passthrough, KeyboardInterrupt)) or not isinstance(
@@ -156,3 +159,41 @@ def still_running_note() -> list[str]:
         f"still run{'s' if len(running) == 1 else ''} in the background ({shown}): "
         "each ends when the call it is stuck in returns; restart the kernel to stop them now"
     ]
+
+
+def guarded_entry(
+    work: Callable[[], T],
+    *,
+    seconds: float,
+    fix: str,
+    name: str = "f",
+    what: str = "diffmagic",
+    named: Mapping[str, Any] | None = None,
+) -> tuple[T, list[str]]:
+    """A front door's whole work (a check, a graph) under the one guard, with what the
+    learner's code prints held back: (its value, the notes to add to the result: lines
+    printed, calls still running in the background). A failure or a timeout is raised as a
+    one-line `DiffMagicError` naming the culprit and, for a timeout, the `fix` ("raise
+    time_limit"); `what` names diffmagic's own work in it ("the check")."""
+    with captured_output() as printed:
+        outcome = guarded(
+            work,
+            seconds=seconds,
+            name=name,
+            describe_timeout=lambda limit: f"{what} took longer than {limit:g} s; {fix}",
+            describe_user_timeout=lambda limit, culprit: (
+                f"{culprit} took longer than {limit:g} s (does it sleep or loop?); {fix}"
+            ),
+            passthrough=(DiffMagicError,),
+            named=named,
+        )
+    if isinstance(outcome, Failure):
+        raise DiffMagicError(outcome.reason)
+    notes = still_running_note()
+    if printed.lines:
+        notes.insert(
+            0,
+            f"{name} printed {printed.lines:,} lines while diffmagic ran it (not shown; the "
+            f"first: {'; '.join(printed.kept)[:80]})",
+        )
+    return outcome, notes

@@ -179,10 +179,26 @@ def never_fire_in(*codes: Any) -> None:
 _set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
 _set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
 _set_async_exc.restype = ctypes.c_int
-# The same C function with a NULL exception, which clears one that is pending.
-_clear_async_exc = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p)(
-    ("PyThreadState_SetAsyncExc", ctypes.pythonapi)
-)
+#: How long a limit that fired waits, once it has ended, for an exception sent just before.
+#: Longer than the interpreter's switch interval (5 ms): by then a pending one has landed.
+_DRAIN_SECONDS = 0.02
+
+
+def _drain(deadline: Deadline) -> None:
+    """Let an exception the watchdog sent just before `deadline` ended land here, where it is
+    dropped, rather than later in code that has no limit.
+
+    Not cleared with `PyThreadState_SetAsyncExc(id, NULL)`: on CPython 3.11 that leaves the
+    interpreter's eval breaker set, and a thread that profiles or traces (a debugger,
+    coverage, the graph's step counter) then spins forever at its next call.
+    """
+    ends = time.monotonic() + _DRAIN_SECONDS
+    try:
+        while time.monotonic() < ends:
+            pass
+    except TimeLimitExceeded as late:
+        if late.deadline is not deadline:
+            raise  # an outer limit: it goes on up
 
 
 class Watchdog:
@@ -273,6 +289,7 @@ class time_limit:  # lower case: used as `with time_limit(5) as limit:`, like a 
     def __init__(self, seconds: float) -> None:
         self.deadline = Deadline(check_seconds(seconds))
         self._ident = 0
+        self._drained = False
 
     def __enter__(self) -> Deadline:
         import_heavy()
@@ -329,7 +346,9 @@ class time_limit:  # lower case: used as `with time_limit(5) as limit:`, like a 
                     stack.remove(deadline)
                 if not stack:
                     stacks.pop(self._ident, None)
-            _clear_async_exc(self._ident, None)  # one set just before deactivation, not landed
+        if deadline.fired and not self._drained:
+            self._drained = True
+            _drain(deadline)  # one sent just before deactivation, not landed yet
 
 
 # A limit firing while it is being armed or disarmed would escape the block with the limit
@@ -340,4 +359,5 @@ never_fire_in(
     time_limit.__exit__.__code__,
     time_limit._disarm.__code__,
     time_limit._fired_limits.__code__,
+    _drain.__code__,
 )

@@ -43,12 +43,12 @@ import sys
 import sysconfig
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
-from diffmagic.time_limits import expire_now, import_heavy, in_exit, time_limit
+from diffmagic.time_limits import expire_now, import_heavy, in_exit, never_fire_in, time_limit
 
 #: How long the caller waits, after the limit fired in the worker, for the work to stop.
 GRACE_SECONDS = 0.4
@@ -74,6 +74,8 @@ class Call:
     culprit: str | None = None
     #: Monotonic time at which the caller stopped waiting (None: it did not).
     abandoned_at: float | None = None
+    #: The guarded call whose work started this one (None: started outside guarded work).
+    parent: Call | None = None
 
     @property
     def abandoned(self) -> bool:
@@ -90,10 +92,25 @@ def still_running() -> list[str]:
     with _abandoned_lock:
         _abandoned[:] = [call for call in _abandoned if not call.done.is_set()]
         calls = list(_abandoned)
-    return [
-        f"{call.culprit or call.name} (for {now - (call.abandoned_at or now):.0f} s)"
-        for call in calls
-    ]
+    return [f"{_named(call)} (for {now - (call.abandoned_at or now):.0f} s)" for call in calls]
+
+
+def _named(call: Call) -> str:
+    """The learner's function that was running, as its name (a lambda's: the caller's name)."""
+    culprit = call.culprit
+    return call.name if culprit is None or culprit.startswith("<") else culprit
+
+
+def left_running(call: Call) -> bool:
+    """Whether `call`, or a call its work started (a guard inside it), still runs unwaited."""
+    with _abandoned_lock:
+        running = [other for other in _abandoned if not other.done.is_set()]
+    for other in running:
+        while other is not None and other is not call:
+            other = other.parent
+        if other is call:
+            return True
+    return False
 
 
 def _abandon(call: Call) -> None:
@@ -102,14 +119,20 @@ def _abandon(call: Call) -> None:
         _abandoned.append(call)
 
 
-def run(work: Callable[[], Any], seconds: float, name: str) -> Call:
+def run(
+    work: Callable[[], Any],
+    seconds: float,
+    name: str,
+    named: Mapping[str, Any] | None = None,
+) -> Call:
     """`work()` on a worker thread under a limit of `seconds`; the finished or abandoned Call.
 
     What the work raises is in `call.error` (the caller decides what it means); an exception
-    that lands in the caller while it waits stops the worker and goes on up.
+    that lands in the caller while it waits stops the worker and goes on up. `named` names the
+    learner's functions ({"grad": grad}) for `call.culprit`, where their code cannot (lambdas).
     """
     import_heavy()  # before the clock starts: no limit may fire inside an import
-    call = Call(name, time_limit(seconds))
+    call = Call(name, time_limit(seconds), parent=_current.get(threading.get_ident()))
     carried = _Carried.of_this_thread()
     call.thread = threading.Thread(
         target=_body, args=(call, work, carried), name=f"diffmagic-call ({name})", daemon=True
@@ -117,23 +140,38 @@ def run(work: Callable[[], Any], seconds: float, name: str) -> Call:
     started = time.monotonic()
     call.thread.start()
     try:
-        _wait(call, started + seconds)
+        _wait(call, started + seconds, _codes(named))
     except BaseException:  # the user pressed stop, or the caller's own limit landed
         stop(call, STOP_GRACE_SECONDS)
         raise
     return call
 
 
-def _wait(call: Call, ends: float) -> None:
+def _codes(named: Mapping[str, Any] | None) -> dict[Any, str]:
+    """{code object: name} of the functions `named` names (a rebound twin shares the code)."""
+    codes = {}
+    for name, function in (named or {}).items():
+        code = getattr(function, "__code__", None)
+        if code is not None:
+            codes[code] = name
+    return codes
+
+
+def _wait(call: Call, ends: float, codes: dict[Any, str]) -> None:
     """Wait until the work ends, or its limit and a grace have passed (then abandon it)."""
-    while not call.done.is_set():
-        left = ends - time.monotonic()
-        if left <= 0:
-            break
-        call.done.wait(min(left, _SLICE_SECONDS))
+    waiting = threading.get_ident()
+    _waiting_for[waiting] = call
+    try:
+        while not call.done.is_set():
+            left = ends - time.monotonic()
+            if left <= 0:
+                break
+            call.done.wait(min(left, _SLICE_SECONDS))
+    finally:
+        _waiting_for.pop(waiting, None)
     if call.done.is_set():
         return
-    call.culprit = learners_function(_frame_of(call))
+    call.culprit = _culprit(call, codes)
     stop(call, GRACE_SECONDS)
 
 
@@ -152,17 +190,43 @@ def stop(call: Call, grace: float) -> None:
         _abandon(call)
 
 
+#: Which call each waiting thread waits for: a limit that fires while guarded work waits for
+#: an inner guard's worker blames what runs there.
+_waiting_for: dict[int, Call] = {}
+
+
+def _culprit(call: Call, codes: Mapping[Any, str]) -> str | None:
+    """The learner's function running in `call`'s worker, or in the worker it waits for."""
+    found = None
+    for _ in range(8):  # nested guards, innermost last
+        found = learners_function(_frame_of(call), codes) or found
+        ident = call.thread.ident if call.thread is not None else None
+        inner = _waiting_for.get(ident) if ident is not None else None
+        if inner is None:
+            break
+        call = inner
+    return found
+
+
 def _frame_of(call: Call) -> FrameType | None:
     ident = call.thread.ident if call.thread is not None else None
     return sys._current_frames().get(ident) if ident is not None else None
 
 
+#: The call each worker thread runs.
+_current: dict[int, Call] = {}
+
+
 def _body(call: Call, work: Callable[[], Any], carried: _Carried) -> None:
+    ident = threading.get_ident()
+    _current[ident] = call
     try:
-        call.value = carried.context.run(_limited, call, work, carried)
-    except BaseException as error:  # handed to the caller, which decides what it means
-        call.error = error
-    finally:
+        try:
+            call.value = carried.context.run(_limited, call, work, carried)
+        except BaseException as error:  # handed to the caller, which decides what it means
+            call.error = error
+    finally:  # reached even if a late limit lands above: the caller is never left waiting
+        _current.pop(ident, None)
         call.done.set()
 
 
@@ -240,12 +304,21 @@ def _is_library(filename: str) -> bool:
     return os.path.normcase(os.path.realpath(filename)).startswith(_LIBRARY_DIRS)
 
 
-def learners_function(frame: FrameType | None) -> str | None:
+def learners_function(
+    frame: FrameType | None, codes: Mapping[Any, str] | None = None
+) -> str | None:
     """The name of the outermost function of the learner's own code running in `frame`'s stack
-    (the f that diffmagic called, not a helper it calls), or None when only library code runs."""
+    (the f that diffmagic called, not a helper it calls), or None when only library code runs;
+    `codes` names some of them by their code object."""
     found = None
     while frame is not None:
-        if not _is_library(frame.f_code.co_filename):
-            found = frame.f_code.co_name
+        code = frame.f_code
+        if not _is_library(code.co_filename):
+            found = (codes or {}).get(code, code.co_name)
         frame = frame.f_back
     return found
+
+
+# A limit of the waiting thread itself (re-fired every REFIRE_SECONDS) must not cut short
+# the stopping of its worker: the worker would be neither waited for nor listed as running.
+never_fire_in(stop.__code__, _abandon.__code__)

@@ -97,6 +97,9 @@ class TimeLimitExceeded(BaseException):
     def __init__(self, deadline: Deadline | None = None) -> None:
         if deadline is not None:
             self.deadline = deadline
+        elif self.deadline is not None:
+            # Made by the interpreter without arguments: the watchdog's exception has landed.
+            self.deadline.pending = False
         limit = self.deadline
         super().__init__(
             f"took longer than {limit.seconds:g} s" if limit else "took longer than its limit"
@@ -115,6 +118,8 @@ class Deadline:
         self.active = True
         #: Made due at once by `expire_now` (then arming does not restart its clock).
         self.stopped = False
+        #: The watchdog sent its exception and it has not landed yet.
+        self.pending = False
         self._exception_type: type[TimeLimitExceeded] | None = None
 
     @property
@@ -179,8 +184,9 @@ def never_fire_in(*codes: Any) -> None:
 _set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
 _set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
 _set_async_exc.restype = ctypes.c_int
-#: How long a limit that fired waits, once it has ended, for an exception sent just before.
-#: Longer than the interpreter's switch interval (5 ms): by then a pending one has landed.
+#: How long a limit waits, once it has ended, for an exception sent just before that has not
+#: landed yet (it lands within the interpreter's switch interval, 5 ms; it may also never
+#: land, replaced by an outer limit's).
 _DRAIN_SECONDS = 0.02
 
 
@@ -194,7 +200,7 @@ def _drain(deadline: Deadline) -> None:
     """
     ends = time.monotonic() + _DRAIN_SECONDS
     try:
-        while time.monotonic() < ends:
+        while deadline.pending and time.monotonic() < ends:
             pass
     except TimeLimitExceeded as late:
         if late.deadline is not deadline:
@@ -252,7 +258,7 @@ class Watchdog:
                 if in_exit(frames.get(ident)):
                     wait = min(wait, 0.005)
                     continue
-                expired.fired = True
+                expired.fired = expired.pending = True
                 self._last_fired[ident] = now
                 _set_async_exc(ident, expired.exception_type)
                 wait = min(wait, REFIRE_SECONDS)
@@ -328,7 +334,7 @@ class time_limit:  # lower case: used as `with time_limit(5) as limit:`, like a 
             # limit would have.
             fired = [d for d in self._fired_limits() if d.fired]
             if fired:
-                raise fired[0].exception_type() from exc
+                raise fired[0].exception_type(fired[0]) from exc
         return False
 
     def _fired_limits(self) -> list[Deadline]:
@@ -346,7 +352,7 @@ class time_limit:  # lower case: used as `with time_limit(5) as limit:`, like a 
                     stack.remove(deadline)
                 if not stack:
                     stacks.pop(self._ident, None)
-        if deadline.fired and not self._drained:
+        if deadline.pending and not self._drained:
             self._drained = True
             _drain(deadline)  # one sent just before deactivation, not landed yet
 

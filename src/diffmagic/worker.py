@@ -57,6 +57,9 @@ GRACE_SECONDS = 0.4
 STOP_GRACE_SECONDS = 0.1
 #: The caller wakes this often while it waits, so that its own limit can land.
 _SLICE_SECONDS = 0.05
+#: A timeout blames the learner's function when one call of it ran through this share of the
+#: limit (else the method that called it, perhaps many times, is what took long).
+ONE_CALL_SHARE = 0.5
 
 
 @dataclass(eq=False)
@@ -65,6 +68,7 @@ class Call:
 
     name: str
     limit: time_limit
+    seconds: float = 0.0
     done: threading.Event = field(default_factory=threading.Event)
     value: Any = None
     error: BaseException | None = None
@@ -132,7 +136,7 @@ def run(
     learner's functions ({"grad": grad}) for `call.culprit`, where their code cannot (lambdas).
     """
     import_heavy()  # before the clock starts: no limit may fire inside an import
-    call = Call(name, time_limit(seconds), parent=_current.get(threading.get_ident()))
+    call = Call(name, time_limit(seconds), seconds, parent=_current.get(threading.get_ident()))
     carried = _Carried.of_this_thread()
     call.thread = threading.Thread(
         target=_body, args=(call, work, carried), name=f"diffmagic-call ({name})", daemon=True
@@ -161,17 +165,26 @@ def _wait(call: Call, ends: float, codes: dict[Any, str]) -> None:
     """Wait until the work ends, or its limit and a grace have passed (then abandon it)."""
     waiting = threading.get_ident()
     _waiting_for[waiting] = call
+    running, since = None, time.monotonic()  # the learner's call seen at every wake, since
     try:
         while not call.done.is_set():
             left = ends - time.monotonic()
             if left <= 0:
                 break
-            call.done.wait(min(left, _SLICE_SECONDS))
+            if not call.done.wait(min(left, _SLICE_SECONDS)):
+                frame, _ = _learners_call(call, codes)
+                if frame is not running:
+                    running, since = frame, time.monotonic()
     finally:
         _waiting_for.pop(waiting, None)
     if call.done.is_set():
         return
-    call.culprit = _culprit(call, codes)
+    frame, name = _learners_call(call, codes)
+    # The learner's function is the culprit when one call of it ran through most of the limit;
+    # a method that called it many times over is its own culprit.
+    if frame is not None and frame is running:  # noqa: SIM102 - two reasons, two lines
+        if time.monotonic() - since >= ONE_CALL_SHARE * call.seconds:
+            call.culprit = name
     stop(call, GRACE_SECONDS)
 
 
@@ -195,11 +208,14 @@ def stop(call: Call, grace: float) -> None:
 _waiting_for: dict[int, Call] = {}
 
 
-def _culprit(call: Call, codes: Mapping[Any, str]) -> str | None:
-    """The learner's function running in `call`'s worker, or in the worker it waits for."""
-    found = None
+def _learners_call(call: Call, codes: Mapping[Any, str]) -> tuple[FrameType | None, str | None]:
+    """The frame and name of the learner's function running in `call`'s worker, or in the
+    worker it waits for (a guard inside guarded work): (None, None) when none runs."""
+    found: tuple[FrameType | None, str | None] = (None, None)
     for _ in range(8):  # nested guards, innermost last
-        found = learners_function(_frame_of(call), codes) or found
+        frame, name = _outermost_learners_frame(_frame_of(call), codes)
+        if frame is not None:
+            found = (frame, name)
         ident = call.thread.ident if call.thread is not None else None
         inner = _waiting_for.get(ident) if ident is not None else None
         if inner is None:
@@ -304,17 +320,17 @@ def _is_library(filename: str) -> bool:
     return os.path.normcase(os.path.realpath(filename)).startswith(_LIBRARY_DIRS)
 
 
-def learners_function(
-    frame: FrameType | None, codes: Mapping[Any, str] | None = None
-) -> str | None:
-    """The name of the outermost function of the learner's own code running in `frame`'s stack
-    (the f that diffmagic called, not a helper it calls), or None when only library code runs;
-    `codes` names some of them by their code object."""
-    found = None
+def _outermost_learners_frame(
+    frame: FrameType | None, codes: Mapping[Any, str]
+) -> tuple[FrameType | None, str | None]:
+    """The outermost frame of the learner's own code in `frame`'s stack (the f that diffmagic
+    called, not a helper it calls) and its name, `codes` naming some by their code object;
+    (None, None) when only library code runs."""
+    found: tuple[FrameType | None, str | None] = (None, None)
     while frame is not None:
         code = frame.f_code
         if not _is_library(code.co_filename):
-            found = (codes or {}).get(code, code.co_name)
+            found = (frame, codes.get(code, code.co_name))
         frame = frame.f_back
     return found
 

@@ -3,21 +3,25 @@
 For each size the point is built (`make_at(n)`, default a fixed random vector), f is timed, and
 each method still in the race computes one gradient (setup apart, then warm). A method has a time
 budget: once its total time passes it, or its next size is predicted to pass it, it stops and the
-study says so. An interrupt (Ctrl-C, the notebook's stop button) keeps what was measured.
+study says so; within a size, one gradient gets only what is left of the budget (the one guard
+stops it there, whatever f does). An interrupt (Ctrl-C, the notebook's stop button) keeps what
+was measured.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from diffmagic import bounds
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import MethodFailure, one_line
+from diffmagic.guard import Failure, guarded
 from diffmagic.many import methods as gradient_methods
 from diffmagic.many.loss import (
     evaluate_once,
@@ -31,6 +35,8 @@ from diffmagic.many.pytree import Flat, flatten
 from diffmagic.many.reference import MAX_SYMBOLIC_PARAMETERS, exact_gradient
 from diffmagic.progress import Progress, default_progress
 from diffmagic.target import resolve_function
+
+T = TypeVar("T")
 
 DEFAULT_SIZES = (1, 10, 100, 1_000, 10_000, 100_000)
 DEFAULT_METHODS = ("symbolic", "numerical", "forward", "reverse")
@@ -252,8 +258,22 @@ def parameter_study(
             except DiffMagicError as error:
                 raise DiffMagicError(f"make_at({n}): {error}") from None
             of_flat = numpy_loss(function, flat, params)
-            f_value = float(evaluate_once(of_flat, flat, name, scalar=True).reshape(-1)[0])
-            study.f_seconds[index] = f_seconds_of(of_flat, flat)
+            running = [key for key in keys if key not in study.stopped]
+            if not running:
+                break
+            f_limit = max(budgets[key] - spent[key] for key in running)
+            first = _within_budget(
+                lambda of_flat=of_flat, flat=flat: (
+                    float(evaluate_once(of_flat, flat, name, scalar=True).reshape(-1)[0]),
+                    f_seconds_of(of_flat, flat),
+                ),
+                f_limit,
+                name,
+            )
+            if isinstance(first, Failure):
+                study.notes.append(f"stopped at n = {n:,}: {first.reason}")
+                break
+            f_value, study.f_seconds[index] = first
             done += 1
             for key in keys:
                 report(done / steps, f"n = {n:,}: {key}")
@@ -269,15 +289,30 @@ def parameter_study(
                     )
                     continue
                 began = time.perf_counter()
-                try:
-                    setup_s, eval_s = _one_gradient(
-                        key, function, flat, params, of_flat, f_value, name, symbolic_seconds
-                    )
-                except MethodFailure as failure:
-                    study.stopped[key] = f"stopped at n = {n:,}: {one_line(failure, 150)}"
-                    spent[key] += time.perf_counter() - began
-                    continue
+                # The budget holds inside a size too: one gradient gets what is left of it.
+                measured = _within_budget(
+                    functools.partial(
+                        _one_gradient,
+                        key,
+                        function,
+                        flat,
+                        params,
+                        of_flat,
+                        f_value,
+                        name,
+                        symbolic_seconds,
+                    ),
+                    left,
+                    name,
+                )
                 spent[key] += time.perf_counter() - began
+                if isinstance(measured, Failure):
+                    reason = measured.reason
+                    if measured.timed_out:
+                        reason = f"{reason} (what was left of its {budgets[key]:g} s budget)"
+                    study.stopped[key] = f"stopped at n = {n:,}: {one_line(reason, 220)}"
+                    continue
+                setup_s, eval_s = measured
                 study.seconds[key][index] = eval_s
                 study.setup_seconds[key][index] = setup_s
                 if spent[key] > budgets[key] and index + 1 < len(checked_sizes):
@@ -293,6 +328,20 @@ def parameter_study(
     for key, why in study.stopped.items():
         study.notes.append(f"{key}: {why}")
     return study
+
+
+def _within_budget(work: Callable[[], T], seconds: float, name: str) -> T | Failure:
+    """`work()` under the one guard, stopped after `seconds` (what is left of a budget)."""
+    return guarded(
+        work,
+        seconds=max(seconds, 1e-3),
+        name=name,
+        describe_timeout=lambda limit: f"one gradient took longer than {limit:.2g} s",
+        describe_user_timeout=lambda limit, culprit: (
+            f"{culprit} took longer than {limit:.2g} s (does it sleep or loop?)"
+        ),
+        passthrough=(DiffMagicError,),
+    )
 
 
 def _budgets(time_budget_s: Any, keys: tuple[str, ...]) -> dict[str, float]:

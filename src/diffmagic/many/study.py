@@ -253,15 +253,19 @@ def parameter_study(
     try:
         for index, n in enumerate(checked_sizes):
             report(done / steps, f"n = {n:,}: f")
-            try:
-                flat = flatten(build(n), name=first_parameter(function))
-            except DiffMagicError as error:
-                raise DiffMagicError(f"make_at({n}): {error}") from None
-            of_flat = numpy_loss(function, flat, params)
             running = [key for key in keys if key not in study.stopped]
             if not running:
                 break
             f_limit = max(budgets[key] - spent[key] for key in running)
+            made = _within_budget(functools.partial(build, n), f_limit, "make_at")
+            if isinstance(made, Failure):
+                study.notes.append(f"stopped at n = {n:,}: {made.reason}")
+                break
+            try:
+                flat = flatten(made, name=first_parameter(function))
+            except DiffMagicError as error:
+                raise DiffMagicError(f"make_at({n}): {error}") from None
+            of_flat = numpy_loss(function, flat, params)
             first = _within_budget(
                 lambda of_flat=of_flat, flat=flat: (
                     float(evaluate_once(of_flat, flat, name, scalar=True).reshape(-1)[0]),

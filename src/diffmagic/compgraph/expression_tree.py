@@ -371,7 +371,7 @@ def expression_tree(
     seconds = bounds.check_seconds(time_limit, "time_limit")
     target = make_target(f, func=func, wrt=wrt, params=params)
     tree, _ = guarded_entry(
-        lambda: _build(target),
+        lambda: _derive_trees(target),
         seconds=seconds,
         fix="raise time_limit to wait longer (expression swell?)",
         name=target.name,
@@ -380,7 +380,7 @@ def expression_tree(
     return tree
 
 
-def _build(target: Any) -> ExpressionTree:
+def _derive_trees(target: Any) -> ExpressionTree:
     """f traced by SymPy, f' by `diff`, and the trees with what they share."""
     import sympy as sp
 

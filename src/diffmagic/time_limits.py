@@ -220,20 +220,28 @@ class Watchdog:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._last_fired: dict[int, float] = {}
+        #: When it looks at the limits next (infinity while it is looking).
+        self._next_look = math.inf
 
-    def poke(self) -> None:
+    def poke(self, ends: float = -math.inf) -> None:
+        """Have it look at the limits now, unless it will anyway before `ends` (a new limit
+        that expires then: waking it for nothing would cost the work a thread switch)."""
         with self._start_lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="diffmagic-time-limit", daemon=True
                 )
                 self._thread.start()
-        self._wake.set()
+        if ends < self._next_look:
+            self._wake.set()
 
     def _run(self) -> None:
         while True:
-            self._wake.wait(self._fire_due())
-            self._wake.clear()
+            self._next_look = math.inf
+            self._wake.clear()  # before looking: a poke while it looks wakes it again
+            wait = self._fire_due()
+            self._next_look = time.monotonic() + wait
+            self._wake.wait(wait)
 
     def _fire_due(self) -> float:
         """Fire every expired limit; the seconds until something may need firing next."""
@@ -313,7 +321,7 @@ class time_limit:  # lower case: used as `with time_limit(5) as limit:`, like a 
                 deadline.ends = time.monotonic() + deadline.seconds  # the clock starts now
             stacks.setdefault(self._ident, []).append(deadline)
         if deadline.stopped or not math.isinf(deadline.seconds):
-            watchdog.poke()
+            watchdog.poke(deadline.ends)
         return deadline
 
     def __exit__(

@@ -39,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
+import queue
 import sys
 import sysconfig
 import threading
@@ -46,9 +47,16 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import Any
+from typing import Any, ClassVar
 
-from diffmagic.time_limits import expire_now, import_heavy, in_exit, never_fire_in, time_limit
+from diffmagic.time_limits import (
+    TimeLimitExceeded,
+    expire_now,
+    import_heavy,
+    in_exit,
+    never_fire_in,
+    time_limit,
+)
 
 #: How long the caller waits, after the limit fired in the worker, for the work to stop.
 GRACE_SECONDS = 0.4
@@ -138,11 +146,10 @@ def run(
     import_heavy()  # before the clock starts: no limit may fire inside an import
     call = Call(name, time_limit(seconds), seconds, parent=_current.get(threading.get_ident()))
     carried = _Carried.of_this_thread()
-    call.thread = threading.Thread(
-        target=_body, args=(call, work, carried), name=f"diffmagic-call ({name})", daemon=True
-    )
+    serving = _Worker.idle_or_new()
+    call.thread = serving.thread
     started = time.monotonic()
-    call.thread.start()
+    serving.calls.put((call, work, carried))
     try:
         _wait(call, started + seconds, _codes(named))
     except BaseException:  # the user pressed stop, or the caller's own limit landed
@@ -231,6 +238,53 @@ def _frame_of(call: Call) -> FrameType | None:
 
 #: The call each worker thread runs.
 _current: dict[int, Call] = {}
+#: A worker with nothing to do waits this long for its next call, then ends.
+IDLE_SECONDS = 30.0
+
+
+class _Worker:
+    """A daemon thread that runs guarded calls one after another: starting a thread for each
+    call would cost more than most calls. A worker whose call was abandoned serves again once
+    that call ends; each call gets the caller's state afresh (`_Carried`) and leaves none."""
+
+    _idle: ClassVar[list[_Worker]] = []
+    _idle_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self) -> None:
+        self.calls: queue.SimpleQueue[tuple[Call, Callable[[], Any], _Carried]] = (
+            queue.SimpleQueue()
+        )
+        self.thread = threading.Thread(target=self._serve, name="diffmagic-worker", daemon=True)
+        self.thread.start()
+
+    @classmethod
+    def idle_or_new(cls) -> _Worker:
+        with cls._idle_lock:
+            if cls._idle:
+                return cls._idle.pop()
+        return cls()
+
+    def _serve(self) -> None:
+        while self._serve_one():
+            pass
+
+    def _serve_one(self) -> bool:
+        """Run the next call; False when none came for IDLE_SECONDS (the thread then ends)."""
+        try:
+            try:
+                task = self.calls.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                with self._idle_lock:
+                    if self in self._idle:  # else a caller just took it: its call is queued
+                        self._idle.remove(self)
+                        return False
+                return True
+            _body(*task)
+            with self._idle_lock:
+                self._idle.append(self)
+        except TimeLimitExceeded:  # a late limit of a call that has ended: nothing to stop
+            pass
+        return True
 
 
 def _body(call: Call, work: Callable[[], Any], carried: _Carried) -> None:

@@ -19,17 +19,15 @@ from __future__ import annotations
 import math
 import operator
 
-from diffmagic.errors import DiffMagicError
-from diffmagic.time_limits import (
-    HEAVY_MODULES,
+from diffmagic.deadline import (
     REFIRE_SECONDS,
     Deadline,
     TimeLimitExceeded,
     check_seconds,
-    import_heavy,
     never_fire_in,
-    time_limit,
 )
+from diffmagic.errors import DiffMagicError
+from diffmagic.time_limits import HEAVY_MODULES, import_heavy, time_limit
 from diffmagic.worker import still_running
 
 __all__ = [

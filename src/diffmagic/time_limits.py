@@ -21,24 +21,28 @@ which limit fired), so a handler can tell "my limit" from "the caller's limit".
 
 from __future__ import annotations
 
-import _weakrefset
 import ctypes
 import functools
-import gc
 import importlib
 import math
-import sys
 import threading
 import time
-import weakref
-from types import FrameType, TracebackType
-from typing import Any
+from types import TracebackType
 
-from diffmagic.errors import DiffMagicError
-
-#: After a limit fired, it fires again this often until the guarded block exits (a bare
-#: `except:` in the learner's code swallowed the first one).
-REFIRE_SECONDS = 0.05
+from diffmagic.deadline import (
+    REFIRE_SECONDS,
+    Deadline,
+    TimeLimitExceeded,
+    check_seconds,
+    current_frames,
+    due,
+    limit_waits,
+    never_fire_in,
+    record_sent,
+    stacks,
+    stacks_lock,
+    watch_collections,
+)
 
 #: Modules imported before any limit is armed: an import interrupted half-way leaves a module
 #: that later fails with "module 'sympy' has no attribute 'logic'" for the rest of the process.
@@ -68,117 +72,6 @@ def import_heavy() -> tuple[str, ...]:
         except Exception:
             missing.append(name)
     return tuple(missing)
-
-
-def check_seconds(seconds: object, name: str = "time limit") -> float:
-    """A positive number of seconds (infinity meaning no limit), or a one-line refusal that
-    shows an example of what is wanted (the front ends pass on what the learner typed)."""
-    value = None
-    if not isinstance(seconds, bool):
-        try:
-            value = float(seconds)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            value = None
-    if value is None:
-        raise DiffMagicError(f"{name} must be a number of seconds such as 5, not {seconds!r}")
-    if math.isnan(value) or value <= 0:
-        raise DiffMagicError(f"{name} must be more than 0 seconds, not {seconds!r}")
-    return value
-
-
-class TimeLimitExceeded(BaseException):
-    """Raised inside work that ran past its time limit; `.deadline` says which limit.
-
-    A `BaseException`, not an `Exception`: a learner's `except Exception:` must not swallow it.
-    """
-
-    deadline: Deadline | None = None
-
-    def __init__(self, deadline: Deadline | None = None) -> None:
-        if deadline is not None:
-            self.deadline = deadline
-        elif self.deadline is not None:
-            # Made by the interpreter without arguments: the watchdog's exception has landed.
-            self.deadline.pending = False
-        limit = self.deadline
-        super().__init__(
-            f"took longer than {limit.seconds:g} s" if limit else "took longer than its limit"
-        )
-
-
-class Deadline:
-    """One time limit; `TimeLimitExceeded.deadline` says which limit fired."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        #: Monotonic time at which it expires (infinite for no limit).
-        self.ends = time.monotonic() + seconds
-        #: Whether it fired at least once (the work may have swallowed it).
-        self.fired = False
-        self.active = True
-        #: Made due at once by `expire_now` (then arming does not restart its clock).
-        self.stopped = False
-        #: The watchdog sent its exception and it has not landed yet.
-        self.pending = False
-        self._exception_type: type[TimeLimitExceeded] | None = None
-
-    @property
-    def exception_type(self) -> type[TimeLimitExceeded]:
-        """A subclass bound to this deadline: `PyThreadState_SetAsyncExc` raises a class, which
-        the interpreter instantiates without arguments, so the class carries `.deadline`."""
-        if self._exception_type is None:
-            self._exception_type = type(
-                "TimeLimitExceeded",
-                (TimeLimitExceeded,),
-                {"deadline": self, "__module__": __name__, "__qualname__": "TimeLimitExceeded"},
-            )
-        return self._exception_type
-
-    def expired(self, now: float) -> bool:
-        return self.active and now >= self.ends
-
-
-#: Each thread's limits, outermost first (the per-thread stack that makes nesting work).
-stacks: dict[int, list[Deadline]] = {}
-#: Held while a stack changes and while a limit is fired, so that a limit never fires after
-#: its block has disarmed it.
-stacks_lock = threading.Lock()
-
-#: Where weakref callbacks live (WeakValueDictionary's, WeakSet's `_remove`).
-_WEAKREF_FILES = frozenset({weakref.__file__, _weakrefset.__file__})
-#: Code objects in which no limit fires (filled by `never_fire_in`).
-_no_fire_codes: frozenset[Any] = frozenset()
-
-
-def in_exit(frame: FrameType | None) -> bool:
-    """Whether a limit must wait (it fires again in REFIRE_SECONDS) because the thread runs:
-
-    - the entry or exit of `time_limit` or `captured_output`: the limit would escape the block
-      before it is disarmed (or the streams restored);
-    - a garbage-collector callback, a weakref callback or a `__del__`: Python prints what is
-      raised there as "Exception ignored" and goes on, so the limit would be lost (and the
-      callback left half done).
-    """
-    callbacks = {getattr(callback, "__code__", None) for callback in gc.callbacks}
-    depth = 0
-    while frame is not None and depth < 8:
-        code = frame.f_code
-        if (
-            code in _no_fire_codes
-            or code in callbacks
-            or code.co_name == "__del__"
-            or code.co_filename in _WEAKREF_FILES
-        ):
-            return True
-        frame, depth = frame.f_back, depth + 1
-    return False
-
-
-def never_fire_in(*codes: Any) -> None:
-    """Code objects a limit must not interrupt (another module's enter/exit of a guarded
-    block): a limit firing there would leave its state half set."""
-    global _no_fire_codes
-    _no_fire_codes = _no_fire_codes | frozenset(codes)
 
 
 _set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
@@ -262,12 +155,12 @@ class Watchdog:
                     wait = min(wait, REFIRE_SECONDS - since)
                     continue
                 if frames is None:
-                    frames = sys._current_frames()
-                if in_exit(frames.get(ident)):
+                    frames = current_frames()
+                if limit_waits(ident, frames):
                     wait = min(wait, 0.005)
                     continue
-                expired.fired = expired.pending = True
                 self._last_fired[ident] = now
+                record_sent(ident, expired)
                 _set_async_exc(ident, expired.exception_type)
                 wait = min(wait, REFIRE_SECONDS)
         return max(wait, 0.001)
@@ -275,11 +168,6 @@ class Watchdog:
 
 #: The one watchdog of the process, started on the first limit it has to enforce.
 watchdog = Watchdog()
-
-
-def due(stack: list[Deadline], now: float) -> Deadline | None:
-    """The outermost expired limit: the caller's limit wins over an inner one."""
-    return next((deadline for deadline in stack if deadline.expired(now)), None)
 
 
 def expire_now(deadline: Deadline) -> None:
@@ -316,6 +204,7 @@ class time_limit:  # lower case: used as `with time_limit(5) as limit:`, like a 
     def _arm(self) -> Deadline:
         deadline = self.deadline
         self._ident = threading.get_ident()
+        watch_collections()
         with stacks_lock:
             if not deadline.stopped:
                 deadline.ends = time.monotonic() + deadline.seconds  # the clock starts now

@@ -38,10 +38,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import os
 import queue
 import sys
-import sysconfig
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -49,25 +47,26 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any, ClassVar
 
-from diffmagic.time_limits import (
+from diffmagic.culprit import codes_of, is_numerical_library, outermost_learners_frame
+from diffmagic.deadline import (
     TimeLimitExceeded,
-    expire_now,
-    import_heavy,
-    in_exit,
+    current_frames,
+    forget_pending_limit,
+    has_pending_limit,
+    limit_waits,
     never_fire_in,
-    time_limit,
 )
+from diffmagic.time_limits import expire_now, import_heavy, time_limit
 
 #: How long the caller waits, after the limit fired in the worker, for the work to stop.
 GRACE_SECONDS = 0.4
 #: How long a caller that is itself stopped (KeyboardInterrupt, its own limit) waits for its
 #: worker: shorter than GRACE_SECONDS, so that the caller's caller still hears from it in time.
 STOP_GRACE_SECONDS = 0.1
+#: Graces a worker gets at most, when it is in a callback the limit waits for.
+MAX_GRACES = 4
 #: The caller wakes this often while it waits, so that its own limit can land.
 _SLICE_SECONDS = 0.05
-#: A timeout blames the learner's function when one call of it ran through this share of the
-#: limit (else the method that called it, perhaps many times, is what took long).
-ONE_CALL_SHARE = 0.5
 
 
 @dataclass(eq=False)
@@ -151,61 +150,62 @@ def run(
     started = time.monotonic()
     serving.calls.put((call, work, carried))
     try:
-        _wait(call, started + seconds, _codes(named))
+        _wait(call, started + seconds, codes_of(named))
     except BaseException:  # the user pressed stop, or the caller's own limit landed
         stop(call, STOP_GRACE_SECONDS)
         raise
     return call
 
 
-def _codes(named: Mapping[str, Any] | None) -> dict[Any, str]:
-    """{code object: name} of the functions `named` names (a rebound twin shares the code)."""
-    codes = {}
-    for name, function in (named or {}).items():
-        code = getattr(function, "__code__", None)
-        if code is not None:
-            codes[code] = name
-    return codes
-
-
 def _wait(call: Call, ends: float, codes: dict[Any, str]) -> None:
     """Wait until the work ends, or its limit and a grace have passed (then abandon it)."""
     waiting = threading.get_ident()
     _waiting_for[waiting] = call
-    running, since = None, time.monotonic()  # the learner's call seen at every wake, since
+    # At each wake: what runs in the worker, how many wakes in a row saw the same call of the
+    # learner's function, and how many saw one at all.
+    running: tuple[FrameType | None, str | None, FrameType | None] = (None, None, None)
+    streak = seen = 0
     try:
         while not call.done.is_set():
             left = ends - time.monotonic()
             if left <= 0:
                 break
             if not call.done.wait(min(left, _SLICE_SECONDS)):
-                frame, _ = _learners_call(call, codes)
-                if frame is not running:
-                    running, since = frame, time.monotonic()
+                now = _learners_call(call, codes)
+                same = now[0] is not None and now[0] is running[0]
+                streak = streak + 1 if same else 1
+                seen += now[0] is not None
+                running = now
     finally:
         _waiting_for.pop(waiting, None)
     if call.done.is_set():
         return
-    frame, name = _learners_call(call, codes)
-    # The learner's function is the culprit when one call of it ran through most of the limit;
-    # a method that called it many times over is its own culprit.
-    if frame is not None and frame is running:  # noqa: SIM102 - two reasons, two lines
-        if time.monotonic() - since >= ONE_CALL_SHARE * call.seconds:
-            call.culprit = name
+    if not seen:  # a limit shorter than one wake: what runs now is all there is to go by
+        running, streak, seen = _learners_call(call, codes), 1, 1
+    frame, name, innermost = running  # as last seen before the limit (it fires now)
+    # The learner's function is the culprit when one call of it ran through most of what the
+    # waiting saw, and not inside SymPy or JAX (whose work in f is theirs: expression swell); a
+    # method that called it again and again is its own culprit.
+    if frame is not None and 2 * streak >= seen and not is_numerical_library(innermost):
+        call.culprit = name
     stop(call, GRACE_SECONDS)
 
 
 def stop(call: Call, grace: float) -> None:
     """Raise the limit in the worker now (again while it swallows it) and wait up to `grace`
-    for it to end; one more grace while it is inside a callback the limit waits for; then
-    abandon it."""
+    for it to end; then abandon it. A worker inside a callback that the limit waits for (a
+    garbage-collector callback, a `__del__`: see `time_limits.in_exit`) gets more graces, up to
+    MAX_GRACES, while it is in one at a wake and for one grace after (the limit lands then)."""
     expire_now(call.limit.deadline)
-    for _ in range(2):
+    deferred = False
+    for _ in range(MAX_GRACES):
         ends = time.monotonic() + grace
         while not call.done.is_set() and time.monotonic() < ends:
             call.done.wait(_SLICE_SECONDS)
-        if call.done.is_set() or not in_exit(_frame_of(call)):
+            deferred = deferred or limit_waits(_ident_of(call))
+        if call.done.is_set() or not deferred:
             break
+        deferred = limit_waits(_ident_of(call))
     if not call.done.is_set():
         _abandon(call)
 
@@ -215,12 +215,17 @@ def stop(call: Call, grace: float) -> None:
 _waiting_for: dict[int, Call] = {}
 
 
-def _learners_call(call: Call, codes: Mapping[Any, str]) -> tuple[FrameType | None, str | None]:
+def _learners_call(
+    call: Call, codes: Mapping[Any, str]
+) -> tuple[FrameType | None, str | None, FrameType | None]:
     """The frame and name of the learner's function running in `call`'s worker, or in the
-    worker it waits for (a guard inside guarded work): (None, None) when none runs."""
+    worker it waits for (a guard inside guarded work), (None, None) when none runs; and the
+    innermost frame there (what runs right now)."""
     found: tuple[FrameType | None, str | None] = (None, None)
+    innermost = None
     for _ in range(8):  # nested guards, innermost last
-        frame, name = _outermost_learners_frame(_frame_of(call), codes)
+        innermost = _frame_of(call)
+        frame, name = outermost_learners_frame(innermost, codes)
         if frame is not None:
             found = (frame, name)
         ident = call.thread.ident if call.thread is not None else None
@@ -228,12 +233,16 @@ def _learners_call(call: Call, codes: Mapping[Any, str]) -> tuple[FrameType | No
         if inner is None:
             break
         call = inner
-    return found
+    return (*found, innermost)
+
+
+def _ident_of(call: Call) -> int | None:
+    return call.thread.ident if call.thread is not None else None
 
 
 def _frame_of(call: Call) -> FrameType | None:
     ident = call.thread.ident if call.thread is not None else None
-    return sys._current_frames().get(ident) if ident is not None else None
+    return current_frames().get(ident) if ident is not None else None
 
 
 #: The call each worker thread runs.
@@ -280,6 +289,11 @@ class _Worker:
                         return False
                 return True
             _body(*task)
+            if has_pending_limit():
+                # A limit's exception was sent and has not landed (the thread was in C): it
+                # would land in the next call. The thread ends instead, and the exception with it.
+                forget_pending_limit()
+                return False
             with self._idle_lock:
                 self._idle.append(self)
         except TimeLimitExceeded:  # a late limit of a call that has ended: nothing to stop
@@ -351,42 +365,6 @@ def _sympy_parameters() -> dict[str, Any]:
         return {}
     names = ("evaluate", "distribute", "exp_is_pow")
     return {key: getattr(parameters.global_parameters, key) for key in names}
-
-
-#: Where library code lives: the standard library, site-packages, and diffmagic itself.
-_LIBRARY_DIRS = tuple(
-    {
-        os.path.normcase(os.path.realpath(path)) + os.sep
-        for key in ("stdlib", "platstdlib", "purelib", "platlib")
-        if (path := sysconfig.get_paths().get(key))
-    }
-    | {os.path.normcase(os.path.realpath(os.path.dirname(__file__))) + os.sep}
-)
-#: Code that Python or a library writes at run time (SymPy's lambdify, frozen modules).
-_GENERATED = ("<frozen", "<lambdifygenerated", "<string>")
-
-
-def _is_library(filename: str) -> bool:
-    if filename.startswith(_GENERATED):
-        return True
-    if filename.startswith("<"):
-        return False  # a notebook cell, a cell or an expression diffmagic compiled
-    return os.path.normcase(os.path.realpath(filename)).startswith(_LIBRARY_DIRS)
-
-
-def _outermost_learners_frame(
-    frame: FrameType | None, codes: Mapping[Any, str]
-) -> tuple[FrameType | None, str | None]:
-    """The outermost frame of the learner's own code in `frame`'s stack (the f that diffmagic
-    called, not a helper it calls) and its name, `codes` naming some by their code object;
-    (None, None) when only library code runs."""
-    found: tuple[FrameType | None, str | None] = (None, None)
-    while frame is not None:
-        code = frame.f_code
-        if not _is_library(code.co_filename):
-            found = (frame, codes.get(code, code.co_name))
-        frame = frame.f_back
-    return found
 
 
 # A limit of the waiting thread itself (re-fired every REFIRE_SECONDS) must not cut short

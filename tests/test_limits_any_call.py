@@ -206,6 +206,14 @@ def test_a_timeout_names_the_function_that_was_running_and_the_fix() -> None:
     assert symbolic.startswith("blocks_under_sympy took longer than 1 s while SymPy traced it")
     assert "raise symbolic_time_limit" in symbolic
 
+    def dfdx(x: Any) -> Any:
+        RELEASE.wait(100)
+        return 2 * x
+
+    yours = diffmagic.compare("x**2", yours=dfdx, method_time_limit=LIMIT)["yours"].error
+    assert yours.startswith("your derivative dfdx took longer than 1 s")
+    assert "raise method_time_limit" in yours
+
     def grad(w: Any) -> Any:
         RELEASE.wait(100)
         return 2 * w

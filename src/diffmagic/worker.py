@@ -7,8 +7,9 @@ read, one huge NumPy product) would hold the caller until that call returns, on 
 the caller waits for the worker at most `seconds`; then the worker's own limit fires (and fires
 again while the work swallows it, as `time_limits` does) and the caller waits a short grace; a
 worker still busy after that is abandoned: the caller goes on with a reason that says the call
-is still running in the background, and `still_running()` (and the notes of every comparison
-made while it runs) keep saying so until it ends.
+is still running in the background, and `still_running()` (and the notes of the comparisons
+and checks made while it runs) keep saying so until it ends. Workers are reused (a pool of
+idle threads): starting a thread for each call would cost more than most calls.
 
 Why not a worker process, which could be killed: f is often a closure over notebook state, a
 jitted function or an object that does not pickle; forking a process that runs JAX's threads
@@ -17,7 +18,7 @@ all of that and starts in about 0.1 ms. Its price: a call stuck in C cannot be k
 abandoned (it keeps its CPU and memory until it returns). And a C call that holds the GIL (a
 power tower of Python integers, `9**9**9`) blocks every thread, the waiting caller included:
 nothing in-process can stop it, which is why expression strings with such arithmetic are
-refused before anything evaluates them (`expression_checks`).
+refused before anything evaluates them (`expression_numbers`).
 
 What moves with the work to the worker, because a new thread starts without it:
 - the caller's contextvars (`contextvars.copy_context().run`): `np.errstate`, `decimal`'s
@@ -29,9 +30,11 @@ What moves with the work to the worker, because a new thread starts without it:
 - the caller's own limits: when a limit of the waiting caller lands (a guard inside guarded
   work), or the user presses stop (KeyboardInterrupt on the main thread), the worker is stopped
   too and the exception goes on up in the caller.
-The garbage collector, weakref callbacks and `__del__` keep the deferral of `time_limits.in_exit`
+Garbage-collector and weakref callbacks and `__del__` keep the deferral of `deadline.in_exit`
 (a limit is never raised where Python would print and drop it), and a worker busy in such a
-callback when its grace runs out gets one more grace before it is abandoned.
+callback when its grace runs out gets more graces before it is abandoned. A recursion limit is
+the process's own; a worker thread starts with an empty stack, so deep recursion in f fails
+as it would at the top level ("f recurses too deeply").
 """
 
 from __future__ import annotations

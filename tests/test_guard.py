@@ -556,10 +556,13 @@ def test_a_thread_that_profiles_still_runs_after_a_limit_fired_on_another() -> N
     on("thread", lambda: guarded(spin, seconds=0.2))
     ran = []
 
+    def two() -> int:  # a Python function: its call is where the spinning thread stuck
+        return 2
+
     def profiled() -> None:
         sys.setprofile(lambda *args: None)
         try:
-            ran.append(len([1, 2]))
+            ran.append(two())
         finally:
             sys.setprofile(None)
 

@@ -303,7 +303,7 @@ def test_describe_error_survives_an_explainer_that_fails() -> None:
 
 def test_a_timeout_can_be_worded_by_the_caller() -> None:
     outcome = guarded(
-        lambda: time.sleep(30),
+        lambda: _spin_until(give_up_at()),
         seconds=0.2,
         describe_timeout=lambda s: f"symbolic: SymPy took longer than {s:g} s",
     )
@@ -422,3 +422,151 @@ def test_a_limit_that_fires_while_output_is_held_back_restores_the_streams(where
         outcome = on(where, lambda: guarded(f, seconds=0.2))
         assert isinstance(outcome, Failure) and outcome.timed_out
         assert (sys.stdout, sys.stderr) == before
+
+
+# --- the work runs on a worker thread: the limit holds whatever it does ----------------------
+
+
+@WHERE
+def test_work_blocked_in_one_c_call_is_left_running_and_listed(where: str) -> None:
+    """A lock's wait (like time.sleep) is one C call that no exception raised between
+    bytecodes interrupts: the caller stops waiting, says so, and lists the call until it ends."""
+    release = threading.Event()
+    try:
+        outcome = on(where, lambda: guarded(lambda: release.wait(60), seconds=LIMIT_S, name="g"))
+        assert isinstance(outcome, Failure) and outcome.timed_out and outcome.abandoned
+        assert outcome.reason == (
+            "g took longer than 0.5 s: stopped waiting; the call is still running in the background"
+        )
+        assert any(entry.startswith("g (for ") for entry in bounds.still_running())
+    finally:
+        release.set()
+    ended = give_up_at()
+    while bounds.still_running() and time.monotonic() < ended:
+        time.sleep(0.01)
+    assert bounds.still_running() == []
+
+
+def test_what_the_caller_set_moves_with_the_work_to_its_thread() -> None:
+    """JAX's float64 and SymPy's evaluate(False) are thread-local, np.errstate a context
+    variable: the work sees the caller's, as it would on the caller's own thread."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+    import sympy as sp
+
+    def inside() -> tuple[Any, ...]:
+        x = sp.Symbol("x")
+        return (
+            str(jnp.ones(1).dtype),
+            np.geterr()["divide"],
+            sp.Add(x, x, evaluate=None) == 2 * x,
+            threading.current_thread() is not threading.main_thread(),
+        )
+
+    with jax.enable_x64(True), np.errstate(divide="raise"), sp.evaluate(False):
+        dtype, divide, evaluated, elsewhere = guarded(inside, seconds=5)
+    assert (dtype, divide, evaluated, elsewhere) == ("float64", "raise", False, True)
+
+
+def test_what_the_work_prints_on_its_thread_is_held_by_the_callers_capture(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def noisy() -> bool:
+        for index in range(5):
+            print(f"line {index}")
+        return threading.current_thread() is not threading.main_thread()
+
+    with captured_output() as printed:
+        assert guarded(noisy, seconds=5) is True  # printed on the worker's thread
+    assert printed.lines == 5 and printed.kept == ["line 0", "line 1", "line 2"]
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.slow
+def test_keyboard_interrupt_while_waiting_stops_the_work_and_goes_on_up() -> None:
+    import os
+    import signal
+
+    steps = [0]
+
+    def work() -> str:
+        give_up = give_up_at()
+        while time.monotonic() < give_up:
+            steps[0] += 1
+        return "finished"
+
+    threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+    with pytest.raises(KeyboardInterrupt):
+        guarded(work, seconds=HANG_GUARD_S)
+    counted = steps[0]
+    time.sleep(0.2)
+    assert steps[0] == counted  # the worker was stopped too
+    assert bounds.still_running() == []
+
+
+@WHERE
+def test_an_outer_limit_stops_the_inner_guards_work_and_says_it_still_runs(where: str) -> None:
+    release = threading.Event()
+
+    def outer_work() -> Any:
+        return guarded(lambda: release.wait(60), seconds=HANG_GUARD_S, name="inner")
+
+    try:
+        outcome = on(where, lambda: guarded(outer_work, seconds=LIMIT_S, name="outer"))
+        assert isinstance(outcome, Failure) and outcome.timed_out and outcome.abandoned
+        assert outcome.reason.endswith("the call is still running in the background")
+    finally:
+        release.set()
+
+
+@pytest.mark.slow
+def test_a_timeout_blames_the_learners_function_only_for_one_long_call() -> None:
+    """One call of f that runs through the limit is f's fault; a library's loop (here a deque
+    draining an endless map in C) that calls a quick f again and again is the loop's."""
+    import collections
+    import functools
+    import itertools
+
+    release = threading.Event()
+
+    def blocks_once() -> None:
+        release.wait(60)
+
+    def quick(_: int) -> None:
+        time.sleep(0.001)
+
+    library_loop = functools.partial(collections.deque, map(quick, itertools.count()), 0)
+    worded = {"describe_timeout": lambda s: "the loop", "describe_user_timeout": lambda s, c: c}
+    try:
+        assert guarded(blocks_once, seconds=LIMIT_S, **worded).reason.startswith("blocks_once")
+    finally:
+        release.set()
+    assert guarded(library_loop, seconds=LIMIT_S, **worded).reason == "the loop"
+
+
+def test_a_thread_that_profiles_still_runs_after_a_limit_fired_on_another() -> None:
+    """Clearing a pending limit with PyThreadState_SetAsyncExc(id, NULL) leaves CPython
+    3.11's eval breaker set, and the next thread with a profile function (a debugger,
+    coverage, the graph's step counter) spun forever at its first call."""
+
+    def spin() -> str:
+        return _spin_until(give_up_at())
+
+    on("thread", lambda: guarded(spin, seconds=0.2))
+    ran = []
+
+    def two() -> int:  # a Python function: its call is where the spinning thread stuck
+        return 2
+
+    def profiled() -> None:
+        sys.setprofile(lambda *args: None)
+        try:
+            ran.append(two())
+        finally:
+            sys.setprofile(None)
+
+    thread = threading.Thread(target=profiled, daemon=True)
+    thread.start()
+    thread.join(HANG_GUARD_S / 4)
+    assert ran == [2]

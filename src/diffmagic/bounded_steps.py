@@ -18,34 +18,59 @@ from diffmagic.guard import Failure, guarded
 from diffmagic.methods import ROWS
 
 
-def too_slow(key: str, seconds: float) -> str:
-    """What a row that ran out of time says: SymPy's swell, or a function that sleeps or loops."""
-    if ROWS[key].method == "symbolic":
+def too_slow(key: str, seconds: float, culprit: str | None = None, step: str = "") -> str:
+    """What a step that ran out of time says, naming what was running when the limit fired:
+    the learner's function `culprit` (it sleeps or loops), else SymPy (swell) or the method."""
+    symbolic = ROWS[key].method == "symbolic"
+    fix = "raise symbolic_time_limit" if symbolic else "raise method_time_limit"
+    if culprit is not None:
+        where = step or ("while SymPy traced it" if symbolic else f"in {ROWS[key].label}")
+        return (
+            f"{culprit} took longer than {seconds:g} s {where} (does it sleep or loop?); "
+            f"{fix} to wait longer"
+        )
+    if symbolic:
         return (
             f"SymPy took longer than {seconds:g} s: skipped (expression swell?); "
-            "raise symbolic_time_limit to wait longer"
+            f"{fix} to wait longer"
         )
-    return f"{ROWS[key].label} took longer than {seconds:g} s: stopped (does f sleep or loop?)"
+    return f"{ROWS[key].label} took longer than {seconds:g} s; {fix} to wait longer"
 
 
-def bounded(work: Callable[[], Any], key: str, name: str, seconds: float) -> Any:
-    """`work()` under the method's time limit, or the one-line reason (str) it gave none.
+def bounded_outcome(
+    work: Callable[[], Any],
+    key: str,
+    name: str,
+    seconds: float,
+    *,
+    culprit: str | None = None,
+    step: str = "",
+) -> Any:
+    """`work()` under the method's time limit, or the `Failure` that says why it gave none.
 
     `guard.guarded` is the one place where exceptions become reasons; `DiffMagicError` (the
-    input itself is unusable) and `KeyboardInterrupt` (the user pressed stop) go on up.
+    input itself is unusable) and `KeyboardInterrupt` (the user pressed stop) go on up. A
+    timeout names the learner's function as `culprit` (default `name`) when it was running,
+    and `step` says where ("on the grid"; default: the row's method).
     """
 
     def quietly() -> Any:
         with np.errstate(all="ignore"):
             return work()
 
-    outcome = guarded(
+    return guarded(
         quietly,
         seconds=seconds,
         name=name,
         describe_timeout=lambda limit: too_slow(key, limit),
+        describe_user_timeout=lambda limit, running: too_slow(key, limit, culprit or running, step),
         passthrough=(DiffMagicError,),
     )
+
+
+def bounded(work: Callable[[], Any], key: str, name: str, seconds: float) -> Any:
+    """`work()` under the method's time limit, or the one-line reason (str) it gave none."""
+    outcome = bounded_outcome(work, key, name, seconds)
     return outcome.reason if isinstance(outcome, Failure) else outcome
 
 

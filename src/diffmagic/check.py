@@ -74,13 +74,14 @@ def call_user(work: Callable[[], T], name: str, ends: float, limit: float) -> T:
     limit, its printing held back by the caller; a `UserCodeFailure` naming the culprit when
     it raises or runs out of time. diffmagic's own refusals (`DiffMagicError`) pass through."""
     remaining = ends - time.monotonic()
-    if remaining <= 0:
-        raise UserCodeFailure(_out_of_time(name, limit), timed_out=True)
+    if remaining <= 0:  # the check's own work spent the time: the user's code is not to blame
+        raise UserCodeFailure(_out_of_time("the check", limit), timed_out=True)
     outcome = guarded(
         work,
         seconds=remaining,
         name=name,
-        describe_timeout=lambda _: _out_of_time(name, limit),
+        describe_timeout=lambda _: _out_of_time("the check", limit),
+        describe_user_timeout=lambda _, culprit: _out_of_time(culprit, limit),
         passthrough=(DiffMagicError,),
     )
     if isinstance(outcome, Failure):
@@ -89,9 +90,12 @@ def call_user(work: Callable[[], T], name: str, ends: float, limit: float) -> T:
 
 
 def _out_of_time(name: str, limit: float) -> str:
+    """A timeout in words: the learner's function that was running, or the check itself."""
+    if name == "the check":
+        return f"the check took longer than {limit:g} s; raise time_limit to wait longer"
     return (
-        f"the check ran past its time limit of {limit:g} s while calling {name} (does it sleep "
-        "or loop?): check_gradient(..., time_limit=...) allows more"
+        f"{name} took longer than {limit:g} s (the check's time limit; does it sleep or "
+        "loop?); raise time_limit to wait longer"
     )
 
 

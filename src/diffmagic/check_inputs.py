@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from diffmagic.bounds import check_seconds
 from diffmagic.check_verdict import narrowest, width
 from diffmagic.errors import DiffMagicError
-from diffmagic.limit_checks import check_seconds
 from diffmagic.many.pytree import Flat
 
 #: Random directions at most (each is a vector of n numbers, kept in the result).

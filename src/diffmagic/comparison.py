@@ -17,6 +17,7 @@ from diffmagic import bounds
 from diffmagic import yours as yours_rows
 from diffmagic.at_point import function_at, tangent_slopes
 from diffmagic.errors import DiffMagicError
+from diffmagic.guard import Failure, guarded, still_running_note
 from diffmagic.held_output import captured_output
 from diffmagic.pipeline import Comparer
 from diffmagic.request import DEFAULT_METHODS, Request
@@ -117,6 +118,29 @@ def compare(
     return run(f, request)
 
 
+def _add_extrema(comparison: Comparison, seconds: float) -> None:
+    """The critical points of f, searched under the one guard (f', f'' and SymPy's solveset
+    run there; f' of finite differences calls f)."""
+    from diffmagic.extrema import critical_points, describe
+
+    found = guarded(
+        lambda: critical_points(comparison),
+        seconds=seconds,
+        name=comparison.target.name,
+        describe_timeout=lambda limit: (
+            f"the search took longer than {limit:g} s; raise method_time_limit to wait longer"
+        ),
+        passthrough=(DiffMagicError,),
+    )
+    if isinstance(found, Failure):
+        comparison.notes.append(f"critical points not searched: {found.reason}")
+        return
+    comparison.extrema = found
+    comparison.notes.extend(
+        f"critical point: {text}" for text in describe(found, comparison.target.wrt)
+    )
+
+
 def run(f: Any, request: Request) -> Comparison:
     """Compare the derivatives of `f` as `request` asks: what every front end calls.
 
@@ -147,16 +171,12 @@ def run(f: Any, request: Request) -> Comparison:
         comparison = comparer.run(timing_count, request.timing_mode)
         comparison.request = request
         if request.extrema:
-            from diffmagic.extrema import critical_points, describe
-
-            comparison.extrema = critical_points(comparison)
-            comparison.notes.extend(
-                f"critical point: {text}" for text in describe(comparison.extrema, target.wrt)
-            )
+            _add_extrema(comparison, request.method_time_limit)
     if printed.lines:
         shown = "; ".join(printed.kept)
         comparison.notes.append(
             f"{target.name} printed {printed.lines:,} lines while diffmagic ran it "
             f"(not shown; the first: {shown[:80]})"
         )
+    comparison.notes.extend(still_running_note())
     return comparison

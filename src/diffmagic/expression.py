@@ -23,6 +23,7 @@ from diffmagic.expression_checks import (
     check_parameter_name,
     free_variable_names,
 )
+from diffmagic.expression_numbers import check_constant_sizes
 
 MAX_EXPRESSION_LENGTH = 2000
 """Longer text is refused before parsing, so hostile input costs nothing."""
@@ -71,6 +72,7 @@ def expression_to_function(text: str, variable: str = "x") -> types.FunctionType
     tree = _parse(source)
     variable_names = free_variable_names(tree, source)
     check_nesting_depth(tree)
+    check_constant_sizes(tree, source)
     if variable not in variable_names and len(variable_names) == 1:
         variable = next(iter(variable_names))
     parameter_names = [variable, *sorted(variable_names - {variable})]

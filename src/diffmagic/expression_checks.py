@@ -196,7 +196,7 @@ def _check_call(node: ast.Call, source: str) -> list[int]:
     if isinstance(callee, ast.Attribute):
         return _check_called_attribute(callee, source)
     raise DiffMagicError(
-        f"cannot call `{_snippet(callee, source)}`: only functions like sin(x) can be called"
+        f"cannot call `{snippet(callee, source)}`: only functions like sin(x) can be called"
     )
 
 
@@ -258,7 +258,7 @@ def _check_number(node: ast.Constant, source: str) -> None:
     else:
         kind = "the constant"
     raise DiffMagicError(
-        f"cannot use {kind} `{_snippet(node, source)}` in an expression: {_ALLOWED_HINT}"
+        f"cannot use {kind} `{snippet(node, source)}` in an expression: {_ALLOWED_HINT}"
     )
 
 
@@ -275,7 +275,7 @@ def _check_comparison(node: ast.Compare, source: str) -> None:
     """Allow one plain comparison such as ``x > 0``; chains misbehave on arrays."""
     if len(node.ops) > 1:
         raise DiffMagicError(
-            f"chained comparison `{_snippet(node, source)}` is not allowed: compare two "
+            f"chained comparison `{snippet(node, source)}` is not allowed: compare two "
             "values at a time, like where(x > 0, x, 0)"
         )
     _check_operator(node.ops[0], _ALLOWED_COMPARISONS)
@@ -325,11 +325,11 @@ def _construct_error(node: ast.AST, source: str) -> DiffMagicError:
     description = _CONSTRUCT_DESCRIPTIONS.get(type(node), f"`{type(node).__name__}`")
     hint = _CONSTRUCT_HINTS.get(type(node), _ALLOWED_HINT)
     return DiffMagicError(
-        f"cannot use {description} `{_snippet(node, source)}` in an expression: {hint}"
+        f"cannot use {description} `{snippet(node, source)}` in an expression: {hint}"
     )
 
 
-def _snippet(node: ast.AST, source: str) -> str:
+def snippet(node: ast.AST, source: str) -> str:
     """The source text of ``node`` on one short line, for quoting in a message."""
     text = ast.get_source_segment(source, node) or type(node).__name__
     one_line_text = " ".join(text.split())

@@ -1,13 +1,17 @@
-"""What a learner's function prints, held back per thread while diffmagic calls it.
+"""What a learner's function prints, held back while diffmagic calls it.
 
 A `print` in f would flood the notebook (diffmagic calls f thousands of times): the first few
-lines are kept and the rest counted, and the comparison says so. Each thread that captures gets
-its own counter behind one stream installed on sys.stdout/sys.stderr (with a count and a lock),
-so two comparisons at once never leave the streams replaced.
+lines are kept and the rest counted, and the comparison says so. The counters of a capture live
+in a context variable behind one stream installed on sys.stdout/sys.stderr (with a count and a
+lock): each thread has its own, so two comparisons at once never leave the streams replaced,
+and guarded work that runs on a worker thread (`worker.py` copies the caller's context there)
+prints into its caller's counter. A worker still printing after its caller's capture ended (it
+was abandoned) prints to the stream that was there before.
 """
 
 from __future__ import annotations
 
+import contextvars
 import io
 import sys
 import threading
@@ -24,6 +28,8 @@ class _LineCounter(io.TextIOBase):
         self.kept: list[str] = []
         self._keep = keep
         self._partial = ""
+        #: Its capture ended: what is still written to it goes to the original stream.
+        self.closed_capture = False
 
     def writable(self) -> bool:
         return True
@@ -48,8 +54,10 @@ class _ThreadRoutedStream:
         self.original = original
 
     def _target(self) -> Any:
-        counters = _capturing.get(threading.get_ident())
-        return counters[-1] if counters else self.original
+        for counter in reversed(_capturing.get()):
+            if not counter.closed_capture:
+                return counter
+        return self.original
 
     def write(self, text: str) -> int:
         return self._target().write(text)
@@ -77,8 +85,12 @@ class _ThreadRoutedStream:
         return getattr(self.original, name)
 
 
-#: Per thread: the counters of its nested `captured_output()` blocks, innermost last.
-_capturing: dict[int, list[_LineCounter]] = {}
+#: The counters of the nested `captured_output()` blocks around this code, innermost last.
+_capturing: contextvars.ContextVar[tuple[_LineCounter, ...]] = contextvars.ContextVar(
+    "diffmagic_capturing", default=()
+)
+#: How many captures are open, in every thread: the streams are replaced while any is.
+_open_captures = [0]
 _capture_lock = threading.Lock()
 _installed: dict[str, _ThreadRoutedStream] = {}
 
@@ -111,24 +123,27 @@ class captured_output:  # lower case: used as `with captured_output() as printed
 
     def __init__(self) -> None:
         self.counter = _LineCounter()
-        self._ident = threading.get_ident()
+        self._token: contextvars.Token[tuple[_LineCounter, ...]] | None = None
 
     def __enter__(self) -> _LineCounter:
-        self._ident = threading.get_ident()
         with _capture_lock:
-            if not _capturing:
+            if not _open_captures[0]:
                 _install()
-            _capturing.setdefault(self._ident, []).append(self.counter)
+            _open_captures[0] += 1
+            self._token = _capturing.set((*_capturing.get(), self.counter))
         return self.counter
 
     def __exit__(self, *exc_info: object) -> None:
         with _capture_lock:
-            counters = _capturing.get(self._ident, [])
-            if self.counter in counters:
-                counters.remove(self.counter)
-            if not counters:
-                _capturing.pop(self._ident, None)
-            if not _capturing:
+            self.counter.closed_capture = True
+            if self._token is not None:
+                try:
+                    _capturing.reset(self._token)
+                except ValueError:  # left in another context than it was entered in
+                    _capturing.set(tuple(c for c in _capturing.get() if c is not self.counter))
+                self._token = None
+                _open_captures[0] -= 1
+            if not _open_captures[0]:
                 _uninstall()
 
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import base64
 import html
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 from diffmagic.at_point import tangents
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import one_line
+from diffmagic.guard import Failure, guarded
 from diffmagic.steps import difference_quotient as quotient_of
 from diffmagic.views.html import html_table
 from diffmagic.views.notebook import image_html
@@ -27,14 +29,37 @@ from diffmagic.views.slopes import slopes_html, slopes_text
 if TYPE_CHECKING:
     from diffmagic.interactive import Panel
 
+T = TypeVar("T")
+
 #: The panel's figure resolution: enough on screen, and a quick PNG on every slider move.
 FIGURE_DPI = 80
 #: How the panel's table says to time the methods: its own button.
 PANEL_TIMING_HINT = "the panel's “time it” button"
 
 
+def _guarded(panel: Panel, work: Callable[[], T]) -> T:
+    """`work()`, which calls the learner's f, under the one guard and the comparison's method
+    limit; a one-line DiffMagicError (the panel shows it and keeps working) when it fails."""
+    outcome = guarded(
+        work,
+        seconds=panel.comparison.method_time_limit,
+        name=panel.comparison.target.name,
+        describe_user_timeout=lambda limit, culprit: (
+            f"{culprit} took longer than {limit:g} s near x0 (does it sleep or loop?)"
+        ),
+        passthrough=(DiffMagicError,),
+    )
+    if isinstance(outcome, Failure):
+        raise DiffMagicError(outcome.reason)
+    return outcome
+
+
 def difference_quotient(panel: Panel) -> np.ndarray | None:
     """The panel's own row on the grid: one difference quotient with its step, scheme, dtype."""
+    return _guarded(panel, lambda: _difference_quotient(panel))
+
+
+def _difference_quotient(panel: Panel) -> np.ndarray | None:
     function = panel.comparison.function
     if function is None:
         return None
@@ -49,6 +74,10 @@ def quotient_label(panel: Panel) -> str:
 
 def slopes(panel: Panel) -> dict[str, float | None]:
     """Each method's f'(x0), the secant's slope and the difference quotient's, by label."""
+    return _guarded(panel, lambda: _slopes(panel))
+
+
+def _slopes(panel: Panel) -> dict[str, float | None]:
     comparison = panel.comparison
     x0, dx = float(panel.x0.value), float(panel.dx.value)
     f0, by_method, secant = tangents(comparison, x0, dx)

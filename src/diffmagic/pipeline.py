@@ -17,8 +17,9 @@ import numpy as np
 
 from diffmagic import bounds, reference, singular, verdicts
 from diffmagic import yours as yours_rows
-from diffmagic.bounded_steps import bounded, on_grid
+from diffmagic.bounded_steps import bounded, bounded_outcome, on_grid
 from diffmagic.cache import PREPARED
+from diffmagic.guard import Failure
 from diffmagic.methods import ROWS
 from diffmagic.methods.base import NumpyFunction, Prepared, rounds_like_float32
 from diffmagic.naming import derivative_name
@@ -54,6 +55,9 @@ class Comparer:
         self.numpy_function: NumpyFunction | None = None
         #: Why NumPy could not evaluate f (then no backend's reading of f can be checked).
         self.numpy_failure: str | None = None
+        #: NumPy's f on the grid ran past its limit: every method would call f again, so
+        #: none is run (each would wait out its limit, and leave one more call behind).
+        self.f_too_slow: str | None = None
         self.precision = "float64"
         self.f_values = np.full(grid.shape, np.nan)
         self.suspects = verdicts.ambiguous_names(target.function)
@@ -137,10 +141,14 @@ class Comparer:
             function = NumpyFunction(self.target, self.grid)
             return function, on_grid(function, self.grid, name)
 
-        outcome = bounded(evaluate, "numerical", name, self.method_seconds)
-        if isinstance(outcome, str):
-            self.numpy_failure = outcome
-            self.notes.append(f"f could not be evaluated with NumPy: {outcome}")
+        outcome = bounded_outcome(
+            evaluate, "numerical", name, self.method_seconds, step="on the grid"
+        )
+        if isinstance(outcome, Failure):
+            self.numpy_failure = outcome.reason
+            if outcome.timed_out:
+                self.f_too_slow = f"not run: {outcome.reason}"
+            self.notes.append(f"f could not be evaluated with NumPy: {outcome.reason}")
             return
         self.numpy_function, self.f_values = outcome
         self.precision = self.numpy_function.precision
@@ -209,6 +217,8 @@ class Comparer:
 
     def _row(self, key: str) -> MethodResult:
         label = ROWS[key].label
+        if self.f_too_slow is not None:
+            return MethodResult(key=key, label=label, ok=False, error=self.f_too_slow)
         outcome = self._prepare(key)
         if isinstance(outcome, str):
             return MethodResult(key=key, label=label, ok=False, error=outcome)
@@ -249,6 +259,8 @@ class Comparer:
     def _symbolic_for_reference(self) -> Prepared | None:
         """SymPy's derivative, prepared even when the symbolic row was not asked for; only a
         derivative of f as NumPy computes it can be the reference."""
+        if self.f_too_slow is not None:
+            return None
         for key in ("symbolic", "symbolic@jax"):
             if key in self.prepared:
                 return self.prepared[key]
@@ -271,7 +283,7 @@ class Comparer:
         diff are bounded like every SymPy step); none when the search cannot finish."""
         if self.numpy_function is None:
             return []
-        found = bounded(
+        found = bounded_outcome(
             lambda: singular.find(
                 self.grid,
                 self.order,
@@ -284,11 +296,12 @@ class Comparer:
             "symbolic",
             "the search for points where f' does not exist",
             self.symbolic_seconds,
+            step="in the search for points where f' does not exist",
         )
-        if isinstance(found, str):
+        if isinstance(found, Failure):
             self.notes.append(f"points where f' does not exist were not searched: {found}")
             return []
-        return found
+        return found  # type: ignore[no-any-return]
 
     def _judge_yours(
         self,
@@ -298,11 +311,18 @@ class Comparer:
     ) -> None:
         """A row for each hand-written derivative: right, or where and how it is wrong."""
         for key, (label, function) in self.yours.items():
-            values = yours_rows.evaluate_within(
-                function, self.target, self.grid, self.method_seconds
+            values = bounded_outcome(
+                lambda function=function: yours_rows.evaluate(function, self.target, self.grid),
+                "finite_difference",
+                label,
+                self.method_seconds,
+                culprit=yours_rows.culprit(function),
+                step="on the grid",
             )
-            if isinstance(values, str):
-                self.results[key] = MethodResult(key=key, label=label, ok=False, error=values)
+            if isinstance(values, Failure):
+                self.results[key] = MethodResult(
+                    key=key, label=label, ok=False, error=values.reason
+                )
                 continue
             result = MethodResult(
                 key=key,

@@ -128,31 +128,6 @@ def culprit(function: Callable[..., Any]) -> str:
     return f"your derivative {name}"
 
 
-def evaluate_within(
-    function: Callable[..., Any], target: Target, grid: np.ndarray, seconds: float
-) -> np.ndarray | str:
-    """Your derivative on the grid under the method time limit, or why not, in one line that
-    names it (a sleeping dfdx is yours to fix, not the finite differences')."""
-    from diffmagic.guard import Failure, guarded
-
-    owner = culprit(function)
-
-    def work() -> np.ndarray:
-        with np.errstate(all="ignore"):
-            return evaluate(function, target, grid)
-
-    outcome = guarded(
-        work,
-        seconds=seconds,
-        name=owner,
-        describe_timeout=lambda limit: (
-            f"{owner} took longer than {limit:g} s on the grid: stopped (does it sleep or loop?)"
-        ),
-        passthrough=(DiffMagicError,),
-    )
-    return outcome.reason if isinstance(outcome, Failure) else outcome
-
-
 def label_of(key: str, function: Callable[..., Any]) -> str:
     """`yours (dfdx)`: the name it was given, else its own (a lambda has none worth showing)."""
     name = key.partition(":")[2] or getattr(function, "__name__", "")

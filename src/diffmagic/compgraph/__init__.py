@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from diffmagic import bounds
+from diffmagic.compgraph.limits import trace_within
 from diffmagic.compgraph.point_check import caveats, checked_point
 from diffmagic.compgraph.trace import (
     MODES,
@@ -25,7 +27,6 @@ from diffmagic.compgraph.trace import (
     Program,
     forward,
     reverse,
-    trace_program,
 )
 from diffmagic.errors import DiffMagicError
 from diffmagic.target import Target, make_target
@@ -197,15 +198,18 @@ def graph(
     func: str | None = None,
     wrt: str | None = None,
     params: Mapping[str, Any] | None = None,
+    time_limit: float = bounds.METHOD_SECONDS,
 ) -> ComputationalGraph:
     """The computational graph of f at x0 = `at`, with tangents (forward) or adjoints (reverse).
 
     `f` is what `compare()` takes: a function, a notebook cell's text, or an expression in x.
+    Tracing f stops after `time_limit` seconds, whatever f does.
     """
     mode = _check_mode(mode)
     x0 = _check_point(at)
+    seconds = bounds.check_seconds(time_limit, "time_limit")
     target = make_target(f, func=func, wrt=wrt, params=params)
-    _, program = trace_program(target, x0)
+    _, program = trace_within(target, x0, seconds)
     return ComputationalGraph(target, x0, mode, program)
 
 
@@ -213,7 +217,10 @@ def graph_of_comparison(comparison: Any, at: Any, mode: str = "reverse") -> Comp
     """`Comparison.graph(at, mode)`: the graph of the comparison's own function and parameters."""
     mode = _check_mode(mode)
     x0 = _check_point(at)
-    _, program = trace_program(comparison.target, x0)
+    seconds = getattr(comparison, "method_time_limit", None) or bounds.METHOD_SECONDS
+    _, program = trace_within(
+        comparison.target, x0, seconds, "raise method_time_limit to wait longer"
+    )
     expressions = None
     if comparison.order == 1 and comparison.derivative_expr is not None:
         expressions = (comparison.function_expr, comparison.derivative_expr)

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
 
+from diffmagic import bounds
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import MethodFailure
+from diffmagic.guard import guarded_entry
 from diffmagic.target import make_target
 
 MAX_DRAWN_PER_TREE = 60  # boxes per tree on the picture
@@ -359,13 +361,31 @@ def expression_tree(
     func: str | None = None,
     wrt: str | None = None,
     params: Mapping[str, Any] | None = None,
+    time_limit: float = bounds.SYMBOLIC_SECONDS,
 ) -> ExpressionTree:
-    """The trees of f and f' (as SymPy's `diff` returns it), side by side, sharing marked."""
+    """The trees of f and f' (as SymPy's `diff` returns it), side by side, sharing marked.
+
+    SymPy's trace, derivative and common subexpressions stop after `time_limit` seconds (the
+    one guard: whatever f or SymPy does), with a one-line DiffMagicError.
+    """
+    seconds = bounds.check_seconds(time_limit, "time_limit")
+    target = make_target(f, func=func, wrt=wrt, params=params)
+    tree, _ = guarded_entry(
+        lambda: _derive_trees(target),
+        seconds=seconds,
+        fix="raise time_limit to wait longer (expression swell?)",
+        name=target.name,
+        what="SymPy",
+    )
+    return tree
+
+
+def _derive_trees(target: Any) -> ExpressionTree:
+    """f traced by SymPy, f' by `diff`, and the trees with what they share."""
     import sympy as sp
 
     from diffmagic.methods.symbolic import trace
 
-    target = make_target(f, func=func, wrt=wrt, params=params)
     try:
         symbol, function_expr = trace(target)
     except MethodFailure as failure:

@@ -8,6 +8,7 @@ digits when SymPy finishes, or else as differences from the best method that wor
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ import numpy as np
 from diffmagic import bounds
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import MethodFailure, one_line
+from diffmagic.guard import Failure, guarded, still_running_note
 from diffmagic.jsonable import finite_or_none
 from diffmagic.many import methods as gradient_methods
 from diffmagic.many.loss import (
@@ -192,6 +194,7 @@ def compare_gradient(
     *,
     func: str | None = None,
     symbolic_seconds: float = bounds.SYMBOLIC_SECONDS,
+    method_time_limit: float = bounds.METHOD_SECONDS,
 ) -> GradientComparison:
     """The gradient of a loss f: R^n -> R at `at` by each method, with errors and timings.
 
@@ -206,8 +209,16 @@ def compare_gradient(
     keys = gradient_methods.select(methods)
     flat = flatten(at, name=first_parameter(function))
     of_flat = numpy_loss(function, flat, params)
-    f_value = float(evaluate_once(of_flat, flat, name, scalar=True).reshape(-1)[0])
-    f_seconds = f_seconds_of(of_flat, flat)
+    f_value, f_seconds = _within(
+        lambda: (
+            float(evaluate_once(of_flat, flat, name, scalar=True).reshape(-1)[0]),
+            f_seconds_of(of_flat, flat),
+        ),
+        "at `at`",
+        name,
+        method_time_limit,
+        failure=DiffMagicError,
+    )
     notes: list[str] = []
     if flat.dtype_was_float32:
         notes.append("`at` was float32: every method computes in float64")
@@ -222,16 +233,28 @@ def compare_gradient(
             if key == "symbolic":
                 if exact is None:
                     raise MethodFailure(str(exact_or_reason))
-                outcome = _symbolic_outcome(exact, flat)
+                outcome = _within(
+                    lambda: _symbolic_outcome(exact, flat), LABELS[key], name, symbolic_seconds
+                )
             elif key == "numerical":
                 _refuse_if_too_long(2 * flat.size, f_seconds, "2n evaluations of f")
-                outcome = gradient_methods.numerical(of_flat, flat, name)
+                outcome = _within(
+                    lambda: gradient_methods.numerical(of_flat, flat, name),
+                    LABELS[key],
+                    name,
+                    method_time_limit,
+                )
             else:
                 if key == "forward":
                     _refuse_if_too_long(flat.size, f_seconds, "n JVPs, each about one f")
                 jax_of_flat = gradient_methods.jax_loss(function, flat, params)
                 run = gradient_methods.reverse if key == "reverse" else gradient_methods.forward
-                outcome = run(jax_of_flat, flat, f_value, name)
+                outcome = _within(
+                    functools.partial(run, jax_of_flat, flat, f_value, name),
+                    LABELS[key],
+                    name,
+                    method_time_limit,
+                )
         except MethodFailure as failure:
             row.error = one_line(failure)
             results[key] = row
@@ -262,6 +285,7 @@ def compare_gradient(
         reference_values, reference = choose_reference(results, None, exact_or_reason)
         measure_errors(results, reference_values, flat)
     notes.extend(disagreements(results, exact is not None))
+    notes.extend(still_running_note())
     return GradientComparison(
         name=name,
         at=at,
@@ -286,6 +310,33 @@ def _refuse_if_too_long(evaluations: int, f_seconds: float, what: str) -> None:
             f"skipped: {what} would take about {expected:,.0f} s here "
             f"(limit {bounds.METHOD_SECONDS:g} s); parameter_study shows how it grows"
         )
+
+
+def _within(
+    work: Callable[[], Any],
+    where: str,
+    name: str,
+    seconds: float,
+    failure: type[Exception] = MethodFailure,
+) -> Any:
+    """`work()` under the one guard (`guard.guarded`): its value, or `failure` with the reason
+    (a timeout names f when f was running, else the method `where`)."""
+    outcome = guarded(
+        work,
+        seconds=seconds,
+        name=name,
+        describe_timeout=lambda limit: (
+            f"{where} took longer than {limit:g} s; raise method_time_limit to wait longer"
+        ),
+        describe_user_timeout=lambda limit, culprit: (
+            f"{culprit} took longer than {limit:g} s {'' if where.startswith('at ') else 'in '}"
+            f"{where} (does it sleep or loop?); raise method_time_limit to wait longer"
+        ),
+        passthrough=(DiffMagicError,),
+    )
+    if isinstance(outcome, Failure):
+        raise failure(outcome.reason)
+    return outcome
 
 
 def _untimed(measured: GradientTiming) -> GradientTiming:

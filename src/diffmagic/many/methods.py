@@ -263,7 +263,9 @@ def _forward_in_batches(of_flat: Callable[[Any], Any], size: int) -> Callable[[A
         return jax.vmap(lambda t: jax.jvp(of_flat, (vector,), (t,))[1])(tangents)
 
     def gradient(vector: Any) -> Any:
-        parts = [one_batch(vector, i * batch) for i in range(count)]
+        # Each batch waited for before the next is sent: a time limit then lands between two
+        # batches, instead of after all of them were queued to XLA (which no limit can reach).
+        parts = [block(one_batch(vector, i * batch)) for i in range(count)]
         return jnp.concatenate(parts)[:size]
 
     return gradient

@@ -8,10 +8,8 @@ the stand-in when SymPy cannot follow the loss.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -19,6 +17,7 @@ import numpy as np
 
 from diffmagic import bounds
 from diffmagic.explain import explain_symbolic
+from diffmagic.guard import Failure, guarded
 from diffmagic.many.pytree import Flat
 from diffmagic.many.symbols import Calculus, Evaluator, symbol_vector, tree_operations
 
@@ -106,7 +105,7 @@ def exact_gradient(
     Returns an `ExactGradient` with `.values` (float64, shape (n,), in `flat`'s order),
     `.expr_ops` (the gradient's size written out), `.f_value` (f at the point, 30-digit
     evaluation), `.setup_s`; or, when SymPy cannot, a one-line str: it ran past `seconds`
-    (bounds.time_limit, which works on the main thread only), f uses Python `if` on a
+    (the one guard, on any thread), f uses Python `if` on a
     parameter, converts one to float, calls a function SymPy lacks, returns an array, ...
     """
     import sympy  # noqa: F401  (imported before the clock starts: 1 s the first time)
@@ -162,52 +161,44 @@ def _derive_under_limit(
     too_long: str,
 ) -> Derived | str:
     """f traced with one SymPy symbol per parameter, then `derive(traced, calculus)`, all
-    within SymPy's time limit and with the garbage collector off; or, when SymPy cannot, why
-    not in one line (`too_long` when it ran past `seconds`)."""
+    under the one guard (`guard.guarded`, SymPy's time limit); or, when SymPy cannot, why not
+    in one line (`too_long` when SymPy ran past `seconds`, f named when f itself did)."""
     from diffmagic.rebind import rebind
 
     name = _function_name(f)
     fixed = {key: _to_sympy(value) for key, value in (params or {}).items()}
-    try:
-        with _no_gc_callbacks(), bounds.time_limit(seconds) as limit:
-            symbols = symbol_vector(flat.size)
-            try:
-                # Unevaluated: SymPy's automatic simplification of each new term queries the
-                # assumptions system and made tracing a 10-parameter log loss take 6 s.
-                with _unevaluated():
-                    traced = rebind(f, "sympy")(flat.unflatten(symbols), **fixed)
-            except bounds.TimeLimitExceeded:
-                raise
-            except Exception as error:
-                return explain_symbolic(name, error)
-            return derive(traced, Calculus(list(symbols)))
-    except bounds.TimeLimitExceeded as error:
-        if error.deadline is not limit:
-            raise
-        return too_long
-    except RecursionError:
-        return f"{name}'s expression is nested too deeply for SymPy to differentiate"
+
+    def trace_and_derive() -> Derived | str:
+        symbols = symbol_vector(flat.size)
+        try:
+            # Unevaluated: SymPy's automatic simplification of each new term queries the
+            # assumptions system and made tracing a 10-parameter log loss take 6 s.
+            with _unevaluated():
+                traced = rebind(f, "sympy")(flat.unflatten(symbols), **fixed)
+        except Exception as error:
+            return explain_symbolic(name, error)
+        return derive(traced, Calculus(list(symbols)))
+
+    outcome = guarded(
+        trace_and_derive,
+        seconds=seconds,
+        name=name,
+        describe_timeout=lambda _: too_long,
+        describe_user_timeout=lambda limit, culprit: (
+            f"{culprit} took longer than {limit:g} s while SymPy traced it (does it sleep or loop?)"
+        ),
+        explain=explain_symbolic,
+    )
+    if isinstance(outcome, Failure):
+        if outcome.error_type == "RecursionError":
+            return f"{name}'s expression is nested too deeply for SymPy to differentiate"
+        return outcome.reason
+    return outcome
 
 
 def _exact_evaluator(symbols: list[Any], flat: Flat) -> Evaluator:
     """Values at the point at DIGITS digits (evaluated inside `_workdps(DIGITS)`)."""
     return Evaluator({s: _mpf(v) for s, v in zip(symbols, flat.values, strict=True)}, digits=DIGITS)
-
-
-@contextlib.contextmanager
-def _no_gc_callbacks() -> Iterator[None]:
-    """The garbage collector off while SymPy works under its time limit.
-
-    An alarm that fires inside a gc callback (JAX registers one) is printed and swallowed by
-    Python, so the time limit would be lost; SymPy's expressions hold no cycles to collect.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _unevaluated() -> Any:

@@ -3,21 +3,26 @@
 For each size the point is built (`make_at(n)`, default a fixed random vector), f is timed, and
 each method still in the race computes one gradient (setup apart, then warm). A method has a time
 budget: once its total time passes it, or its next size is predicted to pass it, it stops and the
-study says so. An interrupt (Ctrl-C, the notebook's stop button) keeps what was measured.
+study says so; within a size, one gradient gets only what is left of the budget (the one guard
+stops it there, whatever f does). An interrupt (Ctrl-C, the notebook's stop button) keeps what
+was measured.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import numpy as np
 
 from diffmagic import bounds
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import MethodFailure, one_line
+from diffmagic.guard import Failure, guarded
 from diffmagic.many import methods as gradient_methods
 from diffmagic.many.loss import (
     evaluate_once,
@@ -31,6 +36,8 @@ from diffmagic.many.pytree import Flat, flatten
 from diffmagic.many.reference import MAX_SYMBOLIC_PARAMETERS, exact_gradient
 from diffmagic.progress import Progress, default_progress
 from diffmagic.target import resolve_function
+
+T = TypeVar("T")
 
 DEFAULT_SIZES = (1, 10, 100, 1_000, 10_000, 100_000)
 DEFAULT_METHODS = ("symbolic", "numerical", "forward", "reverse")
@@ -183,16 +190,11 @@ def _predicted(seconds: list[float | None], sizes: list[int], index: int) -> flo
 
 
 def _one_gradient(
-    key: str,
-    function: Callable[..., Any],
-    flat: Flat,
-    params: Mapping[str, Any] | None,
-    of_flat: Callable[[np.ndarray], Any],
-    f_value: float,
-    name: str,
-    symbolic_seconds: float,
+    key: str, run: _Run, flat: Flat, of_flat: Callable[[np.ndarray], Any], f_value: float
 ) -> tuple[float, float]:
     """(setup seconds, warm seconds of one gradient) for one method at one size."""
+    function, params, name = run.function, run.params, run.name
+    symbolic_seconds = run.symbolic_seconds
     if key == "symbolic":
         if flat.size > MAX_SYMBOLIC_PARAMETERS:
             raise MethodFailure(f"not tried above {MAX_SYMBOLIC_PARAMETERS:,} parameters")
@@ -233,66 +235,139 @@ def parameter_study(
     for none, or a callable(fraction, label).
     """
     function, _ = resolve_function(f, func)
-    name = function_name(function)
     checked_sizes = check_sizes(sizes)
     keys = gradient_methods.select(methods)
     budgets = _budgets(time_budget_s, keys)
-    build = make_at if make_at is not None else _default_at
     report = _progress(progress)
-    study = ParameterStudy(name, checked_sizes, keys, max(budgets.values()))
-    spent = dict.fromkeys(keys, 0.0)
+    run = _Run(
+        function,
+        function_name(function),
+        params,
+        budgets,
+        symbolic_seconds,
+        ParameterStudy(function_name(function), checked_sizes, keys, max(budgets.values())),
+    )
     started = time.perf_counter()
     steps = len(checked_sizes) * (len(keys) + 1)
-    done = 0
     try:
         for index, n in enumerate(checked_sizes):
-            report(done / steps, f"n = {n:,}: f")
-            try:
-                flat = flatten(build(n), name=first_parameter(function))
-            except DiffMagicError as error:
-                raise DiffMagicError(f"make_at({n}): {error}") from None
-            of_flat = numpy_loss(function, flat, params)
-            f_value = float(evaluate_once(of_flat, flat, name, scalar=True).reshape(-1)[0])
-            study.f_seconds[index] = f_seconds_of(of_flat, flat)
-            done += 1
-            for key in keys:
-                report(done / steps, f"n = {n:,}: {key}")
-                done += 1
-                if key in study.stopped:
-                    continue
-                left = budgets[key] - spent[key]
-                expected = _predicted(study.seconds[key], checked_sizes, index)
-                if expected is not None and expected > left:
-                    study.stopped[key] = (
-                        f"stopped before n = {n:,}: one gradient would take about "
-                        f"{expected:.2g} s, beyond what is left of its {budgets[key]:g} s budget"
-                    )
-                    continue
-                began = time.perf_counter()
-                try:
-                    setup_s, eval_s = _one_gradient(
-                        key, function, flat, params, of_flat, f_value, name, symbolic_seconds
-                    )
-                except MethodFailure as failure:
-                    study.stopped[key] = f"stopped at n = {n:,}: {one_line(failure, 150)}"
-                    spent[key] += time.perf_counter() - began
-                    continue
-                spent[key] += time.perf_counter() - began
-                study.seconds[key][index] = eval_s
-                study.setup_seconds[key][index] = setup_s
-                if spent[key] > budgets[key] and index + 1 < len(checked_sizes):
-                    study.stopped[key] = (
-                        f"stopped after n = {n:,}: {spent[key]:.1f} s spent, past its "
-                        f"{budgets[key]:g} s budget"
-                    )
+            report(index * (len(keys) + 1) / steps, f"n = {n:,}: f")
+            point = run.point(make_at if make_at is not None else _default_at, n, index)
+            if point is None:
+                break
+            for offset, key in enumerate(keys, start=1):
+                report((index * (len(keys) + 1) + offset) / steps, f"n = {n:,}: {key}")
+                run.method(key, index, n, *point)
         report(1.0, "done")
     except KeyboardInterrupt:
-        study.interrupted = True
-        study.notes.append("interrupted: the sizes measured before the interrupt are kept")
-    study.elapsed_s = time.perf_counter() - started
-    for key, why in study.stopped.items():
-        study.notes.append(f"{key}: {why}")
-    return study
+        run.study.interrupted = True
+        run.study.notes.append("interrupted: the sizes measured before the interrupt are kept")
+    run.study.elapsed_s = time.perf_counter() - started
+    for key, why in run.study.stopped.items():
+        run.study.notes.append(f"{key}: {why}")
+    return run.study
+
+
+@dataclass
+class _Run:
+    """One study under way: what each method has spent of its budget, and its steps."""
+
+    function: Callable[..., Any]
+    name: str
+    params: Mapping[str, Any] | None
+    budgets: dict[str, float]
+    symbolic_seconds: float
+    study: ParameterStudy
+    spent: dict[str, float] = field(default_factory=dict)
+
+    def point(
+        self, build: Callable[[int], Any], n: int, index: int
+    ) -> tuple[Flat, Callable[[np.ndarray], Any], float] | None:
+        """The point at size n and f there (timed), under what is left of the budgets; None
+        when no method is left or the learner's code ran out of it (a note says so)."""
+        study = self.study
+        running = [key for key in self.budgets if key not in study.stopped]
+        if not running:
+            return None
+        limit = max(self.budgets[key] - self.spent.get(key, 0.0) for key in running)
+        made = _within_budget(functools.partial(build, n), limit, "make_at")
+        if isinstance(made, Failure):
+            study.notes.append(f"stopped at n = {n:,}: {made.reason}")
+            return None
+        try:
+            flat = flatten(made, name=first_parameter(self.function))
+        except DiffMagicError as error:
+            raise DiffMagicError(f"make_at({n}): {error}") from None
+        of_flat = numpy_loss(self.function, flat, self.params)
+        first = _within_budget(
+            lambda: (
+                float(evaluate_once(of_flat, flat, self.name, scalar=True).reshape(-1)[0]),
+                f_seconds_of(of_flat, flat),
+            ),
+            limit,
+            self.name,
+        )
+        if isinstance(first, Failure):
+            study.notes.append(f"stopped at n = {n:,}: {first.reason}")
+            return None
+        f_value, study.f_seconds[index] = first
+        return flat, of_flat, f_value
+
+    def method(
+        self,
+        key: str,
+        index: int,
+        n: int,
+        flat: Flat,
+        of_flat: Callable[[np.ndarray], Any],
+        f_value: float,
+    ) -> None:
+        """One gradient by `key` at size n, or why it stops: its budget is checked before the
+        size (a prediction), inside it (the one guard stops it) and after it."""
+        study, budget = self.study, self.budgets[key]
+        if key in study.stopped:
+            return
+        left = budget - self.spent.get(key, 0.0)
+        expected = _predicted(study.seconds[key], study.sizes, index)
+        if expected is not None and expected > left:
+            study.stopped[key] = (
+                f"stopped before n = {n:,}: one gradient would take about "
+                f"{expected:.2g} s, beyond what is left of its {budget:g} s budget"
+            )
+            return
+        began = time.perf_counter()
+        measured = _within_budget(
+            lambda: _one_gradient(key, self, flat, of_flat, f_value),
+            left,
+            self.name,
+        )
+        self.spent[key] = self.spent.get(key, 0.0) + time.perf_counter() - began
+        if isinstance(measured, Failure):
+            reason = measured.reason
+            if measured.timed_out:
+                reason = f"{reason} (what was left of its {budget:g} s budget)"
+            study.stopped[key] = f"stopped at n = {n:,}: {one_line(reason, 220)}"
+            return
+        study.setup_seconds[key][index], study.seconds[key][index] = measured
+        if self.spent[key] > budget and index + 1 < len(study.sizes):
+            study.stopped[key] = (
+                f"stopped after n = {n:,}: {self.spent[key]:.1f} s spent, past its "
+                f"{budget:g} s budget"
+            )
+
+
+def _within_budget(work: Callable[[], T], seconds: float, name: str) -> T | Failure:
+    """`work()` under the one guard, stopped after `seconds` (what is left of a budget)."""
+    return guarded(
+        work,
+        seconds=max(seconds, 1e-3),
+        name=name,
+        describe_timeout=lambda limit: f"one gradient took longer than {limit:.2g} s",
+        describe_user_timeout=lambda limit, culprit: (
+            f"{culprit} took longer than {limit:.2g} s (does it sleep or loop?)"
+        ),
+        passthrough=(DiffMagicError,),
+    )
 
 
 def _budgets(time_budget_s: Any, keys: tuple[str, ...]) -> dict[str, float]:

@@ -7,6 +7,7 @@ derivative is then a plain callable from a float64 array to a float64 array of t
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -169,6 +170,7 @@ class NumpyFunction:
         self.name = target.name
         self._scalar = target.under("numpy")
         self.pointwise = False
+        self._batched: Callable[[np.ndarray], np.ndarray] | None = None
         self.notes: list[str] = []
         self.precision = "float64"
         probe = read_only(probe)
@@ -235,13 +237,49 @@ class NumpyFunction:
 
     def _fall_back(self, probe: np.ndarray, why: str) -> None:
         self.pointwise = True
-        self.notes.append(
-            f"f {why}, so NumPy evaluates it point by point (slow); "
-            "np.where, or array operations that act per point, keep it fast"
-        )
         self._probe_pointwise(probe)
+        self._batched = self._jax_batched(probe)
+        if self._batched is not None:
+            self.notes.append(
+                f"f {why}; it is a JAX program, so its points are evaluated together with "
+                "jax.vmap, each as if alone"
+            )
+        else:
+            self.notes.append(
+                f"f {why}, so NumPy evaluates it point by point (slow); "
+                "np.where, or array operations that act per point, keep it fast"
+            )
         if self.precision == "float64" and rounds_like_float32(self, probe):
             self.precision = "float32"
+
+    def _jax_batched(self, probe: np.ndarray) -> Callable[[np.ndarray], np.ndarray] | None:
+        """f batched by `jax.jit(jax.vmap(f))` when f is a JAX program at one point (its
+        `jax.lax.cond`, `lax.while_loop` take one number): the values of one call per point, at
+        the cost of one call. A method that calls f thousands of times (finite differences
+        adapt their steps point by point) would otherwise pay a JAX call, and a trace of its
+        branches, for each. Used only where it gives the single-point values; None elsewhere
+        (f is not JAX's to batch: a Python `if`, NumPy calls)."""
+        if "jax" not in sys.modules:
+            return None
+        from jax import jit, vmap
+
+        compiled = jit(vmap(self._scalar))
+
+        def batched(x: np.ndarray) -> np.ndarray:
+            flat = np.asarray(x, dtype=np.float64).ravel()
+            # Padded to a power of two: a few compiled sizes serve every call.
+            size = max(8, 1 << max(flat.size - 1, 0).bit_length())
+            padded = np.concatenate(
+                [flat, np.full(size - flat.size, flat[0] if flat.size else 0.0)]
+            )
+            values = np.asarray(compiled(padded))[: flat.size]
+            return float_array(values, flat, self.name).reshape(np.shape(x))
+
+        try:
+            whole = batched(probe)
+        except Exception:
+            return None
+        return batched if self._matches_single_points(probe, whole) else None
 
     def _probe_pointwise(self, probe: np.ndarray) -> None:
         failures: list[BaseException] = []
@@ -285,6 +323,8 @@ class NumpyFunction:
                     if in_place is not None:
                         raise in_place from None
                     raise
+            if self._batched is not None:
+                return self._batched(x)
             flat = np.fromiter((self._one(float(v)) for v in x.ravel()), np.float64, x.size)
             return flat.reshape(x.shape)
 

@@ -143,3 +143,164 @@ def test_only_ok_and_a_confirmed_reference_vouch(status: str) -> None:
     assert verdicts.Verdict(status).ok
     for other in ("inaccurate", "unconfirmed", "reference (unconfirmed)", "no derivative"):
         assert not verdicts.Verdict(other).ok
+
+
+# ----------------------------------------------------------------------------- gradients
+
+#: What an ok gradient or Jacobian row may be off by, relative to its largest entry.
+GRADIENT_RTOL = {"numerical": DIFFERENCES_RTOL, "symbolic": EXACT_RTOL}
+
+
+def _mp_gradient(function, at) -> np.ndarray:
+    """The gradient of `function` (of a list of mpmath numbers) at `at`, at 30 digits."""
+    with mpmath.workdps(30):
+        point = [mpmath.mpf(float(v)) for v in at]
+        gradient = []
+        for index in range(len(point)):
+
+            def along(t, index=index):
+                return function([t if i == index else v for i, v in enumerate(point)])
+
+            gradient.append(float(mpmath.diff(along, point[index])))
+    return np.array(gradient)
+
+
+def _ok_gradient_rows_are_right(comparison, exact: np.ndarray) -> list[str]:
+    """Every ok row within its method's promise of `exact`; the keys of the ok rows."""
+    scale = float(np.max(np.abs(exact)))
+    ok = []
+    for key in comparison:
+        row = comparison[key]
+        if row.ok:
+            rtol = GRADIENT_RTOL.get(key, EXACT_RTOL)
+            error = float(np.max(np.abs(np.asarray(row.flat_values) - exact.ravel())))
+            assert error <= rtol * scale, (key, row.status, error, scale)
+            ok.append(key)
+    return ok
+
+
+def _cancelling(w):
+    return (w * mpmath.exp(w) - mpmath.expm1(w)) / w**2
+
+
+CANCELLING_AT = np.array([1e-5, -2e-5, 3e-5, 1e-3])
+
+
+def test_a_gradient_further_off_than_its_method_promises_is_not_ok() -> None:
+    def loss(w):
+        return np.sum((w * np.exp(w) - np.expm1(w)) / w**2)
+
+    g = diffmagic.compare_gradient(loss, at=CANCELLING_AT, timing=False)
+    exact = _mp_gradient(lambda ws: sum(_cancelling(w) for w in ws), CANCELLING_AT)
+    assert g.exact_reference
+    np.testing.assert_allclose(g.reference_values, exact, rtol=1e-12)
+    assert g["symbolic"].status == "inaccurate"  # 58 % off in float64
+    assert g["forward"].status == "inaccurate" and g["reverse"].status == "inaccurate"
+    assert "off by" in g["reverse"].error and "w[" in g["reverse"].error
+    assert _ok_gradient_rows_are_right(g, exact) == ["numerical"]
+
+
+def test_a_jacobian_further_off_than_its_method_promises_is_not_ok() -> None:
+    def vector(w):
+        return (w * np.exp(w) - np.expm1(w)) / w**2
+
+    j = diffmagic.compare_jacobian(vector, at=CANCELLING_AT)
+    diagonal = [float(_mp_derivative(_cancelling, [w])[0]) for w in CANCELLING_AT]
+    exact = np.diag(diagonal)
+    assert j["forward"].status == "inaccurate" and j["reverse"].status == "inaccurate"
+    assert _ok_gradient_rows_are_right(j, exact) == ["numerical"]
+
+
+@pytest.mark.parametrize(
+    "loss, at, words",
+    [
+        (lambda w: np.linalg.norm(w), np.zeros(3), "corner along w[0]"),
+        (lambda w: np.sum(np.floor(w)), np.array([1.0, 2.0]), "jumps along w[0]"),
+        (lambda w: np.sum(np.abs(w)) + w[1] ** 2, np.array([0.0, 1.5]), "corner along w[0]"),
+    ],
+    ids=["norm at 0", "floor at integers", "abs at 0"],
+)
+def test_where_the_gradient_does_not_exist_no_row_says_ok(loss, at, words: str) -> None:
+    g = diffmagic.compare_gradient(loss, at=at, timing=False)
+    assert not any(g[key].ok for key in g), [(key, g[key].status) for key in g]
+    computed = [key for key in g if g[key].flat_values is not None]
+    assert computed
+    for key in computed:
+        assert g[key].status == "no derivative", (key, g[key].status)
+        assert words in g[key].error
+        assert "\n" not in g[key].error
+
+
+def test_floor_between_integers_has_a_zero_gradient_and_nan_is_not_ok() -> None:
+    g = diffmagic.compare_gradient(
+        lambda w: np.sum(np.floor(w)), at=np.array([0.3, 1.7]), timing=False
+    )
+    assert not g["symbolic"].ok  # SymPy's float64 gradient of floor is NaN
+    assert "NaN" in g["symbolic"].error
+    assert set(_ok_gradient_rows_are_right(g, np.zeros(2))) >= {"forward", "reverse"}
+
+
+@pytest.mark.parametrize(
+    "loss, at, exact",
+    [
+        (lambda w: 1e12 + np.sum(w**2), np.array([0.5, 1.5]), np.array([1.0, 3.0])),
+        (
+            lambda w: np.sum(np.sin(1e6 * w)),
+            np.array([0.5, 1.5]),
+            np.array([1e6 * float(mpmath.cos(mpmath.mpf(1e6) * w)) for w in (0.5, 1.5)]),
+        ),
+    ],
+    ids=["f of 1e12", "sin(1e6 w)"],
+)
+def test_central_differences_are_ok_only_when_right(loss, at, exact) -> None:
+    g = diffmagic.compare_gradient(loss, at=at, timing=False)
+    ok = _ok_gradient_rows_are_right(g, exact)
+    assert "reverse" in ok
+    assert "numerical" in ok  # its step adapts to f's scale and to how fast f turns
+
+
+def _counter_loss():
+    calls = [0]
+
+    def loss(w):
+        calls[0] += 1
+        return np.sum(w**2) + calls[0]
+
+    return loss
+
+
+@pytest.mark.parametrize(
+    "loss, words",
+    [
+        (_counter_loss(), "another value each time"),
+        (lambda w: np.sum(w**2) + np.random.rand(), "another value each time"),
+        (lambda w: np.sum(w**2 * (1 + 1j)), "complex"),
+    ],
+    ids=["global counter", "np.random", "complex"],
+)
+def test_a_loss_no_gradient_describes_is_refused_in_one_line(loss, words: str) -> None:
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(diffmagic.DiffMagicError) as refused:
+            diffmagic.compare_gradient(loss, at=np.array([0.5, 1.5]), timing=False)
+    message = str(refused.value)
+    assert words in message and "\n" not in message
+    assert not [w for w in caught if "Complex" in type(w.message).__name__]
+
+
+def test_a_jacobian_that_fills_an_array_of_its_own_is_measured() -> None:
+    def vector(w):
+        out = np.zeros(2)
+        out[0] = w[0] * w[1]
+        out[1] = np.sin(w[0])
+        return out
+
+    j = diffmagic.compare_jacobian(vector, at=np.array([1.0, 2.0]))
+    exact = np.array([[2.0, 1.0], [np.cos(1.0), 0.0]])
+    assert "exact" in j.reference
+    assert "numerical" in _ok_gradient_rows_are_right(j, exact)
+    for key in ("forward", "reverse"):
+        assert "argument" not in (j[key].error or ""), j[key].error
+        assert "array it made" in j[key].error

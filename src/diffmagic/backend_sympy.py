@@ -69,6 +69,16 @@ def sympy_namespace() -> Namespace:
     def array(values: Any, *args: Any, **kwargs: Any) -> Any:
         return np.array(values, dtype=object)
 
+    def writable(make: Callable[..., Any]) -> Callable[..., Any]:
+        """An array f makes for itself (`out = np.zeros(2); out[0] = w[0]`) as objects, so
+        that symbols can be written into it."""
+
+        def build(*args: Any, **kwargs: Any) -> Any:
+            kwargs.pop("dtype", None)
+            return make(*args, **kwargs).astype(object)
+
+        return build
+
     table: dict[str, Any] = {
         "sin": sp.sin,
         "cos": sp.cos,
@@ -127,6 +137,13 @@ def sympy_namespace() -> Namespace:
         "amin": smallest,
         "array": array,
         "asarray": array,
+        "zeros": writable(np.zeros),
+        "ones": writable(np.ones),
+        "empty": writable(np.zeros),
+        "zeros_like": writable(np.zeros_like),
+        "ones_like": writable(np.ones_like),
+        "empty_like": writable(np.zeros_like),
+        "full": writable(np.full),
         "pi": sp.pi,
         "e": sp.E,
         "inf": sp.oo,

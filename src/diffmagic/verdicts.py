@@ -293,8 +293,8 @@ def _failure(
 
 def _unconfirmed_reference(reference: Reference) -> str:
     return (
-        f"stands in as the reference ({reference.label}), but no independent method agrees "
-        "with it: nothing vouches for it"
+        "stands in as the reference, but no independent method agrees with it: nothing "
+        "vouches for it"
     )
 
 

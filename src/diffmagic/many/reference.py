@@ -124,6 +124,8 @@ def exact_gradient(
         with _workdps(DIGITS):
             values = np.array([_to_float(evaluate.value(g)) for g in gradient])
             f_value = _to_float(evaluate.value(expression))
+        if np.isfinite(f_value):
+            values = by_limits(values, expression, list(calculus.symbols), flat)
         return ExactGradient(
             values=values,
             expr_ops=int(tree_operations(gradient)),
@@ -187,6 +189,37 @@ def _derive_under_limit(
         return too_long
     except RecursionError:
         return f"{name}'s expression is nested too deeply for SymPy to differentiate"
+
+
+#: Components whose closed form gives no number, re-evaluated as limits, at most.
+MAX_LIMIT_COMPONENTS = 50
+
+
+def by_limits(values: np.ndarray, expression: Any, symbols: list[Any], flat: Flat) -> np.ndarray:
+    """The exact gradient where its closed form gives no number although f has one (an
+    unevaluated `Derivative(floor(w0))`, `0**w * log(0)`): the derivative of SymPy's f itself
+    along that coordinate, from both sides at 30 digits (mpmath.diff), kept only where the
+    sides agree, so a corner or a jump stays without a value."""
+    import mpmath
+
+    filled = values.copy()
+    for index in np.flatnonzero(~np.isfinite(values))[:MAX_LIMIT_COMPONENTS]:
+        point = {s: _mpf(v) for s, v in zip(symbols, flat.values, strict=True)}
+
+        def along(t: Any, index: int = int(index), point: dict[Any, Any] = point) -> Any:
+            return Evaluator({**point, symbols[index]: t}, digits=DIGITS).value(expression)
+
+        with _workdps(DIGITS):
+            try:
+                start = _mpf(flat.values[index])
+                left, right = (
+                    _to_float(mpmath.diff(along, start, direction=side)) for side in (-1, 1)
+                )
+            except Exception:  # f has no value on one side
+                continue
+        if np.isfinite(left) and abs(left - right) <= 1e-12 * max(1.0, abs(left), abs(right)):
+            filled[index] = (left + right) / 2
+    return filled
 
 
 def _exact_evaluator(symbols: list[Any], flat: Flat) -> Evaluator:

@@ -304,3 +304,62 @@ def test_a_jacobian_that_fills_an_array_of_its_own_is_measured() -> None:
     for key in ("forward", "reverse"):
         assert "argument" not in (j[key].error or ""), j[key].error
         assert "array it made" in j[key].error
+
+
+# ----------------------------------------------------------------------------- arguments
+
+
+def _forgets_return(w):
+    np.sum(w**2)
+
+
+def _make_at_ignoring_n(n):
+    return np.ones(3)
+
+
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (
+            lambda: diffmagic.compare_gradient(lambda w: np.sum(w), np.ones(2), params=[1.0]),
+            "params must be a dict",
+        ),
+        (
+            lambda: diffmagic.compare_gradient(lambda w: np.sum(w), np.ones(2), timing="no"),
+            "timing must be True or False",
+        ),
+        (
+            lambda: diffmagic.compare_gradient(
+                lambda w: np.sum(w), np.ones(2), symbolic_seconds="soon"
+            ),
+            "symbolic_seconds must be a number",
+        ),
+        (lambda: diffmagic.compare_gradient(_forgets_return, np.ones(2)), "returns None"),
+        (
+            lambda: diffmagic.compare_gradient(lambda w: np.sum(w, keepdims=True), np.ones(2)),
+            "shape (1,), not one number",
+        ),
+        (lambda: diffmagic.compare_jacobian(lambda w: w[:0], np.ones(2)), "at least one"),
+        (
+            lambda: diffmagic.compare_jacobian(lambda w: 2 * w, np.ones(200_000)),
+            "200,000 x 200,000",
+        ),
+    ],
+    ids=["params list", "timing text", "seconds text", "no return", "shape (1,)", "empty", "huge"],
+)
+def test_a_bad_argument_or_loss_is_refused_in_one_line(call, words: str) -> None:
+    with pytest.raises(diffmagic.DiffMagicError) as refused:
+        call()
+    message = str(refused.value)
+    assert words in message and "\n" not in message
+    assert "MemoryError" not in message and "Traceback" not in message
+
+
+def test_make_at_is_checked_for_the_parameter_study() -> None:
+    from diffmagic.many.loss import check_make_at
+
+    with pytest.raises(diffmagic.DiffMagicError, match="make_at must be a function"):
+        check_make_at(5, 10)
+    with pytest.raises(diffmagic.DiffMagicError, match=r"make_at\(10\) returns a point of 3"):
+        check_make_at(_make_at_ignoring_n, 10)
+    assert np.shape(check_make_at(np.ones, 10)) == (10,)

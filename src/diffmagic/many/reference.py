@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from diffmagic import bounds
-from diffmagic.explain import explain_symbolic
+from diffmagic.explain import explain_symbolic, one_line
 from diffmagic.many.pytree import Flat
 from diffmagic.many.symbols import Calculus, Evaluator, symbol_vector, tree_operations
 
@@ -164,14 +164,18 @@ def _derive_under_limit(
     too_long: str,
 ) -> Derived | str:
     """f traced with one SymPy symbol per parameter, then `derive(traced, calculus)`, all
-    within SymPy's time limit and with the garbage collector off; or, when SymPy cannot, why
-    not in one line (`too_long` when it ran past `seconds`)."""
+    under the one guard (`guard.guarded`: SymPy's time limit, and any failure as a reason)
+    with the garbage collector off; or, when SymPy cannot, why not in one line (`too_long`
+    when it ran past `seconds`)."""
+    from diffmagic.guard import Failure, guarded
     from diffmagic.rebind import rebind
 
     name = _function_name(f)
     fixed = {key: _to_sympy(value) for key, value in (params or {}).items()}
-    try:
-        with _no_gc_callbacks(), bounds.time_limit(seconds) as limit:
+    nested = f"{name}'s expression is nested too deeply for SymPy to differentiate"
+
+    def work() -> Derived | str:
+        with _no_gc_callbacks():
             symbols = symbol_vector(flat.size)
             try:
                 # Unevaluated: SymPy's automatic simplification of each new term queries the
@@ -180,15 +184,23 @@ def _derive_under_limit(
                     traced = rebind(f, "sympy")(flat.unflatten(symbols), **fixed)
             except bounds.TimeLimitExceeded:
                 raise
+            except RecursionError:
+                return nested
             except Exception as error:
                 return explain_symbolic(name, error)
-            return derive(traced, Calculus(list(symbols)))
-    except bounds.TimeLimitExceeded as error:
-        if error.deadline is not limit:
-            raise
-        return too_long
-    except RecursionError:
-        return f"{name}'s expression is nested too deeply for SymPy to differentiate"
+            try:
+                return derive(traced, Calculus(list(symbols)))
+            except RecursionError:
+                return nested
+
+    outcome = guarded(
+        work,
+        seconds=seconds,
+        name=name,
+        describe_timeout=lambda limit: too_long,
+        explain=lambda who, error: f"SymPy failed on {who}: {one_line(error, 120)}",
+    )
+    return outcome.reason if isinstance(outcome, Failure) else outcome
 
 
 #: Components whose closed form gives no number, re-evaluated as limits, at most.

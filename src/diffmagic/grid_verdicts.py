@@ -97,14 +97,14 @@ def judge_rows(
             continue
         method = key.partition("@")[0]
         yours = key.startswith("yours")
-        kind = verdicts.YOURS if yours else KINDS[method][0]
+        kind, family = (verdicts.YOURS, reference_choice.HAND) if yours else KINDS[method]
         place = verdicts.Place(
             locate=lambda index: f"{wrt} = {grid[index]:.6g}",
             quantity=quantity,
             exists=beside if method == "numerical" else usable,
             floor=floor,
         )
-        row = verdicts.Row(key, result.label, kind, order, result.precision)
+        row = verdicts.Row(key, result.label, kind, order, result.precision, family)
         mismatch = mismatch_for(result) if yours and mismatch_for is not None else None
         verdict = verdicts.judge(
             result.values, reference, row, place, mismatch=mismatch, no_reference=no_reference

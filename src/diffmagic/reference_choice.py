@@ -38,8 +38,6 @@ class Candidate:
     family: str
     kind: str
     precision: str = "float64"
-    #: The method's own error estimate per value (central differences), or None.
-    own_error: np.ndarray | None = None
 
 
 def _scale(values: np.ndarray, usable: np.ndarray, floor: float) -> float:
@@ -51,19 +49,16 @@ def _scale(values: np.ndarray, usable: np.ndarray, floor: float) -> float:
 def agree(
     first: Candidate, second: Candidate, usable: np.ndarray, floor: float, order: int = 1
 ) -> bool:
-    """True when both are finite and within both tolerances (and their own error estimates)
-    of each other at every usable value, and there is at least one; the tolerances are
-    relative to the first's scale (at least `floor`)."""
+    """True when both are finite and within both tolerances of each other at every usable
+    value, and there is at least one; the tolerances are relative to the first's scale (at
+    least `floor`)."""
     limits = [tolerance(c.kind, order, c.precision) for c in (first, second)]
     if None in limits or not np.any(usable):
         return False
     allowed = (limits[0] + limits[1]) * _scale(first.values, usable, floor) + 1e-300
-    for candidate in (first, second):
-        if candidate.own_error is not None:
-            allowed = allowed + np.nan_to_num(candidate.own_error, nan=np.inf)
     with np.errstate(all="ignore"):
         difference = np.abs(first.values - second.values)
-    return bool(np.all(difference[usable] <= np.broadcast_to(allowed, usable.shape)[usable]))
+    return bool(np.all(difference[usable] <= allowed))
 
 
 def outvoters(
@@ -176,6 +171,10 @@ def choose_reference(
     )
     label = f"no exact {what} ({why_not}): {chosen.label} is the reference, {confirmation}"
     against = f"{chosen.label}, the stand-in"
+    confirmed_to = 0.0
+    if witness is not None:
+        limits = [tolerance(c.kind, order, c.precision) or 0.0 for c in (chosen, witness)]
+        confirmed_to = max(limits)
     reference = Reference(
         chosen.values,
         False,
@@ -183,5 +182,7 @@ def choose_reference(
         against,
         stand_in=chosen.key,
         confirmed_by=None if witness is None else witness.key,
+        confirmed_to=confirmed_to,
+        family=chosen.family,
     )
     return reference, distrust, ""

@@ -27,7 +27,7 @@ from diffmagic.many.central import Differences, round_off
 from diffmagic.many.loss import (
     call,
     checked_options,
-    evaluate_once,
+    evaluate_checked,
     f_seconds_of,
     first_parameter,
     function_name,
@@ -146,6 +146,7 @@ def _exact(
     noise: float,
     name: str,
     seconds: float,
+    precision: str = "float64",
 ) -> ExactGradient | str:
     if flat.size > MAX_SYMBOLIC_PARAMETERS:
         return (
@@ -155,7 +156,7 @@ def _exact(
     exact = exact_gradient(function, flat, seconds=seconds, params=params)
     if isinstance(exact, str):
         return exact
-    if not gradient_methods.close_to(exact.f_value, f_value, noise):
+    if not gradient_methods.close_to(exact.f_value, f_value, noise, precision):
         return (
             f"SymPy computes {name}(at) = {exact.f_value:.17g}, NumPy {f_value:.17g}: "
             "it traced another function"
@@ -177,6 +178,8 @@ class _Loss:
     #: NumPy's own round-off of f near the point.
     noise: float
     floor: float
+    #: The precision f returns its value in ("float32" for a float32 loss).
+    precision: str = "float64"
 
 
 def _row(key: str, loss: _Loss, exact: ExactGradient | None, why_not: str) -> Outcome:
@@ -198,7 +201,7 @@ def _row(key: str, loss: _Loss, exact: ExactGradient | None, why_not: str) -> Ou
 
     def jax_gradient() -> Outcome:
         jax_of_flat = gradient_methods.jax_loss(loss.function, loss.flat, loss.params)
-        return run(jax_of_flat, loss.flat, loss.f_value, loss.name, loss.noise)
+        return run(jax_of_flat, loss.flat, loss.f_value, loss.name, loss.noise, loss.precision)
 
     return call(jax_gradient, name=loss.name, explain=explain_jax)
 
@@ -261,7 +264,8 @@ def compare_gradient(
     keys = gradient_methods.select(methods)
     flat = flatten(at, name=first_parameter(function))
     of_flat = numpy_loss(function, flat, params)
-    f_value = float(evaluate_once(of_flat, flat, name, scalar=True))
+    value, precision = evaluate_checked(of_flat, flat, name, scalar=True)
+    f_value = float(value)
     noise = float(call(lambda: round_off(of_flat, flat.values, f_value), name=name)[0])
     x_size = float(np.max(np.abs(flat.values)))
     loss = _Loss(
@@ -273,12 +277,20 @@ def compare_gradient(
         f_value,
         f_seconds_of(of_flat, flat, name),
         noise,
-        verdicts.resolvable(abs(f_value), x_size),
+        verdicts.resolvable(abs(f_value), x_size, 1, precision),
+        precision,
     )
     notes: list[str] = []
     if flat.dtype_was_float32:
         notes.append("`at` was float32: every method computes in float64")
-    exact_or_reason = _exact(function, flat, params, f_value, noise, name, symbolic_seconds)
+    if precision != "float64":
+        notes.append(
+            f"{name} returns {precision}: central differences use its {precision} values and "
+            f"are held to {precision}'s tolerance; SymPy and JAX differentiate in float64"
+        )
+    exact_or_reason = _exact(
+        function, flat, params, f_value, noise, name, symbolic_seconds, precision
+    )
     exact = exact_or_reason if isinstance(exact_or_reason, ExactGradient) else None
     results: dict[str, GradientResult] = {}
     for key in keys:
@@ -289,12 +301,15 @@ def compare_gradient(
             row.error = one_line(failure)
         else:
             _fill(row, outcome, flat, timing)
+            row.precision = precision if key == "numerical" else "float64"
         results[key] = row
     point = measure.Point(
         flat.describe, flat.describe, "gradient", abs(f_value), x_size, (1, flat.size)
     )
     differences = _witness(loss, results)
-    witnesses = [] if differences is None else [measure.witness(differences, LABELS["numerical"])]
+    witnesses = []
+    if differences is not None:
+        witnesses.append(measure.witness(differences, LABELS["numerical"], precision))
     if exact is None and not ({"forward", "reverse"} & set(keys)):
         witnesses += _jax_witness(loss)
     reference, reference_words, distrust = measure.judge_rows(

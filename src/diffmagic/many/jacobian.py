@@ -22,7 +22,7 @@ from diffmagic.many.central import round_off
 from diffmagic.many.loss import (
     call,
     checked_options,
-    evaluate_once,
+    evaluate_checked,
     f_seconds_of,
     first_parameter,
     function_name,
@@ -156,6 +156,7 @@ def _jax_jacobian(
     f_values: np.ndarray,
     name: str,
     noise: np.ndarray,
+    precision: str = "float64",
 ) -> tuple[np.ndarray, GradientTiming]:
     from diffmagic.methods.jax_engine import float64, jax_module
 
@@ -163,7 +164,7 @@ def _jax_jacobian(
     with float64():
         jax_values = np.asarray(jax.jit(of_flat)(flat.values), dtype=np.float64).reshape(-1)
         if jax_values.shape != f_values.shape or not all(
-            gradient_methods.close_to(a, b, c)
+            gradient_methods.close_to(a, b, c, precision)
             for a, b, c in zip(jax_values, f_values, noise, strict=True)
         ):
             raise MethodFailure(
@@ -200,6 +201,7 @@ def _exact_or_why(
     f_values: np.ndarray,
     noise: np.ndarray,
     seconds: float,
+    precision: str = "float64",
 ) -> ExactJacobian | str:
     if flat.size * max(f_values.size, 1) > MAX_SYMBOLIC_PARAMETERS:
         return f"not tried at {flat.size:,} parameters"
@@ -207,7 +209,7 @@ def _exact_or_why(
     if isinstance(found, str):
         return found
     if not all(
-        gradient_methods.close_to(a, b, c)
+        gradient_methods.close_to(a, b, c, precision)
         for a, b, c in zip(found.f_values, f_values, noise, strict=True)
     ):
         return "SymPy traced another function than NumPy computes"
@@ -224,6 +226,7 @@ def _row(
     noise: np.ndarray,
     floor: float,
     name: str,
+    precision: str = "float64",
 ) -> tuple[np.ndarray, GradientTiming, Any]:
     """(values (m, n), timing, central differences' record or None), under the guard."""
     if key == "numerical":
@@ -233,7 +236,7 @@ def _row(
 
     def jacobian() -> tuple[np.ndarray, GradientTiming]:
         jax_of_flat = gradient_methods.jax_loss(function, flat, params)
-        return _jax_jacobian(key, jax_of_flat, flat, f_values, name, noise)
+        return _jax_jacobian(key, jax_of_flat, flat, f_values, name, noise, precision)
 
     values, timing = call(jacobian, name=name, explain=explain_jax)
     return values, timing, None
@@ -258,14 +261,15 @@ def compare_jacobian(
     keys = gradient_methods.select(methods, allowed=JACOBIAN_METHODS)
     flat = flatten(at, name=first_parameter(function))
     of_flat = numpy_loss(function, flat, params)
-    f_values = evaluate_once(of_flat, flat, name, scalar=False).reshape(-1)
+    f_values, precision = evaluate_checked(of_flat, flat, name, scalar=False)
+    f_values = f_values.reshape(-1)
     shape = (int(f_values.size), flat.size)
     _check_size(*shape)
     f_seconds = f_seconds_of(of_flat, flat, name)
     noise = call(lambda: round_off(of_flat, flat.values, f_values), name=name)
     x_size = float(np.max(np.abs(flat.values)))
-    floor = verdicts.resolvable(float(np.max(np.abs(f_values))), x_size)
-    exact = _exact_or_why(function, flat, params, f_values, noise, symbolic_seconds)
+    floor = verdicts.resolvable(float(np.max(np.abs(f_values))), x_size, 1, precision)
+    exact = _exact_or_why(function, flat, params, f_values, noise, symbolic_seconds, precision)
     why_not = exact if isinstance(exact, str) else ""
     exact = None if isinstance(exact, str) else exact
 
@@ -275,12 +279,13 @@ def compare_jacobian(
         row = JacobianResult(key=key, label=LABELS[key], ok=False)
         try:
             values, row.timing, found = _row(
-                key, function, flat, params, of_flat, f_values, noise, floor, name
+                key, function, flat, params, of_flat, f_values, noise, floor, name, precision
             )
         except MethodFailure as failure:
             row.error = one_line(failure)
         else:
             row.ok, row.values, row.flat_values = True, values, values.reshape(-1)
+            row.precision = precision if key == "numerical" else "float64"
             differences = found if found is not None else differences
         results[key] = row
     point = measure.Point(

@@ -111,6 +111,14 @@ def checked_value(value: Any, name: str, *, scalar: bool) -> np.ndarray:
     return array
 
 
+def precision_of(value: Any) -> str:
+    """The floating-point type f returns its value in ("float32" for np.float32 results)."""
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and np.dtype(dtype).kind == "f" and np.dtype(dtype).itemsize < 8:
+        return str(np.dtype(dtype))
+    return "float64"
+
+
 def evaluate_once(
     of_flat: Callable[[np.ndarray], Any],
     flat: Flat,
@@ -119,11 +127,23 @@ def evaluate_once(
     scalar: bool,
     seconds: float = bounds.METHOD_SECONDS,
 ) -> np.ndarray:
-    """f(at) under NumPy, checked: it runs at this point, returns one number (or, for a
-    Jacobian, a vector) that is finite, and the same number when called again (a global
-    counter, `np.random` inside: no derivative describes such an f). Anything else is the
-    user's input to fix: a one-line DiffMagicError."""
-    values = []
+    """f(at) under NumPy, checked (`evaluate_checked`), as float64."""
+    return evaluate_checked(of_flat, flat, name, scalar=scalar, seconds=seconds)[0]
+
+
+def evaluate_checked(
+    of_flat: Callable[[np.ndarray], Any],
+    flat: Flat,
+    name: str,
+    *,
+    scalar: bool,
+    seconds: float = bounds.METHOD_SECONDS,
+) -> tuple[np.ndarray, str]:
+    """(f(at) under NumPy as float64, the precision f returns it in), checked: f runs at this
+    point, returns one number (or, for a Jacobian, a vector) that is finite, and the same
+    number when called again (a global counter, `np.random` inside: no derivative describes
+    such an f). Anything else is the user's input to fix: a one-line DiffMagicError."""
+    values, precision = [], "float64"
     for _ in range(2):
         try:
             value = call(lambda: of_flat(flat.values), name=name, seconds=seconds)
@@ -132,6 +152,7 @@ def evaluate_once(
                 f"{failure}; check that `at` ({flat.shape_text()}) is what {name} expects"
             ) from None
         values.append(checked_value(value, name, scalar=scalar))
+        precision = precision_of(value)
     first, again = values
     if not np.all(np.isfinite(first)):
         raise DiffMagicError(
@@ -143,7 +164,7 @@ def evaluate_once(
             f"({one_line(first, 30)}, then {one_line(again, 30)}): a global it changes, or "
             "np.random inside? A derivative needs f to depend on its arguments only"
         )
-    return first
+    return first, precision
 
 
 def f_seconds_of(

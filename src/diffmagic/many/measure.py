@@ -55,11 +55,13 @@ def candidate(key: str, row: PointResult) -> reference_choice.Candidate | None:
         return None
     kind, family = KINDS[key]
     return reference_choice.Candidate(
-        key, row.label, np.asarray(row.flat_values, dtype=np.float64), family, kind
+        key, row.label, np.asarray(row.flat_values, dtype=np.float64), family, kind, row.precision
     )
 
 
-def witness(differences: Differences, label: str) -> reference_choice.Candidate:
+def witness(
+    differences: Differences, label: str, precision: str = "float64"
+) -> reference_choice.Candidate:
     """Central differences not asked for, offered only to confirm a stand-in."""
     return reference_choice.Candidate(
         "numerical",
@@ -67,6 +69,7 @@ def witness(differences: Differences, label: str) -> reference_choice.Candidate:
         differences.values.reshape(-1),
         reference_choice.NUMPY_DIFFERENCES,
         verdicts.DIFFERENCES,
+        precision,
     )
 
 
@@ -139,11 +142,11 @@ def judge_rows(
     for key, row in results.items():
         if row.flat_values is None:
             continue
-        kind = KINDS[key][0]
+        kind, family = KINDS[key]
         verdict = verdicts.judge(
             row.flat_values,
             reference,
-            verdicts.Row(key, row.label, kind),
+            verdicts.Row(key, row.label, kind, precision=row.precision, family=family),
             place,
             no_reference=f"not measured, nothing to measure against: {words}",
         )

@@ -24,6 +24,7 @@ import numpy as np
 
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import MethodFailure, explain_jax, user_error
+from diffmagic.fidelity import FIDELITY_RTOL
 from diffmagic.many.central import Differences, central_differences
 from diffmagic.many.pytree import Flat
 from diffmagic.many.reference import numerical_gradient
@@ -151,13 +152,14 @@ def warm_seconds(call: Callable[[], Any], budget_s: float = TIMING_BUDGET_S) -> 
             gc.enable()
 
 
-def close_to(value: float, expected: float, noise: float = 0.0) -> bool:
-    """Agreement of two evaluations of the same loss: round-off in a sum of n terms, and
-    `noise`, NumPy's own round-off of f near the point (`central.round_off`: a formula that
-    cancels is far noisier than 1e-9)."""
+def close_to(value: float, expected: float, noise: float = 0.0, precision: str = "float64") -> bool:
+    """Agreement of two evaluations of the same loss: round-off in a sum of n terms (far more
+    when NumPy's f returns float32), and `noise`, NumPy's own round-off of f near the point
+    (`central.round_off`: a formula that cancels is far noisier than 1e-9)."""
     if not (math.isfinite(value) and math.isfinite(expected)):
         return value == expected
-    return abs(value - expected) <= 1e-9 * max(1.0, abs(expected)) + 8 * noise
+    rtol = 1e-9 if precision == "float64" else FIDELITY_RTOL.get(precision, 1e-2)
+    return abs(value - expected) <= rtol * max(1.0, abs(expected)) + 8 * noise
 
 
 # ----------------------------------------------------------------------------- numerical
@@ -226,7 +228,12 @@ def jax_loss(
 
 
 def _check_same_loss(
-    of_flat: Callable[[Any], Any], flat: Flat, f_value: float, name: str, noise: float = 0.0
+    of_flat: Callable[[Any], Any],
+    flat: Flat,
+    f_value: float,
+    name: str,
+    noise: float = 0.0,
+    precision: str = "float64",
 ) -> None:
     """JAX's f(at) against NumPy's: a method that would differentiate another function fails."""
     jax = _jax()
@@ -238,7 +245,7 @@ def _check_same_loss(
     if value.size != 1:
         raise MethodFailure(f"{name} returns an array of shape {value.shape} under JAX")
     jax_value = float(value.reshape(-1)[0])
-    if not close_to(jax_value, f_value, noise):
+    if not close_to(jax_value, f_value, noise, precision):
         raise MethodFailure(
             f"JAX computes {name}(at) = {jax_value:.17g}, NumPy {f_value:.17g}: it would "
             "differentiate another function (a NumPy-only call, a global changed by f?)"
@@ -264,14 +271,19 @@ def _timed_jax(compiled: Callable[[Any], Any], flat: Flat) -> tuple[np.ndarray, 
 
 
 def reverse(
-    of_flat: Callable[[Any], Any], flat: Flat, f_value: float, name: str, noise: float = 0.0
+    of_flat: Callable[[Any], Any],
+    flat: Flat,
+    f_value: float,
+    name: str,
+    noise: float = 0.0,
+    precision: str = "float64",
 ) -> Outcome:
     """`jax.jit(jax.grad(f))`: one reverse sweep, whatever n."""
     from diffmagic.methods.jax_engine import float64
 
     jax = _jax()
     with float64():
-        _check_same_loss(of_flat, flat, f_value, name, noise)
+        _check_same_loss(of_flat, flat, f_value, name, noise, precision)
         compiled = jax.jit(jax.grad(of_flat))
         try:
             values, setup_s, eval_s, runs = _timed_jax(compiled, flat)
@@ -301,7 +313,12 @@ def _forward_in_batches(of_flat: Callable[[Any], Any], size: int) -> Callable[[A
 
 
 def forward(
-    of_flat: Callable[[Any], Any], flat: Flat, f_value: float, name: str, noise: float = 0.0
+    of_flat: Callable[[Any], Any],
+    flat: Flat,
+    f_value: float,
+    name: str,
+    noise: float = 0.0,
+    precision: str = "float64",
 ) -> Outcome:
     """Forward mode: `jax.jit(jax.jacfwd(f))` (n JVPs in one vmap) up to FORWARD_BATCH
     parameters; beyond, the same JVPs FORWARD_BATCH at a time, so memory stays bounded."""
@@ -310,7 +327,7 @@ def forward(
     jax = _jax()
     notes = []
     with float64():
-        _check_same_loss(of_flat, flat, f_value, name, noise)
+        _check_same_loss(of_flat, flat, f_value, name, noise, precision)
         if flat.size <= FORWARD_BATCH:
             compiled = jax.jit(jax.jacfwd(of_flat))
             engine = "jax jacfwd, jit"

@@ -38,6 +38,8 @@ class Candidate:
     family: str
     kind: str
     precision: str = "float64"
+    #: The method's own error estimate per value (central differences give one), or None.
+    error: np.ndarray | None = None
 
 
 def _scale(values: np.ndarray, usable: np.ndarray, floor: float) -> float:
@@ -123,6 +125,24 @@ def stand_in(
     return None, None, reasons
 
 
+def _confirmed_to(
+    chosen: Candidate, witness: Candidate, usable: np.ndarray, floor: float, order: int
+) -> float:
+    """How closely the witness vouches for the stand-in, relative to its scale: the witness's
+    tolerance, or, when the witness has its own error estimate, the agreement seen plus twice
+    that estimate (central differences that agree to 1e-10 vouch for 1e-10, not for their
+    1e-5 tolerance); never less than the stand-in's own tolerance."""
+    own = tolerance(chosen.kind, order, chosen.precision) or 0.0
+    loose = tolerance(witness.kind, order, witness.precision) or 0.0
+    if witness.error is None:
+        return max(own, loose)
+    both = usable & np.isfinite(witness.values)
+    with np.errstate(all="ignore"):
+        seen = np.abs(chosen.values - witness.values) + 2 * witness.error
+    observed = float(np.max(seen[both], initial=0.0)) / _scale(chosen.values, both, floor)
+    return max(own, min(loose, observed))
+
+
 def choose_reference(
     exact: np.ndarray | None,
     exact_label: str,
@@ -171,10 +191,7 @@ def choose_reference(
     )
     label = f"no exact {what} ({why_not}): {chosen.label} is the reference, {confirmation}"
     against = f"{chosen.label}, the stand-in"
-    confirmed_to = 0.0
-    if witness is not None:
-        limits = [tolerance(c.kind, order, c.precision) or 0.0 for c in (chosen, witness)]
-        confirmed_to = max(limits)
+    confirmed_to = 0.0 if witness is None else _confirmed_to(chosen, witness, usable, floor, order)
     reference = Reference(
         chosen.values,
         False,

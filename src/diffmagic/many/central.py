@@ -102,8 +102,16 @@ class _Rung:
 class _Probe:
     """f along one coordinate of x, counting evaluations."""
 
-    def __init__(self, function: Callable[[np.ndarray], Any], x: np.ndarray, f0: np.ndarray):
+    def __init__(
+        self,
+        function: Callable[[np.ndarray], Any],
+        x: np.ndarray,
+        f0: np.ndarray,
+        eps: float = EPS,
+    ):
         self.function = function
+        #: The machine epsilon of the precision f returns its values in.
+        self.eps = eps
         self.x = np.array(x, dtype=np.float64)
         self.f0 = f0
         self.evaluations = 0
@@ -130,7 +138,7 @@ class _Probe:
                 noise = np.fmax(noise, np.where(np.isfinite(change), change, 0.0))
             sides.append(noise)
         # A point on a jump moves by the jump on one side only: round-off moves both.
-        self.f_noise = 2 * np.fmin(sides[0], sides[1])
+        self.f_noise = np.fmax(2 * np.fmin(sides[0], sides[1]), self.eps * np.abs(self.f0))
 
     def at(self, index: int, offset: float) -> np.ndarray:
         original = self.x[index]
@@ -225,7 +233,7 @@ def _ladder(probe: _Probe, index: int, target: float) -> tuple[_Rung, np.ndarray
     dominates), each rung checked against its neighbour; the best is the consistent rung with
     the smallest estimate. With none consistent, the smallest estimate is widened to the
     spread of all the values seen: they cannot be trusted further."""
-    first = probe.rung(index, np.cbrt(EPS) * max(1.0, abs(probe.x[index])))
+    first = probe.rung(index, np.cbrt(probe.eps) * max(1.0, abs(probe.x[index])))
     if not np.all(first.finite):
         return first, first.error()
     best, seen = _Best(), [first]
@@ -261,7 +269,7 @@ def _confirmed(probe: _Probe, index: int, rung: _Rung, kind: str, output: int) -
     near, _ = rung.gaps()
     gap = abs(float(near[output]))
     jump = abs(float(rung.plus[output] - rung.minus[output]))
-    t = min(rung.h, np.cbrt(EPS) * max(1.0, abs(probe.x[index])))
+    t = min(rung.h, np.cbrt(probe.eps) * max(1.0, abs(probe.x[index])))
     for _ in range(CONFIRMATIONS):
         t /= LADDER
         t = probe.step(index, t)
@@ -280,7 +288,7 @@ def _size(probe: _Probe, n: int) -> float:
     "small enough" is measured against while the ladder climbs)."""
     size = 0.0
     for index in np.unique(np.linspace(0, n - 1, min(n, 8)).astype(int)):
-        h = probe.step(int(index), np.cbrt(EPS) * max(1.0, abs(probe.x[index])))
+        h = probe.step(int(index), np.cbrt(probe.eps) * max(1.0, abs(probe.x[index])))
         with np.errstate(all="ignore"):
             slope = np.abs(probe.at(int(index), h) - probe.f0) / h
         size = max(size, float(np.max(np.where(np.isfinite(slope), slope, 0.0), initial=0.0)))
@@ -288,11 +296,16 @@ def _size(probe: _Probe, n: int) -> float:
 
 
 def central_differences(
-    function: Callable[[np.ndarray], Any], x: np.ndarray, f0: np.ndarray, floor: float = 0.0
+    function: Callable[[np.ndarray], Any],
+    x: np.ndarray,
+    f0: np.ndarray,
+    floor: float = 0.0,
+    eps: float = EPS,
 ) -> Differences:
     """Central differences of `function` (a flat vector to m numbers) at `x`, where it gives
-    `f0`; `floor` is the derivative's smallest meaningful size (`verdicts.resolvable`)."""
-    probe = _Probe(function, x, np.asarray(f0, dtype=np.float64).reshape(-1))
+    `f0`; `floor` is the derivative's smallest meaningful size (`verdicts.resolvable`), `eps`
+    the machine epsilon of the precision f returns its values in."""
+    probe = _Probe(function, x, np.asarray(f0, dtype=np.float64).reshape(-1), eps)
     probe.measure_noise()
     n, m = probe.x.size, probe.f0.size
     target = TARGET * max(_size(probe, n), floor)

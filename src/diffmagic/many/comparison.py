@@ -192,7 +192,9 @@ def _row(key: str, loss: _Loss, exact: ExactGradient | None, why_not: str) -> Ou
         _refuse_if_too_long(8 * loss.flat.size, loss.f_seconds, "8n evaluations of f or more")
         f0 = np.array([loss.f_value])
         return call(
-            lambda: gradient_methods.central(loss.of_flat, loss.flat, f0, loss.floor),
+            lambda: gradient_methods.central(
+                loss.of_flat, loss.flat, f0, loss.floor, loss.precision
+            ),
             name=loss.name,
         )
     if key == "forward":
@@ -217,7 +219,9 @@ def _witness(loss: _Loss, results: dict[str, GradientResult]) -> Differences | N
     f0 = np.array([loss.f_value])
     try:
         outcome = call(
-            lambda: gradient_methods.central(loss.of_flat, loss.flat, f0, loss.floor),
+            lambda: gradient_methods.central(
+                loss.of_flat, loss.flat, f0, loss.floor, loss.precision
+            ),
             name=loss.name,
             seconds=WITNESS_SECONDS,
         )

@@ -230,7 +230,9 @@ def _row(
 ) -> tuple[np.ndarray, GradientTiming, Any]:
     """(values (m, n), timing, central differences' record or None), under the guard."""
     if key == "numerical":
-        outcome = call(lambda: gradient_methods.central(of_flat, flat, f_values, floor), name=name)
+        outcome = call(
+            lambda: gradient_methods.central(of_flat, flat, f_values, floor, precision), name=name
+        )
         values = outcome.flat_values.reshape(f_values.size, flat.size)
         return values, outcome.timing, outcome.differences
 

@@ -54,9 +54,9 @@ def candidate(key: str, row: PointResult) -> reference_choice.Candidate | None:
     if row.flat_values is None or not row.ok:
         return None
     kind, family = KINDS[key]
-    return reference_choice.Candidate(
-        key, row.label, np.asarray(row.flat_values, dtype=np.float64), family, kind, row.precision
-    )
+    error = None if row.differences is None else row.differences.error.reshape(-1)
+    values = np.asarray(row.flat_values, dtype=np.float64)
+    return reference_choice.Candidate(key, row.label, values, family, kind, row.precision, error)
 
 
 def witness(
@@ -70,6 +70,7 @@ def witness(
         reference_choice.NUMPY_DIFFERENCES,
         verdicts.DIFFERENCES,
         precision,
+        differences.error.reshape(-1),
     )
 
 

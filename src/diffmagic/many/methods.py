@@ -188,12 +188,19 @@ def numerical(function_of_flat: Callable[[np.ndarray], Any], flat: Flat, name: s
 
 
 def central(
-    function_of_flat: Callable[[np.ndarray], Any], flat: Flat, f0: np.ndarray, floor: float
+    function_of_flat: Callable[[np.ndarray], Any],
+    flat: Flat,
+    f0: np.ndarray,
+    floor: float,
+    precision: str = "float64",
 ) -> Outcome:
     """Central differences at two steps or more per coordinate, with their error estimates
     (`central.central_differences`): the numerical row of a comparison. Timed as one run."""
+    from diffmagic.verdicts import EPSILON
+
     started = time.perf_counter()
-    differences = central_differences(function_of_flat, flat.values, f0, floor)
+    eps = EPSILON.get(precision, EPSILON["float64"])
+    differences = central_differences(function_of_flat, flat.values, f0, floor, eps)
     seconds = time.perf_counter() - started
     worst = float(np.max(differences.error[np.isfinite(differences.error)], initial=0.0))
     notes = [

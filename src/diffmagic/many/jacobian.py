@@ -287,6 +287,7 @@ def compare_jacobian(
             row.error = one_line(failure)
         else:
             row.ok, row.values, row.flat_values = True, values, values.reshape(-1)
+            row.differences = found
             row.precision = precision if key == "numerical" else "float64"
             differences = found if found is not None else differences
         results[key] = row

@@ -264,36 +264,18 @@ def compare_gradient(
     """
     params, timing, symbolic_seconds = checked_options(params, timing, func, symbolic_seconds)
     function, _ = resolve_function(f, func)
-    name = function_name(function)
     keys = gradient_methods.select(methods)
     flat = flatten(at, name=first_parameter(function))
-    of_flat = numpy_loss(function, flat, params)
-    value, precision = evaluate_checked(of_flat, flat, name, scalar=True)
-    f_value = float(value)
-    noise = float(call(lambda: round_off(of_flat, flat.values, f_value), name=name)[0])
-    x_size = float(np.max(np.abs(flat.values)))
-    loss = _Loss(
+    loss = _loss_at(function, flat, params)
+    exact_or_reason = _exact(
         function,
-        name,
         flat,
         params,
-        of_flat,
-        f_value,
-        f_seconds_of(of_flat, flat, name),
-        noise,
-        verdicts.resolvable(abs(f_value), x_size, 1, precision),
-        precision,
-    )
-    notes: list[str] = []
-    if flat.dtype_was_float32:
-        notes.append("`at` was float32: every method computes in float64")
-    if precision != "float64":
-        notes.append(
-            f"{name} returns {precision}: central differences use its {precision} values and "
-            f"are held to {precision}'s tolerance; SymPy and JAX differentiate in float64"
-        )
-    exact_or_reason = _exact(
-        function, flat, params, f_value, noise, name, symbolic_seconds, precision
+        loss.f_value,
+        loss.noise,
+        loss.name,
+        symbolic_seconds,
+        loss.precision,
     )
     exact = exact_or_reason if isinstance(exact_or_reason, ExactGradient) else None
     results: dict[str, GradientResult] = {}
@@ -305,22 +287,78 @@ def compare_gradient(
             row.error = one_line(failure)
         else:
             _fill(row, outcome, flat, timing)
-            row.precision = precision if key == "numerical" else "float64"
+            row.precision = loss.precision if key == "numerical" else "float64"
         results[key] = row
+    reference, reference_words, distrust = _judge(loss, results, exact, str(exact_or_reason))
+    return GradientComparison(
+        name=loss.name,
+        at=at,
+        flat=flat,
+        f_value=loss.f_value,
+        f_seconds=loss.f_seconds,
+        results=results,
+        reference=reference_words,
+        reference_values=None if reference is None else reference.values,
+        exact=exact if distrust is None else None,
+        notes=_notes(loss),
+    )
+
+
+def _loss_at(function: Callable[..., Any], flat: Flat, params: Mapping[str, Any]) -> _Loss:
+    """The loss under NumPy at the point, checked, with its cost and its round-off."""
+    name = function_name(function)
+    of_flat = numpy_loss(function, flat, params)
+    value, precision = evaluate_checked(of_flat, flat, name, scalar=True)
+    f_value = float(value)
+    noise = float(call(lambda: round_off(of_flat, flat.values, f_value), name=name)[0])
+    x_size = float(np.max(np.abs(flat.values)))
+    return _Loss(
+        function,
+        name,
+        flat,
+        params,
+        of_flat,
+        f_value,
+        f_seconds_of(of_flat, flat, name),
+        noise,
+        verdicts.resolvable(abs(f_value), x_size, 1, precision),
+        precision,
+    )
+
+
+def _notes(loss: _Loss) -> list[str]:
+    notes = []
+    if loss.flat.dtype_was_float32:
+        notes.append("`at` was float32: every method computes in float64")
+    if loss.precision != "float64":
+        notes.append(
+            f"{loss.name} returns {loss.precision}: central differences use its values and "
+            f"are held to {loss.precision}'s tolerance; SymPy and JAX differentiate in float64"
+        )
+    return notes
+
+
+def _judge(
+    loss: _Loss, results: dict[str, GradientResult], exact: ExactGradient | None, why_not: str
+) -> tuple[verdicts.Reference | None, str, str | None]:
+    """Every row's verdict (`measure.judge_rows`), with the witnesses a stand-in may need, and
+    each row's worst coordinate as a place: (reference, its words, why SymPy was distrusted)."""
+    flat = loss.flat
+    x_size = float(np.max(np.abs(flat.values)))
     point = measure.Point(
-        flat.describe, flat.describe, "gradient", abs(f_value), x_size, (1, flat.size)
+        flat.describe, flat.describe, "gradient", abs(loss.f_value), x_size, (1, flat.size)
     )
     differences = _witness(loss, results)
     witnesses = []
     if differences is not None:
-        witnesses.append(measure.witness(differences, LABELS["numerical"], precision))
-    if exact is None and not ({"forward", "reverse"} & set(keys)):
+        witnesses.append(measure.witness(differences, LABELS["numerical"], loss.precision))
+    if exact is None and not ({"forward", "reverse"} & set(results)):
         witnesses += _jax_witness(loss)
-    reference, reference_words, distrust = measure.judge_rows(
+    judged = measure.judge_rows(
         results,
         None if exact is None else exact.values,
         "exact: SymPy's gradient evaluated by mpmath at 30 digits",
-        str(exact_or_reason),
+        why_not,
         point,
         differences,
         witnesses,
@@ -328,18 +366,7 @@ def compare_gradient(
     for row in results.values():
         if isinstance(row.worst, int):
             row.worst, row.worst_text = flat.location(row.worst), flat.describe(row.worst)
-    return GradientComparison(
-        name=name,
-        at=at,
-        flat=flat,
-        f_value=f_value,
-        f_seconds=loss.f_seconds,
-        results=results,
-        reference=reference_words,
-        reference_values=None if reference is None else reference.values,
-        exact=exact if distrust is None else None,
-        notes=notes,
-    )
+    return judged
 
 
 def _fill(row: GradientResult, outcome: Outcome, flat: Flat, timing: bool) -> None:

@@ -363,3 +363,16 @@ def test_make_at_is_checked_for_the_parameter_study() -> None:
     with pytest.raises(diffmagic.DiffMagicError, match=r"make_at\(10\) returns a point of 3"):
         check_make_at(_make_at_ignoring_n, 10)
     assert np.shape(check_make_at(np.ones, 10)) == (10,)
+
+
+def test_a_float32_loss_with_a_corner_at_the_point_is_not_ok() -> None:
+    """Found by the gradient fuzz: large steps see the loss's curvature, not its corner."""
+
+    def loss(w):
+        corner = 0.82 * np.maximum(0.55 * w[0], 0) - 1.38 * np.maximum(-0.92 * w[1] - 0.46, 0)
+        return np.float32(corner + 0.137 * (w[0] + w[1]) ** 2)
+
+    at = np.array([0.0, -0.92], dtype=np.float32)
+    g = diffmagic.compare_gradient(loss, at=at, timing=False)
+    assert not any(g[key].ok for key in g), [(key, g[key].status) for key in g]
+    assert "corner along w[0]" in g["numerical"].error

@@ -191,7 +191,7 @@ class Place:
 
     `locate(i)` writes index i as a reader would ("x = 0.5", "w[3]", "W1[1, 2]"); `unit`
     counts indices in a reason ("points", "coordinates", "entries"); `quantity` names the
-    derivative ("f'", "the gradient"). `exists` is False where the derivative does not exist
+    derivative ("f'", "∇f", "J"). `exists` is False where the derivative does not exist
     (a corner, a jump, outside f's domain); at one point (`at_point`) that voids "ok" and
     `missing` says why in words, on a grid those points are only left out.
     """

@@ -32,6 +32,8 @@ LADDER = 10.0
 MAX_UP, MAX_DOWN = 6, 4
 #: A coordinate is done when its error estimate is below this, relative to the gradient.
 TARGET = 1e-8
+#: Steps (relative to max(1, |x_i|)) at which f's own round-off is read.
+NOISE_STEP = 1e-9
 #: Rungs in a row that may be no better before the ladder stops.
 PATIENCE = 2
 #: Smaller steps tried to confirm a corner or a jump at the point itself.
@@ -118,27 +120,34 @@ class _Probe:
         self.f_noise = np.zeros(f0.shape)
 
     def measure_noise(self) -> None:
-        """f's own round-off near x: how far its values move when every coordinate moves by an
-        ulp or two (a formula that cancels, `x*exp(x) - expm1(x)`, is far noisier than eps |f|:
-        its corners and steps would otherwise be seen in the noise)."""
-        sides = []
+        """f's own round-off near x: how far its values stray from a smooth curve along two
+        directions, over steps of 1e-9 (a formula that cancels, `x*exp(x) - expm1(x)` near 0,
+        is far noisier than eps |f|, and moving x by an ulp or two does not show it: its
+        intermediate results do not change). Each side of the point is read apart (its third
+        difference), because a point on a jump has the jump on one side only."""
+        noise = np.zeros(self.f0.shape)
         original = self.x.copy()
-        for direction in (1, -1):
-            noise = np.zeros(self.f0.shape)
-            for ulps in (1, 2):
-                self.x[:] = original * (1 + direction * ulps * EPS)
-                try:
-                    with np.errstate(all="ignore"):
-                        moved = np.asarray(self.function(self.x), dtype=np.float64).reshape(-1)
-                finally:
-                    self.x[:] = original
-                self.evaluations += 1
+        scale = NOISE_STEP * np.maximum(1.0, np.abs(original))
+        for seed in (1, 2):
+            direction = np.where(np.random.default_rng(seed).random(original.size) < 0.5, -1, 1)
+            sides = []
+            for side in (1, -1):
+                values = [self.f0]
+                for k in (1, 2, 3):
+                    self.x[:] = original + side * k * scale * direction
+                    try:
+                        with np.errstate(all="ignore"):
+                            moved = np.asarray(self.function(self.x), dtype=np.float64)
+                    finally:
+                        self.x[:] = original
+                    self.evaluations += 1
+                    values.append(moved.reshape(-1))
                 with np.errstate(all="ignore"):
-                    change = np.abs(moved - self.f0)
-                noise = np.fmax(noise, np.where(np.isfinite(change), change, 0.0))
-            sides.append(noise)
-        # A point on a jump moves by the jump on one side only: round-off moves both.
-        self.f_noise = np.fmax(2 * np.fmin(sides[0], sides[1]), self.eps * np.abs(self.f0))
+                    third = np.abs(values[3] - 3 * values[2] + 3 * values[1] - values[0]) / 2
+                sides.append(np.where(np.isfinite(third), third, np.inf))
+            quiet = np.fmin(sides[0], sides[1])
+            noise = np.fmax(noise, np.where(np.isfinite(quiet), quiet, 0.0))
+        self.f_noise = np.fmax(noise, self.eps * np.abs(self.f0))
 
     def at(self, index: int, offset: float) -> np.ndarray:
         original = self.x[index]
@@ -227,26 +236,29 @@ def _climb(
     return first_improved
 
 
-def _ladder(probe: _Probe, index: int, target: float) -> tuple[_Rung, np.ndarray]:
-    """(the best rung, its error estimate per output): steps ten times larger while they
+def _ladder(probe: _Probe, index: int, target: float) -> tuple[_Rung, np.ndarray, _Rung]:
+    """(the best rung, its error estimate per output, the rung of the smallest step among
+    the first and the best: where corners and jumps are told from curvature, which larger
+    steps mix in): steps ten times larger while they
     improve (round-off dominates: f large for its changes), else smaller (truncation
     dominates), each rung checked against its neighbour; the best is the consistent rung with
     the smallest estimate. With none consistent, the smallest estimate is widened to the
     spread of all the values seen: they cannot be trusted further."""
     first = probe.rung(index, np.cbrt(probe.eps) * max(1.0, abs(probe.x[index])))
     if not np.all(first.finite):
-        return first, first.error()
+        return first, first.error(), first
     best, seen = _Best(), [first]
     upward = _climb(probe, index, first, LADDER, MAX_UP, best, target, seen, impatient=1)
     if not upward and best.error > target:
         _climb(probe, index, first, 1 / LADDER, MAX_DOWN, best, target, seen)
     if best.rung is not None:
-        return best.rung, best.rung.error()
+        smallest = best.rung if best.rung.h < first.h else first
+        return best.rung, best.rung.error(), smallest
     chosen = min(seen, key=lambda rung: float(np.max(rung.error())))
     with np.errstate(all="ignore"):
         values = np.array([rung.value() for rung in seen])
         spread = np.max(values, axis=0) - np.min(values, axis=0)
-    return chosen, np.fmax(chosen.error(), spread)
+    return chosen, np.fmax(chosen.error(), spread), chosen if chosen.h < first.h else first
 
 
 def _kind(rung: _Rung) -> np.ndarray:
@@ -276,9 +288,14 @@ def _confirmed(probe: _Probe, index: int, rung: _Rung, kind: str, output: int) -
         if kind == CORNER and 4 * float(rung.noise()[output]) * rung.h / t > gap / 10:
             return True  # round-off hides the corner below this step: it is as close as we see
         plus, minus = probe.at(index, t)[output], probe.at(index, -t)[output]
-        if kind == CORNER and abs((plus - 2 * float(rung.f0[output]) + minus) / t) < gap / 4:
+        # A corner keeps its gap and a jump its height at every step; round-off mistaken
+        # for either grows as the step shrinks, and a kink merely near the point vanishes.
+        if (
+            kind == CORNER
+            and not gap / 4 <= abs((plus - 2 * rung.f0[output] + minus) / t) <= 4 * gap
+        ):
             return False
-        if kind == JUMP and abs(plus - minus) < jump / 4:
+        if kind == JUMP and not jump / 4 <= abs(plus - minus) <= 4 * jump:
             return False
     return True
 
@@ -317,19 +334,19 @@ def central_differences(
         steps=np.zeros(n),
     )
     for i in range(n):
-        best, error = _ladder(probe, i, target)
+        best, error, small = _ladder(probe, i, target)
         with np.errstate(all="ignore"):
             result.values[:, i] = np.where(best.finite, best.value(), np.nan)
         result.error[:, i] = error
         result.steps[i] = best.h
-        for output, kind in enumerate(_kind(best)):
-            if kind in (CORNER, JUMP) and not _confirmed(probe, i, best, kind, output):
+        for output, kind in enumerate(_kind(small)):
+            if kind in (CORNER, JUMP) and not _confirmed(probe, i, small, kind, output):
                 kind = SMOOTH
             result.breaks[output, i] = kind
             if kind == CORNER:
                 result.slopes[output, i] = (
-                    (best.f0[output] - best.minus[output]) / best.h,
-                    (best.plus[output] - best.f0[output]) / best.h,
+                    (small.f0[output] - small.minus[output]) / small.h,
+                    (small.plus[output] - small.f0[output]) / small.h,
                 )
     result.evaluations = probe.evaluations
     return result

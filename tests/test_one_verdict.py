@@ -376,3 +376,10 @@ def test_a_float32_loss_with_a_corner_at_the_point_is_not_ok() -> None:
     g = diffmagic.compare_gradient(loss, at=at, timing=False)
     assert not any(g[key].ok for key in g), [(key, g[key].status) for key in g]
     assert "corner along w[0]" in g["numerical"].error
+
+
+def test_a_corner_under_a_large_offset_is_found() -> None:
+    """Found by the gradient fuzz: at the first step, 1e10's round-off hides |w|'s corner."""
+    j = diffmagic.compare_jacobian(lambda w: 1e10 + 0.45 * np.abs(w), at=np.zeros(1))
+    assert not any(j[key].ok for key in j), [(key, j[key].status) for key in j]
+    assert "corner along w[0]" in j["numerical"].error

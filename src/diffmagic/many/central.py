@@ -236,33 +236,32 @@ def _climb(
     return first_improved
 
 
-def _ladder(probe: _Probe, index: int, target: float) -> tuple[_Rung, np.ndarray, _Rung]:
-    """(the best rung, its error estimate per output, the rung of the smallest step among
-    the first and the best: where corners and jumps are told from curvature, which larger
-    steps mix in): steps ten times larger while they
+def _ladder(probe: _Probe, index: int, target: float) -> tuple[_Rung, np.ndarray, list[_Rung]]:
+    """(the best rung, its error estimate per output, every rung tried): steps ten times
+    larger while they
     improve (round-off dominates: f large for its changes), else smaller (truncation
     dominates), each rung checked against its neighbour; the best is the consistent rung with
     the smallest estimate. With none consistent, the smallest estimate is widened to the
     spread of all the values seen: they cannot be trusted further."""
     first = probe.rung(index, np.cbrt(probe.eps) * max(1.0, abs(probe.x[index])))
     if not np.all(first.finite):
-        return first, first.error(), first
+        return first, first.error(), [first]
     best, seen = _Best(), [first]
     upward = _climb(probe, index, first, LADDER, MAX_UP, best, target, seen, impatient=1)
     if not upward and best.error > target:
         _climb(probe, index, first, 1 / LADDER, MAX_DOWN, best, target, seen)
     if best.rung is not None:
-        smallest = best.rung if best.rung.h < first.h else first
-        return best.rung, best.rung.error(), smallest
+        return best.rung, best.rung.error(), seen
     chosen = min(seen, key=lambda rung: float(np.max(rung.error())))
     with np.errstate(all="ignore"):
         values = np.array([rung.value() for rung in seen])
         spread = np.max(values, axis=0) - np.min(values, axis=0)
-    return chosen, np.fmax(chosen.error(), spread), chosen if chosen.h < first.h else first
+    return chosen, np.fmax(chosen.error(), spread), seen
 
 
-def _kind(rung: _Rung) -> np.ndarray:
-    """Per output: what the one-sided slopes at h and 2h say (SMOOTH, CORNER or JUMP)."""
+def _kind(rung: _Rung) -> tuple[np.ndarray, np.ndarray]:
+    """Per output: what the one-sided slopes at h and 2h say (SMOOTH, CORNER or JUMP), and
+    whether their gap stands out of f's round-off at this step at all."""
     with np.errstate(all="ignore"):
         near, far = rung.gaps()
         slopes = np.abs(rung.plus - rung.f0) + np.abs(rung.f0 - rung.minus)
@@ -271,25 +270,41 @@ def _kind(rung: _Rung) -> np.ndarray:
     kinds = np.full(near.shape, SMOOTH, dtype=object)
     kinds[significant & (ratio > 0.65) & (ratio < 1.5)] = CORNER
     kinds[significant & ~((ratio >= 1.5) & (ratio <= 2.5)) & (kinds == SMOOTH)] = JUMP
-    kinds[~rung.finite] = EDGE
-    return kinds
+    return kinds, significant & rung.finite
+
+
+def _classify(rungs: list[_Rung]) -> list[tuple[str, _Rung]]:
+    """Per output: (the kind, the rung it was read at): the smallest step at which the
+    one-sided slopes' gap stands out of round-off (larger steps mix curvature in; smaller
+    ones may drown a corner of a large f, 1e10 + |w|, in its round-off); EDGE where f has no
+    value at the first step."""
+    first = rungs[0]
+    chosen: list[tuple[str, _Rung] | None] = [None] * first.f0.size
+    for rung in sorted(rungs, key=lambda rung: rung.h):
+        kinds, significant = _kind(rung)
+        for output in np.flatnonzero(significant):
+            if chosen[output] is None:
+                chosen[output] = (str(kinds[output]), rung)
+    result = [found or (SMOOTH, first) for found in chosen]
+    return [(EDGE, first) if not first.finite[o] else found for o, found in enumerate(result)]
 
 
 def _confirmed(probe: _Probe, index: int, rung: _Rung, kind: str, output: int) -> bool:
-    """Whether the corner or jump seen at step h is at the point: it stays at smaller steps
-    (a kink merely near the point vanishes once the step is shorter than the distance)."""
+    """Whether the corner or jump seen at step h is at the point: it keeps its gap (its
+    height) at every smaller step until round-off hides it, while a kink merely near the
+    point vanishes once the step is shorter than the distance, and round-off mistaken for
+    either grows as the step shrinks."""
     near, _ = rung.gaps()
     gap = abs(float(near[output]))
     jump = abs(float(rung.plus[output] - rung.minus[output]))
-    t = min(rung.h, np.cbrt(probe.eps) * max(1.0, abs(probe.x[index])))
-    for _ in range(CONFIRMATIONS):
-        t /= LADDER
-        t = probe.step(index, t)
-        if kind == CORNER and 4 * float(rung.noise()[output]) * rung.h / t > gap / 10:
+    noise = float(probe.f_noise[output])
+    smallest = np.cbrt(probe.eps) * max(1.0, abs(probe.x[index])) / LADDER**CONFIRMATIONS
+    t = rung.h
+    while t > smallest:
+        t = probe.step(index, t / LADDER)
+        if kind == CORNER and 8 * noise / t > gap / 10:
             return True  # round-off hides the corner below this step: it is as close as we see
         plus, minus = probe.at(index, t)[output], probe.at(index, -t)[output]
-        # A corner keeps its gap and a jump its height at every step; round-off mistaken
-        # for either grows as the step shrinks, and a kink merely near the point vanishes.
         if (
             kind == CORNER
             and not gap / 4 <= abs((plus - 2 * rung.f0[output] + minus) / t) <= 4 * gap
@@ -334,19 +349,19 @@ def central_differences(
         steps=np.zeros(n),
     )
     for i in range(n):
-        best, error, small = _ladder(probe, i, target)
+        best, error, seen = _ladder(probe, i, target)
         with np.errstate(all="ignore"):
             result.values[:, i] = np.where(best.finite, best.value(), np.nan)
         result.error[:, i] = error
         result.steps[i] = best.h
-        for output, kind in enumerate(_kind(small)):
-            if kind in (CORNER, JUMP) and not _confirmed(probe, i, small, kind, output):
+        for output, (kind, rung) in enumerate(_classify(seen)):
+            if kind in (CORNER, JUMP) and not _confirmed(probe, i, rung, kind, output):
                 kind = SMOOTH
             result.breaks[output, i] = kind
             if kind == CORNER:
                 result.slopes[output, i] = (
-                    (small.f0[output] - small.minus[output]) / small.h,
-                    (small.plus[output] - small.f0[output]) / small.h,
+                    (rung.f0[output] - rung.minus[output]) / rung.h,
+                    (rung.plus[output] - rung.f0[output]) / rung.h,
                 )
     result.evaluations = probe.evaluations
     return result

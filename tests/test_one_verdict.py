@@ -383,3 +383,17 @@ def test_a_corner_under_a_large_offset_is_found() -> None:
     j = diffmagic.compare_jacobian(lambda w: 1e10 + 0.45 * np.abs(w), at=np.zeros(1))
     assert not any(j[key].ok for key in j), [(key, j[key].status) for key in j]
     assert "corner along w[0]" in j["numerical"].error
+
+
+def test_a_corner_is_found_when_differences_are_not_asked_for() -> None:
+    """Found by the gradient fuzz: without the numerical row nothing looked for the corner."""
+
+    def vector(w):
+        return 0.82 * np.maximum(0.55 * w, 0)
+
+    j = diffmagic.compare_jacobian(vector, at=np.zeros(1), methods=("forward", "reverse"))
+    assert not any(j[key].ok for key in j), [(key, j[key].status) for key in j]
+    g = diffmagic.compare_gradient(
+        lambda w: np.sum(vector(w)), at=np.zeros(2), methods=("reverse",), timing=False
+    )
+    assert g["reverse"].status == "no derivative"

@@ -12,7 +12,7 @@ coordinate where f has a corner or a jump.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,7 @@ from diffmagic.explain import MethodFailure, explain_jax, one_line
 from diffmagic.jsonable import finite_or_none
 from diffmagic.many import measure
 from diffmagic.many import methods as gradient_methods
-from diffmagic.many.central import Differences, round_off
+from diffmagic.many.central import round_off
 from diffmagic.many.loss import (
     call,
     checked_options,
@@ -40,9 +40,6 @@ from diffmagic.many.results import GradientResult, MethodTable
 from diffmagic.target import resolve_function
 
 DEFAULT_METHODS = ("symbolic", "numerical", "forward", "reverse")
-#: Central differences run only to see where f has corners or jumps (when the numerical row
-#: was not asked for) if they take at most this long.
-WITNESS_SECONDS = 5.0
 
 
 class GradientComparison(MethodTable[GradientResult]):
@@ -180,6 +177,8 @@ class _Loss:
     floor: float
     #: The precision f returns its value in ("float32" for a float32 loss).
     precision: str = "float64"
+    #: What the comparison found to say about the loss itself.
+    notes: list[str] = field(default_factory=list)
 
 
 def _row(key: str, loss: _Loss, exact: ExactGradient | None, why_not: str) -> Outcome:
@@ -206,28 +205,6 @@ def _row(key: str, loss: _Loss, exact: ExactGradient | None, why_not: str) -> Ou
         return run(jax_of_flat, loss.flat, loss.f_value, loss.name, loss.noise, loss.precision)
 
     return call(jax_gradient, name=loss.name, explain=explain_jax)
-
-
-def _witness(loss: _Loss, results: dict[str, GradientResult]) -> Differences | None:
-    """Central differences for what only they tell (where f has corners or jumps, a second
-    opinion on a stand-in) when the numerical row was not asked for and they are cheap."""
-    numerical = results.get("numerical")
-    if numerical is not None:
-        return numerical.differences
-    if 8 * loss.flat.size * loss.f_seconds > WITNESS_SECONDS:
-        return None
-    f0 = np.array([loss.f_value])
-    try:
-        outcome = call(
-            lambda: gradient_methods.central(
-                loss.of_flat, loss.flat, f0, loss.floor, loss.precision
-            ),
-            name=loss.name,
-            seconds=WITNESS_SECONDS,
-        )
-    except MethodFailure:
-        return None
-    return outcome.differences
 
 
 def _jax_witness(loss: _Loss) -> list[Any]:
@@ -327,7 +304,7 @@ def _loss_at(function: Callable[..., Any], flat: Flat, params: Mapping[str, Any]
 
 
 def _notes(loss: _Loss) -> list[str]:
-    notes = []
+    notes = list(loss.notes)
     if loss.flat.dtype_was_float32:
         notes.append("`at` was float32: every method computes in float64")
     if loss.precision != "float64":
@@ -348,7 +325,20 @@ def _judge(
     point = measure.Point(
         flat.describe, flat.describe, "gradient", abs(loss.f_value), x_size, (1, flat.size)
     )
-    differences = _witness(loss, results)
+    numerical = results.get("numerical")
+    differences, unchecked = (numerical.differences, None) if numerical else (None, None)
+    if numerical is None:
+        differences, unchecked = measure.witness_differences(
+            loss.of_flat,
+            flat,
+            np.array([loss.f_value]),
+            loss.floor,
+            loss.precision,
+            loss.name,
+            loss.f_seconds,
+        )
+    if unchecked:
+        loss.notes.append(unchecked)
     witnesses = []
     if differences is not None:
         witnesses.append(measure.witness(differences, LABELS["numerical"], loss.precision))

@@ -300,6 +300,17 @@ def compare_jacobian(
         shape=shape,
         symbol="J",
     )
+    notes = []
+    if shape[0] == 1:
+        notes.append("f returns one number: compare_gradient shows more for a scalar loss")
+    if "numerical" not in results:
+        differences, unchecked = measure.witness_differences(
+            of_flat, flat, f_values, floor, precision, name, f_seconds
+        )
+        notes += [unchecked] if unchecked else []
+    witnesses = []
+    if differences is not None:
+        witnesses.append(measure.witness(differences, LABELS["numerical"], precision))
     _, reference, _ = measure.judge_rows(
         results,
         None if exact is None else exact.values.reshape(-1),
@@ -307,11 +318,11 @@ def compare_jacobian(
         why_not,
         point,
         differences,
+        witnesses,
     )
     for row in results.values():
         if isinstance(row.worst, int):
             row.worst = (row.worst // shape[1], row.worst % shape[1])
-    notes = ["f returns one number: compare_gradient shows more for a scalar loss"]
     return JacobianComparison(
         name=name,
         at=at,
@@ -321,5 +332,5 @@ def compare_jacobian(
         results=results,
         reference=reference,
         exact=exact,
-        notes=notes if shape[0] == 1 else [],
+        notes=notes,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +30,11 @@ KINDS = {
 STAND_INS = ("reverse", "forward", "numerical")
 #: Places named in a reason where the derivative does not exist, at most.
 NAMED_PLACES = 3
+#: Central differences run only to see where f has corners or jumps (when the numerical row
+#: was not asked for) if they take at most this long.
+WITNESS_SECONDS = 5.0
+#: Evaluations of f central differences take per coordinate, about (two steps, both ways).
+EVALUATIONS_PER_COORDINATE = 8
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,39 @@ def witness(
         precision,
         differences.error.reshape(-1),
     )
+
+
+def witness_differences(
+    of_flat: Callable[[np.ndarray], Any],
+    flat: Any,
+    f0: np.ndarray,
+    floor: float,
+    precision: str,
+    name: str,
+    f_seconds: float,
+) -> tuple[Differences | None, str | None]:
+    """(central differences for what only they tell: where f has corners or jumps, and a
+    second opinion on a stand-in; or None) when the numerical row was not asked for, and the
+    note to show when they were too slow to run."""
+    from diffmagic.explain import MethodFailure
+    from diffmagic.many import methods as gradient_methods
+    from diffmagic.many.loss import call
+
+    expected = EVALUATIONS_PER_COORDINATE * flat.size * f_seconds
+    if expected > WITNESS_SECONDS:
+        return None, (
+            f"whether f has a corner or a jump here was not checked (central differences "
+            f"would take about {expected:,.0f} s): ask for methods=... 'numerical' to check"
+        )
+    try:
+        outcome = call(
+            lambda: gradient_methods.central(of_flat, flat, f0, floor, precision),
+            name=name,
+            seconds=WITNESS_SECONDS,
+        )
+    except MethodFailure as failure:
+        return None, f"whether f has a corner or a jump here was not checked: {failure}"
+    return outcome.differences, None
 
 
 def _break_words(differences: Differences, output: int, index: int, point: Point) -> str:

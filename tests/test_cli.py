@@ -410,7 +410,8 @@ def test_a_method_that_fails_exits_1_and_the_table_says_which(runs) -> None:
     assert "failed" in result.stdout
     rows = table(result.stdout)
     assert rows["symbolic (SymPy)"]["status"] == "failed", explain(result)
-    assert rows["automatic (JAX)"]["status"].startswith("ok"), explain(result)
+    # SymPy cannot trace f: JAX stands in, confirmed by finite differences, and says so
+    assert rows["automatic (JAX)"]["status"].startswith("reference"), explain(result)
     assert "uses Python `if`" in result.stdout and "np.where" in result.stdout
 
 

@@ -174,7 +174,7 @@ def test_a_thousand_parameters_without_sympy_is_fast_and_right():
         loss, at=at, methods=("numerical", "reverse"), timing=False, symbolic_seconds=0.5
     )
     _check_against_hand(comparison, gradient(at), symbolic_must_work=False)
-    assert comparison["numerical"].timing.f_evals == 2000
+    assert 8000 <= comparison["numerical"].timing.f_evals <= 9000  # two steps each way
 
 
 # ----------------------------------------------------------------------------- contract
@@ -200,7 +200,7 @@ def test_the_contract_on_a_pytree(network_comparison):
     key, index = row.worst
     assert key in at and 0 <= index < np.size(at[key])
     assert row.timing.setup_s > 0 and row.timing.eval_s > 0 and row.timing.f_evals is None
-    assert g["numerical"].timing.f_evals == 2 * 11
+    assert g["numerical"].timing.f_evals >= 8 * 11  # two steps a coordinate, both ways
     assert g.f_seconds > 0
     assert "exact" in g.reference and "30 digits" in g.reference
 
@@ -253,7 +253,10 @@ def test_a_backend_that_computes_another_f_fails_instead_of_answering():
     for key in ("symbolic", "forward", "reverse"):
         assert not g[key].ok
         assert "NumPy" in g[key].error
-    assert g["numerical"].ok and g["numerical"].is_reference
+    # central differences stand in, but nothing independent confirms them: not ok either
+    assert g["numerical"].is_reference and g["numerical"].status == "reference (unconfirmed)"
+    assert not g["numerical"].ok
+    np.testing.assert_allclose(g["numerical"].flat_values, [2.0, 4.0], rtol=1e-8)
     assert "no exact gradient" in g.reference
 
 
@@ -266,7 +269,9 @@ def test_a_branch_on_a_parameter_fails_symbolically_with_a_reason():
     )
     assert not g["symbolic"].ok
     assert "if" in g["symbolic"].error
-    assert g["numerical"].ok
+    # the right gradient, but no independent method can confirm it (JAX cannot trace `if`)
+    assert g["numerical"].status == "reference (unconfirmed)"
+    np.testing.assert_allclose(g["numerical"].flat_values, [1.0, 0.0], atol=1e-9)
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -355,13 +360,13 @@ def test_exact_gradient_says_why_it_cannot():
 
 
 def test_central_differences_that_would_take_hours_are_refused_with_the_estimate(monkeypatch):
-    import diffmagic.many.comparison as comparison
+    import diffmagic.many.loss as loss
 
-    monkeypatch.setattr(comparison, "f_seconds_of", lambda of_flat, flat: 1.0)
+    monkeypatch.setattr(loss, "f_seconds_of", lambda *args: 1.0)
     g = diffmagic.compare_gradient(
         lambda w: np.sum(w**2), at=np.ones(100), methods=("numerical", "forward", "reverse")
     )
-    assert not g["numerical"].ok and "would take about 200 s" in g["numerical"].error
+    assert not g["numerical"].ok and "would take about 800 s" in g["numerical"].error
     assert not g["forward"].ok and "100 s" in g["forward"].error
     assert g["reverse"].ok
     np.testing.assert_allclose(g["reverse"].flat_values, 2 * np.ones(100))

@@ -100,11 +100,15 @@ def test_for_f_a_corner_of_f_is_a_jump_of_f_prime() -> None:
 
 def test_a_jump_is_left_out_of_the_errors_and_each_method_says_its_value_there() -> None:
     comparison = compare(lambda x: np.floor(x), domain=(-4.5, 4.5), points=91)
-    # x = 0 is a grid point, on floor's jump: it is not measured, so every row with a
-    # derivative is ok (SymPy has none of floor to give).
+    # x = 0 is a grid point, on floor's jump: it is not measured, so the rows with a
+    # derivative are measured only where floor' = 0 exists (SymPy has none of floor to give,
+    # so JAX stands in; differences whose first step crosses a jump may still be flagged).
     assert 0.0 in comparison.x and 0.0 in comparison.nondifferentiable
-    for key in ("numerical", "finite_difference", "automatic"):
-        assert comparison[key].ok, comparison[key].error
+    for key in ("finite_difference", "automatic"):
+        assert comparison[key].values is not None, comparison[key].error
+        assert comparison[key].max_abs_error is not None
+        assert comparison[key].max_abs_error < 1e-9, comparison[key].error
+    assert comparison["automatic"].status.startswith("reference")
     # JAX's convention at a jump of floor: 0, its derivative on either side.
     assert comparison["automatic"].at_singularities[0.0] == 0.0
     assert any("x = 0: a jump of f" in note for note in comparison.notes)

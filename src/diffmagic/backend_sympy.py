@@ -27,6 +27,17 @@ def _flatten(values: Any) -> list[Any]:
     return [values]
 
 
+def _writable(make: Callable[..., Any]) -> Callable[..., Any]:
+    """An array f makes for itself (`out = np.zeros(2); out[0] = w[0]`) as objects, so that
+    symbols can be written into it."""
+
+    def build(*args: Any, **kwargs: Any) -> Any:
+        kwargs.pop("dtype", None)
+        return make(*args, **kwargs).astype(object)
+
+    return build
+
+
 @functools.cache
 def sympy_namespace() -> Namespace:
     """SymPy's counterparts of the NumPy names, chosen so the derivative is the real one.
@@ -134,6 +145,13 @@ def sympy_namespace() -> Namespace:
         "amin": smallest,
         "array": array,
         "asarray": array,
+        "zeros": _writable(np.zeros),
+        "ones": _writable(np.ones),
+        "empty": _writable(np.zeros),
+        "zeros_like": _writable(np.zeros_like),
+        "ones_like": _writable(np.ones_like),
+        "empty_like": _writable(np.zeros_like),
+        "full": _writable(np.full),
         "pi": sp.pi,
         "e": sp.E,
         "inf": sp.oo,

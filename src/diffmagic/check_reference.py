@@ -42,9 +42,9 @@ from diffmagic.check_inputs import Point, UserCodeFailure
 from diffmagic.check_verdict import finite
 from diffmagic.errors import DiffMagicError
 from diffmagic.explain import one_line
+from diffmagic.fidelity import FIDELITY_RTOL
 from diffmagic.kink_sides import SideSlopes, side_slopes
 from diffmagic.kinks import jump_at, kink_candidates, unit
-from diffmagic.verdicts import FIDELITY_RTOL
 
 EXACT = "exact (SymPy + mpmath, 30 digits)"
 JAX_REVERSE = "JAX reverse mode (float64)"

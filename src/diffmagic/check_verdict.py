@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from diffmagic.verdicts import tolerance
+from diffmagic.verdicts import EXACT, tolerance
 
 OK, WRONG, FAILED = "ok", "wrong", "failed"
 
@@ -52,7 +52,7 @@ def default_rtol(widths: dict[str, str], numerical: bool) -> tuple[float, str, s
     counts at F_WIDTH_RTOL, the others at WIDTH_RTOL; the loosest wins. `numerical` when the
     reference is central differences alone (float64 is then judged at NUMERICAL_RTOL).
     """
-    exact = tolerance("automatic", 1, "float64") or WIDTH_RTOL["float64"]
+    exact = tolerance(EXACT, 1, "float64") or WIDTH_RTOL["float64"]
     rtol, because, precision = exact, "", "float64"
     for carrier, carried in widths.items():
         table = F_WIDTH_RTOL if carrier == "f" else WIDTH_RTOL

@@ -79,10 +79,46 @@ def writes_into_argument(error: BaseException) -> bool:
 
 
 def in_place(function_name: str, error: BaseException) -> str:
+    own = _own_array_written(error)
+    if own is not None:
+        return (
+            f"{function_name} writes into an array it made{where(error)}: JAX cannot change "
+            f"arrays in place; build `{own}` whole (np.array([...])) or use {own}.at[i].set(v)"
+        )
     return (
         f"{function_name} modifies its argument in place{where(error)}: write `x = x * 2` "
         "instead of `x *= 2`, or np.where(x < 0, 0, x) instead of `x[x < 0] = 0`"
     )
+
+
+def _own_array_written(error: BaseException) -> str | None:
+    """The name of the array the user's line writes into (`out[0] = ...`) when it is not one
+    of the function's arguments (nor the same object), else None."""
+    import ast
+
+    tb, frame = error.__traceback__, None
+    while tb is not None:
+        if not any(marker in tb.tb_frame.f_code.co_filename for marker in _LIBRARY_MARKERS):
+            frame = tb.tb_frame
+        tb = tb.tb_next
+    summary = _user_frame(error)
+    if frame is None or summary is None or not summary.line:
+        return None
+    try:
+        statement = ast.parse(summary.line.strip()).body[0]
+    except (SyntaxError, IndexError):
+        return None
+    targets = getattr(statement, "targets", None) or [getattr(statement, "target", None)]
+    target = targets[0]
+    if not isinstance(target, ast.Subscript) or not isinstance(target.value, ast.Name):
+        return None
+    name = target.value.id
+    code = frame.f_code
+    arguments = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+    written = frame.f_locals.get(name)
+    if name in arguments or any(frame.f_locals.get(a) is written for a in arguments):
+        return None
+    return name
 
 
 def _mentions(error: BaseException, *fragments: str) -> bool:

@@ -15,21 +15,21 @@ from typing import Any
 
 import numpy as np
 
-from diffmagic import bounds, reference, singular, verdicts
+from diffmagic import bounds, fidelity, grid_verdicts, reference, singular
 from diffmagic import yours as yours_rows
 from diffmagic.bounded_steps import bounded, bounded_outcome, on_grid
 from diffmagic.cache import PREPARED
+from diffmagic.grid_reference import ReferenceSteps
 from diffmagic.guard import Failure
 from diffmagic.methods import ROWS
 from diffmagic.methods.base import NumpyFunction, Prepared, rounds_like_float32
 from diffmagic.naming import derivative_name
-from diffmagic.reference_choice import choose_reference
 from diffmagic.results import _INTERRUPTED, Comparison, MethodResult
 from diffmagic.row_timing import time_results
 from diffmagic.target import Target
 
 
-class Comparer:
+class Comparer(ReferenceSteps):
     """The steps of one comparison, kept apart so each stays short."""
 
     def __init__(
@@ -60,19 +60,25 @@ class Comparer:
         self.f_too_slow: str | None = None
         self.precision = "float64"
         self.f_values = np.full(grid.shape, np.nan)
-        self.suspects = verdicts.ambiguous_names(target.function)
+        self.suspects = fidelity.ambiguous_names(target.function)
         #: Hand-written derivatives to judge, by row key ("yours", "yours:NAME").
         self.yours: dict[str, tuple[str, Callable[..., Any]]] = {}
+        #: Rows whose backend's f agrees with NumPy's only when read at 30 digits.
+        self.read_at_30_digits: set[str] = set()
 
     def run(self, timing_points: int | None, timing_mode: str) -> Comparison:
         self._function_values()
         for key in self.keys:
             self.results[key] = self._row(key)
         symbolic = self._symbolic_for_reference()
-        reference_values, reference_label, exact = choose_reference(
-            symbolic, self.results, self.grid, self.target.wrt, self.symbolic_seconds
-        )
+        exact, exact_label, why_not = self._exact_reference(symbolic)
+        singularities = self._singularities(symbolic)
+        self._yours_rows()
+        chosen, reference_label = self._reference(exact, exact_label, why_not, singularities)
+        reference_values = None if chosen is None else chosen.values
         if symbolic is not None:
+            import sympy as sp
+
             self.notes.extend(
                 reference.underflow_notes(
                     self.f_values,
@@ -81,19 +87,23 @@ class Comparer:
                     symbolic.expr,
                     self.target.name,
                     derivative_name(self.order, self.target.name),
+                    sp.Symbol(self.target.wrt, real=True),
+                    self.grid,
                 )
             )
-        singularities = self._singularities(symbolic)
-        self._judge_yours(reference_values, reference_label, singularities)
-        verdicts.judge(
+        grid_verdicts.judge_rows(
             self.results,
-            reference_values,
+            chosen,
+            self._usable(singularities),
             self.f_values,
             self.grid,
-            singularities,
             order=self.order,
-            exact=exact,
             wrt=self.target.wrt,
+            floor=self._floor(),
+            mismatch_for=lambda result: yours_rows.mismatch_words(
+                result, self.grid, order=self.order, wrt=self.target.wrt
+            ),
+            no_reference=reference_label,
         )
         self.notes.extend(
             singular.describe_methods_at(
@@ -191,6 +201,8 @@ class Comparer:
         float64 result (a cast the backend kept: `np.float32(x)` reads as `jnp.float32`)."""
         if prepared.precision != "float64" or prepared.function is None:
             return prepared.precision
+        if key in self.read_at_30_digits:  # its float64 round-off is the formula's, not float32
+            return "float64"
         hidden = self._for_row(key, lambda: rounds_like_float32(prepared.function, self.grid))
         return "float32" if hidden is True else "float64"
 
@@ -201,11 +213,11 @@ class Comparer:
             return f"not checked against NumPy's f, so not trusted: {self.numpy_failure}"
         if prepared.function is None:
             return None
-        backend = verdicts.backend_label(row.method, row.engine)
+        backend = fidelity.backend_label(row.method, row.engine)
         values = self._for_row(key, lambda: on_grid(prepared.function, self.grid, f"{backend}'s f"))
         if isinstance(values, str):
             return f"{backend} cannot evaluate f itself: {values}"
-        return verdicts.fidelity_failure(
+        failure = fidelity.fidelity_failure(
             backend,
             values,
             self.f_values,
@@ -214,6 +226,14 @@ class Comparer:
             suspects=self.suspects,
             wrt=self.target.wrt,
         )
+        if failure is None or prepared.function_expr is None or self.numpy_function is None:
+            return failure
+        # SymPy's f in float64 may lose digits where its formula cancels: read at 30 digits.
+        faithful = self._for_row(key, lambda: self._faithful_at_30_digits(prepared, values))
+        if faithful is not True:
+            return failure
+        self.read_at_30_digits.add(key)
+        return None
 
     def _row(self, key: str) -> MethodResult:
         label = ROWS[key].label
@@ -246,7 +266,7 @@ class Comparer:
             values=values,
             derivative=prepared.derivative,
             setup_s=prepared.setup_s,
-            notes=list(prepared.notes),
+            notes=list(prepared.notes) + self._read_note(key),
             expr=prepared.expr,
             pointwise=prepared.pointwise,
             cached=cached,
@@ -255,6 +275,15 @@ class Comparer:
             precision=self._precision_of(key, prepared),
             grid_seconds=grid_seconds,
         )
+
+    def _read_note(self, key: str) -> list[str]:
+        if key not in self.read_at_30_digits:
+            return []
+        return [
+            "SymPy's f loses digits in float64 where its formula cancels (it agrees with NumPy's "
+            "f at 30 digits): this row's float64 values may too; the reference is evaluated at "
+            f"{reference.DIGITS} digits"
+        ]
 
     def _symbolic_for_reference(self) -> Prepared | None:
         """SymPy's derivative, prepared even when the symbolic row was not asked for; only a
@@ -303,13 +332,9 @@ class Comparer:
             return []
         return found  # type: ignore[no-any-return]
 
-    def _judge_yours(
-        self,
-        reference_values: np.ndarray | None,
-        reference_label: str,
-        singularities: list[singular.Singularity],
-    ) -> None:
-        """A row for each hand-written derivative: right, or where and how it is wrong."""
+    def _yours_rows(self) -> None:
+        """A row for each hand-written derivative, its values on the grid (judged with the
+        others)."""
         for key, (label, function) in self.yours.items():
             values = bounded_outcome(
                 lambda function=function: yours_rows.evaluate(function, self.target, self.grid),
@@ -324,7 +349,7 @@ class Comparer:
                     key=key, label=label, ok=False, error=values.reason
                 )
                 continue
-            result = MethodResult(
+            self.results[key] = MethodResult(
                 key=key,
                 label=label,
                 ok=False,
@@ -333,14 +358,4 @@ class Comparer:
                 derivative=lambda x, function=function: yours_rows.evaluate(
                     function, self.target, np.asarray(x, dtype=np.float64)
                 ),
-            )
-            self.results[key] = result
-            yours_rows.measure(
-                result,
-                reference_values,
-                reference_label,
-                verdicts.measurable(self.f_values, self.grid, [p.x for p in singularities]),
-                self.grid,
-                order=self.order,
-                wrt=self.target.wrt,
             )

@@ -66,6 +66,83 @@ def high_precision(expr: Any, symbol: Any, grid: np.ndarray) -> np.ndarray:
     return values
 
 
+#: Points where the closed form gives no number but f has one, re-evaluated as a limit, at most.
+MAX_LIMIT_POINTS = 2_000
+
+
+def _mp_function(expr: Any, symbol: Any) -> Any:
+    """`expr` as a function of one mpmath number (evalf when lambdify cannot express it)."""
+    import sympy as sp
+
+    try:
+        evaluate = sp.lambdify([symbol], expr, modules="mpmath")
+    except Exception:
+        evaluate = None
+
+    def value(point: Any) -> Any:
+        if evaluate is not None:
+            try:
+                return evaluate(point)
+            except (ZeroDivisionError, OverflowError, ValueError):
+                raise
+            except Exception:
+                pass
+        return expr.evalf(DIGITS, subs={symbol: sp.Float(point, DIGITS)})
+
+    return value
+
+
+def by_limits(
+    values: np.ndarray,
+    function_expr: Any,
+    symbol: Any,
+    grid: np.ndarray,
+    f_values: np.ndarray,
+    order: int = 1,
+) -> np.ndarray:
+    """The reference where its closed form gives no number although f has one (`0**y *
+    log(0)` for f = 0**y, an unevaluated `Derivative(floor(x))`): the derivative of SymPy's f
+    itself, from both sides at 30 digits (mpmath.diff), kept only where the two sides agree,
+    so a corner or a jump stays without a value."""
+    import mpmath
+
+    missing = np.flatnonzero(~np.isfinite(values) & np.isfinite(f_values))[:MAX_LIMIT_POINTS]
+    if missing.size == 0 or function_expr is None:
+        return values
+    filled = values.copy()
+    function = _mp_function(function_expr, symbol)
+    with mpmath.workdps(DIGITS):
+        for index in missing:
+            point = mpmath.mpf(float(grid[index]))
+            try:
+                sides = [mpmath.diff(function, point, order, direction=side) for side in (-1, 1)]
+            except Exception:  # f has no value on one side (the edge of its domain)
+                continue
+            left, right = (_to_float(side) for side in sides)
+            size = max(abs(left), abs(right), 1.0)
+            if np.isfinite(left) and np.isfinite(right) and abs(left - right) <= 1e-12 * size:
+                filled[index] = (left + right) / 2
+    return filled
+
+
+def underflows(expr: Any, symbol: Any, grid: np.ndarray) -> bool:
+    """True when `expr` is not 0 at 30 digits at some of the points (so a float64 0 there is
+    an underflow, not the value)."""
+    import mpmath
+
+    function = _mp_function(expr, symbol)
+    sample = grid[np.unique(np.linspace(0, grid.size - 1, min(grid.size, 21)).astype(int))]
+    with mpmath.workdps(DIGITS):
+        for point in sample:
+            try:
+                value = function(mpmath.mpf(float(point)))
+            except Exception:
+                continue
+            if mpmath.isfinite(value) and value != 0:
+                return True
+    return False
+
+
 def underflow_notes(
     f_values: np.ndarray,
     reference_values: np.ndarray | None,
@@ -73,11 +150,14 @@ def underflow_notes(
     derivative_expr: Any,
     name: str,
     derivative: str,
+    symbol: Any = None,
+    grid: np.ndarray | None = None,
 ) -> list[str]:
-    """Say so when float64 rounds f or f' to 0 everywhere although its formula is not 0.
+    """Say so when float64 rounds f or f' to 0 everywhere although its formula is not.
 
     Then every error reads 0 and every curve lies flat: nothing is measured at all. A product
-    of many probabilities does this; its logarithm does not.
+    of many probabilities does this; its logarithm does not. A formula that is 0 there (0**y
+    for y > 0) does not underflow: its values at 30 digits are 0 too.
     """
     notes = []
     for values, expr, label in (
@@ -87,10 +167,13 @@ def underflow_notes(
         if values is None or expr is None or expr.is_zero:
             continue
         finite = values[np.isfinite(values)]
-        if finite.size and not np.any(finite):
-            notes.append(
-                f"{label} is 0 at every grid point in float64 although its formula is not: "
-                "it underflows (below 1e-308), so these errors measure nothing; "
-                "differentiate its logarithm instead"
-            )
+        if not (finite.size and not np.any(finite)):
+            continue
+        if symbol is not None and grid is not None and not underflows(expr, symbol, grid):
+            continue
+        notes.append(
+            f"{label} is 0 at every grid point in float64 although its formula is not: "
+            "it underflows (below 1e-308), so these errors measure nothing; "
+            "differentiate its logarithm instead"
+        )
     return notes

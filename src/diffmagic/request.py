@@ -85,7 +85,7 @@ def check_params(params: Any) -> Mapping[str, Any]:
     return MappingProxyType(dict(params))
 
 
-def _flag(value: Any, name: str) -> bool:
+def check_flag(value: Any, name: str) -> bool:
     """True or False (NumPy's bools and the integers 0 and 1 mean the same)."""
     if isinstance(value, int | np.integer) and not isinstance(value, bool) and value in (0, 1):
         return bool(value)
@@ -181,7 +181,7 @@ class Request:
         derivative_order = check_order(order)
         method_names, engine_names = _names(methods), _names(engines)
         rows = select(method_names, engine_names)
-        timed = _flag(timing, "timing")
+        timed = check_flag(timing, "timing")
         if timed:
             timing_count = check_timing(timing_points, timing_mode)
         else:  # not used now: kept as given when valid, for a later `changed(timing=True)`
@@ -207,8 +207,8 @@ class Request:
             timing_mode=str(timing_mode),
             symbolic_time_limit=bounds.check_seconds(symbolic_time_limit, "symbolic_time_limit"),
             method_time_limit=bounds.check_seconds(method_time_limit, "method_time_limit"),
-            extrema=_flag(extrema, "extrema"),
-            cache=_flag(cache, "cache"),
+            extrema=check_flag(extrema, "extrema"),
+            cache=check_flag(cache, "cache"),
             yours=yours,
             func=func,
         )

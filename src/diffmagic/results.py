@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from diffmagic import bounds, reference, singular
+from diffmagic import bounds, reference, singular, verdicts
 from diffmagic import timing as timing_harness
 from diffmagic.errors import DiffMagicError
 from diffmagic.jsonable import finite_or_none
@@ -64,26 +64,50 @@ class MethodResult:
     #: The notes the last timing added (timing again replaces them).
     timing_notes: list[str] = field(default_factory=list, repr=False)
 
+    #: Where the largest error is: a flat index on a grid (a gradient or a Jacobian names the
+    #: place its own way).
+    worst: Any = field(default=None, repr=False)
+    #: The status the verdict gave (`verdicts.judge`); None before the row is judged.
+    judged: str | None = field(default=None, repr=False)
+
+    def take(self, verdict: verdicts.Verdict) -> None:
+        """The verdict's status, reason and errors, in this row."""
+        self.ok = verdict.ok
+        self.judged = verdict.status
+        self.error = verdict.reason
+        self.max_abs_error, self.max_rel_error = verdict.max_abs_error, verdict.max_rel_error
+        self.worst = verdict.worst
+        self.nonfinite = verdict.nonfinite
+
     @property
     def status(self) -> str:
         """ "ok" only for a derivative of NumPy's own f that is finite and within its method's
-        accuracy; "inaccurate" when it has values that are not (shown, flagged); "failed"."""
-        if not self.ok:
-            if self.values is None:
-                return "failed"
-            return "wrong" if self.key.startswith("yours") else "inaccurate"
+        accuracy of a reference that is exact or confirmed; otherwise the word of
+        `verdicts` that says why not ("inaccurate", "reference", "no derivative", "failed"...).
+        """
+        if not self.ok and self.values is None:
+            return verdicts.FAILED
+        word = self.judged
+        if word is None or (word == verdicts.OK and not self.ok):
+            word = verdicts.OK if self.ok else self._not_ok_word()
+        if word not in verdicts.VOUCHED:
+            return word
         qualifiers = []
         if self.pointwise:
             qualifiers.append("slow fallback")
         if self.precision != "float64":
             qualifiers.append(self.precision)
-        return f"ok ({', '.join(qualifiers)})" if qualifiers else "ok"
+        return f"{word} ({', '.join(qualifiers)})" if qualifiers else word
+
+    def _not_ok_word(self) -> str:
+        return verdicts.WRONG if self.key.startswith("yours") else verdicts.INACCURATE
 
     def __repr__(self) -> str:
+        kind = type(self).__name__
         if not self.ok:
-            return f"<MethodResult {self.key}: failed: {self.error}>"
+            return f"<{kind} {self.key}: {self.status}: {self.error}>"
         error = "—" if self.max_abs_error is None else f"{self.max_abs_error:.3g}"
-        return f"<MethodResult {self.key}: ok, max abs error {error}>"
+        return f"<{kind} {self.key}: {self.status}, max abs error {error}>"
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -1,267 +1,311 @@
-"""When a row may say "ok": the checks between a derivative and the word that vouches for it.
+"""When a row may say "ok": one verdict for every row diffmagic shows.
 
-A derivative is only as right as the function it differentiates. SymPy, JAX and NumPy each
-run the learner's code with their own meaning for its names (`np.max(x, 0)`, `max`, `[x**2]`,
-float32 inside a jitted function), so before any error is measured, each backend's f is
-compared with NumPy's own f on the grid (`fidelity_failure`). Then a row is ok only when it
-is finite wherever the reference derivative is, and within the accuracy its method promises
-(`accuracy_failure`). Numbers only: the views draw what these decide.
+A row is a derivative some method computed: values on a grid (`compare`), a gradient or a
+Jacobian at a point (`compare_gradient`, `compare_jacobian`), your own derivative, the graph's
+derivative at x0. Whatever its shape, its values are flattened and `judge` gives its verdict
+against the reference (`Reference`, chosen in `reference_choice`) with the same tolerances and
+the same words everywhere:
+
+* ok: finite wherever the derivative exists, and within its method's tolerance (`tolerance`)
+  of an exact reference, or of a stand-in that an independent method confirms;
+* inaccurate: values, but further off than the method promises (or its own error estimate is);
+* failed: no values (the reason is the method's own);
+* reference: the row that stands in when no exact derivative exists (never "ok");
+  "reference (unconfirmed)" when no independent method agrees with it;
+* unconfirmed: within tolerance of a stand-in nothing confirms, or nothing to measure against;
+* wrong: your own derivative, off by more than round-off;
+* no derivative: at a point where the derivative does not exist (a corner, a jump), the row
+  says so instead of "ok", whatever it computed there.
+
+The checks that a backend computes NumPy's f come first (`fidelity.py`). Numbers only.
 """
 
 from __future__ import annotations
 
-import types
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from diffmagic.rebind import names_read
+OK = "ok"
+INACCURATE = "inaccurate"
+FAILED = "failed"
+REFERENCE = "reference"
+UNCONFIRMED_REFERENCE = "reference (unconfirmed)"
+UNCONFIRMED = "unconfirmed"
+WRONG = "wrong"
+NO_DERIVATIVE = "no derivative"
+#: The statuses a row's `.ok` is True for: only these vouch for its values.
+VOUCHED = (OK, REFERENCE)
 
-#: Relative tolerance of agreement with NumPy's f, by the precision f computes in.
-FIDELITY_RTOL = {"float64": 1e-8, "float32": 1e-5}
-#: Names whose meaning differs between NumPy, SymPy and JAX often enough to name in a message.
-AMBIGUOUS_NAMES = (
-    "max",
-    "min",
-    "amax",
-    "amin",
-    "sum",
-    "mean",
-    "prod",
-    "round",
-    "floor",
-    "ceil",
-    "mod",
-    "remainder",
-    "fmod",
-    "int",
-    "float",
-)
+#: Kinds of method, by what they promise. Exact kinds (SymPy, JAX in any mode, a formula
+#: evaluated in floating point) are exact up to round-off; differences lose digits to their
+#: step; np.gradient's error is its grid's, shown on purpose; yours is a formula written by hand.
+EXACT = "exact"
+DIFFERENCES = "differences"
+GRID = "np.gradient"
+YOURS = "yours"
 
-#: Who computes f for each method: the backend named in messages.
-BACKEND_LABELS = {"symbolic": "SymPy", "automatic": "JAX"}
-
-
-def backend_label(method: str, engine: str) -> str:
-    if method in BACKEND_LABELS:
-        return BACKEND_LABELS[method]
-    return "JAX" if engine == "jax" else "NumPy"
+#: Largest error of an exact-kind row, relative to the scale of the derivative, by precision.
+EXACT_TOLERANCE = {"float64": 1e-7, "float32": 1e-5, "float16": 1e-2}
+#: A hand-written derivative may differ from the reference by round-off only.
+YOURS_TOLERANCE = 1e-6
+#: Machine epsilon by precision: what a value of f of size |f| is known to.
+EPSILON = {"float64": 2.0**-52, "float32": 2.0**-23, "float16": 2.0**-10}
 
 
-def ambiguous_names(function: Any) -> list[str]:
-    """The names f reads (helpers included, one level) that backends may read differently."""
-    code = getattr(function, "__code__", None)
-    if code is None:
-        return []
-    read = set(names_read(code))
-    globals_ = getattr(function, "__globals__", {})
-    for name in list(read):
-        helper = globals_.get(name)
-        if isinstance(helper, types.FunctionType) and helper is not function:
-            read |= set(names_read(helper.__code__))
-    return [name for name in AMBIGUOUS_NAMES if name in read]
+def tolerance(kind: str, order: int = 1, precision: str = "float64") -> float | None:
+    """Largest error, relative to the derivative's scale (`scale`), a method of `kind` may have.
 
-
-def fidelity_failure(
-    backend: str,
-    backend_values: np.ndarray,
-    numpy_values: np.ndarray,
-    grid: np.ndarray,
-    *,
-    precision: str = "float64",
-    suspects: list[str] | None = None,
-    wrt: str = "x",
-) -> str | None:
-    """Why `backend`'s f is not NumPy's f on the grid, or None when they agree.
-
-    Where NumPy's f is finite the backend must give the same number (to the tolerance of the
-    precision f computes in); where NumPy's f is NaN or infinite f' does not exist, those
-    points are left out of every error, so the backend may extend f there (SymPy reads
-    x**2/x as x).
+    Finite differences lose digits with each order, and far more when f itself is only float32
+    or float16; np.gradient has none (its truncation error is what the course shows).
     """
-    backend_values = np.asarray(backend_values, dtype=np.float64)
-    if backend_values.shape != numpy_values.shape:
-        return f"{backend} computes f with shape {backend_values.shape}, NumPy with one per x"
-    finite = np.isfinite(numpy_values)
-    if not np.any(finite):
+    if kind == GRID:
         return None
-    scale = float(np.max(np.abs(numpy_values[finite])))
-    rtol = FIDELITY_RTOL.get(precision, FIDELITY_RTOL["float64"])
-    allowed = rtol * np.abs(numpy_values) + rtol * 0.1 * scale + 1e-12
-    with np.errstate(all="ignore"):
-        difference = np.abs(backend_values - numpy_values)
-    wrong = finite & ~(difference <= allowed)
-    infinite_alike = np.isinf(numpy_values) & (backend_values == numpy_values)
-    wrong &= ~infinite_alike
-    if not np.any(wrong):
-        return None
-    index = int(np.flatnonzero(wrong)[0])
-    count = int(np.count_nonzero(wrong))
-    construct = ""
-    if suspects:
-        listed = ", ".join(f"`{name}`" for name in suspects)
-        construct = f"; f uses {listed}, which backends can read differently"
-    return (
-        f"{backend} reads f differently from NumPy: at {wrt} = {grid[index]:.6g} {backend}'s f "
-        f"is {backend_values[index]:.6g}, NumPy's {numpy_values[index]:.6g} "
-        f"({count} of {grid.size} points differ){construct}"
-    )
-
-
-def tolerance(method: str, order: int, precision: str) -> float | None:
-    """Largest error, relative to max |f^(order)| on the grid, that the method may have.
-
-    Exact methods (SymPy, JAX) are exact up to float64 round-off; finite differences lose
-    digits with each order and far more when f itself is only float32. np.gradient has no
-    tolerance: its error is the grid's truncation error, which the course shows on purpose
-    (its values are NumPy's f differenced, and that f is checked).
-    """
-    if method == "numerical":
-        return None
-    if method in ("symbolic", "automatic"):
-        return 1e-7
-    # finite differences
+    if kind == YOURS:
+        return YOURS_TOLERANCE
+    if kind == EXACT:
+        return EXACT_TOLERANCE.get(precision, EXACT_TOLERANCE["float64"])
+    if precision == "float16":
+        return 0.3
     if precision == "float32":
         return 3e-3 * 10 ** (order - 1)
     return min(1e-5 * 10 ** (order - 1), 1e-2)
 
 
-def accuracy_failure(
-    label: str,
-    values: np.ndarray,
-    reference: np.ndarray,
-    usable: np.ndarray,
-    grid: np.ndarray,
-    *,
-    method: str,
-    order: int,
-    precision: str,
-    reference_is_exact: bool,
-    wrt: str = "x",
-) -> str | None:
-    """Why a derivative cannot be called ok against the reference, or None.
+def resolvable(f_size: float, x_size: float, order: int = 1, precision: str = "float64") -> float:
+    """The smallest size of an order-`order` derivative that float values of f can resolve.
 
-    Non-finite values where the reference is finite are never ok; neither is an error beyond
-    the method's tolerance (`tolerance`), nor a row with no point to measure at all.
+    f known to eps * |f| cannot show a derivative much below eps^(2/(order+2)) |f| / |x|^order
+    (the best any difference quotient does); errors are measured against at least this, so a
+    derivative that is 0 (f''' of x^2, a gradient at a minimum) does not turn round-off into
+    "inaccurate" while the same round-off beside a large derivative stays negligible.
     """
-    if not np.any(usable):
-        return None
-    nonfinite = usable & ~np.isfinite(values)
-    if np.any(nonfinite):
-        index = int(np.flatnonzero(nonfinite)[0])
-        count = int(np.count_nonzero(nonfinite))
-        return (
-            f"gives NaN or inf at {count} of {int(np.count_nonzero(usable))} points where f' "
-            f"exists (first at {wrt} = {grid[index]:.6g})"
-        )
-    limit = tolerance(method, order, precision)
-    if limit is None:
-        return None
-    scale = float(np.max(np.abs(reference[usable])))
-    errors = np.abs(values[usable] - reference[usable])
-    worst = int(np.argmax(errors))
-    allowed = limit * scale + 1e-12
-    if errors[worst] <= allowed:
-        return None
-    where = float(grid[usable][worst])
-    against = "the exact derivative" if reference_is_exact else "the reference method"
-    precision_words = " (f computes in float32)" if precision == "float32" else ""
-    return (
-        f"off by {errors[worst]:.3g} at {wrt} = {where:.6g} against {against}, more than "
-        f"{label} should be ({limit:g} of max |f'|){precision_words}"
-    )
+    if not (np.isfinite(f_size) and f_size > 0):
+        return 0.0
+    eps = EPSILON.get(precision, EPSILON["float64"])
+    return 10.0 * eps ** (2.0 / (order + 2)) * f_size / max(1.0, x_size) ** order
 
 
-def measurable(
-    f_values: np.ndarray, grid: np.ndarray, singular_points: Iterable[float]
-) -> np.ndarray:
-    """Grid points where f' exists: f finite there, and away from every singular point."""
-    width = float(grid[-1] - grid[0])
-    mask = np.isfinite(f_values)
-    for point in singular_points:
-        mask &= np.abs(grid - point) > 1e-9 * width
-    return mask
+@dataclass(frozen=True)
+class Reference:
+    """What every row is measured against: exact, or a stand-in (a row's own values).
+
+    `values` are flat float64 (NaN where there is none); `label` says what they are in the
+    table's words; `against` names them inside a reason ("the exact derivative").
+    """
+
+    values: np.ndarray
+    exact: bool
+    label: str
+    against: str
+    #: The key of the row that stands in (None for an exact reference).
+    stand_in: str | None = None
+    #: The key of an independent method that agrees with the stand-in (None: nothing does).
+    confirmed_by: str | None = None
+    #: How closely that agreement vouches for the stand-in (the looser of the two methods'
+    #: tolerances): a row of the stand-in's own family promising more is not vouched for.
+    confirmed_to: float = 0.0
+    #: The family of the stand-in (`reference_choice`: "jax", "differences", ...).
+    family: str = ""
+
+    @property
+    def confirmed(self) -> bool:
+        """Exact, or a stand-in that an independent method agrees with."""
+        return self.exact or self.confirmed_by is not None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A row's status, the reason when it is not ok, and its errors against the reference."""
+
+    status: str
+    reason: str | None = None
+    max_abs_error: float | None = None
+    max_rel_error: float | None = None
+    #: Flat index of the largest error (None when nothing was measured).
+    worst: int | None = None
+    #: Values that are NaN or inf where the derivative exists and the reference is finite.
+    nonfinite: int = 0
+    #: Words shown after the status: "float32".
+    qualifiers: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return self.status in VOUCHED
+
+    @property
+    def word(self) -> str:
+        """The status as the table shows it: `ok (float32)`."""
+        if self.status == OK and self.qualifiers:
+            return f"ok ({', '.join(self.qualifiers)})"
+        return self.status
+
+
+NOT_MEASURED = (
+    "not measured: the reference has no finite value where f is defined, so nothing vouches "
+    "for this row"
+)
+NO_REFERENCE = "not measured: no method produced a derivative to judge it by"
+
+
+def _flat(values: object) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return np.asarray(values, dtype=np.float64).reshape(-1)
 
 
 def errors(
     values: np.ndarray, reference: np.ndarray, usable: np.ndarray
-) -> tuple[float | None, float | None, int]:
-    """(max abs error, max error relative to max|f'|, points non-finite where f' is finite)."""
+) -> tuple[float | None, float | None, int | None, int]:
+    """(max abs error, that relative to max |reference|, its flat index, non-finite values)
+    over the usable points where the row is finite."""
     nonfinite = int(np.count_nonzero(usable & ~np.isfinite(values)))
     both = usable & np.isfinite(values)
     if not np.any(both):
-        return None, None, nonfinite
-    max_abs = float(np.max(np.abs(values[both] - reference[both])))
-    scale = float(np.max(np.abs(reference[usable])))
-    return max_abs, (max_abs / scale if scale > 0 else max_abs), nonfinite
+        return None, None, None, nonfinite
+    with np.errstate(all="ignore"):
+        difference = np.where(both, np.abs(values - reference), -1.0)
+    worst = int(np.argmax(difference))
+    max_abs = float(difference[worst])
+    peak = float(np.max(np.abs(reference[usable])))
+    return max_abs, (max_abs / peak if peak > 0 else max_abs), worst, nonfinite
 
 
-def _cause(method: str, failure: str, grid: np.ndarray) -> str:
-    """What in the grid explains a failure, when something does."""
-    step = float(grid[1] - grid[0])
-    if method == "numerical" and "NaN" in failure and step * step < 2.3e-308:
-        return (
-            f": the grid step {step:.3g} is so small that its square underflows float64, "
-            "and np.gradient's weights become 0/0; widen the domain"
-        )
-    return ""
+@dataclass(frozen=True)
+class Row:
+    """What `judge` needs to know of a row besides its values: who computed it and how."""
+
+    key: str
+    label: str
+    kind: str
+    order: int = 1
+    precision: str = "float64"
+    #: Who computed it (`reference_choice` families): a row of another family than the
+    #: stand-in that agrees with it is itself an independent confirmation.
+    family: str = ""
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where the values live: how to name a flat index, and where the derivative exists.
+
+    `locate(i)` writes index i as a reader would ("x = 0.5", "w[3]", "W1[1, 2]"); `unit`
+    counts indices in a reason ("points", "coordinates", "entries"); `quantity` names the
+    derivative ("f'", "∇f", "J"). `exists` is False where the derivative does not exist
+    (a corner, a jump, outside f's domain); at one point (`at_point`) that voids "ok" and
+    `missing` says why in words, on a grid those points are only left out.
+    """
+
+    locate: Callable[[int], str]
+    unit: str = "points"
+    quantity: str = "f'"
+    exists: np.ndarray | None = None
+    at_point: bool = False
+    missing: str | None = None
+    #: The derivative's smallest meaningful size (`resolvable`): errors are measured against
+    #: at least this.
+    floor: float = 0.0
 
 
 def judge(
-    results: Any,
-    reference: np.ndarray | None,
-    f_values: np.ndarray,
-    grid: np.ndarray,
-    singularities: Iterable[Any],
-    *,
-    order: int,
-    exact: bool,
-    wrt: str = "x",
-) -> None:
-    """Each row's errors against the reference, and its verdict: ok only when it is finite
-    where f' exists and within its method's accuracy; a row with nothing to measure is not ok.
+    values: object,
+    reference: Reference | None,
+    row: Row,
+    place: Place,
+    mismatch: Callable[[np.ndarray, np.ndarray, np.ndarray], str | None] | None = None,
+    no_reference: str = NO_REFERENCE,
+) -> Verdict:
+    """The verdict on one row's values against the reference (see the module's statuses).
 
-    `results` maps row keys ("numerical@jax") to `MethodResult`s, updated in place.
+    `mismatch(values, reference, usable)` words a hand-written derivative's error (yours rows
+    only), returning None when it is right; `no_reference` says why there is no reference
+    when `reference` is None.
     """
+    values = _flat(values)
+    qualifiers = (row.precision,) if row.precision != "float64" else ()
+    exists = np.ones(values.shape, bool) if place.exists is None else place.exists.reshape(-1)
+    if place.at_point and exists.size and not np.any(exists):
+        return Verdict(NO_DERIVATIVE, place.missing)
     if reference is None:
-        return
-    usable_points = measurable(f_values, grid, [point.x for point in singularities])
-    usable_points &= np.isfinite(reference)
-    # np.gradient differences neighbours: next to a point where f has no value it has none.
-    beside = usable_points.copy()
-    beside[1:] &= np.isfinite(f_values[:-1])
-    beside[:-1] &= np.isfinite(f_values[1:])
-    for key, result in results.items():
-        if not result.ok or result.values is None or key.startswith("yours"):
-            continue
-        method = key.partition("@")[0]
-        usable = beside if method == "numerical" else usable_points
-        if not np.any(usable):
-            result.ok = False
-            result.error = (
-                "not measured: the reference has no finite value where f is defined, "
-                "so nothing vouches for this row"
-            )
-            continue
-        if result.is_reference:
-            result.max_abs_error, result.max_rel_error = 0.0, 0.0
-            continue
-        result.max_abs_error, result.max_rel_error, result.nonfinite = errors(
-            result.values, reference, usable
+        return Verdict(UNCONFIRMED, no_reference, qualifiers=qualifiers)
+    target = _flat(reference.values)
+    usable = exists & np.isfinite(target)
+    if not np.any(usable):
+        return Verdict(UNCONFIRMED, NOT_MEASURED, qualifiers=qualifiers)
+    if row.key == reference.stand_in:
+        if place.at_point and not np.all(exists):
+            return Verdict(NO_DERIVATIVE, place.missing, 0.0, 0.0)
+        if reference.confirmed:
+            return Verdict(REFERENCE, None, 0.0, 0.0, qualifiers=qualifiers)
+        return Verdict(UNCONFIRMED_REFERENCE, _unconfirmed_reference(reference), 0.0, 0.0)
+    max_abs, max_rel, worst, nonfinite = errors(values, target, usable)
+    measured = dict(max_abs_error=max_abs, max_rel_error=max_rel, worst=worst, nonfinite=nonfinite)
+    failure = _failure(values, target, usable, row, place, reference, mismatch)
+    if failure is not None:
+        status = WRONG if row.kind == YOURS else INACCURATE
+        return Verdict(status, failure, qualifiers=qualifiers, **measured)
+    if not reference.confirmed:
+        return Verdict(UNCONFIRMED, _unconfirmed(reference), qualifiers=qualifiers, **measured)
+    limit = tolerance(row.kind, row.order, row.precision)
+    loose = limit is not None and limit < reference.confirmed_to
+    if not reference.exact and loose and row.family == reference.family:
+        reason = (
+            f"agrees with {reference.against}, which an independent method confirms only to "
+            f"{reference.confirmed_to:g}: not vouched for to {limit:g}"
         )
-        failure = accuracy_failure(
-            result.label,
-            result.values,
-            reference,
-            usable,
-            grid,
-            method=method,
-            order=order,
-            precision=result.precision,
-            reference_is_exact=exact,
-            wrt=wrt,
+        return Verdict(UNCONFIRMED, reason, qualifiers=qualifiers, **measured)
+    if place.at_point and not np.all(exists):
+        return Verdict(NO_DERIVATIVE, place.missing, qualifiers=qualifiers, **measured)
+    return Verdict(OK, None, qualifiers=qualifiers, **measured)
+
+
+def _failure(
+    values: np.ndarray,
+    target: np.ndarray,
+    usable: np.ndarray,
+    row: Row,
+    place: Place,
+    reference: Reference,
+    mismatch: Callable[[np.ndarray, np.ndarray, np.ndarray], str | None] | None,
+) -> str | None:
+    """Why the row cannot be ok against the reference, or None."""
+    nonfinite = usable & ~np.isfinite(values)
+    if np.any(nonfinite):
+        first = int(np.flatnonzero(nonfinite)[0])
+        return (
+            f"gives NaN or inf at {int(np.count_nonzero(nonfinite))} of "
+            f"{int(np.count_nonzero(usable))} {place.unit} where {place.quantity} exists "
+            f"(first at {place.locate(first)})"
         )
-        if failure is not None:
-            result.ok = False
-            result.error = failure + _cause(method, failure, grid)
+    if row.kind == YOURS and mismatch is not None:
+        return mismatch(values, target, usable)
+    limit = tolerance(row.kind, row.order, row.precision)
+    if limit is None:
+        return None
+    scale = max(float(np.max(np.abs(target[usable]))), place.floor)
+    allowed = limit * scale + 1e-300
+    with np.errstate(all="ignore"):
+        difference = np.where(usable, np.abs(values - target), 0.0)
+    worst = int(np.argmax(difference))
+    precision_words = f" (f computes in {row.precision})" if row.precision != "float64" else ""
+    share = f"({limit:g} of max |{place.quantity}|){precision_words}"
+    if difference[worst] > allowed:
+        return (
+            f"off by {difference[worst]:.3g} at {place.locate(worst)} against "
+            f"{reference.against}, more than {row.label} should be {share}"
+        )
+    return None
+
+
+def _unconfirmed_reference(reference: Reference) -> str:
+    return (
+        "stands in as the reference, but no independent method agrees with it: nothing "
+        "vouches for it"
+    )
+
+
+def _unconfirmed(reference: Reference) -> str:
+    return (
+        f"measured against {reference.against}, which no independent method confirms: "
+        "nothing vouches for this row"
+    )

@@ -163,28 +163,17 @@ def judge(
     return diagnosis.ok_everywhere, diagnosis.words, np.asarray(diagnosis.wrong_at, dtype=float)
 
 
-def measure(
-    result: Any,
-    reference: np.ndarray | None,
-    reference_label: str,
-    measurable: np.ndarray,
-    grid: np.ndarray,
-    *,
-    order: int,
-    wrt: str,
-) -> None:
-    """Fill a yours row's errors and verdict (in place), against the comparison's reference."""
-    from diffmagic import verdicts
+def mismatch_words(
+    result: Any, grid: np.ndarray, *, order: int, wrt: str
+) -> Callable[[np.ndarray, np.ndarray, np.ndarray], str | None]:
+    """For `verdicts.judge`: how your derivative differs from the reference, in words (None
+    when it is right), keeping the x values where it is wrong in `result.wrong_at`; a row
+    judged against a stand-in says so."""
 
-    if reference is None:
-        result.error = "not measured: no method produced a derivative to judge it by"
-        return
-    usable = measurable & np.isfinite(reference)
-    result.max_abs_error, result.max_rel_error, result.nonfinite = verdicts.errors(
-        result.values, reference, usable
-    )
-    result.ok, result.error, result.wrong_at = judge(
-        result.values, reference, usable, grid, order=order, name="yours", wrt=wrt
-    )
-    if not reference_label.startswith("SymPy's exact"):
-        result.notes.append(f"judged against the stand-in: {reference_label}")
+    def words(values: np.ndarray, reference: np.ndarray, usable: np.ndarray) -> str | None:
+        ok, said, result.wrong_at = judge(
+            values, reference, usable, grid, order=order, name="yours", wrt=wrt
+        )
+        return None if ok else said or "differs from the reference"
+
+    return words

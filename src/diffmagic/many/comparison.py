@@ -1,67 +1,43 @@
 """`compare_gradient()`: every method on one loss, one honest table.
 
-The loss is evaluated once under NumPy at the point (that is the function every method must
-differentiate, and one evaluation of it is the unit of cost); each method then computes the
-gradient or says why it could not; errors are measured against SymPy's exact gradient at 30
-digits when SymPy finishes, or else as differences from the best method that worked.
+The loss is evaluated under NumPy at the point first (that is the function every method must
+differentiate, one evaluation of it is the unit of cost, and it must give the same value
+twice); each method then computes the gradient or says why it could not, every call of the
+user's code under the one guard; and every row is judged by the one verdict
+(`measure.judge_rows`): against SymPy's exact gradient at 30 digits when SymPy finishes, else
+against a stand-in that an independent method must confirm, and never "ok" along a
+coordinate where f has a corner or a jump.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from diffmagic import bounds
+from diffmagic import bounds, verdicts
 from diffmagic.errors import DiffMagicError
-from diffmagic.explain import MethodFailure, one_line
-from diffmagic.guard import Failure, guarded, still_running_note
+from diffmagic.explain import MethodFailure, explain_jax, one_line
+from diffmagic.guard import still_running_note
 from diffmagic.jsonable import finite_or_none
+from diffmagic.many import measure
 from diffmagic.many import methods as gradient_methods
 from diffmagic.many.loss import (
-    evaluate_once,
-    f_seconds_of,
+    Loss,
+    call,
+    checked_options,
     first_parameter,
-    function_name,
-    numpy_loss,
+    loss_at,
+    loss_notes,
 )
-from diffmagic.many.measure import choose_reference, disagreements, measure_errors, outvoted
 from diffmagic.many.methods import LABELS, GradientTiming, Outcome, warm_seconds
 from diffmagic.many.pytree import Flat, flatten
 from diffmagic.many.reference import MAX_SYMBOLIC_PARAMETERS, ExactGradient, exact_gradient
-from diffmagic.many.results import MethodResult, MethodTable
+from diffmagic.many.results import GradientResult, MethodTable
 from diffmagic.target import resolve_function
 
 DEFAULT_METHODS = ("symbolic", "numerical", "forward", "reverse")
-
-
-@dataclass(repr=False)
-class GradientResult(MethodResult):
-    """One method's gradient at the point, how far it is from the reference, what it cost."""
-
-    #: The gradient in the structure and shapes of `at` (None when the method failed).
-    values: Any = None
-    flat_values: np.ndarray | None = None
-    #: The place of `worst` as a reader writes it: "w[7]", "W1[3, 2]".
-    worst_text: str | None = None
-    engine: str = ""
-    work: str | None = None
-
-    def _error_text(self) -> str:
-        return "—" if self.max_abs_error is None else f"{self.max_abs_error:.3g}"
-
-    def _own_record(self) -> dict[str, Any]:
-        return {
-            "engine": self.engine,
-            "worst_text": self.worst_text,
-            "work": self.work,
-            "values": None
-            if self.flat_values is None
-            else [finite_or_none(v) for v in self.flat_values],
-        }
 
 
 class GradientComparison(MethodTable[GradientResult]):
@@ -105,6 +81,7 @@ class GradientComparison(MethodTable[GradientResult]):
 
     @property
     def exact_reference(self) -> bool:
+        """True when errors are measured against SymPy's exact gradient (30 digits)."""
         return self.exact is not None and self.reference_values is self.exact.values
 
     def __contains__(self, name: object) -> bool:
@@ -112,11 +89,6 @@ class GradientComparison(MethodTable[GradientResult]):
             return gradient_methods.method_key(name) in self.results
         except DiffMagicError:
             return False
-
-    @property
-    def failures(self) -> dict[str, str]:
-        """The methods that failed, with their one-line reasons (the CLI exits 1 if any)."""
-        return {key: row.error or "failed" for key, row in self.results.items() if not row.ok}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -166,8 +138,10 @@ def _exact(
     flat: Flat,
     params: Mapping[str, Any] | None,
     f_value: float,
+    noise: float,
     name: str,
     seconds: float,
+    precision: str = "float64",
 ) -> ExactGradient | str:
     if flat.size > MAX_SYMBOLIC_PARAMETERS:
         return (
@@ -177,12 +151,56 @@ def _exact(
     exact = exact_gradient(function, flat, seconds=seconds, params=params)
     if isinstance(exact, str):
         return exact
-    if not gradient_methods.close_to(exact.f_value, f_value):
+    if not gradient_methods.close_to(exact.f_value, f_value, noise, precision):
         return (
             f"SymPy computes {name}(at) = {exact.f_value:.17g}, NumPy {f_value:.17g}: "
             "it traced another function"
         )
     return exact
+
+
+def _row(key: str, loss: Loss, exact: ExactGradient | None, why_not: str) -> Outcome:
+    """One method's gradient, under the guard and its limit (MethodFailure: why not)."""
+    if key == "symbolic":
+        if exact is None:
+            raise MethodFailure(why_not)
+        return call(
+            lambda: _symbolic_outcome(exact, loss.flat),
+            name="SymPy's gradient",
+            seconds=loss.seconds,
+        )
+    if key == "numerical":
+        _refuse_if_too_long(8 * loss.flat.size, loss.f_seconds, "8n evaluations of f or more")
+        f0 = np.array([loss.f_value])
+        return call(
+            lambda: gradient_methods.central(
+                loss.of_flat, loss.flat, f0, loss.floor, loss.precision
+            ),
+            name=loss.name,
+            seconds=loss.seconds,
+        )
+    if key == "forward":
+        _refuse_if_too_long(loss.flat.size, loss.f_seconds, "n JVPs, each about one f")
+    run = gradient_methods.reverse if key == "reverse" else gradient_methods.forward
+
+    def jax_gradient() -> Outcome:
+        jax_of_flat = gradient_methods.jax_loss(loss.function, loss.flat, loss.params)
+        return run(jax_of_flat, loss.flat, loss.f_value, loss.name, loss.noise, loss.precision)
+
+    return call(jax_gradient, name=loss.name, seconds=loss.seconds, explain=explain_jax)
+
+
+def _jax_witness(loss: Loss) -> list[Any]:
+    """JAX's reverse mode, not asked for, as a second opinion on a stand-in (empty when it
+    cannot give one)."""
+    try:
+        outcome = _row("reverse", loss, None, "")
+    except MethodFailure:
+        return []
+    row = GradientResult(key="reverse", label=LABELS["reverse"], ok=True)
+    row.flat_values = outcome.flat_values
+    found = measure.candidate("reverse", row)
+    return [] if found is None else [found]
 
 
 def compare_gradient(
@@ -202,102 +220,107 @@ def compare_gradient(
     array (or list of numbers) or a pytree (dict / list / tuple of arrays); other arguments of
     f go in `params`. Methods: "symbolic", "numerical", "forward", "reverse" (aliases "jax"
     and "automatic" mean reverse). `timing=False` skips the warm timing runs (setup and one
-    gradient are still measured once).
+    gradient are still measured once). Every row is judged by the one verdict
+    (`verdicts.judge`): see "What ok means" in the README. Each call of f, and each method,
+    stops after `method_time_limit` seconds whatever f does; SymPy after `symbolic_seconds`.
     """
+    params, timing, symbolic_seconds = checked_options(params, timing, func, symbolic_seconds)
+    seconds = bounds.check_seconds(method_time_limit, "method_time_limit")
     function, _ = resolve_function(f, func)
-    name = function_name(function)
     keys = gradient_methods.select(methods)
     flat = flatten(at, name=first_parameter(function))
-    of_flat = numpy_loss(function, flat, params)
-    f_value, f_seconds = _within(
-        lambda: (
-            float(evaluate_once(of_flat, flat, name, scalar=True).reshape(-1)[0]),
-            f_seconds_of(of_flat, flat),
-        ),
-        "at `at`",
-        name,
-        method_time_limit,
-        failure=DiffMagicError,
+    loss = loss_at(function, flat, params, seconds)
+    exact_or_reason = _exact(
+        function,
+        flat,
+        params,
+        loss.f_value,
+        loss.noise,
+        loss.name,
+        symbolic_seconds,
+        loss.precision,
     )
-    notes: list[str] = []
-    if flat.dtype_was_float32:
-        notes.append("`at` was float32: every method computes in float64")
-
-    exact_or_reason = _exact(function, flat, params, f_value, name, symbolic_seconds)
     exact = exact_or_reason if isinstance(exact_or_reason, ExactGradient) else None
-
     results: dict[str, GradientResult] = {}
     for key in keys:
         row = GradientResult(key=key, label=LABELS[key], ok=False)
         try:
-            if key == "symbolic":
-                if exact is None:
-                    raise MethodFailure(str(exact_or_reason))
-                outcome = _within(
-                    lambda: _symbolic_outcome(exact, flat), LABELS[key], name, symbolic_seconds
-                )
-            elif key == "numerical":
-                _refuse_if_too_long(2 * flat.size, f_seconds, "2n evaluations of f")
-                outcome = _within(
-                    lambda: gradient_methods.numerical(of_flat, flat, name),
-                    LABELS[key],
-                    name,
-                    method_time_limit,
-                )
-            else:
-                if key == "forward":
-                    _refuse_if_too_long(flat.size, f_seconds, "n JVPs, each about one f")
-                jax_of_flat = gradient_methods.jax_loss(function, flat, params)
-                run = gradient_methods.reverse if key == "reverse" else gradient_methods.forward
-                outcome = _within(
-                    functools.partial(run, jax_of_flat, flat, f_value, name),
-                    LABELS[key],
-                    name,
-                    method_time_limit,
-                )
+            outcome = _row(key, loss, exact, str(exact_or_reason))
         except MethodFailure as failure:
             row.error = one_line(failure)
-            results[key] = row
-            continue
-        row.ok = True
-        row.flat_values = outcome.flat_values
-        row.values = flat.unflatten(outcome.flat_values.copy())
-        row.timing = outcome.timing if timing else _untimed(outcome.timing)
-        row.engine = outcome.engine
-        row.notes.extend(outcome.notes)
-        row.work = outcome.work
+        else:
+            _fill(row, outcome, flat, timing)
+            row.precision = loss.precision if key == "numerical" else "float64"
         results[key] = row
-
-    reference_values, reference = choose_reference(results, exact, exact_or_reason)
-    measure_errors(results, reference_values, flat)
-    if exact is not None and outvoted(results):
-        # Two independent methods agree with each other and not with SymPy: SymPy is wrong.
-        exact_or_reason = (
-            "its gradient disagrees with JAX's reverse mode and central differences, which "
-            "agree with each other: not trusted"
-        )
-        exact = None
-        symbolic = results.get("symbolic")
-        if symbolic is not None:
-            results["symbolic"] = GradientResult(
-                key="symbolic", label=LABELS["symbolic"], ok=False, error=exact_or_reason
-            )
-        reference_values, reference = choose_reference(results, None, exact_or_reason)
-        measure_errors(results, reference_values, flat)
-    notes.extend(disagreements(results, exact is not None))
-    notes.extend(still_running_note())
+    reference, reference_words, distrust = _judge(loss, results, exact, str(exact_or_reason))
     return GradientComparison(
-        name=name,
+        name=loss.name,
         at=at,
         flat=flat,
-        f_value=f_value,
-        f_seconds=f_seconds,
+        f_value=loss.f_value,
+        f_seconds=loss.f_seconds,
         results=results,
-        reference=reference,
-        reference_values=reference_values,
-        exact=exact,
-        notes=notes,
+        reference=reference_words,
+        reference_values=None if reference is None else reference.values,
+        exact=exact if distrust is None else None,
+        notes=loss_notes(loss) + still_running_note(),
     )
+
+
+def _judge(
+    loss: Loss, results: dict[str, GradientResult], exact: ExactGradient | None, why_not: str
+) -> tuple[verdicts.Reference | None, str, str | None]:
+    """Every row's verdict (`measure.judge_rows`), with the witnesses a stand-in may need, and
+    each row's worst coordinate as a place: (reference, its words, why SymPy was distrusted)."""
+    flat = loss.flat
+    x_size = float(np.max(np.abs(flat.values)))
+    point = measure.Point(
+        flat.describe, flat.describe, "gradient", abs(loss.f_value), x_size, (1, flat.size)
+    )
+    numerical = results.get("numerical")
+    differences, unchecked = (numerical.differences, None) if numerical else (None, None)
+    if numerical is None:
+        differences, unchecked = measure.witness_differences(
+            loss.of_flat,
+            flat,
+            np.array([loss.f_value]),
+            loss.floor,
+            loss.precision,
+            loss.name,
+            loss.f_seconds,
+        )
+    if unchecked:
+        loss.notes.append(unchecked)
+    witnesses = []
+    if differences is not None:
+        witnesses.append(measure.witness(differences, LABELS["numerical"], loss.precision))
+    if exact is None and not ({"forward", "reverse"} & set(results)):
+        witnesses += _jax_witness(loss)
+    judged = measure.judge_rows(
+        results,
+        None if exact is None else exact.values,
+        "exact: SymPy's gradient evaluated by mpmath at 30 digits",
+        why_not,
+        point,
+        differences,
+        witnesses,
+    )
+    for row in results.values():
+        if isinstance(row.worst, int):
+            row.worst, row.worst_text = flat.location(row.worst), flat.describe(row.worst)
+    return judged
+
+
+def _fill(row: GradientResult, outcome: Outcome, flat: Flat, timing: bool) -> None:
+    """A method's outcome in its row (before the verdict)."""
+    row.ok = True
+    row.flat_values = outcome.flat_values
+    row.values = flat.unflatten(outcome.flat_values.copy())
+    row.timing = outcome.timing if timing else _untimed(outcome.timing)
+    row.engine = outcome.engine
+    row.notes.extend(outcome.notes)
+    row.work = outcome.work
+    row.differences = outcome.differences
 
 
 def _refuse_if_too_long(evaluations: int, f_seconds: float, what: str) -> None:
@@ -310,33 +333,6 @@ def _refuse_if_too_long(evaluations: int, f_seconds: float, what: str) -> None:
             f"skipped: {what} would take about {expected:,.0f} s here "
             f"(limit {bounds.METHOD_SECONDS:g} s); parameter_study shows how it grows"
         )
-
-
-def _within(
-    work: Callable[[], Any],
-    where: str,
-    name: str,
-    seconds: float,
-    failure: type[Exception] = MethodFailure,
-) -> Any:
-    """`work()` under the one guard (`guard.guarded`): its value, or `failure` with the reason
-    (a timeout names f when f was running, else the method `where`)."""
-    outcome = guarded(
-        work,
-        seconds=seconds,
-        name=name,
-        describe_timeout=lambda limit: (
-            f"{where} took longer than {limit:g} s; raise method_time_limit to wait longer"
-        ),
-        describe_user_timeout=lambda limit, culprit: (
-            f"{culprit} took longer than {limit:g} s {'' if where.startswith('at ') else 'in '}"
-            f"{where} (does it sleep or loop?); raise method_time_limit to wait longer"
-        ),
-        passthrough=(DiffMagicError,),
-    )
-    if isinstance(outcome, Failure):
-        raise failure(outcome.reason)
-    return outcome
 
 
 def _untimed(measured: GradientTiming) -> GradientTiming:

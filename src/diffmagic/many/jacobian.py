@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from diffmagic import bounds
+from diffmagic import bounds, verdicts
 from diffmagic.errors import DiffMagicError
-from diffmagic.explain import MethodFailure, explain_jax, one_line, user_error
+from diffmagic.explain import MethodFailure, explain_jax, one_line
+from diffmagic.many import measure
 from diffmagic.many import methods as gradient_methods
+from diffmagic.many.central import round_off
 from diffmagic.many.loss import (
-    evaluate_once,
+    call,
+    checked_options,
+    evaluate_checked,
     f_seconds_of,
     first_parameter,
     function_name,
@@ -33,7 +36,7 @@ from diffmagic.many.reference import (
     central_difference_steps,
     exact_jacobian,
 )
-from diffmagic.many.results import MethodResult, MethodTable, stand_in
+from diffmagic.many.results import JacobianResult, MethodTable
 from diffmagic.target import resolve_function
 from diffmagic.timing import block
 
@@ -43,13 +46,8 @@ LABELS = {
     "reverse": "reverse mode (JAX jacrev)",
 }
 JACOBIAN_METHODS = ("numerical", "forward", "reverse")
-
-
-@dataclass(repr=False)
-class JacobianResult(MethodResult):
-    """One method's Jacobian (shape (m, n)), its error and its cost."""
-
-    values: np.ndarray | None = None
+#: Entries of the largest Jacobian compared (each method holds one (m, n) float64 array).
+MAX_JACOBIAN_ENTRIES = 10_000_000
 
 
 class JacobianComparison(MethodTable[JacobianResult]):
@@ -135,7 +133,8 @@ class JacobianComparison(MethodTable[JacobianResult]):
 def numerical_jacobian(
     function_of_flat: Callable[[np.ndarray], Any], flat: Flat, outputs: int
 ) -> np.ndarray:
-    """Central differences column by column: 2n evaluations of f, each an m-vector."""
+    """Central differences column by column: 2n evaluations of f, each an m-vector (the plain
+    rule; the table's numerical row is `central.central_differences`, with error estimates)."""
     x = np.array(flat.values, dtype=np.float64)
     steps = central_difference_steps(x)
     jacobian = np.empty((outputs, x.size))
@@ -151,18 +150,22 @@ def numerical_jacobian(
 
 
 def _jax_jacobian(
-    key: str, of_flat: Callable[[Any], Any], flat: Flat, f_values: np.ndarray, name: str
+    key: str,
+    of_flat: Callable[[Any], Any],
+    flat: Flat,
+    f_values: np.ndarray,
+    name: str,
+    noise: np.ndarray,
+    precision: str = "float64",
 ) -> tuple[np.ndarray, GradientTiming]:
     from diffmagic.methods.jax_engine import float64, jax_module
 
     jax = jax_module()
     with float64():
-        try:
-            jax_values = np.asarray(jax.jit(of_flat)(flat.values), dtype=np.float64).reshape(-1)
-        except Exception as error:
-            raise MethodFailure(explain_jax(name, error)) from None
+        jax_values = np.asarray(jax.jit(of_flat)(flat.values), dtype=np.float64).reshape(-1)
         if jax_values.shape != f_values.shape or not all(
-            gradient_methods.close_to(a, b) for a, b in zip(jax_values, f_values, strict=True)
+            gradient_methods.close_to(a, b, c, precision)
+            for a, b, c in zip(jax_values, f_values, noise, strict=True)
         ):
             raise MethodFailure(
                 f"JAX computes another {name}(at) than NumPy: it would differentiate another "
@@ -171,15 +174,74 @@ def _jax_jacobian(
         transform = jax.jacfwd if key == "forward" else jax.jacrev
         compiled = jax.jit(transform(of_flat))
         on_device = jax.numpy.asarray(flat.values)
-        try:
-            started = time.perf_counter()
-            first = block(compiled(on_device))
-            setup_s = time.perf_counter() - started
-            eval_s, runs = warm_seconds(lambda: compiled(on_device))
-        except Exception as error:
-            raise MethodFailure(explain_jax(name, error)) from None
+        started = time.perf_counter()
+        first = block(compiled(on_device))
+        setup_s = time.perf_counter() - started
+        eval_s, runs = warm_seconds(lambda: compiled(on_device))
     values = np.asarray(first, dtype=np.float64).reshape(f_values.size, flat.size)
     return values, GradientTiming(setup_s, eval_s, None, runs)
+
+
+def _check_size(outputs: int, inputs: int) -> None:
+    """Refuse a Jacobian too large to hold before any method allocates it (diffmagic's own
+    (m, n) arrays, one per method, not f's)."""
+    entries = outputs * inputs
+    if entries > MAX_JACOBIAN_ENTRIES:
+        raise DiffMagicError(
+            f"a Jacobian of {outputs:,} x {inputs:,} = {entries:,} entries would need "
+            f"{8 * entries / 1e9:,.0f} GB per method (limit {MAX_JACOBIAN_ENTRIES:,} entries): "
+            "take fewer outputs or parameters, or compare_gradient of one output"
+        )
+
+
+def _exact_or_why(
+    function: Callable[..., Any],
+    flat: Flat,
+    params: Mapping[str, Any],
+    f_values: np.ndarray,
+    noise: np.ndarray,
+    seconds: float,
+    precision: str = "float64",
+) -> ExactJacobian | str:
+    if flat.size * max(f_values.size, 1) > MAX_SYMBOLIC_PARAMETERS:
+        return f"not tried at {flat.size:,} parameters"
+    found = exact_jacobian(function, flat, seconds=seconds, params=params)
+    if isinstance(found, str):
+        return found
+    if not all(
+        gradient_methods.close_to(a, b, c, precision)
+        for a, b, c in zip(found.f_values, f_values, noise, strict=True)
+    ):
+        return "SymPy traced another function than NumPy computes"
+    return found
+
+
+def _row(
+    key: str,
+    function: Callable[..., Any],
+    flat: Flat,
+    params: Mapping[str, Any],
+    of_flat: Callable[[np.ndarray], Any],
+    f_values: np.ndarray,
+    noise: np.ndarray,
+    floor: float,
+    name: str,
+    precision: str = "float64",
+) -> tuple[np.ndarray, GradientTiming, Any]:
+    """(values (m, n), timing, central differences' record or None), under the guard."""
+    if key == "numerical":
+        outcome = call(
+            lambda: gradient_methods.central(of_flat, flat, f_values, floor, precision), name=name
+        )
+        values = outcome.flat_values.reshape(f_values.size, flat.size)
+        return values, outcome.timing, outcome.differences
+
+    def jacobian() -> tuple[np.ndarray, GradientTiming]:
+        jax_of_flat = gradient_methods.jax_loss(function, flat, params)
+        return _jax_jacobian(key, jax_of_flat, flat, f_values, name, noise, precision)
+
+    values, timing = call(jacobian, name=name, explain=explain_jax)
+    return values, timing, None
 
 
 def compare_jacobian(
@@ -192,78 +254,75 @@ def compare_jacobian(
     symbolic_seconds: float = bounds.SYMBOLIC_SECONDS,
 ) -> JacobianComparison:
     """The Jacobian (m, n) of f from the point `at` to a 1-D array of m numbers, by forward
-    mode, reverse mode and central differences, each timed; errors against SymPy's exact
-    Jacobian (30 digits) when SymPy finishes."""
+    mode, reverse mode and central differences, each timed; every row judged by the one
+    verdict against SymPy's exact Jacobian (30 digits) when SymPy finishes, else against a
+    stand-in an independent method confirms."""
+    params, _, symbolic_seconds = checked_options(params, True, func, symbolic_seconds)
     function, _ = resolve_function(f, func)
     name = function_name(function)
     keys = gradient_methods.select(methods, allowed=JACOBIAN_METHODS)
     flat = flatten(at, name=first_parameter(function))
     of_flat = numpy_loss(function, flat, params)
-    f_values = evaluate_once(of_flat, flat, name, scalar=False).reshape(-1)
-    f_seconds = f_seconds_of(of_flat, flat)
+    f_values, precision = evaluate_checked(of_flat, flat, name, scalar=False)
+    f_values = f_values.reshape(-1)
     shape = (int(f_values.size), flat.size)
-
-    exact: ExactJacobian | None = None
-    why_not = f"not tried at {flat.size:,} parameters"
-    if flat.size * max(shape[0], 1) <= MAX_SYMBOLIC_PARAMETERS:
-        found = exact_jacobian(function, flat, seconds=symbolic_seconds, params=params)
-        if isinstance(found, str):
-            why_not = found
-        elif not all(
-            gradient_methods.close_to(a, b) for a, b in zip(found.f_values, f_values, strict=True)
-        ):
-            why_not = "SymPy traced another function than NumPy computes"
-        else:
-            exact = found
+    _check_size(*shape)
+    f_seconds = f_seconds_of(of_flat, flat, name)
+    noise = call(lambda: round_off(of_flat, flat.values, f_values), name=name)
+    x_size = float(np.max(np.abs(flat.values)))
+    floor = verdicts.resolvable(float(np.max(np.abs(f_values))), x_size, 1, precision)
+    exact = _exact_or_why(function, flat, params, f_values, noise, symbolic_seconds, precision)
+    why_not = exact if isinstance(exact, str) else ""
+    exact = None if isinstance(exact, str) else exact
 
     results: dict[str, JacobianResult] = {}
+    differences = None
     for key in keys:
         row = JacobianResult(key=key, label=LABELS[key], ok=False)
         try:
-            if key == "numerical":
-                started = time.perf_counter()
-                try:
-                    values = numerical_jacobian(of_flat, flat, shape[0])
-                except Exception as error:
-                    raise MethodFailure(user_error(name, error)) from None
-                row.timing = GradientTiming(0.0, time.perf_counter() - started, 2 * flat.size)
-            else:
-                jax_of_flat = gradient_methods.jax_loss(function, flat, params)
-                values, row.timing = _jax_jacobian(key, jax_of_flat, flat, f_values, name)
+            values, row.timing, found = _row(
+                key, function, flat, params, of_flat, f_values, noise, floor, name, precision
+            )
         except MethodFailure as failure:
             row.error = one_line(failure)
-            results[key] = row
-            continue
-        row.ok = True
-        row.values = values
+        else:
+            row.ok, row.values, row.flat_values = True, values, values.reshape(-1)
+            row.differences = found
+            row.precision = precision if key == "numerical" else "float64"
+            differences = found if found is not None else differences
         results[key] = row
-
-    reference_values = None
-    if exact is not None:
-        reference_values = exact.values
-        reference = "exact: SymPy's Jacobian evaluated by mpmath at 30 digits"
-    else:
-        reference = f"no exact Jacobian (SymPy: {one_line(why_not, 100)})"
-        row = stand_in(results)
-        if row is not None:
-            reference_values = row.values
-            reference += f"; errors are differences from {row.label}"
-    if reference_values is not None:
-        scale = float(np.max(np.abs(reference_values))) or 1.0
-        for row in results.values():
-            if row.ok and row.values is not None:
-                difference = np.abs(row.values - reference_values)
-                difference = np.where(np.isfinite(difference), difference, np.inf)
-                worst = np.unravel_index(int(np.argmax(difference)), difference.shape)
-                row.max_abs_error = float(difference[worst])
-                row.max_rel_error = row.max_abs_error / scale
-                row.worst = (int(worst[0]), int(worst[1]))
+    point = measure.Point(
+        locate=lambda i: f"J[{i // shape[1]}, {i % shape[1]}] ({flat.describe(i % shape[1])})",
+        coordinate=flat.describe,
+        what="Jacobian",
+        f_size=float(np.max(np.abs(f_values))),
+        x_size=x_size,
+        shape=shape,
+        symbol="J",
+    )
+    notes = []
     if shape[0] == 1:
-        notes = ["f returns one number: compare_gradient shows more for a scalar loss"]
-    else:
-        notes = []
-    if not results:
-        raise DiffMagicError("choose at least one method: numerical, forward, reverse")
+        notes.append("f returns one number: compare_gradient shows more for a scalar loss")
+    if "numerical" not in results:
+        differences, unchecked = measure.witness_differences(
+            of_flat, flat, f_values, floor, precision, name, f_seconds
+        )
+        notes += [unchecked] if unchecked else []
+    witnesses = []
+    if differences is not None:
+        witnesses.append(measure.witness(differences, LABELS["numerical"], precision))
+    _, reference, _ = measure.judge_rows(
+        results,
+        None if exact is None else exact.values.reshape(-1),
+        "exact: SymPy's Jacobian evaluated by mpmath at 30 digits",
+        why_not,
+        point,
+        differences,
+        witnesses,
+    )
+    for row in results.values():
+        if isinstance(row.worst, int):
+            row.worst = (row.worst // shape[1], row.worst % shape[1])
     return JacobianComparison(
         name=name,
         at=at,

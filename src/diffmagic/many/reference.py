@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from diffmagic import bounds
-from diffmagic.explain import explain_symbolic
+from diffmagic.explain import explain_symbolic, one_line
 from diffmagic.guard import Failure, guarded
 from diffmagic.many.pytree import Flat
 from diffmagic.many.symbols import Calculus, Evaluator, symbol_vector, tree_operations
@@ -123,6 +123,8 @@ def exact_gradient(
         with _workdps(DIGITS):
             values = np.array([_to_float(evaluate.value(g)) for g in gradient])
             f_value = _to_float(evaluate.value(expression))
+        if np.isfinite(f_value):
+            values = by_limits(values, expression, list(calculus.symbols), flat)
         return ExactGradient(
             values=values,
             expr_ops=int(tree_operations(gradient)),
@@ -167,6 +169,7 @@ def _derive_under_limit(
 
     name = _function_name(f)
     fixed = {key: _to_sympy(value) for key, value in (params or {}).items()}
+    nested = f"{name}'s expression is nested too deeply for SymPy to differentiate"
 
     def trace_and_derive() -> Derived | str:
         symbols = symbol_vector(flat.size)
@@ -175,9 +178,14 @@ def _derive_under_limit(
             # assumptions system and made tracing a 10-parameter log loss take 6 s.
             with _unevaluated():
                 traced = rebind(f, "sympy")(flat.unflatten(symbols), **fixed)
+        except RecursionError:
+            return nested
         except Exception as error:
             return explain_symbolic(name, error)
-        return derive(traced, Calculus(list(symbols)))
+        try:
+            return derive(traced, Calculus(list(symbols)))
+        except RecursionError:
+            return nested
 
     outcome = guarded(
         trace_and_derive,
@@ -187,13 +195,42 @@ def _derive_under_limit(
         describe_user_timeout=lambda limit, culprit: (
             f"{culprit} took longer than {limit:g} s while SymPy traced it (does it sleep or loop?)"
         ),
-        explain=explain_symbolic,
+        explain=lambda who, error: f"SymPy failed on {who}: {one_line(error, 120)}",
     )
     if isinstance(outcome, Failure):
-        if outcome.error_type == "RecursionError":
-            return f"{name}'s expression is nested too deeply for SymPy to differentiate"
-        return outcome.reason
+        return nested if outcome.error_type == "RecursionError" else outcome.reason
     return outcome
+
+
+#: Components whose closed form gives no number, re-evaluated as limits, at most.
+MAX_LIMIT_COMPONENTS = 50
+
+
+def by_limits(values: np.ndarray, expression: Any, symbols: list[Any], flat: Flat) -> np.ndarray:
+    """The exact gradient where its closed form gives no number although f has one (an
+    unevaluated `Derivative(floor(w0))`, `0**w * log(0)`): the derivative of SymPy's f itself
+    along that coordinate, from both sides at 30 digits (mpmath.diff), kept only where the
+    sides agree, so a corner or a jump stays without a value."""
+    import mpmath
+
+    filled = values.copy()
+    for index in np.flatnonzero(~np.isfinite(values))[:MAX_LIMIT_COMPONENTS]:
+        point = {s: _mpf(v) for s, v in zip(symbols, flat.values, strict=True)}
+
+        def along(t: Any, index: int = int(index), point: dict[Any, Any] = point) -> Any:
+            return Evaluator({**point, symbols[index]: t}, digits=DIGITS).value(expression)
+
+        with _workdps(DIGITS):
+            try:
+                start = _mpf(flat.values[index])
+                left, right = (
+                    _to_float(mpmath.diff(along, start, direction=side)) for side in (-1, 1)
+                )
+            except Exception:  # f has no value on one side
+                continue
+        if np.isfinite(left) and abs(left - right) <= 1e-12 * max(1.0, abs(left), abs(right)):
+            filled[index] = (left + right) / 2
+    return filled
 
 
 def _exact_evaluator(symbols: list[Any], flat: Flat) -> Evaluator:

@@ -1,23 +1,23 @@
-"""What a gradient comparison and a Jacobian comparison have in common: a row per method, the
-table of rows indexed by method, and the choice of a stand-in reference.
+"""The rows of a gradient comparison and of a Jacobian comparison, and the table of rows.
 
-The two differ in what a row holds (a gradient keeps its engine, its work and its values in the
-structure of the point; a Jacobian is one matrix), not in how a row says whether it worked,
-how it becomes JSON, or how a table is indexed and costed: that is written once, here.
+Both are `diffmagic.results.MethodResult`: one row type, whose status comes from the one
+verdict (`verdicts.judge`) for a grid of f', a gradient and a Jacobian alike. What differs is
+what a row holds (a gradient keeps its values in the structure of the point, a Jacobian is one
+matrix) and the JSON it writes; how a table is indexed and costed is written once, here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+import numpy as np
+
 from diffmagic.jsonable import finite_or_none
 from diffmagic.many import methods as gradient_methods
-from diffmagic.many.methods import GradientTiming
+from diffmagic.results import MethodResult
 
-#: Fallback references, best first, when SymPy gives no exact derivative.
-STAND_INS = ("reverse", "forward", "numerical")
 #: The order of a row's fields in `to_dict()`, the order its JSON has always had; a kind of
 #: row leaves out the fields it does not hold.
 RECORD_ORDER = (
@@ -39,44 +39,23 @@ RECORD_ORDER = (
 )
 
 
+def _jsonable_location(location: Any) -> Any:
+    if isinstance(location, tuple):
+        return [str(location[0]) if not isinstance(location[0], int) else location[0], location[1]]
+    return location
+
+
 @dataclass(repr=False)
-class MethodResult:
-    """One method's derivative at the point: whether it worked, how far it is from the
-    reference, and what it cost."""
+class PointResult(MethodResult):
+    """A row of derivatives at one point: its values flat (`flat_values`) for the verdict."""
 
-    key: str
-    label: str
-    ok: bool
-    error: str | None = None
-    max_abs_error: float | None = None
-    #: max |error| / max |reference|.
-    max_rel_error: float | None = None
-    #: Where the absolute error is largest: for a gradient a flat index, or (leaf key, index in
-    #: the leaf); for a Jacobian (output index, flat input index).
-    worst: Any = None
-    timing: GradientTiming | None = None
-    notes: list[str] = field(default_factory=list)
-    #: This method stands in as the reference (no exact derivative was available).
-    is_reference: bool = False
+    #: The derivative as one float64 vector (None when the method failed).
+    flat_values: np.ndarray | None = None
+    #: Central differences' own record (numerical row only): error estimates, breaks.
+    differences: Any = field(default=None, repr=False)
 
-    @property
-    def status(self) -> str:
-        if not self.ok:
-            return "failed"
-        return "reference" if self.is_reference else "ok"
-
-    def __repr__(self) -> str:
-        kind = type(self).__name__
-        if not self.ok:
-            return f"<{kind} {self.key}: failed: {self.error}>"
-        return f"<{kind} {self.key}: ok, max abs error {self._error_text()}>"
-
-    def _error_text(self) -> str:
-        """The max abs error as `__repr__` writes it."""
-        return f"{self.max_abs_error}"
-
-    def to_dict(self) -> dict[str, Any]:
-        record = {
+    def _record(self) -> dict[str, Any]:
+        return {
             "key": self.key,
             "label": self.label,
             "ok": self.ok,
@@ -88,8 +67,10 @@ class MethodResult:
             "timing": None if self.timing is None else self.timing.to_dict(),
             "notes": list(self.notes),
             "is_reference": self.is_reference,
-            **self._own_record(),
         }
+
+    def to_dict(self) -> dict[str, Any]:
+        record = {**self._record(), **self._own_record()}
         return {name: record[name] for name in RECORD_ORDER if name in record}
 
     def _own_record(self) -> dict[str, Any]:
@@ -97,13 +78,37 @@ class MethodResult:
         return {}
 
 
-def _jsonable_location(location: Any) -> Any:
-    if isinstance(location, tuple):
-        return [str(location[0]) if not isinstance(location[0], int) else location[0], location[1]]
-    return location
+@dataclass(repr=False)
+class GradientResult(PointResult):
+    """One method's gradient at the point, how far it is from the reference, what it cost.
+
+    `values` is the gradient in the structure and shapes of `at`; `worst` is where its error
+    is largest (a flat index, or (leaf key, index in the leaf)), `worst_text` the same as a
+    reader writes it ("w[7]", "W1[3, 2]").
+    """
+
+    worst_text: str | None = None
+    #: What the method built, in its own unit ("1,234 operations written out").
+    work: Any = None
+
+    def _own_record(self) -> dict[str, Any]:
+        return {
+            "engine": self.engine,
+            "worst_text": self.worst_text,
+            "work": self.work,
+            "values": None
+            if self.flat_values is None
+            else [finite_or_none(v) for v in self.flat_values],
+        }
 
 
-Row = TypeVar("Row", bound=MethodResult)
+@dataclass(repr=False)
+class JacobianResult(PointResult):
+    """One method's Jacobian (`values`, shape (m, n)), its error and its cost; `worst` is
+    (output index, flat input index)."""
+
+
+Row = TypeVar("Row", bound=PointResult)
 
 
 class MethodTable(Generic[Row]):
@@ -127,6 +132,11 @@ class MethodTable(Generic[Row]):
     def rows(self) -> list[Row]:
         return list(self.results.values())
 
+    @property
+    def failures(self) -> dict[str, str]:
+        """The rows that are not ok, with their one-line reasons (the CLI exits 1 if any)."""
+        return {key: row.error or row.status for key, row in self.results.items() if not row.ok}
+
     def cost_in_f(self, key: str) -> float | None:
         """One warm derivative by `key` as a multiple of one evaluation of f."""
         row = self.results.get(key)
@@ -136,13 +146,3 @@ class MethodTable(Generic[Row]):
 
     def __repr__(self) -> str:
         return self.__str__()
-
-
-def stand_in(results: Mapping[str, Row]) -> Row | None:
-    """The best method that worked, marked as the reference (for when SymPy gives none)."""
-    for key in STAND_INS:
-        row = results.get(key)
-        if row is not None and row.ok:
-            row.is_reference = True
-            return row
-    return None

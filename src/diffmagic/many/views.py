@@ -88,8 +88,8 @@ def _method_rows(
     worst_column = "worst at" in headers
     rows: list[TableRow] = []
     for row in comparison.rows():
-        if not row.ok:
-            cells = [row.label, "failed", *[""] * (len(headers) - 2)]
+        if row.flat_values is None:
+            cells = [row.label, row.status, *[""] * (len(headers) - 2)]
             rows.append((cells, False, [row.error or "failed"]))
             continue
         timing = row.timing
@@ -105,11 +105,12 @@ def _method_rows(
             _multiple(comparison.cost_in_f(row.key)),
             "—" if timing is None or timing.f_evals is None else f"{timing.f_evals:,}",
         ]
-        notes = list(row.notes)
+        # A row with values that is not ok says why first (inaccurate, no derivative, ...).
+        notes = ([] if row.ok else [row.error or row.status]) + list(row.notes)
         work = getattr(row, "work", None)
         if work:
             notes.append(work)
-        rows.append((cells, True, notes))
+        rows.append((cells, row.ok, notes))
     return rows
 
 
@@ -168,7 +169,7 @@ def gradient_figure(comparison: GradientComparison, width: float = 9.5) -> Any:
     word = "error" if comparison.exact_reference else "difference from the reference"
     drawn = False
     for row in comparison.rows():
-        if not row.ok or row.is_reference or comparison.reference_values is None:
+        if row.flat_values is None or row.is_reference or comparison.reference_values is None:
             continue
         difference = np.abs(row.flat_values - comparison.reference_values)
         difference = np.where(np.isfinite(difference), difference, np.nan)

@@ -29,10 +29,10 @@ from typing import Any
 import numpy as np
 
 import diffmagic
-from diffmagic import timing as timing_harness
+from diffmagic.inputs.rebind import rebind
+from diffmagic.inputs.target import make_target
 from diffmagic.methods.jax_engine import float64, jax_module
-from diffmagic.rebind import rebind
-from diffmagic.target import make_target
+from diffmagic.running import timing as timing_harness
 
 POINTS = 1_000_000
 

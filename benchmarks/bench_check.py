@@ -342,7 +342,7 @@ PEER_SECONDS = 10.0
 def first_verdict(peer: Callable[[], bool]) -> tuple[bool, float | None]:
     """(passed, None), or (False, seconds) when a peer whose long run means a failure ran past
     PEER_SECONDS and was stopped."""
-    from diffmagic.bounds import TimeLimitExceeded, time_limit
+    from diffmagic.limits.bounds import TimeLimitExceeded, time_limit
 
     if not getattr(peer, "stopping_means_failure", False):
         return peer(), None
@@ -389,7 +389,7 @@ def measure_case(case: Case, quick: bool) -> dict[str, Any]:
 def first_calls(n: int = 1_000) -> dict[str, float]:
     """Seconds of the first check of each loss at n (JAX tracing and compiling included; the
     modules already imported), with the cache of compiled checks emptied before each."""
-    from diffmagic.check_compiled import PROGRAMS
+    from diffmagic.running.compiled_checks import PROGRAMS
 
     seconds = {}
     for case in cases(n):
@@ -457,7 +457,7 @@ def main() -> None:
 
     warnings.simplefilter("ignore")  # w / |w| at 0, on purpose
     import diffmagic  # noqa: F401  (imports before any clock)
-    from diffmagic.bounds import import_heavy
+    from diffmagic.limits.bounds import import_heavy
 
     import_heavy()
     try:

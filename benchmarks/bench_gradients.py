@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 
 import diffmagic
-from diffmagic.many.methods import warm_seconds
+from diffmagic.inputs.rebind import rebind
+from diffmagic.methods.gradients import warm_seconds
 from diffmagic.methods.jax_engine import float64, jax_module
-from diffmagic.rebind import rebind
 
 OUTPUT = Path(__file__).with_name("gradients.json")
 PICTURE = Path(__file__).resolve().parents[1] / "docs" / "images" / "parameter_study.png"

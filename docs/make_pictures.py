@@ -7,9 +7,9 @@ Under each picture the README says what drew it, in one line:
     ![alt text](docs/images/NAME.png)
     <sub>drawn by `diffmagic "EXPR" OPTIONS --save docs/images/NAME.png`</sub>
 
-A `diffmagic ...` line is run as the command line runs it (`diffmagic.cli.main`, which shares
-its options and its figure with `%%differentiate`); a `diffmagic.NAME(...)` line is a Python
-expression whose value is a matplotlib Figure, or the text of an SVG (`.svg()` of a
+A `diffmagic ...` line is run as the command line runs it (`diffmagic.frontends.cli.main`,
+which shares its options and its figure with `%%differentiate`); a `diffmagic.NAME(...)` line is
+a Python expression whose value is a matplotlib Figure, or the text of an SVG (`.svg()` of a
 computational graph or an expression tree, linked as a .svg picture).
 tests/test_readme_pictures.py regenerates every picture into a temporary folder and compares
 it with the committed one (pixels of a PNG, the text of an SVG), so a picture can only show what
@@ -56,14 +56,14 @@ def draw(picture: Picture, out_dir: pathlib.Path) -> pathlib.Path:
     """Run the picture's command, writing its figure into `out_dir` under the same name."""
     target = out_dir / pathlib.Path(picture.path).name
     if picture.command.startswith("diffmagic "):
-        import diffmagic.cli
+        import diffmagic.frontends.cli
 
         argv = shlex.split(picture.command)[1:]
         if "--save" not in argv or argv[argv.index("--save") + 1] != picture.path:
             raise ValueError(f"{picture.command!r} must end in --save {picture.path}")
         argv[argv.index("--save") + 1] = str(target)
         with contextlib.redirect_stdout(io.StringIO()):
-            status = diffmagic.cli.main(argv)
+            status = diffmagic.frontends.cli.main(argv)
         if status not in (0, 1):  # 1: a method failed, which the picture shows
             raise RuntimeError(f"{picture.command!r} exited with {status}")
     elif picture.command.startswith("diffmagic."):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import diffmagic
-from diffmagic.partials import gradient_at, gradient_field_figure
-from diffmagic.steps import StepStudy, difference_quotient, secant_table, step_study
+from diffmagic.analysis.steps import StepStudy, difference_quotient, secant_table, step_study
+from diffmagic.api.partials import gradient_at, gradient_field_figure
 
 
 @pytest.mark.parametrize(

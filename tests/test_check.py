@@ -12,8 +12,8 @@ import pytest
 
 import diffmagic
 from diffmagic import DiffMagicError
-from diffmagic.check import GradientCheck, check_gradient
-from diffmagic.check_reference import EXACT, JAX_REVERSE
+from diffmagic.analysis.check_reference import EXACT, JAX_REVERSE
+from diffmagic.api.check import GradientCheck, check_gradient
 
 RNG = np.random.default_rng(7)
 
@@ -174,11 +174,11 @@ def test_exact_reference_when_differences_cannot_confirm_jax():
 
 
 def test_when_nothing_confirms_the_reference_there_is_no_verdict(monkeypatch):
-    import diffmagic.many.reference
+    import diffmagic.analysis.exact_gradient
 
     # SymPy out of time: JAX's gradient of 1e12 + w**2 has nothing to confirm it.
     monkeypatch.setattr(
-        diffmagic.many.reference,
+        diffmagic.analysis.exact_gradient,
         "exact_gradient",
         lambda *args, **kwargs: "SymPy took longer than 5 s: skipped",
     )
@@ -362,10 +362,12 @@ def test_a_kink_near_but_not_at_the_point_is_no_excuse(monkeypatch, use_jax):
 
 def _without_jax_or_sympy(monkeypatch):
     """Make the check run on NumPy's f alone (central differences, one-sided probes)."""
-    import diffmagic.check_reference
+    import diffmagic.analysis.check_reference
 
-    monkeypatch.setattr(diffmagic.check_reference, "compiled", lambda f, flat: "JAX is off")
-    monkeypatch.setattr(diffmagic.check_reference, "EXACT_SECONDS", 1e-9)
+    monkeypatch.setattr(
+        diffmagic.analysis.check_reference, "compiled", lambda f, flat: "JAX is off"
+    )
+    monkeypatch.setattr(diffmagic.analysis.check_reference, "EXACT_SECONDS", 1e-9)
 
 
 # -- float32 ---------------------------------------------------------------------------------

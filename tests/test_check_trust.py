@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from diffmagic import DiffMagicError
-from diffmagic.check import check_gradient
-from diffmagic.check_reference import EXACT, JAX_REVERSE
+from diffmagic.analysis.check_reference import EXACT, JAX_REVERSE
+from diffmagic.api.check import check_gradient
 from diffmagic.testing import assert_gradient
 
 W3 = np.array([1.0, 3.0, -2.0])
@@ -207,7 +207,7 @@ def data_grad(w):
 
 
 def test_a_compiled_check_is_reused_on_the_second_call(monkeypatch):
-    from diffmagic.check_compiled import STATS
+    from diffmagic.running.compiled_checks import STATS
 
     assert_gradient(data_loss, data_grad, W3)
     traced = STATS.traces

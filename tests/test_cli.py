@@ -29,8 +29,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-import diffmagic.cli
-from diffmagic.options import OPTIONS
+import diffmagic.frontends.cli
+from diffmagic.frontends.options import OPTIONS
 
 DIFFMAGIC = Path(sys.executable).with_name("diffmagic")
 PYTHON_M_DIFFMAGIC = (sys.executable, "-m", "diffmagic")
@@ -221,7 +221,7 @@ COMMANDS: dict[str, tuple[list[str], bool]] = {
 
 HELP_EXAMPLES = [
     line.strip()
-    for line in diffmagic.cli.EXAMPLES.splitlines()
+    for line in diffmagic.frontends.cli.EXAMPLES.splitlines()
     if line.strip().startswith("diffmagic ")
 ]
 
@@ -462,7 +462,7 @@ def test_help_shows_every_option_and_the_examples(runs) -> None:
     for flag in ("--json", "--html", "--color"):
         assert flag in result.stdout
     assert "examples:" in result.stdout
-    assert HELP_EXAMPLES, "diffmagic.cli.EXAMPLES lists no command"
+    assert HELP_EXAMPLES, "diffmagic.frontends.cli.EXAMPLES lists no command"
     for example in HELP_EXAMPLES:
         assert example in result.stdout
 
@@ -530,7 +530,7 @@ def heavy_modules_imported_by(args: list[str], cwd: Path) -> list[str]:
     """Which of HEAVY_MODULES the command line imports before it answers `args`."""
     code = (
         "import json, sys\n"
-        "from diffmagic.cli import main\n"
+        "from diffmagic.frontends.cli import main\n"
         "try:\n    main(json.loads(sys.argv[1]))\nexcept SystemExit:\n    pass\n"
         f"print(json.dumps([name for name in {HEAVY_MODULES!r} if name in sys.modules]))"
     )
@@ -669,7 +669,7 @@ def test_the_wheel_ships_the_package_and_nothing_else(tmp_path) -> None:
         for path in (checkout / "src" / "diffmagic").rglob("*.py")
     }
     assert modules - set(names) == set(), "modules missing from the wheel"
-    assert "diffmagic = diffmagic.cli:run" in entry_points
+    assert "diffmagic = diffmagic.frontends.cli:run" in entry_points
     # The MIT licence the metadata declares travels with the wheel (issue 16).
     with zipfile.ZipFile(wheel) as archive:
         licences = [name for name in names if name.endswith(".dist-info/licenses/LICENSE")]
@@ -693,9 +693,10 @@ def test_the_wheel_ships_the_package_and_nothing_else(tmp_path) -> None:
     assert installed.returncode == 0, installed.stdout + installed.stderr
     assert (site / "diffmagic" / "__init__.py").is_file()
     check = (
-        f"import sys; sys.path.insert(0, {str(site)!r}); import diffmagic, diffmagic.cli; "
+        f"import sys; sys.path.insert(0, {str(site)!r}); "
+        "import diffmagic, diffmagic.frontends.cli; "
         "print(diffmagic.__file__); "
-        "sys.exit(diffmagic.cli.main(['x**2', '--no-timing', '--no-plot']))"
+        "sys.exit(diffmagic.frontends.cli.main(['x**2', '--no-timing', '--no-plot']))"
     )
     imported = subprocess.run(
         [sys.executable, "-c", check], cwd=tmp_path, capture_output=True, text=True, timeout=180

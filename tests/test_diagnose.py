@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from diffmagic.diagnose import describe_mismatch, format_polynomial, nice_number
+from diffmagic.analysis.diagnose import describe_mismatch, format_polynomial, nice_number
 
 X = np.linspace(-3, 3, 121)
 

@@ -1,4 +1,4 @@
-"""Tests for diffmagic.expression: plain math becomes a function, anything else is refused.
+"""Tests for diffmagic.inputs.expression: plain math becomes a function, anything else is refused.
 
 The returned functions have empty globals, so each test binds a NumPy namespace
 itself, the way a backend would.
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from diffmagic.errors import DiffMagicError
-from diffmagic.expression import expression_to_function, looks_like_expression
+from diffmagic.inputs.expression import expression_to_function, looks_like_expression
 
 NUMPY_NAMESPACE = {
     "__builtins__": {},

@@ -316,7 +316,7 @@ def test_an_unknown_method_is_refused():
 
 
 def test_flatten_and_unflatten_a_nested_pytree():
-    from diffmagic.many.pytree import flatten
+    from diffmagic.inputs.pytree import flatten
 
     at = {"W1": np.arange(6).reshape(2, 3), "b": 0.5, "layers": [{"a": np.ones(2)}]}
     flat = flatten(at)
@@ -337,7 +337,7 @@ def test_flatten_and_unflatten_a_nested_pytree():
 def test_sympy_reductions_follow_axis_over_symbol_arrays():
     import sympy as sp
 
-    from diffmagic.backends import sympy_namespace
+    from diffmagic.inputs.backends import sympy_namespace
 
     a, b, c, d = sp.symbols("a b c d")
     values = np.array([[a, b], [c, d]], dtype=object)
@@ -349,8 +349,8 @@ def test_sympy_reductions_follow_axis_over_symbol_arrays():
 
 
 def test_exact_gradient_says_why_it_cannot():
-    from diffmagic.many.pytree import flatten
-    from diffmagic.many.reference import exact_gradient
+    from diffmagic.analysis.exact_gradient import exact_gradient
+    from diffmagic.inputs.pytree import flatten
 
     def branchy(w):
         return w[0] if w[0] > 0 else -w[0]
@@ -360,7 +360,7 @@ def test_exact_gradient_says_why_it_cannot():
 
 
 def test_central_differences_that_would_take_hours_are_refused_with_the_estimate(monkeypatch):
-    import diffmagic.many.loss as loss
+    import diffmagic.running.loss as loss
 
     monkeypatch.setattr(loss, "f_seconds_of", lambda *args: 1.0)
     g = diffmagic.compare_gradient(
@@ -375,8 +375,8 @@ def test_central_differences_that_would_take_hours_are_refused_with_the_estimate
 def test_a_wrong_exact_gradient_is_outvoted_by_two_methods_that_agree(monkeypatch):
     """If SymPy's gradient were wrong, reverse mode and central differences (agreeing with each
     other) would say so: symbolic fails and reverse mode stands in."""
-    import diffmagic.many.comparison as comparison
-    from diffmagic.many.reference import exact_gradient
+    import diffmagic.api.gradients as comparison
+    from diffmagic.analysis.exact_gradient import exact_gradient
 
     def corrupted(*args, **kwargs):
         exact = exact_gradient(*args, **kwargs)

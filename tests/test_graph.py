@@ -18,9 +18,9 @@ import pytest
 from corpus import CASES_BY_ID, CORPUS, Case, sweep
 
 import diffmagic
-from diffmagic.compgraph.view import MAX_DRAWN_NODES, build_view
 from diffmagic.errors import DiffMagicError
-from diffmagic.target import make_target
+from diffmagic.inputs.target import make_target
+from diffmagic.views.graph_view import MAX_DRAWN_NODES, build_view
 
 SVG = "{http://www.w3.org/2000/svg}"
 FIRST_ORDER = [case for case in CORPUS if case.order == 1]
@@ -35,7 +35,7 @@ def point(case: Case) -> float:
     return x0
 
 
-def graph_of(case: Case, mode: str) -> diffmagic.compgraph.ComputationalGraph:
+def graph_of(case: Case, mode: str) -> diffmagic.api.graph.ComputationalGraph:
     return diffmagic.graph(
         case.source, at=point(case), mode=mode, func=case.func, wrt=case.wrt, params=case.params
     )

@@ -11,7 +11,7 @@ from IPython.testing import globalipapp
 from IPython.utils.capture import capture_output
 
 import diffmagic
-from diffmagic.cli import main
+from diffmagic.frontends.cli import main
 
 EXP_SIN_CELL = "import numpy as np\n\ndef f(x):\n    return np.exp(-2*x) + 3*np.sin(3*x)\n"
 SLOPE_AT_1 = 9 * math.cos(3.0) - 2 * math.exp(-2.0)

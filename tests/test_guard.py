@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from diffmagic import bounds
 from diffmagic.errors import DiffMagicError
-from diffmagic.explain import MethodFailure
-from diffmagic.guard import Failure, describe_error, guarded
-from diffmagic.held_output import captured_output
+from diffmagic.limits import bounds
+from diffmagic.limits.explain import MethodFailure
+from diffmagic.limits.guard import Failure, describe_error, guarded
+from diffmagic.limits.held_output import captured_output
 
 #: A limit raised where Python can only print it ("Exception ignored in ...") is a lost limit.
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
@@ -324,7 +324,7 @@ def test_import_heavy_is_cached_and_imports_the_heavy_modules() -> None:
 def test_a_tiny_first_limit_leaves_no_module_half_imported() -> None:
     """In a fresh interpreter, the first limit (1 ms) is armed only after SymPy is imported."""
     script = (
-        "from diffmagic.guard import guarded\n"
+        "from diffmagic.limits.guard import guarded\n"
         "guarded(lambda: __import__('sympy').simplify('sin(x)**2 + cos(x)**2'), seconds=0.001)\n"
         "import sympy\n"
         "print(sympy.logic.And, sympy.simplify('sin(x)**2 + cos(x)**2'))\n"

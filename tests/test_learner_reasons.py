@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import diffmagic
-import diffmagic.cli
+import diffmagic.frontends.cli
 from diffmagic import DiffMagicError, compare
 
 #: The lab's own cells, in its order: f, then the learner's derivative of it.
@@ -59,7 +59,7 @@ def test_a_cell_with_only_your_derivative_says_what_is_missing() -> None:
 def test_the_command_line_differentiates_f_of_a_file_with_yours(tmp_path, capsys) -> None:
     cell = tmp_path / "cell.py"
     cell.write_text(LAB_CELL)
-    code = diffmagic.cli.main(
+    code = diffmagic.frontends.cli.main(
         [str(cell), "--yours", "dfdx", "--no-timing", "--no-plot", "--methods", "numerical"]
     )
     printed = capsys.readouterr().out
@@ -186,7 +186,7 @@ def test_astype_on_a_comparison_is_refused_with_the_fix() -> None:
 def test_a_numpy_function_sympy_cannot_enter_is_named_not_its_internals() -> None:
     import sympy as sp
 
-    from diffmagic.explain import explain_symbolic
+    from diffmagic.limits.explain import explain_symbolic
 
     try:
         np.sinc(np.array([sp.Symbol("x")], dtype=object).reshape(()))
@@ -268,7 +268,7 @@ def test_a_failing_graph_is_a_line_under_the_table(tmp_path, capsys) -> None:
     )
     arguments = ["--graph", "--at", "1", "--no-timing", "--no-plot", "--points", "10"]
     arguments += ["--domain", "0.5", "5", "--methods", "symbolic"]
-    diffmagic.cli.main([str(cell), *arguments])
+    diffmagic.frontends.cli.main([str(cell), *arguments])
     printed = capsys.readouterr().out
     assert "symbolic" in printed  # the table
     assert "no computational graph" in printed and "mode='forward'" in printed
@@ -285,7 +285,7 @@ def test_a_graph_page_that_is_no_page_number_is_refused_in_one_line(page) -> Non
 
 
 def test_a_panel_request_made_without_its_checks_is_checked() -> None:
-    from diffmagic.request import Request
+    from diffmagic.running.request import Request
 
     with pytest.raises(DiffMagicError, match="points must be at least 2"):
         diffmagic.panel("x**2", request=Request(points=-5))

@@ -24,9 +24,9 @@ import numpy as np
 import pytest
 
 import diffmagic
-from diffmagic import bounds
 from diffmagic.errors import DiffMagicError
-from diffmagic.expression import expression_to_function
+from diffmagic.inputs.expression import expression_to_function
+from diffmagic.limits import bounds
 
 #: The limit every hostile call gets; the hang guard is far above it.
 LIMIT = 1.0

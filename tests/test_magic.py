@@ -25,8 +25,8 @@ from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 
 import diffmagic
-import diffmagic.cache
-from diffmagic.options import OPTIONS
+import diffmagic.running.cache
+from diffmagic.frontends.options import OPTIONS
 
 EXP_SIN_CELL = "import numpy as np\n\ndef f(x):\n    return np.exp(-2*x) + 3*np.sin(3*x)\n"
 SQUARE_CELL = "def f(x):\n    return x**2\n"
@@ -356,7 +356,7 @@ def test_timing_full_repeats_seven_times(ip, monkeypatch) -> None:
     # Full mode grows the loops (1, 2, 5, 10, ...) until a run takes 0.2 s, as %timeit does:
     # seven such runs per row take seconds. The test is that the magic asks for full timing, so
     # runs here stop at 1 ms.
-    monkeypatch.setattr(diffmagic.timing, "FULL_RUN_TARGET_S", 1e-3)
+    monkeypatch.setattr(diffmagic.running.timing, "FULL_RUN_TARGET_S", 1e-3)
     captured = run(ip, "-m symbolic --timing full --timing-points 1000 -o result", SQUARE_CELL)
     assert "at 1,000 points" in table_of(captured)
     timing = ip.user_ns["result"]["symbolic"].timing
@@ -544,7 +544,7 @@ def test_a_hundred_runs_leak_no_figures_and_little_memory(ip, monkeypatch) -> No
     # growth after that is a leak.
     # Measured on the development machine: about 0.33 s a run (33 s for 100), no pyplot figure
     # left open, and resident memory grew 3.9 MB between run 20 and run 100 (348.9 -> 352.8 MB).
-    monkeypatch.setattr(diffmagic.cache.PREPARED, "capacity", 8)
+    monkeypatch.setattr(diffmagic.running.cache.PREPARED, "capacity", 8)
     resident: dict[int, float] = {}
     for run_number in range(1, 101):
         cell = (
@@ -599,7 +599,7 @@ def test_engines_add_rows_compiled_by_jax(ip) -> None:
 
 @pytest.mark.slow
 def test_the_panel_opens_from_the_magic(ip) -> None:
-    from diffmagic.interactive import Panel
+    from diffmagic.frontends.panel import Panel
 
     captured = run(ip, "--panel --at 1 -o shown", "def f(x):\n    return x**2\n")
     panel = ip.user_ns["shown"]

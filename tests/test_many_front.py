@@ -10,7 +10,7 @@ from IPython.core.error import UsageError
 from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 
-from diffmagic.cli import main
+from diffmagic.frontends.cli import main
 
 LOSS_CELL = """import numpy as np
 X = np.arange(12.0).reshape(4, 3) / 10
@@ -83,7 +83,7 @@ def test_the_cli_takes_a_file_and_a_named_point(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_the_study_panel_runs_the_sizes_its_slider_chose():
-    from diffmagic.many.panel import StudyPanel
+    from diffmagic.frontends.study_panel import StudyPanel
 
     def f(w):
         return np.sum(w**2)

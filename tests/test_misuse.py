@@ -18,8 +18,8 @@ from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 
 import diffmagic
-from diffmagic import cli
 from diffmagic.errors import DiffMagicError
+from diffmagic.frontends import cli
 
 
 @pytest.fixture(scope="module")

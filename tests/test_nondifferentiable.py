@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from diffmagic import compare
-from diffmagic import singular_values as values_search
+from diffmagic.analysis import singular_values as values_search
 
 
 def micrograd_relu(x):

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import diffmagic
-from diffmagic import verdicts
+from diffmagic.analysis import verdicts
 
 #: What an ok row may be off by, relative to the largest |f'| judged, by kind of method: the
 #: promises of the README's "What ok means".
@@ -356,7 +356,7 @@ def test_a_bad_argument_or_loss_is_refused_in_one_line(call, words: str) -> None
 
 
 def test_make_at_is_checked_for_the_parameter_study() -> None:
-    from diffmagic.many.loss import check_make_at
+    from diffmagic.running.loss import check_make_at
 
     with pytest.raises(diffmagic.DiffMagicError, match="make_at must be a function"):
         check_make_at(5, 10)

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import diffmagic
-from diffmagic.cache import PREPARED
-from diffmagic.interactive import Panel
-from diffmagic.panel_output import quotient_label
+from diffmagic.frontends.panel import Panel
+from diffmagic.frontends.panel_output import quotient_label
+from diffmagic.running.cache import PREPARED
 
 CELL = "import numpy as np\ndef f(x, a):\n    return np.abs(x) + a * np.sin(x)\n"
 
@@ -144,7 +144,7 @@ def test_the_panel_keeps_every_option_of_compare_when_a_control_changes() -> Non
     shown.points.value = 200
     assert shown.comparison.x.size == 200
     assert "symbolic@jax" in shown.comparison and shown.comparison.extrema is not None
-    assert shown.order.max == diffmagic.bounds.MAX_ORDER == 8
+    assert shown.order.max == diffmagic.limits.bounds.MAX_ORDER == 8
 
 
 @pytest.mark.slow

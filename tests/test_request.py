@@ -2,7 +2,7 @@
 
 The story: a learner types the same options in a cell, in `--panel` and on the command line, and
 each front end must mean the same by them. They do when each builds the same `Request` and runs
-it by the one path (`diffmagic.comparison.run`); these tests catch the requests on that path.
+it by the one path (`diffmagic.api.compare.run`); these tests catch the requests on that path.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from IPython.core.getipython import get_ipython
 from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 
-import diffmagic.comparison
-import diffmagic.interactive
-import diffmagic.report
-from diffmagic import DiffMagicError, Request, cli, compare
-from diffmagic.comparison import run
+import diffmagic.api.compare
+import diffmagic.frontends.panel
+import diffmagic.frontends.report
+from diffmagic import DiffMagicError, Request, compare
+from diffmagic.api.compare import run
+from diffmagic.frontends import cli
 
 FLAGS = "--domain -2 3 -n 40 --order 2 -m symbolic,automatic --engines numpy,jax --extrema"
 CELL = "def f(x, a=1.0):\n    return a * x**3\n"
@@ -34,8 +35,8 @@ def requests_run(monkeypatch) -> list[Request]:
         caught.append(request)
         return run(f, request)
 
-    monkeypatch.setattr(diffmagic.report, "run", recording)
-    monkeypatch.setattr(diffmagic.interactive, "run", recording)
+    monkeypatch.setattr(diffmagic.frontends.report, "run", recording)
+    monkeypatch.setattr(diffmagic.frontends.panel, "run", recording)
     return caught
 
 
@@ -75,7 +76,7 @@ def test_compare_runs_the_request_its_keywords_make() -> None:
 def test_a_panel_control_changes_its_request_and_keeps_every_other_option(
     requests_run,
 ) -> None:
-    panel = diffmagic.interactive.Panel(
+    panel = diffmagic.frontends.panel.Panel(
         "x**2", domain=(-1, 1), points=50, extrema=True, method_time_limit=7, cache=False
     )
     panel.order.value = 2

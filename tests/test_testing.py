@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from diffmagic import DiffMagicError
-from diffmagic.check_reference import CENTRAL, JAX_REVERSE
+from diffmagic.analysis.check_reference import CENTRAL, JAX_REVERSE
 from diffmagic.testing import assert_gradient
 
 W = np.array([0.3, -1.2, 2.0, 0.7])

@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 import diffmagic
-from diffmagic import timing
-from diffmagic.comparison import time_results
-from diffmagic.scaling import depth_study, scaling_sweep
+from diffmagic.api.compare import time_results
+from diffmagic.api.scaling import depth_study, scaling_sweep
+from diffmagic.running import timing
 
 
 def busy(n: int) -> int:

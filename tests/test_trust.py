@@ -16,8 +16,8 @@ import pytest
 
 import diffmagic
 from diffmagic import DiffMagicError, compare
-from diffmagic.cache import PREPARED, PreparedCache, fingerprint
-from diffmagic.target import make_target
+from diffmagic.inputs.target import make_target
+from diffmagic.running.cache import PREPARED, PreparedCache, fingerprint
 
 METHODS = ("symbolic", "numerical", "finite_difference", "automatic")
 
@@ -299,7 +299,7 @@ def test_timing_again_replaces_its_notes_and_keeps_the_time_limit() -> None:
     cmp.time(timing_points=20_000)
     cmp.time(timing_points=20_000)
     assert len(cmp["finite_difference"].notes) == len(first)
-    assert cmp.method_time_limit == diffmagic.bounds.METHOD_SECONDS
+    assert cmp.method_time_limit == diffmagic.limits.bounds.METHOD_SECONDS
 
 
 @pytest.mark.parametrize("seconds", [float("nan"), -1, 0, "soon", True])

@@ -22,10 +22,10 @@ from IPython.utils.capture import capture_output
 from matplotlib.colors import to_rgba
 
 import diffmagic
-from diffmagic.at_point import at_point
-from diffmagic.cli import build_parser
+from diffmagic.analysis.at_point import at_point
 from diffmagic.errors import DiffMagicError
-from diffmagic.report import build_report, html_page
+from diffmagic.frontends.cli import build_parser
+from diffmagic.frontends.report import build_report, html_page
 from diffmagic.views.figure import EXACT_LABEL, STYLES
 from diffmagic.views.notebook import secant_marks, tangent_bundle
 

@@ -1,5 +1,5 @@
 """`python -m diffmagic "EXPR"`: the command line."""
 
-from diffmagic.cli import run
+from diffmagic.frontends.cli import run
 
 run()

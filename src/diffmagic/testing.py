@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from diffmagic.check import GradientCheck, check_gradient
+from diffmagic.api.check import GradientCheck, check_gradient
 
 __all__ = ["assert_gradient"]
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from diffmagic.errors import DiffMagicError
+from diffmagic.inputs.target import Target
 from diffmagic.methods import automatic, finite_difference, gradient, symbolic
 from diffmagic.methods.base import Prepared
-from diffmagic.target import Target
 
 ENGINES = ("numpy", "jax")
 

@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from diffmagic.explain import MethodFailure, explain_jax
+from diffmagic.inputs.target import Target
+from diffmagic.limits.explain import MethodFailure, explain_jax
 from diffmagic.methods.base import Prepared, Work
 from diffmagic.methods.jax_engine import float64, jax_module, on_numpy, timed_call
-from diffmagic.target import Target
 
 KEY = "automatic"
 LABEL = "automatic (JAX)"

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from diffmagic.explain import MethodFailure, in_place, user_error, writes_into_argument
-from diffmagic.target import Target
+from diffmagic.inputs.target import Target
+from diffmagic.limits.explain import MethodFailure, in_place, user_error, writes_into_argument
 
 ArrayFunction = Callable[[np.ndarray], np.ndarray]
 

@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from diffmagic.inputs.target import Target
 from diffmagic.methods.base import CountingFunction, NumpyFunction, Prepared, Work
-from diffmagic.target import Target
 
 KEY = "finite_difference"
 LABEL = "finite differences"

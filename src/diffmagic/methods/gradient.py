@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from diffmagic.inputs.target import Target
 from diffmagic.methods.base import NumpyFunction, Prepared, Work
-from diffmagic.target import Target
 
 KEY = "numerical"
 LABEL = "numerical (np.gradient)"

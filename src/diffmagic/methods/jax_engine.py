@@ -86,7 +86,7 @@ def first_call(
 ) -> None:
     """Run a JAX row's derivative once on the probe (tracing and compiling it), turning what
     JAX raises into the learner's one-line reason."""
-    from diffmagic.explain import MethodFailure, explain_jax
+    from diffmagic.limits.explain import MethodFailure, explain_jax
 
     try:
         derivative(probe)

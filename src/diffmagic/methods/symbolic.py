@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from diffmagic import bounds
-from diffmagic.explain import MethodFailure, explain_symbolic
+from diffmagic.inputs.target import Target
+from diffmagic.limits import bounds
+from diffmagic.limits.explain import MethodFailure, explain_symbolic
 from diffmagic.methods.base import Prepared, Work, float_array
-from diffmagic.target import Target
 
 KEY = "symbolic"
 LABEL = "symbolic (SymPy)"

@@ -13,7 +13,7 @@ import numpy as np
 from diffmagic.views.styles import EXTRA_STYLE, drawn, style_for
 
 if TYPE_CHECKING:
-    from diffmagic.results import Comparison
+    from diffmagic.results.comparison import Comparison
 
 #: Exact zeros are drawn on a labelled floor ("exact (0)") a decade below the smallest nonzero
 #: error, or here when every error is larger: log axes cannot show a zero.

@@ -12,12 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from diffmagic.views.error_axis import (
-    ERROR_FLOOR,
-    EXACT_LABEL,
-    draw_errors,
-    error_floor,
-)
+from diffmagic.views.error_axis import ERROR_FLOOR, EXACT_LABEL, draw_errors, error_floor
 from diffmagic.views.overlays import LINE_SAMPLES, FastRenderer, Overlays
 from diffmagic.views.styles import (
     ENGINE_VARIANT,
@@ -33,7 +28,7 @@ from diffmagic.views.value_axis import SYMLOG_RATIO, finite, value_scale
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from diffmagic.results import Comparison
+    from diffmagic.results.comparison import Comparison
     from diffmagic.views.overlays import Tangents
 
 #: The names this module has always offered; they live where their job is.
@@ -72,7 +67,8 @@ def comparison_figure(
     `secant` draws the secant through x0 = `at` and x0 + `secant`; `extra` adds derivative
     curves that are not rows of the comparison (the panel's difference quotient with a chosen
     step), with their errors. `tangents(x0, dx)` gives (f(x0), each row's slope, the secant's
-    slope) for the lines at x0: the numbers come from `diffmagic.at_point`, the figure draws.
+    slope) for the lines at x0: the numbers come from `diffmagic.analysis.at_point`, the figure
+    draws.
     """
     from matplotlib.figure import Figure
 
@@ -128,7 +124,7 @@ def comparison_figure(
     for label, values in (extra or {}).items():
         top.plot(x, finite(values), label=label, **EXTRA_STYLE)
     if comparison.extrema:
-        from diffmagic.extrema import mark
+        from diffmagic.analysis.extrema import mark
 
         mark(top, comparison.extrema, target.wrt)
     top.set_ylabel("value")

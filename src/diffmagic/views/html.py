@@ -9,7 +9,7 @@ from diffmagic.views.rows import HEADERS, TIMING_ON_ELSEWHERE, caption, footnote
 from diffmagic.views.tables import html_row
 
 if TYPE_CHECKING:
-    from diffmagic.comparison import Comparison
+    from diffmagic.api.compare import Comparison
 
 #: Colours come from the front end's theme (JupyterLab and Notebook 7: --jp-*, VS Code:
 #: --vscode-*), with a fallback that reads on white (an exported page, Colab's light theme).

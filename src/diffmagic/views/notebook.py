@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from diffmagic.explain import one_line
+from diffmagic.limits.explain import one_line
 from diffmagic.views.figure import figure_bytes
 
 if TYPE_CHECKING:
-    from diffmagic.at_point import AtPoint
-    from diffmagic.results import Comparison
+    from diffmagic.analysis.at_point import AtPoint
+    from diffmagic.results.comparison import Comparison
 
 
 def latex_bundle(comparison: Comparison) -> dict[str, str] | None:
@@ -155,7 +155,7 @@ def bundles(
     point: AtPoint | None = None,
 ) -> list[dict]:
     """The bundles to display, in the order the user reads them; `point` holds the numbers
-    at x0 = `at` (`diffmagic.at_point.at_point`)."""
+    at x0 = `at` (`diffmagic.analysis.at_point.at_point`)."""
     shown: list[dict] = []
     formula = latex_bundle(comparison)
     if formula is not None:

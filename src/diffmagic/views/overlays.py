@@ -1,7 +1,7 @@
 """What moves with x0 in the panel: the tangent lines, the point (x0, f(x0)) and the secant.
 
-The slopes come from `diffmagic.at_point` (the `tangents` callback); these classes only draw
-them, and `FastRenderer` redraws only them on each move.
+The slopes come from `diffmagic.analysis.at_point` (the `tangents` callback); these classes only
+draw them, and `FastRenderer` redraws only them on each move.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from matplotlib.figure import Figure
 
-    from diffmagic.results import Comparison
+    from diffmagic.results.comparison import Comparison
 
     #: (x0, dx or None) -> (f(x0), each row's f'(x0) by key, the secant's slope or None).
     Tangents = Callable[

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from diffmagic.timing import format_time
+from diffmagic.running.timing import format_time
 
 if TYPE_CHECKING:
-    from diffmagic.comparison import Comparison, MethodResult
+    from diffmagic.api.compare import Comparison, MethodResult
 
 HEADERS = (
     "method",

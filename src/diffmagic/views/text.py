@@ -8,7 +8,7 @@ from diffmagic.views.rows import HEADERS, caption, footnotes, rows
 from diffmagic.views.tables import GREEN, RED, aligned_table
 
 if TYPE_CHECKING:
-    from diffmagic.comparison import Comparison
+    from diffmagic.api.compare import Comparison
 
 
 def text_table(comparison: Comparison, colour: bool = False) -> str:

@@ -1,0 +1,353 @@
+"""The interactive panel: drag a slider, watch each method's derivative, tangent and error move.
+
+Built the way ipywidgets' `interactive_output` is: controls, one `Output`, an observer on each
+control's value. Two kinds of change are kept apart so that a slider move costs only what it
+must:
+
+- *view* controls (tangent point x0, secant width dx, step h, scheme, precision) only redraw
+  from the comparison already computed: nothing is re-derived or re-compiled;
+- *comparison* controls (domain, points, methods, order, parameters) re-run the comparison with
+  a changed `Request` (every other option kept, every option checked again), whose prepared
+  derivatives come from the cache unless the order or a parameter changed.
+
+The output area's content is replaced in one assignment (no flicker), it has a fixed height (the
+page does not jump), and an error in a callback is shown there in one line while the panel keeps
+working. Without a widget frontend the panel's static HTML (figure and table) is shown instead.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import numpy as np
+
+from diffmagic.analysis.steps import DTYPES, SCHEMES
+from diffmagic.api.compare import Comparison, Request, run
+from diffmagic.errors import DiffMagicError
+from diffmagic.frontends import panel_output
+from diffmagic.limits.bounds import MAX_ORDER
+from diffmagic.limits.explain import one_line
+from diffmagic.methods import METHODS, select
+from diffmagic.views.html import ERROR_COLOUR
+from diffmagic.views.notebook import image_html
+from diffmagic.views.overlays import FastRenderer
+
+POINT_CHOICES = (10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000)
+OUTPUT_HEIGHT = "1000px"
+
+
+# --- where a learner lands outside a notebook (issue 16) ---------------------------------------
+#: What `repr(panel)` says: in a plain Python REPL there is no widget front end to show it.
+WHERE_TO_RUN = (
+    "a diffmagic panel for {label}: its sliders show in a Jupyter notebook (JupyterLab, "
+    "Notebook 7, VS Code); here print(panel.comparison) shows the table"
+)
+MISSING_WIDGETS = (
+    "the panel needs ipywidgets, which the plain install leaves out: "
+    'pip install "diffmagic[notebook]"'
+)
+
+
+def _ipywidgets() -> Any:
+    """ipywidgets, or one line naming the install that brings it."""
+    try:
+        import ipywidgets
+    except ImportError:
+        raise DiffMagicError(MISSING_WIDGETS) from None
+    return ipywidgets
+
+
+# --- end of where a learner lands outside a notebook
+
+
+def _output(bundle: dict[str, Any]) -> dict[str, Any]:
+    return {"output_type": "display_data", "data": bundle, "metadata": {}}
+
+
+def _log_slider(widgets: Any, description: str, value: float, low: int, high: int) -> Any:
+    return widgets.FloatLogSlider(
+        value=value,
+        base=10,
+        min=low,
+        max=high,
+        step=0.25,
+        description=description,
+        continuous_update=False,
+        readout_format=".1e",
+    )
+
+
+class Panel:
+    """Controls, an output area and the comparison they show; display it in a notebook."""
+
+    def __init__(
+        self,
+        f: Any,
+        *,
+        x0: float | None = None,
+        graph: bool = False,
+        graph_mode: str = "reverse",
+        request: Request | None = None,
+        **options: Any,
+    ) -> None:
+        """`f` and `options` are exactly `diffmagic.compare()`'s (domain, points, methods,
+        order, wrt, params, engines, extrema, timing, yours, limits...), or a checked
+        `request` (what the magic's `--panel` passes): the panel starts from that comparison,
+        and its controls change domain, points, methods, order and the parameters while every
+        other option stays as given. `x0` is the tangent point; `graph` and `graph_mode` (reverse
+        or forward) set the computational graph's controls."""
+        widgets = _ipywidgets()
+        if graph_mode not in ("reverse", "forward"):
+            raise DiffMagicError(f"graph_mode must be reverse or forward, not {graph_mode!r}")
+        self._widgets = widgets
+        self._source = f
+        if request is not None and options:
+            raise DiffMagicError("Panel takes a request or compare()'s options, not both")
+        if request is not None and not isinstance(request, Request):
+            raise DiffMagicError(
+                f"request must be a diffmagic Request (Request.checked(...)), "
+                f"not {type(request).__name__}"
+            )
+        # Checks everything once, so a bad call fails here with DiffMagicError, not in a callback;
+        # a request made as Request(points=-5) skipped the checks, so it is checked again.
+        #: The checked options of what the panel shows; a control change makes a changed copy.
+        self.request: Request = (
+            request.changed() if request is not None else Request.checked(**options)
+        )
+        self.comparison: Comparison = run(f, self.request)
+        order = self.comparison.order
+        self.redraws = 0
+        self._quiet = False
+        self._renderer: FastRenderer | None = None
+        self._renderer_key: tuple[Any, ...] | None = None
+        target = self.comparison.target
+        low, high = self.comparison.domain
+        width = high - low
+        chosen = set(select(self.request.methods))
+
+        self.domain = widgets.FloatRangeSlider(
+            value=(low, high),
+            min=low - width,
+            max=high + width,
+            step=width / 100,
+            description="domain",
+            continuous_update=False,
+            readout_format=".2f",
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="420px"),
+        )
+        self.points = widgets.SelectionSlider(
+            options=sorted(set(POINT_CHOICES) | {int(self.comparison.x.size)}),
+            value=int(self.comparison.x.size),
+            description="points",
+            continuous_update=False,
+        )
+        self.order = widgets.BoundedIntText(
+            value=order,
+            min=1,
+            max=MAX_ORDER,
+            description="order",
+            layout=widgets.Layout(width="140px"),
+        )
+        self.methods = {
+            key: widgets.Checkbox(value=key in chosen, description=module.LABEL, indent=False)
+            for key, module in METHODS.items()
+        }
+        start = x0 if x0 is not None else low + 0.6 * width
+        self.x0 = widgets.FloatSlider(
+            value=start,
+            min=low,
+            max=high,
+            step=width / 200,
+            description="x0",
+            continuous_update=False,
+            readout_format=".3f",
+        )
+        self.dx = _log_slider(widgets, "secant dx", 0.5, -12, 0)
+        self.step = _log_slider(widgets, "step h", 1e-2, -12, 0)
+        self.scheme = widgets.Dropdown(options=SCHEMES, value="central", description="scheme")
+        self.dtype = widgets.ToggleButtons(
+            options=tuple(DTYPES), value="float64", description="precision"
+        )
+        self.params = {
+            name: self._param_slider(name, value) for name, value in target.fixed.items()
+        }
+        self.time_button = widgets.Button(description="time it", icon="clock")
+        self.progress = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, description="timing")
+        self.status = widgets.HTML(value="")
+        self.output = widgets.Output(layout=widgets.Layout(height=OUTPUT_HEIGHT, overflow="auto"))
+        # --- computational graph (issue 15): off by default, redrawn with x0 -----------------
+        self.show_graph = widgets.Checkbox(
+            value=graph, description="computational graph at x0", indent=False
+        )
+        self.graph_mode = widgets.ToggleButtons(
+            options=("reverse", "forward"), value=graph_mode, description="graph"
+        )
+        self._graph_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+        # --- end computational graph --------------------------------------------------------
+
+        for control in (
+            self.domain,
+            self.points,
+            self.order,
+            *self.methods.values(),
+            *self.params.values(),
+        ):
+            control.observe(self._on_comparison_change, names="value")
+        for control in (
+            self.x0,
+            self.dx,
+            self.step,
+            self.scheme,
+            self.dtype,
+            self.show_graph,  # computational graph (issue 15)
+            self.graph_mode,
+        ):
+            control.observe(self._on_view_change, names="value")
+        self.time_button.on_click(self._on_time)
+
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.domain, self.points, self.order]),
+                widgets.HBox(list(self.methods.values())),
+                widgets.HBox([self.x0, self.dx]),
+                widgets.HBox([self.step, self.scheme, self.dtype]),
+                *([widgets.HBox(list(self.params.values()))] if self.params else []),
+                widgets.HBox([self.time_button, self.progress]),
+                widgets.HBox([self.show_graph, self.graph_mode]),  # computational graph
+                self.status,
+                self.output,
+            ]
+        )
+        self.redraw()
+
+    def _param_slider(self, name: str, value: Any) -> Any:
+        """A slider per numeric parameter, spanning what `interact` would give it."""
+        widgets = self._widgets
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return widgets.Label(value=f"{name} = {value!r} (fixed)")
+        span = max(abs(float(value)), 1.0)
+        return widgets.FloatSlider(
+            value=float(value),
+            min=float(value) - 2 * span,
+            max=float(value) + 2 * span,
+            step=span / 50,
+            description=name,
+            continuous_update=False,
+        )
+
+    # ------------------------------------------------------------------ callbacks
+
+    def _current_params(self) -> dict[str, Any]:
+        values = dict(self.comparison.target.fixed)
+        for name, control in self.params.items():
+            if hasattr(control, "value") and isinstance(control.value, float):
+                values[name] = control.value
+        return values
+
+    def _on_comparison_change(self, change: Any = None) -> None:
+        try:
+            methods = [key for key, box in self.methods.items() if box.value]
+            if not methods:
+                raise DiffMagicError("tick at least one method")
+            request = self.request.changed(
+                domain=self.domain.value,
+                points=self.points.value,
+                methods=methods,
+                order=self.order.value,
+                params=self._current_params(),
+            )
+            self.comparison = run(self._source, request)
+            self.request = request
+            self._fit_x0_to_domain()
+        except Exception as error:
+            self._show_error(error)
+            return
+        self.redraw()
+
+    def _fit_x0_to_domain(self) -> None:
+        """Keep x0 inside a new domain without a redraw per limit changed."""
+        low, high = self.comparison.domain
+        self._quiet = True
+        try:
+            if low >= self.x0.max:
+                self.x0.max, self.x0.min = high, low
+            else:
+                self.x0.min, self.x0.max = low, high
+            self.x0.step = (high - low) / 200
+        finally:
+            self._quiet = False
+
+    def _on_view_change(self, change: Any = None) -> None:
+        if not self._quiet:
+            self.redraw()
+
+    def _on_time(self, button: Any = None) -> None:
+        def progress(fraction: float, label: str) -> None:
+            self.progress.value = fraction
+            self.progress.description = "done" if fraction >= 1 else "timing"
+            self.status.value = f"timing {html.escape(label)}..." if fraction < 1 else ""
+
+        try:
+            self.comparison.time(progress=progress)
+        except Exception as error:
+            self._show_error(error)
+            return
+        self.redraw()
+
+    def _show_error(self, error: BaseException) -> None:
+        message = one_line(error)
+        self.status.value = f"<span style='color:{ERROR_COLOUR}'>{html.escape(message)}</span>"
+
+    # ------------------------------------------------------------------ drawing
+
+    def difference_quotient(self) -> np.ndarray | None:
+        """The panel's own row: one difference quotient with the chosen step, scheme, precision."""
+        return panel_output.difference_quotient(self)
+
+    def slopes(self) -> dict[str, float | None]:
+        """Each method's f'(x0), the secant's slope and the difference quotient's, by label."""
+        return panel_output.slopes(self)
+
+    def save_figure(self, path: str) -> None:
+        """The panel's figure as it stands (x0, dx, step) to PNG, SVG or PDF (`--save`)."""
+        panel_output.save_figure(self, path)
+
+    def bundles(self) -> list[dict[str, Any]]:
+        """What the output area shows: the figure, the slopes at x0, the table, the graph."""
+        return panel_output.bundles(self)
+
+    def alt_text(self) -> str:
+        """What the panel's figure shows, for its alt text."""
+        return panel_output.alt_text(self)
+
+    def redraw(self) -> None:
+        """Replace the output area's content in one step."""
+        try:
+            outputs = tuple(_output(bundle) for bundle in self.bundles())
+        except Exception as error:
+            self._show_error(error)
+            return
+        self.output.outputs = outputs
+        self.status.value = ""
+        self.redraws += 1
+
+    # ------------------------------------------------------------------ display
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        """The widget where widgets work; the static figure and table where they do not."""
+        bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
+        static = []
+        for output in self.output.outputs:
+            data = output["data"]
+            if "image/png" in data:
+                static.append(image_html(data["image/png"], self.alt_text()))
+            elif "text/html" in data:
+                static.append(data["text/html"])
+        bundle["text/html"] = "".join(static)
+        bundle["text/plain"] = self.comparison.table()
+        return bundle
+
+    def __repr__(self) -> str:
+        return WHERE_TO_RUN.format(label=self.comparison.target.label)

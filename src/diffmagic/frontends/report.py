@@ -1,0 +1,176 @@
+"""What the magic and the command line show for one set of options, built in one place.
+
+Both front ends parse the shared options (`diffmagic.frontends.options`), hand the function
+over, and get a `Report`: the comparison (or, with `--gradient`, the table of partial
+derivatives), the extra studies asked for, the figure to save, and the display bundles in
+reading order. The magic displays the bundles; the command line prints their `text/plain`.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from diffmagic.analysis.at_point import at_point
+from diffmagic.api.compare import Comparison, run
+from diffmagic.errors import DiffMagicError
+from diffmagic.frontends.options import parse_params, parse_point, to_request
+from diffmagic.frontends.report_result import Report
+from diffmagic.limits.explain import one_line
+from diffmagic.methods.yours import resolve as resolve_yours
+from diffmagic.views.notebook import bundles as comparison_bundles
+from diffmagic.views.notebook import image_bundle
+
+
+def html_page(report: Report) -> str:
+    """One self-contained page of every bundle, for --html in the magic and the command line.
+
+    Figures are embedded with their alt text; the formula is its plain-text twin (no MathJax to
+    fetch); nothing is linked from elsewhere.
+    """
+    title = "diffmagic"
+    if report.comparison is not None:
+        title = f"diffmagic: {report.comparison.target.label}"
+    parts = []
+    for bundle in report.bundles:
+        if "text/latex" in bundle:
+            parts.append(f"<p><code>{html.escape(bundle.get('text/plain', ''))}</code></p>")
+        elif "text/html" in bundle:
+            parts.append(bundle["text/html"])
+        else:
+            parts.append(f"<pre>{html.escape(bundle.get('text/plain', ''))}</pre>")
+    escaped = html.escape(title)
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{escaped}</title>"
+        "</head><body style='font-family:sans-serif'>"
+        f"<h1>{escaped}</h1>{''.join(parts)}</body></html>"
+    )
+
+
+def _text_bundle(title: str, lines: list[str]) -> dict[str, str]:
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    return {
+        "text/html": f"<p><b>{html.escape(title)}</b></p><ul class='diffmagic-notes'>{items}</ul>",
+        "text/plain": "\n".join([title, *(f"  {line}" for line in lines)]),
+    }
+
+
+def _gradient_report(
+    f: Any, options: Any, func: str | None, plot: bool, fmt: str = "png"
+) -> Report:
+    from diffmagic.api.partials import gradient_at, gradient_field_figure
+
+    point = parse_point(options.at)
+    if not isinstance(point, dict):
+        raise DiffMagicError("--gradient needs the point as NAME=VALUE pairs, e.g. --at x=1,y=2")
+    params = parse_params(options.param)
+    table = gradient_at(f, point, methods=options.methods, params=params, func=func)
+    report = Report(gradient=table)
+    report.bundles.append({"text/html": table._repr_html_(), "text/plain": table.table()})
+    if plot and len(point) == 2:
+        low, high = options.domain
+        (x_name, x0), (y_name, y0) = point.items()
+        width = (high - low) / 2
+        report.figure = gradient_field_figure(
+            f,
+            (x0 - width, x0 + width),
+            (y0 - width, y0 + width),
+            params=params,
+            func=func,
+            mark=(x0, y0),
+        )
+        alt = (
+            f"contours of f({x_name}, {y_name}) around ({x0:g}, {y0:g}) with arrows of its gradient"
+        )
+        report.bundles.append(image_bundle(report.figure, alt, fmt))
+    return report
+
+
+def build_report(f: Any, options: Any, *, func: str | None = None) -> Report:
+    """Run what the options ask for on `f` (a function, a cell's text or an expression)."""
+    plot = not getattr(options, "no_plot", False)
+    # --- issue 13 (many parameters): --at NAME (a vector the cell defines), --sizes ----------
+    from diffmagic.frontends.many_parameters import many_parameters_report
+
+    many = many_parameters_report(f, options, func=func)
+    if many is not None:
+        return many
+    # --- end issue 13 ------------------------------------------------------------------------
+    _check_graph_options(options)  # computational graph (issue 15)
+    fmt = getattr(options, "format", None) or "png"
+    if getattr(options, "gradient", False):
+        return _gradient_report(f, options, func, plot, fmt)
+    point = parse_point(options.at)
+    if isinstance(point, dict):
+        raise DiffMagicError("--at takes one number here; NAME=VALUE pairs go with --gradient")
+    yours = resolve_yours(getattr(options, "yours", None) or [], f)
+    comparison = run(f, to_request(options, func=func, yours=yours))
+    report = Report(comparison=comparison)
+    if point is not None:
+        low, high = comparison.domain
+        if not low <= point <= high:
+            raise DiffMagicError(
+                f"--at {point:g} is outside the domain [{low:g}, {high:g}]: pick a point inside, "
+                "or widen --domain"
+            )
+    if plot:
+        try:
+            report.figure = comparison.figure(at=point)
+        except Exception as error:
+            report.figure_error = one_line(error)
+    values_at = None if point is None else at_point(comparison, point)
+    report.bundles = comparison_bundles(
+        comparison, plot=plot, at=point, figure=report.figure, fmt=fmt, point=values_at
+    )
+    if getattr(options, "step_study", False):
+        if point is None or comparison.order != 1:
+            raise DiffMagicError("--step-study studies f' at one point: add --at X0 (order 1)")
+        report.step_study = comparison.step_study(point)
+        if report.step_study is not None:
+            report.bundles.append(
+                _text_bundle("best steps for difference quotients", report.step_study.summary())
+            )
+            if plot:
+                alt = (
+                    f"error of forward and central differences at x0 = {point:g} against the "
+                    "step h, in float32 and float64, log-log"
+                )
+                report.bundles.append(image_bundle(report.step_study.figure(), alt, fmt))
+    if getattr(options, "graph", False):  # computational graph (issue 15)
+        report.bundles.append(_graph_bundle(comparison, point, options.graph_mode))
+    return report
+
+
+# --- computational graph (issue 15) ----------------------------------------------------------
+def _check_graph_options(options: Any) -> None:
+    """--graph draws one point of a function of one variable: refuse before any work."""
+    if not getattr(options, "graph", False):
+        return
+    if getattr(options, "gradient", False):
+        raise DiffMagicError("--graph draws a function of one variable: remove --gradient")
+    if options.at is None or isinstance(parse_point(options.at), dict):
+        raise DiffMagicError("--graph draws f's graph at one point: add --at X0, e.g. --at 1")
+    if getattr(options, "order", 1) != 1:
+        raise DiffMagicError("--graph shows how f' is computed: use it with --order 1")
+
+
+def _graph_bundle(comparison: Comparison, point: Any, mode: str) -> dict[str, Any]:
+    """The graph at --at, or one line saying why there is none: the table above stays."""
+    from diffmagic.api.graph import graph_of_comparison
+    from diffmagic.limits.explain import explain_jax
+
+    try:
+        drawn = graph_of_comparison(comparison, point, mode)
+        return {
+            "image/svg+xml": drawn.svg(),
+            "text/html": drawn._repr_html_(),
+            "text/plain": drawn.text(),
+        }
+    except DiffMagicError as error:
+        return _text_bundle("no computational graph", [str(error)])
+    except Exception as error:  # whatever else: still one line, never the table's end
+        reason = one_line(explain_jax(comparison.target.name, error))
+        return _text_bundle("no computational graph", [reason])
+
+
+# --- end computational graph -------------------------------------------------------------------

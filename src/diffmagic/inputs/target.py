@@ -1,0 +1,297 @@
+"""What the user handed over, made into one function of one variable.
+
+`compare()` accepts a callable, the text of a notebook cell, or an expression string. All three
+end up as a `Target`: the user's function (never modified), the parameter that is differentiated
+(`wrt`) and fixed values for the others. `Target.under(backend)` gives the one-variable function
+as it runs under SymPy, NumPy or JAX.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import itertools
+import linecache
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from diffmagic.errors import DiffMagicError
+from diffmagic.inputs.expression import expression_to_function, looks_like_expression
+from diffmagic.inputs.rebind import rebind
+
+_cell_numbers = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Target:
+    """The function to differentiate, with everything needed to call it on one variable."""
+
+    function: Callable[..., Any]
+    name: str
+    parameters: tuple[str, ...]
+    wrt: str
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    source: str | None = None
+    keyword_only: frozenset[str] = frozenset()
+
+    def under(
+        self, backend: str, convert: Callable[[Any], Any] | None = None
+    ) -> Callable[[Any], Any]:
+        """The function of `wrt` alone as it runs under `backend`.
+
+        `convert` turns each fixed value into the backend's kind of number (SymPy wants
+        `Float(2.0)`, not a NumPy scalar).
+        """
+        twin = rebind(self.function, backend)
+        fixed = {
+            name: (convert(value) if convert is not None else value)
+            for name, value in self.fixed.items()
+        }
+        positional_names = [name for name in self.parameters if name not in self.keyword_only]
+        keyword_fixed = {name: fixed[name] for name in self.keyword_only if name in fixed}
+        wrt = self.wrt
+        wrt_is_keyword = wrt in self.keyword_only
+
+        def of_wrt(value: Any) -> Any:
+            positional = [value if name == wrt else fixed[name] for name in positional_names]
+            if wrt_is_keyword:
+                return twin(*positional, **keyword_fixed, **{wrt: value})
+            return twin(*positional, **keyword_fixed)
+
+        of_wrt.__name__ = self.name
+        return of_wrt
+
+    @property
+    def label(self) -> str:
+        """How the function is called in headings: `f(x)` or `f(x; y=2)`."""
+        if not self.fixed:
+            return f"{self.name}({self.wrt})"
+        fixed = ", ".join(f"{name}={_short(value)}" for name, value in self.fixed.items())
+        return f"{self.name}({self.wrt}; {fixed})"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 20 else text[:17] + "..."
+
+
+def defined_functions(tree: ast.Module) -> list[str]:
+    """Names of the functions a cell defines at its top level (`def`, or `name = lambda`)."""
+    names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    names += [
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    ]
+    return names
+
+
+def _compile_cell(text: str, origin: str = "the cell") -> tuple[dict[str, Any], list[str]]:
+    """Run the code in a fresh namespace; return it and the names of the functions it defines.
+
+    `origin` names the code in messages: "the cell", or a file's path.
+    """
+    # A file name of its own per cell, registered with linecache, lets error messages quote the
+    # user's line.
+    filename = f"<diffmagic cell {next(_cell_numbers)}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
+    try:
+        tree = ast.parse(text, filename=filename)
+    except SyntaxError as error:
+        where = f" (line {error.lineno})" if error.lineno else ""
+        raise DiffMagicError(f"{origin} is not valid Python: {error.msg}{where}") from None
+    except (RecursionError, MemoryError):
+        raise DiffMagicError(f"{origin} is nested too deeply for Python to read") from None
+    defined = defined_functions(tree)
+    namespace: dict[str, Any] = {"__name__": "__diffmagic_cell__"}
+    try:
+        exec(compile(tree, filename, "exec"), namespace)
+    except Exception as error:
+        raise DiffMagicError(f"running {origin} raised {type(error).__name__}: {error}") from None
+    return namespace, defined
+
+
+def chosen_function(
+    defined: list[str], func: str | None, skip: Collection[str], origin: str
+) -> str | None:
+    """The name of the function to differentiate: `func`, else the last one not in `skip`.
+
+    `skip` holds the names given as yours (`--yours dfdx`, `yours=dfdx`): the lab defines `f`
+    and then `dfdx`, and the learner's derivative is never the function differentiated.
+    None when the code defines nothing to choose from.
+    """
+    skipped = set(skip)
+    if func is not None:
+        if func in skipped:
+            raise DiffMagicError(
+                f"`{func}` is named both as the function to differentiate and as yours: "
+                "name another function with func (--func)"
+            )
+        return func
+    left = [name for name in defined if name not in skipped]
+    if left:
+        return left[-1]
+    if defined:
+        names = ", ".join(f"`{name}`" for name in dict.fromkeys(defined))
+        raise DiffMagicError(
+            f"{origin} defines only {names}, named as yours: define the function to "
+            "differentiate too, e.g. def f(x): return x**2"
+        )
+    return None
+
+
+def function_from_cell(
+    text: str, func: str | None = None, origin: str = "the cell", skip: Collection[str] = ()
+) -> Callable[..., Any]:
+    """The function code defines: the one named `func`, else the last one not named in `skip`
+    (the names given as yours)."""
+    namespace, defined = _compile_cell(text, origin)
+    name = chosen_function(defined, func, skip, origin)
+    if func is not None:
+        if func not in namespace:
+            known = ", ".join(defined) or "nothing"
+            raise DiffMagicError(f"{origin} defines no `{func}`; it defines {known}")
+        return namespace[func]
+    if name is None:
+        raise DiffMagicError(
+            f"{origin} defines no function: write `def f(x): return ...` "
+            "or give an expression such as `x**2`"
+        )
+    return namespace[name]
+
+
+def resolve_function(
+    source: Any, func: str | None = None, skip: Collection[str] = ()
+) -> tuple[Callable[..., Any], str | None]:
+    """The callable behind a callable, a cell text or an expression, and its source text.
+
+    `skip`: names given as yours, never chosen as the function of a cell's text.
+    """
+    if isinstance(source, str):
+        text = source.strip()
+        if not text:
+            raise DiffMagicError("nothing to differentiate: the text is empty")
+        if looks_like_expression(text):
+            return expression_to_function(text), text
+        return function_from_cell(text, func, skip=skip), text
+    if callable(source):
+        if func is not None:
+            raise DiffMagicError("`func` picks a function from cell text; pass the function itself")
+        return source, None
+    raise DiffMagicError(
+        f"cannot differentiate a {type(source).__name__}: "
+        "pass a function, a cell's text or an expression such as 'x**2'"
+    )
+
+
+def _check_is_plain_function(function: Any, name: str) -> inspect.Signature:
+    if inspect.isclass(function):
+        raise DiffMagicError(f"`{name}` is a class, not a function: pass a function of x")
+    if inspect.isgeneratorfunction(function):
+        raise DiffMagicError(f"`{name}` is a generator (it uses `yield`): return a number instead")
+    if inspect.iscoroutinefunction(function):
+        raise DiffMagicError(f"`{name}` is async: differentiate a plain `def` function")
+    try:
+        return inspect.signature(function)
+    except (TypeError, ValueError):
+        raise DiffMagicError(f"cannot read the parameters of `{name}`") from None
+
+
+def _parameters(
+    signature: inspect.Signature, name: str
+) -> tuple[list[str], set[str], dict[str, Any]]:
+    """(names in order, the keyword-only ones, defaults) of a function of named parameters."""
+    parameters: list[str] = []
+    keyword_only: set[str] = set()
+    defaults: dict[str, Any] = {}
+    for parameter in signature.parameters.values():
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            raise DiffMagicError(
+                f"`{name}` takes *args or **kwargs: name each parameter, e.g. def {name}(x, a)"
+            )
+        parameters.append(parameter.name)
+        if parameter.kind is parameter.KEYWORD_ONLY:
+            keyword_only.add(parameter.name)
+        if parameter.default is not parameter.empty:
+            defaults[parameter.name] = parameter.default
+    return parameters, keyword_only, defaults
+
+
+def make_target(
+    source: Any,
+    *,
+    func: str | None = None,
+    wrt: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    skip: Collection[str] = (),
+    unnamed: str = "f",
+) -> Target:
+    """Check what the user handed over and fix everything but the variable.
+
+    `skip`: the names given as yours, which a cell's text never offers as the function.
+    `unnamed`: what to call a function without a name of its own (a lambda) in messages.
+    """
+    function, text = resolve_function(source, func, skip)
+    name = getattr(function, "__name__", None) or unnamed
+    if name == "<lambda>":
+        name = unnamed
+    if isinstance(function, np.ufunc):
+        # np.sin's signature lists out=, where=, dtype=...: its inputs are what is meant.
+        if function.nin != 1 or wrt not in (None, "x"):
+            raise DiffMagicError(
+                f"np.{name} takes {function.nin} inputs: wrap it, "
+                f"e.g. def f(x): return np.{name}(x)"
+            )
+        return Target(function=function, name=name, parameters=("x",), wrt="x", source=text)
+    parameters, keyword_only, defaults = _parameters(_check_is_plain_function(function, name), name)
+    if not parameters:
+        raise DiffMagicError(f"`{name}` takes no arguments: give it a variable, e.g. def {name}(x)")
+
+    chosen = wrt if wrt is not None else parameters[0]
+    if chosen not in parameters:
+        raise DiffMagicError(
+            f"`{name}` has no parameter `{chosen}`: its parameters are {', '.join(parameters)}"
+        )
+    if params is not None and not isinstance(params, Mapping):
+        raise DiffMagicError(
+            f"params must be a dict of fixed values such as {{'a': 1.0}}, not {params!r:.40}"
+        )
+    given = dict(params or {})
+    if not all(isinstance(key, str) for key in given):
+        raise DiffMagicError("params must be keyed by parameter names such as 'a'")
+    unknown = [key for key in given if key not in parameters]
+    if unknown:
+        raise DiffMagicError(
+            f"`{name}` has no parameter `{unknown[0]}`: its parameters are {', '.join(parameters)}"
+        )
+    if chosen in given:
+        raise DiffMagicError(
+            f"`{chosen}` is the variable being differentiated: it cannot also have a fixed value"
+        )
+    fixed: dict[str, Any] = {}
+    for parameter in parameters:
+        if parameter == chosen:
+            continue
+        if parameter in given:
+            fixed[parameter] = given[parameter]
+        elif parameter in defaults:
+            fixed[parameter] = defaults[parameter]
+        else:
+            raise DiffMagicError(
+                f"`{name}` needs a value for `{parameter}`: pass params={{'{parameter}': 1.0}} "
+                f"(in the magic: --param {parameter}=1.0)"
+            )
+    return Target(
+        function=function,
+        name=name,
+        parameters=tuple(parameters),
+        wrt=chosen,
+        fixed=fixed,
+        source=text,
+        keyword_only=frozenset(keyword_only),
+    )

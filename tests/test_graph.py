@@ -35,7 +35,7 @@ def point(case: Case) -> float:
     return x0
 
 
-def graph_of(case: Case, mode: str) -> diffmagic.api.graph.ComputationalGraph:
+def graph_of(case: Case, mode: str) -> diffmagic.results.graph.ComputationalGraph:
     return diffmagic.graph(
         case.source, at=point(case), mode=mode, func=case.func, wrt=case.wrt, params=case.params
     )

@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 
 from diffmagic.analysis.check_verdict import finite
-from diffmagic.analysis.fidelity import FIDELITY_RTOL
 from diffmagic.analysis.kinks import jump_at, kink_candidates, unit
 from diffmagic.errors import DiffMagicError
 from diffmagic.limits.explain import one_line
@@ -43,6 +42,7 @@ from diffmagic.methods.directional import (
     random_signs,
 )
 from diffmagic.methods.kink_sides import SideSlopes, side_slopes
+from diffmagic.methods.precision import FIDELITY_RTOL
 from diffmagic.running.check_inputs import Point, UserCodeFailure
 from diffmagic.running.compiled_checks import Program, compiled
 
@@ -337,7 +337,7 @@ def central_reference(point: Point, avoid: np.ndarray, force: bool = False) -> R
     """Central differences coordinate by coordinate, confirmed by Richardson differences along
     a random direction; None when 2n calls of f cost too much (then: random directions),
     unless `force` (mode="full" asked for)."""
-    from diffmagic.analysis.exact_gradient import numerical_gradient
+    from diffmagic.methods.coordinate_differences import numerical_gradient
 
     n = point.flat.size
     if not force and n > FULL_MODE_LIMIT and 2 * n * point.f_seconds > CENTRAL_SECONDS:

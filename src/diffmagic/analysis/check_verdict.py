@@ -10,16 +10,13 @@ among the point, the gradient and f's own value, each width at its own tolerance
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from diffmagic.analysis.verdicts import EXACT, tolerance
+from diffmagic.methods.precision import narrowest
 
 OK, WRONG, FAILED = "ok", "wrong", "failed"
 
-#: Float widths from the widest to the narrowest (by machine epsilon).
-WIDTHS = ("float64", "float32", "float16", "bfloat16")
 #: The relative tolerance of a gradient in each width: float64 as every exact method of
 #: diffmagic, the narrower ones about a thousand times their epsilon (float16 ~1e-3,
 #: bfloat16 ~8e-3) ...
@@ -29,20 +26,6 @@ WIDTH_RTOL = {"float64": 1e-7, "float32": 1e-4, "float16": 1e-2, "bfloat16": 5e-
 F_WIDTH_RTOL = {"float32": 1e-3, "float16": 1e-1, "bfloat16": 3e-1}
 #: Against central differences alone (about 1e-8 to 1e-10 accurate), float64 is judged at this.
 NUMERICAL_RTOL = 1e-5
-
-
-def width(value: Any) -> str:
-    """The float width of an array's (or a scalar's) values: "float64" for anything else."""
-    dtype = getattr(value, "dtype", None)
-    if dtype is None:
-        return "float64"
-    name = str(getattr(dtype, "name", dtype))
-    return name if name in WIDTHS else "float64"
-
-
-def narrowest(*widths: str) -> str:
-    """The least precise of the widths."""
-    return max(widths, key=WIDTHS.index)
 
 
 def default_rtol(widths: dict[str, str], numerical: bool) -> tuple[float, str, str]:

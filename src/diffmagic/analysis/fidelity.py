@@ -18,9 +18,8 @@ from typing import Any
 import numpy as np
 
 from diffmagic.inputs.rebind import names_read
+from diffmagic.methods.precision import FIDELITY_RTOL
 
-#: Relative tolerance of agreement with NumPy's f, by the precision f computes in.
-FIDELITY_RTOL = {"float64": 1e-8, "float32": 1e-5, "float16": 1e-2}
 #: Names whose meaning differs between NumPy, SymPy and JAX often enough to name in a message.
 AMBIGUOUS_NAMES = (
     "max",

@@ -88,7 +88,7 @@ def judge_rows(
     """Every row's verdict and errors, in place (rows that failed keep their reason).
 
     `mismatch_for(result)` gives, for a row of your own derivative, the function that words
-    its mismatch (`yours.mismatch_words`).
+    its mismatch (`your_derivative.mismatch_words`).
     """
     quantity = derivative_name(order)
     beside = beside_defined(usable, f_values)

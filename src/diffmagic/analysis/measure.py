@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from diffmagic.analysis import reference_choice, verdicts
 from diffmagic.methods.central import CORNER, JUMP, Differences
-from diffmagic.results.point import PointResult
+from diffmagic.methods.precision import resolvable
+
+if TYPE_CHECKING:
+    from diffmagic.results.point import PointResult
 
 #: Row key -> (kind of method, family).
 KINDS = {
@@ -152,7 +155,7 @@ def judge_rows(
     trusted or None). A row that failed keeps its reason; a symbolic row outvoted fails."""
     exists, missing = existence(differences, point)
     usable = np.ones(point.shape[0] * point.shape[1], bool) if exists is None else exists
-    floor = verdicts.resolvable(point.f_size, point.x_size)
+    floor = resolvable(point.f_size, point.x_size)
     candidates = [c for key, row in results.items() if (c := candidate(key, row)) is not None]
     shown = {c.key for c in candidates}
     offered = candidates + [w for w in witnesses if w.key not in shown]

@@ -50,8 +50,6 @@ YOURS = "yours"
 EXACT_TOLERANCE = {"float64": 1e-7, "float32": 1e-5, "float16": 1e-2}
 #: A hand-written derivative may differ from the reference by round-off only.
 YOURS_TOLERANCE = 1e-6
-#: Machine epsilon by precision: what a value of f of size |f| is known to.
-EPSILON = {"float64": 2.0**-52, "float32": 2.0**-23, "float16": 2.0**-10}
 
 
 def tolerance(kind: str, order: int = 1, precision: str = "float64") -> float | None:
@@ -71,20 +69,6 @@ def tolerance(kind: str, order: int = 1, precision: str = "float64") -> float | 
     if precision == "float32":
         return 3e-3 * 10 ** (order - 1)
     return min(1e-5 * 10 ** (order - 1), 1e-2)
-
-
-def resolvable(f_size: float, x_size: float, order: int = 1, precision: str = "float64") -> float:
-    """The smallest size of an order-`order` derivative that float values of f can resolve.
-
-    f known to eps * |f| cannot show a derivative much below eps^(2/(order+2)) |f| / |x|^order
-    (the best any difference quotient does); errors are measured against at least this, so a
-    derivative that is 0 (f''' of x^2, a gradient at a minimum) does not turn round-off into
-    "inaccurate" while the same round-off beside a large derivative stays negligible.
-    """
-    if not (np.isfinite(f_size) and f_size > 0):
-        return 0.0
-    eps = EPSILON.get(precision, EPSILON["float64"])
-    return 10.0 * eps ** (2.0 / (order + 2)) * f_size / max(1.0, x_size) ** order
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,6 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from diffmagic.analysis.check_coordinates import full_check
-from diffmagic.analysis.check_directions import directions_check
 from diffmagic.analysis.check_reference import (
     Reference,
     central_reference,
@@ -33,6 +31,8 @@ from diffmagic.analysis.check_reference import (
     jax_reference,
 )
 from diffmagic.analysis.check_verdict import default_atol, default_rtol, finite, largest
+from diffmagic.api.check_coordinates import full_check
+from diffmagic.api.check_directions import directions_check
 from diffmagic.errors import DiffMagicError
 from diffmagic.inputs.pytree import Flat, flatten
 from diffmagic.inputs.target import resolve_function

@@ -1,187 +1,18 @@
-"""The computational graph of f at one point: what automatic differentiation does, step by step.
+"""`graph(f, at)`: the computational graph of f at one point, for the Python API.
 
-`diffmagic.graph(f, at=1.0, mode="reverse")` traces f with JAX (in float64), evaluates each step
-at x0, and pushes tangents forward (mode="forward") or pulls adjoints back (mode="reverse")
-through each step's own JAX derivative rule. The result shows as an SVG picture in a notebook
-and as an indented listing in a terminal. `expression_tree(f)` draws SymPy's side: the trees of
-f and f' and the subexpressions they share.
-
-The package is `diffmagic.api.graph`, not `diffmagic.graph`: importing a subpackage sets an
-attribute of its parent, and one named `graph` would replace the function `diffmagic.graph`.
+The graph itself (`results.graph.ComputationalGraph`) is traced and checked by the analysis
+layer; this front door checks the arguments, builds the target and bounds the tracing.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
 from diffmagic.analysis.graph_limits import trace_within
-from diffmagic.analysis.graph_point import caveats, checked_point
-from diffmagic.analysis.graph_trace import MODES, Node, Program, forward, reverse
-from diffmagic.errors import DiffMagicError
-from diffmagic.inputs.target import Target, make_target
+from diffmagic.inputs.target import make_target
 from diffmagic.limits import bounds
-
-__all__ = ["MODES", "ComputationalGraph", "Node", "graph", "graph_of_comparison"]
-
-
-def _check_mode(mode: Any) -> str:
-    if mode not in MODES:
-        raise DiffMagicError(
-            f"mode must be 'forward' or 'reverse', not {mode!r}: forward pushes tangents from x, "
-            "reverse pulls adjoints back from f"
-        )
-    return mode
-
-
-def _check_point(at: Any) -> float:
-    if isinstance(at, bool) or at is None:
-        raise DiffMagicError(f"at must be a number such as at=1.0, not {at!r}")
-    try:
-        x0 = float(at)
-    except (TypeError, ValueError):
-        raise DiffMagicError(f"at must be one number such as at=1.0, not {at!r}") from None
-    if not math.isfinite(x0):
-        raise DiffMagicError(f"at must be a finite number, not {x0}")
-    return x0
-
-
-class ComputationalGraph:
-    """f traced by JAX at x0: `.nodes` in evaluation order, `.value`, `.derivative`.
-
-    `.derivative` is JAX's number; `.ok` says whether it is f'(x0): f' exists there (NumPy's
-    f has no corner, jump or hole at x0) and SymPy's exact f'(x0) at 30 digits (or, without
-    SymPy, central differences of NumPy's f) agrees. `.caveats` say why not.
-    """
-
-    def __init__(
-        self,
-        target: Target,
-        x0: float,
-        mode: str,
-        program: Program,
-        expressions: tuple[Any, Any] | None = None,
-        ask_sympy: bool = True,
-    ) -> None:
-        self.target = target
-        self.x0 = x0
-        self.mode = mode
-        self.nodes: list[Node] = program.nodes
-        self.input_index = program.input_index
-        self.output_index = program.output_index
-        self.equations = program.equations
-        runner = forward if mode == "forward" else reverse
-        #: f'(x0) as JAX computes it: the output's tangent (forward) or the input's adjoint.
-        self.derivative: float = runner(program, target.name)
-        #: f(x0), the output node's value.
-        self.value: float = float(program.nodes[program.output_index].value)
-        #: What is known of f' at x0 besides JAX's number (see `point_check`).
-        self.check = checked_point(target, x0, self.derivative, expressions, ask_sympy)
-        #: Why f'(x0) may not mean what it seems (a corner, a jump, a branch point, infinity).
-        self.caveats: list[str] = caveats(program, self.check)
-        if not math.isfinite(self.derivative) and not self.check.notes:
-            self.caveats.append(f"the derivative at this x0 is {self.derivative}: f' is not finite")
-
-    @property
-    def ok(self) -> bool:
-        """Whether `.derivative` is f'(x0): it exists, is finite and is confirmed."""
-        return (
-            self.check.kind is None
-            and math.isfinite(self.derivative)
-            and bool(self.check.confirmed_by)
-            and not self.caveats
-        )
-
-    def derivative_text(self, digits: int = 10) -> str:
-        """f'(x0) as the graph shows it: JAX's number, or why there is none."""
-        from diffmagic.analysis.graph_trace import format_number
-
-        number = format_number(self.derivative, digits)
-        if self.check.kind == "undefined":
-            return f"no value (JAX gives {number})"
-        if self.check.kind is not None:
-            return f"does not exist: a {self.check.kind} (JAX gives {number})"
-        return number
-
-    @property
-    def verdict(self) -> str:
-        """One line: what confirms the derivative, or that nothing does."""
-        if self.ok:
-            return f"ok: agrees with {self.check.confirmed_by}"
-        if self.check.kind is not None:
-            return f"no {self.derivative_name} at this x0: see the caution"
-        return "not confirmed: see the caution"
-
-    # ------------------------------------------------------------------ names
-    @property
-    def function_name(self) -> str:
-        return self.target.name
-
-    @property
-    def variable(self) -> str:
-        return self.target.wrt
-
-    @property
-    def label(self) -> str:
-        """`f(x)`, with the expression when f was given as one: `f(x) = exp(-2*x) + ...`."""
-        from diffmagic.inputs.expression import looks_like_expression
-
-        source = (self.target.source or "").strip()
-        if source and "\n" not in source and looks_like_expression(source):
-            return f"{self.target.label} = {source}"
-        return self.target.label
-
-    @property
-    def derivative_name(self) -> str:
-        return f"d{self.function_name}/d{self.variable}"
-
-    @property
-    def operations(self) -> int:
-        """How many JAX equations the (inlined) program has."""
-        return sum(1 for node in self.nodes if node.kind == "operation")
-
-    # ------------------------------------------------------------------ display
-    def text(self) -> str:
-        from diffmagic.views.graph_text import listing
-
-        return listing(self)
-
-    def svg(self, page: int | None = None) -> str:
-        """The picture; big graphs fold repeated blocks or are paged (`page=2`), with a note."""
-        from diffmagic.views.graph_svg import svg_text
-
-        if page is not None and (
-            isinstance(page, bool) or not isinstance(page, int | np.integer) or page < 1
-        ):
-            raise DiffMagicError(
-                f"page must be a whole number from 1, such as page=2, not {page!r:.40}"
-            )
-        return svg_text(self, None if page is None else int(page))
-
-    def __str__(self) -> str:
-        return self.text()
-
-    def __repr__(self) -> str:
-        return (
-            f"<ComputationalGraph of {self.label} at {self.variable}={self.x0:g}, {self.mode} "
-            f"mode: {len(self.nodes)} nodes, value {self.value:.12g}, "
-            f"derivative {self.derivative:.12g}>"
-        )
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(self.text())
-
-    def _repr_html_(self) -> str:
-        return (
-            "<div class='diffmagic-graph' style='overflow:auto;max-width:100%;"
-            "background:#ffffff;padding:4px;border-radius:4px'>" + self.svg() + "</div>"
-        )
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        return {"image/svg+xml": self.svg(), "text/plain": self.text()}
+from diffmagic.results.graph import ComputationalGraph, check_mode, check_point
 
 
 def graph(
@@ -199,26 +30,9 @@ def graph(
     `f` is what `compare()` takes: a function, a notebook cell's text, or an expression in x.
     Tracing f stops after `time_limit` seconds, whatever f does.
     """
-    mode = _check_mode(mode)
-    x0 = _check_point(at)
+    mode = check_mode(mode)
+    x0 = check_point(at)
     seconds = bounds.check_seconds(time_limit, "time_limit")
     target = make_target(f, func=func, wrt=wrt, params=params)
     _, program = trace_within(target, x0, seconds)
     return ComputationalGraph(target, x0, mode, program)
-
-
-def graph_of_comparison(comparison: Any, at: Any, mode: str = "reverse") -> ComputationalGraph:
-    """`Comparison.graph(at, mode)`: the graph of the comparison's own function and parameters."""
-    mode = _check_mode(mode)
-    x0 = _check_point(at)
-    seconds = getattr(comparison, "method_time_limit", None) or bounds.METHOD_SECONDS
-    _, program = trace_within(
-        comparison.target, x0, seconds, "raise method_time_limit to wait longer"
-    )
-    expressions = None
-    if comparison.order == 1 and comparison.derivative_expr is not None:
-        expressions = (comparison.function_expr, comparison.derivative_expr)
-    # The comparison asked SymPy already: without its expressions, SymPy has none.
-    return ComputationalGraph(
-        comparison.target, x0, mode, program, expressions, ask_sympy=comparison.order != 1
-    )

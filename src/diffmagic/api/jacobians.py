@@ -13,11 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from diffmagic.analysis import measure, verdicts
+from diffmagic.analysis import measure
 from diffmagic.analysis.exact_gradient import (
     MAX_SYMBOLIC_PARAMETERS,
     ExactJacobian,
-    central_difference_steps,
     exact_jacobian,
 )
 from diffmagic.errors import DiffMagicError
@@ -27,7 +26,10 @@ from diffmagic.limits import bounds
 from diffmagic.limits.explain import MethodFailure, explain_jax, one_line
 from diffmagic.methods import gradients as gradient_methods
 from diffmagic.methods.central import round_off
+from diffmagic.methods.coordinate_differences import central_difference_steps
 from diffmagic.methods.gradients import GradientTiming, warm_seconds
+from diffmagic.methods.jax_engine import block
+from diffmagic.methods.precision import resolvable
 from diffmagic.results.point import JacobianResult, MethodTable
 from diffmagic.running.loss import (
     call,
@@ -38,7 +40,6 @@ from diffmagic.running.loss import (
     function_name,
     numpy_loss,
 )
-from diffmagic.running.timing import block
 
 LABELS = {
     "numerical": "numerical (central differences)",
@@ -270,7 +271,7 @@ def compare_jacobian(
     f_seconds = f_seconds_of(of_flat, flat, name)
     noise = call(lambda: round_off(of_flat, flat.values, f_values), name=name)
     x_size = float(np.max(np.abs(flat.values)))
-    floor = verdicts.resolvable(float(np.max(np.abs(f_values))), x_size, 1, precision)
+    floor = resolvable(float(np.max(np.abs(f_values))), x_size, 1, precision)
     exact = _exact_or_why(function, flat, params, f_values, noise, symbolic_seconds, precision)
     why_not = exact if isinstance(exact, str) else ""
     exact = None if isinstance(exact, str) else exact

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from diffmagic.analysis import fidelity, grid_verdicts, reference, singular
-from diffmagic.analysis.grid_reference import ReferenceSteps
+from diffmagic.analysis import fidelity, grid_verdicts, reference, singular, your_derivative
+from diffmagic.api.grid_reference import ReferenceSteps
 from diffmagic.inputs.naming import derivative_name
 from diffmagic.inputs.target import Target
 from diffmagic.limits import bounds
@@ -101,7 +101,7 @@ class Comparer(ReferenceSteps):
             order=self.order,
             wrt=self.target.wrt,
             floor=self._floor(),
-            mismatch_for=lambda result: yours_rows.mismatch_words(
+            mismatch_for=lambda result: your_derivative.mismatch_words(
                 result, self.grid, order=self.order, wrt=self.target.wrt
             ),
             no_reference=reference_label,

@@ -168,7 +168,7 @@ def graph_bundles(panel: Panel) -> list[dict[str, Any]]:
     """The graph at the current x0 when its box is ticked; a reason in one line if none."""
     if not panel.show_graph.value:
         return []
-    from diffmagic.api.graph import graph_of_comparison
+    from diffmagic.results.graph import graph_of_comparison
 
     key = (id(panel.comparison), float(panel.x0.value), panel.graph_mode.value)
     if key not in panel._graph_cache:

@@ -156,8 +156,8 @@ def _check_graph_options(options: Any) -> None:
 
 def _graph_bundle(comparison: Comparison, point: Any, mode: str) -> dict[str, Any]:
     """The graph at --at, or one line saying why there is none: the table above stays."""
-    from diffmagic.api.graph import graph_of_comparison
     from diffmagic.limits.explain import explain_jax
+    from diffmagic.results.graph import graph_of_comparison
 
     try:
         drawn = graph_of_comparison(comparison, point, mode)

@@ -335,7 +335,7 @@ def central_differences(
     eps: float = EPS,
 ) -> Differences:
     """Central differences of `function` (a flat vector to m numbers) at `x`, where it gives
-    `f0`; `floor` is the derivative's smallest meaningful size (`verdicts.resolvable`), `eps`
+    `f0`; `floor` is the derivative's smallest meaningful size (`precision.resolvable`), `eps`
     the machine epsilon of the precision f returns its values in."""
     probe = _Probe(function, x, np.asarray(f0, dtype=np.float64).reshape(-1), eps)
     probe.measure_noise()

@@ -22,13 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from diffmagic.analysis.exact_gradient import numerical_gradient
-from diffmagic.analysis.fidelity import FIDELITY_RTOL
 from diffmagic.errors import DiffMagicError
 from diffmagic.inputs.pytree import Flat
 from diffmagic.limits.explain import MethodFailure, explain_jax, user_error
 from diffmagic.methods.central import Differences, central_differences
-from diffmagic.running.timing import block
+from diffmagic.methods.coordinate_differences import numerical_gradient
+from diffmagic.methods.jax_engine import block
+from diffmagic.methods.precision import FIDELITY_RTOL
 
 #: Method keys, in table order, and their labels.
 LABELS = {
@@ -196,7 +196,7 @@ def central(
 ) -> Outcome:
     """Central differences at two steps or more per coordinate, with their error estimates
     (`central.central_differences`): the numerical row of a comparison. Timed as one run."""
-    from diffmagic.analysis.verdicts import EPSILON
+    from diffmagic.methods.precision import EPSILON
 
     started = time.perf_counter()
     eps = EPSILON.get(precision, EPSILON["float64"])

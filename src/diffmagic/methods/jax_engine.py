@@ -14,6 +14,19 @@ from typing import Any
 import numpy as np
 
 
+def block(result: Any) -> Any:
+    """Wait for asynchronous (JAX) results, so a timing ends when the work does; a tuple of
+    results (f and f' from one program) is waited for whole."""
+    if isinstance(result, tuple | list):
+        for item in result:
+            block(item)
+        return result
+    ready = getattr(result, "block_until_ready", None)
+    if ready is not None:
+        ready()
+    return result
+
+
 @functools.cache
 def jax_module() -> Any:
     import jax

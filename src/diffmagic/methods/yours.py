@@ -3,8 +3,8 @@
 The lab writes `def dfdx(x): return 2*x` by hand. `compare(f, yours=dfdx)` evaluates it on the
 grid as NumPy's f is evaluated (read-only input, point by point where it must be), measures it
 against the 30-digit reference like every method, and says how it is wrong when it is
-(`diagnose.describe_mismatch`: a constant factor, a wrong sign, a missing chain-rule factor,
-wrong on one side of a point...). Numbers only: the figure draws the curve and marks `wrong_at`.
+(`analysis.your_derivative`: a constant factor, a wrong sign, a missing chain-rule factor,
+wrong on one side of a point...). Here: which functions are yours, and their values.
 """
 
 from __future__ import annotations
@@ -16,14 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from diffmagic.analysis.diagnose import describe_mismatch
 from diffmagic.errors import DiffMagicError
-from diffmagic.inputs.naming import derivative_name
 from diffmagic.inputs.target import Target, make_target
 from diffmagic.methods.base import NumpyFunction
-
-#: A hand-written derivative is exact: it may differ from the reference by round-off only.
-RTOL = 1e-6
 
 
 def names(yours: Any) -> frozenset[str]:
@@ -138,42 +133,3 @@ def evaluate(function: Callable[..., Any], target: Target, grid: np.ndarray) -> 
     """Your derivative on the grid, evaluated as NumPy's f is (MethodFailure when it cannot)."""
     values = NumpyFunction(_target_of(function, target), grid)
     return values(grid)
-
-
-def judge(
-    values: np.ndarray,
-    reference: np.ndarray,
-    usable: np.ndarray,
-    grid: np.ndarray,
-    *,
-    order: int,
-    name: str,
-    wrt: str,
-) -> tuple[bool, str | None, np.ndarray]:
-    """(ok, what is wrong in words or None, the x values where it is wrong)."""
-    true = np.where(usable, reference, np.nan)
-    quantity = {1: "derivative", 2: "second derivative"}.get(
-        order, f"{derivative_name(order)} derivative"
-    )
-    diagnosis = describe_mismatch(
-        values, true, grid, rtol=RTOL, name=name, variable=wrt, quantity=quantity
-    )
-    if diagnosis.kind == "nothing_to_compare":
-        return False, "not measured: the reference has no finite value where f is defined", grid[:0]
-    return diagnosis.ok_everywhere, diagnosis.words, np.asarray(diagnosis.wrong_at, dtype=float)
-
-
-def mismatch_words(
-    result: Any, grid: np.ndarray, *, order: int, wrt: str
-) -> Callable[[np.ndarray, np.ndarray, np.ndarray], str | None]:
-    """For `verdicts.judge`: how your derivative differs from the reference, in words (None
-    when it is right), keeping the x values where it is wrong in `result.wrong_at`; a row
-    judged against a stand-in says so."""
-
-    def words(values: np.ndarray, reference: np.ndarray, usable: np.ndarray) -> str | None:
-        ok, said, result.wrong_at = judge(
-            values, reference, usable, grid, order=order, name="yours", wrt=wrt
-        )
-        return None if ok else said or "differs from the reference"
-
-    return words

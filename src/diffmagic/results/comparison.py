@@ -283,7 +283,7 @@ class Comparison:
     def graph(self, at: float, mode: str = "reverse") -> Any:
         """The computational graph of this comparison's f at x0 = `at` (`diffmagic.graph`):
         each step's value, and its tangent (forward) or adjoint (reverse)."""
-        from diffmagic.api.graph import graph_of_comparison
+        from diffmagic.results.graph import graph_of_comparison
 
         return graph_of_comparison(self, at, mode)
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from diffmagic.analysis.check_verdict import narrowest, width
 from diffmagic.errors import DiffMagicError
 from diffmagic.inputs.pytree import Flat
 from diffmagic.limits.bounds import check_seconds
+from diffmagic.methods.precision import narrowest, width
 
 #: Random directions at most (each is a vector of n numbers, kept in the result).
 MAX_DIRECTIONS = 1_000

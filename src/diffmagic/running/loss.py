@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from diffmagic.analysis import verdicts
 from diffmagic.errors import DiffMagicError
 from diffmagic.inputs.pytree import Flat
 from diffmagic.limits import bounds
@@ -24,6 +23,7 @@ from diffmagic.limits.explain import MethodFailure, one_line, user_error
 from diffmagic.limits.guard import Failure, guarded
 from diffmagic.methods.central import round_off
 from diffmagic.methods.gradients import warm_seconds
+from diffmagic.methods.precision import resolvable
 
 T = TypeVar("T")
 
@@ -265,7 +265,7 @@ def loss_at(
         f_value,
         f_seconds_of(of_flat, flat, name, seconds),
         noise,
-        verdicts.resolvable(abs(f_value), x_size, 1, precision),
+        resolvable(abs(f_value), x_size, 1, precision),
         precision,
         seconds=seconds,
     )

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from diffmagic.methods.jax_engine import block
+
 MODES = ("quick", "full")
 QUICK_BUDGET_S = 0.12
 #: What quick timing may spend on a whole comparison, shared among its rows: a default cell
@@ -33,19 +35,6 @@ FULL_RUN_TARGET_S = 0.2
 FULL_REPEAT = 7
 #: A warning is shown when the slowest run is this many times slower than the fastest.
 VARIABILITY_WARNING = 4.0
-
-
-def block(result: Any) -> Any:
-    """Wait for asynchronous (JAX) results, so a timing ends when the work does; a tuple of
-    results (f and f' from one program) is waited for whole."""
-    if isinstance(result, tuple | list):
-        for item in result:
-            block(item)
-        return result
-    ready = getattr(result, "block_until_ready", None)
-    if ready is not None:
-        ready()
-    return result
 
 
 def format_time(seconds: float | None) -> str:

@@ -19,7 +19,7 @@ from diffmagic.views.graph_layout import layered_layout
 from diffmagic.views.graph_view import View
 
 if TYPE_CHECKING:
-    from diffmagic.api.graph import ComputationalGraph
+    from diffmagic.results.graph import ComputationalGraph
 
 FONT = "DejaVu Sans, Verdana, Arial, sans-serif"
 FONT_SIZE = 11.0

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from diffmagic.analysis.graph_trace import Node, format_number
 
 if TYPE_CHECKING:
-    from diffmagic.api.graph import ComputationalGraph
+    from diffmagic.results.graph import ComputationalGraph
 
 #: Longer listings keep their head and tail; `graph.nodes` holds every node.
 MAX_LINES = 400

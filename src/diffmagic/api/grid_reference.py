@@ -17,6 +17,7 @@ from diffmagic.analysis import fidelity, grid_verdicts, reference, singular, ver
 from diffmagic.analysis.reference_choice import choose_reference
 from diffmagic.methods import ROWS
 from diffmagic.methods.base import Prepared
+from diffmagic.methods.precision import resolvable
 from diffmagic.results.comparison import MethodResult
 from diffmagic.running.bounded import bounded, on_grid
 
@@ -69,7 +70,7 @@ class ReferenceSteps:
         finite = self.f_values[np.isfinite(self.f_values)]
         size = float(np.max(np.abs(finite))) if finite.size else 0.0
         x_size = float(np.max(np.abs(self.grid)))
-        return verdicts.resolvable(size, x_size, self.order, self.precision)
+        return resolvable(size, x_size, self.order, self.precision)
 
     def _reference(
         self,

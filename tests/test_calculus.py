@@ -7,7 +7,7 @@ import pytest
 
 import diffmagic
 from diffmagic.analysis.steps import StepStudy, difference_quotient, secant_table, step_study
-from diffmagic.api.partials import gradient_at, gradient_field_figure
+from diffmagic.api.partials import gradient_field, partial_derivatives
 
 
 @pytest.mark.parametrize(
@@ -105,7 +105,7 @@ def test_the_second_derivative_of_x_cubed_is_6x_by_every_method() -> None:
 
 
 def test_the_labs_partial_derivatives_at_1_2() -> None:
-    table = gradient_at("def f(x, y):\n    return 2*x**2 - x*y\n", {"x": 1, "y": 2})
+    table = partial_derivatives("def f(x, y):\n    return 2*x**2 - x*y\n", {"x": 1, "y": 2})
     assert table.exact == {"x": 2.0, "y": -1.0}
     for label, partials in table.by_method.items():
         assert partials["x"] == pytest.approx(2.0, abs=1e-6), label
@@ -121,10 +121,10 @@ def test_differentiating_along_y_with_x_fixed() -> None:
 
 
 def test_the_gradient_field_needs_two_variables_and_draws_contours() -> None:
-    figure = gradient_field_figure("def f(x, y):\n    return x**2 + y**2\n", (-1, 1), (-1, 1))
+    figure = gradient_field("def f(x, y):\n    return x**2 + y**2\n", (-1, 1), (-1, 1))
     assert figure.axes[0].get_xlabel() == "x"
     with pytest.raises(diffmagic.DiffMagicError, match="two variables"):
-        gradient_field_figure("def f(x):\n    return x\n", (-1, 1), (-1, 1))
+        gradient_field("def f(x):\n    return x\n", (-1, 1), (-1, 1))
 
 
 def test_the_best_central_step_in_float64_is_near_the_cube_root_of_eps() -> None:

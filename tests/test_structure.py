@@ -1,15 +1,18 @@
-"""The package's shape: imports inside it go one way (no cycle), and each module imports alone.
+"""The package's shape: the folders are layers that import one way, each module imports alone,
+no module or function is longer than its one job needs.
 
-The import graph is read from the source (the AST), not from `sys.modules`, so an import made
-inside a function counts as much as one at the top of a module: both make the two modules
-depend on each other. Imports under `if TYPE_CHECKING:` do not run and are left out.
+The layers are checked by a kept tool, import-linter (contracts in pyproject.toml), which reads
+the imports from the source, so an import made inside a function counts as much as one at the
+top of a module; imports under `if TYPE_CHECKING:` do not run and are left out.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import os
 import pathlib
+import shutil
 import subprocess
 import sys
 
@@ -29,131 +32,72 @@ def module_names(package_dir: pathlib.Path, package: str) -> dict[str, pathlib.P
     return modules
 
 
-def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+ROOT = PACKAGE_DIR.parents[1]
+LINT_IMPORTS = pathlib.Path(sys.executable).parent / "lint-imports"
+
+
+def lint_imports(project: pathlib.Path, source: pathlib.Path) -> subprocess.CompletedProcess:
+    """import-linter's contracts of `project/pyproject.toml` over the package in `source`."""
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(source)},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
-def _imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
-    """Every import statement, at any depth, except those under `if TYPE_CHECKING:`."""
-    found: list[ast.Import | ast.ImportFrom] = []
-
-    def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and _is_type_checking(node.test):
-            for child in node.orelse:
-                visit(child)
-            return
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            found.append(node)
-        for child in ast.iter_child_nodes(node):
-            visit(child)
-
-    visit(tree)
-    return found
+def test_the_layers_and_the_acyclic_contract_hold() -> None:
+    """The folders are the layers (pyproject.toml's import-linter contracts): a layer imports
+    only the layers below it, and no package's modules import each other in a cycle."""
+    done = lint_imports(ROOT, ROOT / "src")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "Contracts: 2 kept, 0 broken." in done.stdout
 
 
-def import_graph(package_dir: pathlib.Path, package: str) -> dict[str, set[str]]:
-    """module -> the modules of the same package it imports (anywhere in its code)."""
-    modules = module_names(package_dir, package)
-    graph: dict[str, set[str]] = {name: set() for name in modules}
-    for name, path in modules.items():
-        is_package = path.name == "__init__.py"
-        here = name if is_package else name.rpartition(".")[0]
-        for node in _imports(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                targets = [alias.name for alias in node.names]
-            else:
-                base = node.module or ""
-                if node.level:
-                    anchor = here.split(".")
-                    anchor = anchor[: len(anchor) - (node.level - 1)]
-                    base = ".".join([*anchor, base] if base else anchor)
-                # `from pkg import sub` imports the submodule `pkg.sub` when there is one.
-                targets = [
-                    f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base
-                    for alias in node.names
-                ]
-            for target in targets:
-                while target and target not in modules and "." in target:
-                    target = target.rpartition(".")[0]
-                if target in modules and target != name:
-                    graph[name].add(target)
-    return graph
+def _broken_copy(tmp_path: pathlib.Path, module: str, line: str) -> pathlib.Path:
+    """The project's contracts and a copy of the package with `line` added to `module`."""
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    source = tmp_path / "src"
+    shutil.copytree(PACKAGE_DIR, source / "diffmagic", ignore=shutil.ignore_patterns("__pycache__"))
+    target = source / "diffmagic" / module
+    target.write_text(target.read_text(encoding="utf-8") + "\n\n" + line + "\n", encoding="utf-8")
+    return source
 
 
-def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """The strongly connected components with more than one module (Tarjan), sorted."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[list[str]] = []
-
-    def connect(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for target in sorted(graph[node]):
-            if target not in index:
-                connect(target)
-                low[node] = min(low[node], low[target])
-            elif target in on_stack:
-                low[node] = min(low[node], index[target])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                found.append(sorted(component))
-
-    for node in sorted(graph):
-        if node not in index:
-            connect(node)
-    return sorted(found)
-
-
-def test_the_cycle_finder_sees_function_level_imports_and_skips_type_checking(
-    tmp_path: pathlib.Path,
-) -> None:
-    package = tmp_path / "pkg"
-    (package / "views").mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "views" / "__init__.py").write_text("")
-    (package / "core.py").write_text(
-        "from typing import TYPE_CHECKING\n"
-        "if TYPE_CHECKING:\n    from pkg.typed import T\n"
-        "def draw():\n    from pkg.views import figure\n"
+@pytest.mark.slow
+def test_the_contract_fails_when_a_lower_layer_imports_a_higher_one(tmp_path) -> None:
+    """The guard (the lowest layer) importing the magic (the highest), inside a function as a
+    lazy import would: the build fails and names the import."""
+    source = _broken_copy(
+        tmp_path,
+        "limits/guard.py",
+        "def _upward() -> None:\n    from diffmagic.frontends import magic",
     )
-    (package / "views" / "figure.py").write_text("from ..core import draw\n")
-    (package / "typed.py").write_text("import pkg.core\n")
-    (package / "alone.py").write_text("from pkg import core\n")
-    graph = import_graph(package, "pkg")
-    assert graph["pkg.core"] == {"pkg.views.figure"}
-    assert graph["pkg.views.figure"] == {"pkg.core"}
-    assert graph["pkg.typed"] == {"pkg.core"}
-    assert graph["pkg.alone"] == {"pkg.core"}
-    assert cycles(graph) == [["pkg.core", "pkg.views.figure"]]
+    done = lint_imports(tmp_path, source)
+    assert done.returncode != 0
+    assert "diffmagic.limits is not allowed to import diffmagic.frontends" in done.stdout
+    assert "diffmagic.limits.guard -> diffmagic.frontends.magic" in done.stdout
 
 
-def test_the_package_graph_covers_every_module() -> None:
-    graph = import_graph(PACKAGE_DIR, "diffmagic")
-    assert {
-        "diffmagic",
-        "diffmagic.limits.bounds",
-        "diffmagic.limits.guard",
-        "diffmagic.views.figure",
-    } <= set(graph)
-    assert "diffmagic.limits.bounds" in graph["diffmagic.limits.guard"]
-
-
-def test_no_import_cycle_inside_the_package() -> None:
-    found = cycles(import_graph(PACKAGE_DIR, "diffmagic"))
-    assert found == [], "import cycles: " + "; ".join(" <-> ".join(c) for c in found)
+@pytest.mark.slow
+def test_the_contract_fails_on_a_cycle_inside_a_layer(tmp_path) -> None:
+    """Two analysis modules importing each other: allowed by the layers, refused as a cycle."""
+    source = _broken_copy(
+        tmp_path,
+        "analysis/reference.py",
+        "def _back() -> None:\n    from diffmagic.analysis import verdicts",
+    )
+    verdicts = source / "diffmagic" / "analysis" / "verdicts.py"
+    verdicts.write_text(
+        verdicts.read_text(encoding="utf-8")
+        + "\n\ndef _forth() -> None:\n    from diffmagic.analysis import reference\n",
+        encoding="utf-8",
+    )
+    done = lint_imports(tmp_path, source)
+    assert done.returncode != 0
+    assert "No import cycle between the modules of any package BROKEN" in done.stdout
 
 
 @pytest.mark.slow
@@ -179,8 +123,10 @@ def test_each_module_imports_alone_in_a_fresh_interpreter_without_jax() -> None:
     assert failures == []
 
 
-#: One module per job: a module that grows past this is doing two jobs (issue 12).
+#: One module per job: a module that grows past this is doing two jobs.
 MAX_MODULE_LINES = 400
+#: One function per step: a function that grows past this is doing two steps.
+MAX_FUNCTION_LINES = 80
 
 
 def test_no_module_is_over_four_hundred_lines() -> None:
@@ -190,3 +136,16 @@ def test_no_module_is_over_four_hundred_lines() -> None:
     }
     too_long = {name: lines for name, lines in lengths.items() if lines > MAX_MODULE_LINES}
     assert not too_long, f"split these by job: {too_long}"
+
+
+def test_no_function_is_over_eighty_lines() -> None:
+    """Counted from its first decorator to its last line, docstring included."""
+    too_long = {}
+    for path in module_names(PACKAGE_DIR, "diffmagic").values():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                lines = node.end_lineno - first + 1
+                if lines > MAX_FUNCTION_LINES:
+                    too_long[f"{path.relative_to(PACKAGE_DIR)}:{node.name}"] = lines
+    assert not too_long, f"split these by step: {too_long}"

@@ -1,127 +1,95 @@
 """diffmagic: see, compare and trust derivatives in a notebook.
 
 `compare()` differentiates one function symbolically (SymPy), numerically (NumPy and SciPy) and
-automatically (JAX) and returns a `Comparison`. In IPython, `%load_ext diffmagic` adds the
-`%%differentiate` magic. Importing this package imports neither IPython nor JAX.
+automatically (JAX) and returns a `Comparison`; `compare_gradient`, `compare_jacobian` and
+`parameter_study` do the same for a loss of many parameters, `check_gradient` checks a gradient
+written by hand, `graph` draws f's computational graph. In IPython, `%load_ext diffmagic` adds
+the `%%differentiate` magic.
+
+Importing this package imports neither NumPy's heavier neighbours nor IPython nor JAX: each
+public name below is the real function or class of the module that defines it, imported on
+first use through one mapping (PEP 562), so `help()`, `inspect.signature` and an IDE see its
+real parameters, and a type checker sees them through the `TYPE_CHECKING` imports.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from diffmagic.api.compare import Comparison, MethodResult, Request, compare
 from diffmagic.errors import DiffMagicError
-from diffmagic.running.cache import clear_cache
 
-__all__ = [
-    "Comparison",
-    "DiffMagicError",
-    "GradientComparison",
-    "JacobianComparison",
-    "MethodResult",
-    "ParameterStudy",
-    "Request",
-    "clear_cache",
-    "compare",
-    "compare_gradient",
-    "compare_jacobian",
-    "expression_tree",
-    "gradient_field",
-    "graph",
-    "load_ipython_extension",
-    "panel",
-    "parameter_study",
-    "partial_derivatives",
-    "unload_ipython_extension",
-]
+if TYPE_CHECKING:
+    from diffmagic.api.check import check_gradient as check_gradient
+    from diffmagic.api.compare import compare as compare
+    from diffmagic.api.expression_tree import expression_tree as expression_tree
+    from diffmagic.api.gradients import compare_gradient as compare_gradient
+    from diffmagic.api.graph import graph as graph
+    from diffmagic.api.jacobians import compare_jacobian as compare_jacobian
+    from diffmagic.api.partials import gradient_field as gradient_field
+    from diffmagic.api.partials import partial_derivatives as partial_derivatives
+    from diffmagic.api.study import parameter_study as parameter_study
+    from diffmagic.frontends.panel import panel as panel
+    from diffmagic.results.check import GradientCheck as GradientCheck
+    from diffmagic.results.comparison import Comparison as Comparison
+    from diffmagic.results.comparison import MethodResult as MethodResult
+    from diffmagic.results.gradient import GradientComparison as GradientComparison
+    from diffmagic.results.graph import ComputationalGraph as ComputationalGraph
+    from diffmagic.results.jacobian import JacobianComparison as JacobianComparison
+    from diffmagic.results.study import ParameterStudy as ParameterStudy
+    from diffmagic.running.cache import clear_cache as clear_cache
+    from diffmagic.running.request import Request as Request
+
 __version__ = "0.1.0"
 
+#: Every public name and the module that defines it.
+_PUBLIC = {
+    "compare": "diffmagic.api.compare",
+    "Comparison": "diffmagic.results.comparison",
+    "MethodResult": "diffmagic.results.comparison",
+    "Request": "diffmagic.running.request",
+    "clear_cache": "diffmagic.running.cache",
+    "compare_gradient": "diffmagic.api.gradients",
+    "GradientComparison": "diffmagic.results.gradient",
+    "compare_jacobian": "diffmagic.api.jacobians",
+    "JacobianComparison": "diffmagic.results.jacobian",
+    "parameter_study": "diffmagic.api.study",
+    "ParameterStudy": "diffmagic.results.study",
+    "check_gradient": "diffmagic.api.check",
+    "GradientCheck": "diffmagic.results.check",
+    "graph": "diffmagic.api.graph",
+    "ComputationalGraph": "diffmagic.results.graph",
+    "expression_tree": "diffmagic.api.expression_tree",
+    "partial_derivatives": "diffmagic.api.partials",
+    "gradient_field": "diffmagic.api.partials",
+    "panel": "diffmagic.frontends.panel",
+}
 
-def panel(f: Any, **options: Any) -> Any:
-    """An interactive ipywidgets panel for `f`: every keyword of `compare()`, and `x0`."""
-    from diffmagic.frontends.panel import Panel
-
-    return Panel(f, **options)
-
-
-def partial_derivatives(f: Any, at: Any, **kwargs: Any) -> Any:
-    """Every partial derivative of f at the point `at` ({"x": 1, "y": 2}), by each method."""
-    from diffmagic.api.partials import gradient_at
-
-    return gradient_at(f, at, **kwargs)
-
-
-def gradient_field(f: Any, x_domain: Any, y_domain: Any, **kwargs: Any) -> Any:
-    """Contours of f(x, y) with arrows of its gradient: a matplotlib Figure."""
-    from diffmagic.api.partials import gradient_field_figure
-
-    return gradient_field_figure(f, x_domain, y_domain, **kwargs)
-
-
-# --- computational graph (issue 15): lazy, like panel --------------------------------------
-def graph(f: Any, at: Any, mode: str = "reverse", **kwargs: Any) -> Any:
-    """f's JAX program at x0 = `at`: each step's value, tangent (forward) or adjoint (reverse)."""
-    from diffmagic.api.graph import graph as build
-
-    return build(f, at, mode, **kwargs)
-
-
-def expression_tree(f: Any, **kwargs: Any) -> Any:
-    """SymPy's expression trees of f and f' side by side, shared subexpressions marked."""
-    from diffmagic.api.expression_tree import expression_tree as build
-
-    return build(f, **kwargs)
-
-
-# --- end computational graph ---------------------------------------------------------------
-# --- issue 13 (many parameters): gradients of a loss, Jacobians, cost against n -------------
-# Small functions, as `panel` above, so that importing diffmagic does not import the package.
-
-
-def compare_gradient(f: Any, at: Any, *args: Any, **kwargs: Any) -> Any:
-    """The gradient of a loss f: R^n -> R at `at` (an array or a pytree) by symbolic,
-    numerical, forward and reverse mode, with errors and timings: a `GradientComparison`."""
-    from diffmagic.api.gradients import compare_gradient as run
-
-    return run(f, at, *args, **kwargs)
-
-
-def compare_jacobian(f: Any, at: Any, *args: Any, **kwargs: Any) -> Any:
-    """The (m, n) Jacobian of f: R^n -> R^m by forward, reverse and numerical, each timed."""
-    from diffmagic.api.jacobians import compare_jacobian as run
-
-    return run(f, at, *args, **kwargs)
-
-
-def parameter_study(f: Any, *args: Any, **kwargs: Any) -> Any:
-    """One gradient's cost against n, as a multiple of one f, per method: a `ParameterStudy`."""
-    from diffmagic.api.study import parameter_study as run
-
-    return run(f, *args, **kwargs)
+__all__ = sorted(
+    [*_PUBLIC, "DiffMagicError", "load_ipython_extension", "unload_ipython_extension"]
+)
 
 
 def __getattr__(name: str) -> Any:
-    """The result types, imported on first use."""
-    if name == "GradientComparison":
-        from diffmagic.api.gradients import GradientComparison
-
-        return GradientComparison
-    if name == "JacobianComparison":
-        from diffmagic.api.jacobians import JacobianComparison
-
-        return JacobianComparison
-    if name == "ParameterStudy":
-        from diffmagic.api.study import ParameterStudy
-
-        return ParameterStudy
-    raise AttributeError(f"module 'diffmagic' has no attribute {name!r}")
+    """A public name, imported from its module on first use and kept."""
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'diffmagic' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
-# --- end issue 13 --------------------------------------------------------------------------
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_PUBLIC})
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """`%load_ext diffmagic`: register `%%differentiate` and `%differentiate`."""
+    """`%load_ext diffmagic`: register `%%differentiate` and `%differentiate`.
+
+    IPython calls this; it imports IPython's side of diffmagic only now, so the package itself
+    works without IPython.
+    """
     from diffmagic.frontends.magic import load
 
     load(ipython)
@@ -132,33 +100,3 @@ def unload_ipython_extension(ipython: Any) -> None:
     from diffmagic.frontends.magic import unload
 
     unload(ipython)
-
-
-# --- check your own gradient (issue 14) ---------------------------------------------------
-# As above: a small function and a lazy type, so that importing diffmagic stays light.
-__all__ += ["GradientCheck", "check_gradient"]
-
-
-def check_gradient(f: Any, grad: Any, at: Any, *args: Any, **kwargs: Any) -> Any:
-    """Check your hand-written gradient `grad(at)` of f against a reference, coordinate by
-    coordinate (kinks, float32 and large n handled): a `GradientCheck`."""
-    from diffmagic.api.check import check_gradient as run
-
-    return run(f, grad, at, *args, **kwargs)
-
-
-_lazy_before_checks = globals().get("__getattr__")
-
-
-def __getattr__(name: str) -> Any:  # noqa: F811 - extends the lazy attributes above
-    """`GradientCheck` on first use; everything else as before."""
-    if name == "GradientCheck":
-        from diffmagic.results.check import GradientCheck
-
-        return GradientCheck
-    if _lazy_before_checks is not None:
-        return _lazy_before_checks(name)
-    raise AttributeError(f"module 'diffmagic' has no attribute {name!r}")
-
-
-# --- end check your own gradient ---

@@ -66,7 +66,7 @@ class GradientTable:
         return self.table()
 
 
-def gradient_at(
+def partial_derivatives(
     f: Any,
     at: Mapping[str, float],
     methods: Sequence[str] | str = DEFAULT_METHODS,
@@ -104,7 +104,7 @@ def gradient_at(
     return table
 
 
-def gradient_field_figure(
+def gradient_field(
     f: Any,
     x_domain: tuple[float, float],
     y_domain: tuple[float, float],

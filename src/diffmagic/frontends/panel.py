@@ -351,3 +351,48 @@ class Panel:
 
     def __repr__(self) -> str:
         return WHERE_TO_RUN.format(label=self.comparison.target.label)
+
+
+def panel(
+    f: Any,
+    *,
+    x0: float | None = None,
+    graph: bool = False,
+    graph_mode: str = "reverse",
+    request: Request | None = None,
+    **options: Any,
+) -> Panel:
+    """An interactive panel for `f`: sliders for the domain, the points, the methods, the order,
+    the tangent point and f's other parameters, the figure and the table redrawn as they move.
+
+    Parameters
+    ----------
+    f
+        What `compare()` takes: a function, a notebook cell's text, or an expression in x.
+    x0
+        The tangent point (default: the middle of the domain).
+    graph, graph_mode
+        Show f's computational graph at x0, with "reverse" adjoints or "forward" tangents.
+    request
+        A checked `Request` to start from (what `%%differentiate --panel` passes), instead of
+        `options`.
+    **options
+        `compare()`'s keyword arguments: domain, points, methods, order, wrt, params, engines,
+        extrema, timing, yours, the time limits.
+
+    Returns
+    -------
+    Panel
+        Display it in a notebook (the last expression of a cell); `panel.comparison` is what it
+        shows now. Without a widget frontend it shows the static figure and table.
+
+    Raises
+    ------
+    DiffMagicError
+        When ipywidgets is missing, or an option cannot be honoured (one line, before any work).
+
+    Examples
+    --------
+    >>> diffmagic.panel("exp(-2*x) + 3*sin(3*x)", domain=(-2, 2), x0=1.0)  # doctest: +SKIP
+    """
+    return Panel(f, x0=x0, graph=graph, graph_mode=graph_mode, request=request, **options)

@@ -58,20 +58,20 @@ def _text_bundle(title: str, lines: list[str]) -> dict[str, str]:
 def _gradient_report(
     f: Any, options: Any, func: str | None, plot: bool, fmt: str = "png"
 ) -> Report:
-    from diffmagic.api.partials import gradient_at, gradient_field_figure
+    from diffmagic.api.partials import gradient_field, partial_derivatives
 
     point = parse_point(options.at)
     if not isinstance(point, dict):
         raise DiffMagicError("--gradient needs the point as NAME=VALUE pairs, e.g. --at x=1,y=2")
     params = parse_params(options.param)
-    table = gradient_at(f, point, methods=options.methods, params=params, func=func)
+    table = partial_derivatives(f, point, methods=options.methods, params=params, func=func)
     report = Report(gradient=table)
     report.bundles.append({"text/html": table._repr_html_(), "text/plain": table.table()})
     if plot and len(point) == 2:
         low, high = options.domain
         (x_name, x0), (y_name, y0) = point.items()
         width = (high - low) / 2
-        report.figure = gradient_field_figure(
+        report.figure = gradient_field(
             f,
             (x0 - width, x0 + width),
             (y0 - width, y0 + width),

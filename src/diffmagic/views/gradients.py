@@ -17,9 +17,9 @@ from diffmagic.running.timing import format_time
 from diffmagic.views.tables import aligned_table, html_row
 
 if TYPE_CHECKING:
-    from diffmagic.api.gradients import GradientComparison
-    from diffmagic.api.jacobians import JacobianComparison
-    from diffmagic.api.study import ParameterStudy
+    from diffmagic.results.gradient import GradientComparison
+    from diffmagic.results.jacobian import JacobianComparison
+    from diffmagic.results.study import ParameterStudy
 
 COLOURS = {"symbolic": "C0", "numerical": "C1", "forward": "C2", "reverse": "C3"}
 MARKERS = {"symbolic": "s", "numerical": "o", "forward": "^", "reverse": "v"}

@@ -77,6 +77,28 @@ def comparison_figure(
     figure = Figure(figsize=(width, height))
     figure.subplots_adjust(left=0.1, right=0.72, top=0.94, bottom=0.09, hspace=0.1)
     top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+    _plot_curves(top, comparison, extra or {})
+    _set_title(top, comparison, extra or {})
+    top.grid(alpha=0.3)
+    draw_errors(bottom, comparison, extra or {})
+    bottom.set_xlabel(comparison.target.wrt)
+    if at is not None:
+        top.autoscale_view()
+        top.set_ylim(top.get_ylim())  # tangent lines never rescale the plot
+        if tangents is None:
+            raise ValueError("a figure with tangents at x0 needs tangents=at_point.tangents")
+        overlays = Overlays(top, comparison, tangents, secant=secant is not None)
+        overlays.update(at, secant)
+        figure.diffmagic_overlays = overlays
+    # Outside the axes: it hides no data, and "best" placement is slow on many points.
+    top.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    figure.diffmagic_alt = alt_text(comparison, at)
+    return figure
+
+
+def _plot_curves(top: Any, comparison: Comparison, extra: dict[str, np.ndarray]) -> None:
+    """f, each row's f' (where your derivative is wrong, marked), the points where f' does not
+    exist, the extra curves and the extrema, on the top panel."""
     x = comparison.x
     name = comparison.derivative_name
     target = comparison.target
@@ -121,12 +143,18 @@ def comparison_figure(
             linewidth=1,
             label=labels.pop(point.kind, "_nolegend_"),
         )
-    for label, values in (extra or {}).items():
+    for label, values in extra.items():
         top.plot(x, finite(values), label=label, **EXTRA_STYLE)
     if comparison.extrema:
         from diffmagic.analysis.extrema import mark
 
         mark(top, comparison.extrema, target.wrt)
+
+
+def _set_title(top: Any, comparison: Comparison, extra: dict[str, np.ndarray]) -> None:
+    """The value axis (linear, or symmetric-log with a note) and the title above it."""
+    name = comparison.derivative_name
+    target = comparison.target
     top.set_ylabel("value")
     scale_note = value_scale(top, [comparison.f_values, *_curves(comparison, extra)])
     formula = str(comparison.function_expr) if comparison.function_expr is not None else ""
@@ -140,21 +168,6 @@ def comparison_figure(
         y=1.0,
         pad=6,
     )
-    top.grid(alpha=0.3)
-    draw_errors(bottom, comparison, extra or {})
-    bottom.set_xlabel(comparison.target.wrt)
-    if at is not None:
-        top.autoscale_view()
-        top.set_ylim(top.get_ylim())  # tangent lines never rescale the plot
-        if tangents is None:
-            raise ValueError("a figure with tangents at x0 needs tangents=at_point.tangents")
-        overlays = Overlays(top, comparison, tangents, secant=secant is not None)
-        overlays.update(at, secant)
-        figure.diffmagic_overlays = overlays
-    # Outside the axes: it hides no data, and "best" placement is slow on many points.
-    top.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
-    figure.diffmagic_alt = alt_text(comparison, at)
-    return figure
 
 
 def alt_text(comparison: Comparison, at: float | None = None) -> str:

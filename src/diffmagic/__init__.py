@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from diffmagic.errors import DiffMagicError
+from diffmagic.errors import DiffMagicError as DiffMagicError
 
 if TYPE_CHECKING:
     from diffmagic.api.check import check_gradient as check_gradient
@@ -65,9 +65,7 @@ _PUBLIC = {
     "panel": "diffmagic.frontends.panel",
 }
 
-__all__ = sorted(
-    [*_PUBLIC, "DiffMagicError", "load_ipython_extension", "unload_ipython_extension"]
-)
+__all__ = sorted([*_PUBLIC, "DiffMagicError", "load_ipython_extension", "unload_ipython_extension"])
 
 
 def __getattr__(name: str) -> Any:

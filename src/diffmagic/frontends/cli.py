@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from diffmagic.errors import DiffMagicError
-from diffmagic.frontends.options import add_to_parser, check_save
+from diffmagic.frontends.option_checks import check_options
+from diffmagic.frontends.options import add_to_parser
 from diffmagic.frontends.report import build_report, html_page
 from diffmagic.frontends.report_result import Report, write_file
 from diffmagic.inputs.expression import expression_to_function
@@ -108,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     options = parser.parse_args(argv)
     try:
-        check_save(options)
+        check_options(options)
         function = _function(options.function, options.func, options.yours or ())
         report = build_report(function, options)
         for bundle in report.bundles:
@@ -145,7 +146,9 @@ def _json(report: Report) -> dict[str, Any]:
     if report.comparison is not None:
         return report.comparison.to_dict()
     table = report.gradient
-    if hasattr(table, "to_dict"):  # issue 13: a GradientComparison or a ParameterStudy
+    if report.study is not None and table is not report.study:  # --at NAME with --sizes
+        return {"gradient": table.to_dict(), "study": report.study.to_dict()}
+    if hasattr(table, "to_dict"):  # the gradient of a loss, or the cost study
         return table.to_dict()
     return {
         "point": table.point,

@@ -13,13 +13,14 @@ import keyword
 from collections.abc import Collection
 from typing import Any
 
-from IPython.core.error import UsageError
+from IPython.core.error import InputRejected, UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, needs_local_scope
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
 
 from diffmagic.errors import DiffMagicError
-from diffmagic.frontends.options import OPTIONS, check_save, parse_point, to_request
+from diffmagic.frontends.option_checks import check_options
+from diffmagic.frontends.options import OPTIONS, parse_point, to_request
 from diffmagic.frontends.report import build_report, html_page
 from diffmagic.frontends.report_result import write_file
 from diffmagic.inputs.expression import expression_to_function, looks_like_expression
@@ -37,13 +38,6 @@ def _with_shared_options(function: Any) -> Any:
     for flags, keywords in reversed(OPTIONS):
         function = argument(*flags, **keywords)(function)
     return function
-
-
-def _defined_functions(cell: str) -> list[str]:
-    try:
-        return defined_functions(ast.parse(cell))
-    except SyntaxError:
-        return []
 
 
 def _unquoted(token: str) -> str:
@@ -121,8 +115,31 @@ class DifferentiateMagics(Magics):
         The cell runs like a normal cell, so its definitions stay in the namespace; nothing
         else is added unless -o NAME.
         """
+        options = self._options(line)
         try:
-            options = parse_argstring(self.differentiate, line)
+            check_options(options, panel=options.panel)
+            _check_output_name(options.output)
+            function = self._function(options, cell, local_ns)
+            shown = self._show_panel(function, options) if options.panel else None
+            report = None if options.panel else self._report(function, options)
+        except DiffMagicError as error:
+            raise UsageError(str(error)) from None
+        except SystemExit as error:  # f called sys.exit(): a reason, never the kernel's end
+            raise UsageError(describe_error("the function", error)) from None
+        result = shown if report is None else report.result
+        if options.output:
+            self.shell.user_ns[options.output] = result
+        if not options.quiet:
+            for bundle in [] if report is None else report.bundles:
+                display(bundle, raw=True)
+            if shown is not None:
+                display(shown)
+        return None
+
+    def _options(self, line: str) -> Any:
+        """The magic's options parsed, or a one-line `UsageError`."""
+        try:
+            return parse_argstring(self.differentiate, line)
         except UsageError:
             raise
         except ValueError as error:  # shlex: `%differentiate "x**2` has no closing quote
@@ -132,28 +149,16 @@ class DifferentiateMagics(Magics):
             ) from None
         except SystemExit:
             raise UsageError("invalid options; see %%differentiate?") from None
-        try:
-            check_save(options)
-            _check_output_name(options.output)
-            function = self._function(options, cell, local_ns)
-            if options.panel:
-                self._show_panel(function, options)
-                return None
-            report = build_report(function, options)
-            if options.save:
-                report.save_figure(options.save)
-            if options.html:
-                write_file(options.html, html_page(report))
-        except DiffMagicError as error:
-            raise UsageError(str(error)) from None
-        except SystemExit as error:  # f called sys.exit(): a reason, never the kernel's end
-            raise UsageError(describe_error("the function", error)) from None
-        if options.output:
-            self.shell.user_ns[options.output] = report.result
-        if not options.quiet:
-            for bundle in report.bundles:
-                display(bundle, raw=True)
-        return None
+
+    @staticmethod
+    def _report(function: Any, options: Any) -> Any:
+        """The report the options ask for, with its figure and page written where asked."""
+        report = build_report(function, options)
+        if options.save:
+            report.save_figure(options.save)
+        if options.html:
+            write_file(options.html, html_page(report))
+        return report
 
     def _function(self, options: Any, cell: str | None, local_ns: Any) -> Any:
         """The function to differentiate: the cell's, a defined one, or an expression's text."""
@@ -183,60 +188,33 @@ class DifferentiateMagics(Magics):
             )
         return self._run_cell(cell, options.func, options.yours or ())
 
-    def _show_panel(self, function: Any, options: Any) -> None:
-        from diffmagic.frontends.panel import Panel
-
-        if options.html or options.format != "png":
-            raise DiffMagicError("--html and --format write a static report: remove --panel")
-        # What the panel cannot show is refused, never dropped without a word.
-        if options.gradient:
-            raise DiffMagicError(
-                "--gradient draws the gradient field of a function of two variables, which the "
-                "panel does not show: remove --panel"
-            )
-        if options.step_study:
-            raise DiffMagicError(
-                "the panel's step h, scheme and precision controls are its step study: remove "
-                "--step-study (or --panel for the static study)"
-            )
-        if options.no_plot:
-            raise DiffMagicError("the panel is drawn around its figure: remove --no-plot")
-        # --- issue 13 (many parameters): --panel --sizes: the study, with a slider for n ----
+    def _show_panel(self, function: Any, options: Any) -> Any:
+        """The panel the options ask for (checked by `check_options`), its figure saved."""
         if getattr(options, "sizes", None):
             from diffmagic.api.study import check_sizes
             from diffmagic.frontends.options import parse_params
             from diffmagic.frontends.study_panel import StudyPanel
 
             largest = max(check_sizes(options.sizes))
-            study_panel = StudyPanel(
+            return StudyPanel(
                 function,
                 params=parse_params(options.param),
                 largest_power=min(max(len(str(largest)) - 1, 1), 6),
             )
-            if options.output:
-                self.shell.user_ns[options.output] = study_panel
-            if not options.quiet:
-                display(study_panel)
-            return
-        # --- end issue 13 --------------------------------------------------------------------
-        point = parse_point(options.at)
-        if isinstance(point, dict):
-            raise DiffMagicError("--panel takes --at as one number, the tangent point")
+        from diffmagic.frontends.panel import Panel
+
         # Every option of the magic means the same in the panel: the same checked Request.
         request = to_request(options, yours=resolve_yours(options.yours, function))
         shown = Panel(
             function,
-            x0=point,
-            graph=options.graph,  # computational graph (issue 15)
+            x0=parse_point(options.at),
+            graph=options.graph,
             graph_mode=options.graph_mode,
             request=request,
         )
         if options.save:
             shown.save_figure(options.save)
-        if options.output:
-            self.shell.user_ns[options.output] = shown
-        if not options.quiet:
-            display(shown)
+        return shown
 
     def _run_cell(self, cell: str, wanted: str | None, yours: Collection[str] = ()) -> Any:
         """Run the cell in the user's namespace, as if the magic were not there; its function
@@ -245,19 +223,13 @@ class DifferentiateMagics(Magics):
             raise DiffMagicError(
                 "the cell is empty: write a function such as def f(x): return x**2"
             )
-        source = self.shell.transform_cell(cell)
-        filename = self.shell.compile.cache(cell)
-        try:
-            code = compile(source, filename, "exec")
-        except SyntaxError as error:
-            raise DiffMagicError(
-                f"the cell is not valid Python: {error.msg} (line {error.lineno})"
-            ) from None
+        tree = self._parsed(cell)
+        code = self.shell.compile(tree, self.shell.compile.cache(cell), "exec")
         try:
             exec(code, self.shell.user_ns)
         except (Exception, SystemExit) as error:  # sys.exit() in the cell, or in its imports
             raise DiffMagicError(describe_error("the cell", error)) from None
-        defined = _defined_functions(source)
+        defined = defined_functions(tree)
         name = chosen_function(defined, wanted, [str(n).strip() for n in yours], "the cell")
         if name is None:
             raise DiffMagicError("the cell defines no function: write def f(x): return ...")
@@ -265,6 +237,22 @@ class DifferentiateMagics(Magics):
         if not callable(function):
             raise DiffMagicError(f"the cell defines no function `{name}`")
         return function
+
+    def _parsed(self, cell: str) -> ast.Module:
+        """The cell as IPython runs one (as `%%time` does): its input transformers (`%magics`,
+        `!commands`), parsed once, then the shell's AST transformers."""
+        source = self.shell.transform_cell(cell)
+        try:
+            tree = self.shell.compile.ast_parse(source)
+        except SyntaxError as error:
+            raise DiffMagicError(
+                f"the cell is not valid Python: {error.msg} (line {error.lineno})"
+            ) from None
+        try:
+            return self.shell.transform_ast(tree)
+        except InputRejected as error:
+            reason = f"the cell was rejected by an input transformer: {error}"
+            raise DiffMagicError(reason) from None
 
 
 def load(ipython: Any) -> None:

@@ -8,35 +8,13 @@ function's gradient there by each method, with the per-coordinate error figure. 
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from diffmagic.errors import DiffMagicError
+from diffmagic.frontends.option_checks import default_of, wants_many_parameters
 from diffmagic.frontends.options import parse_params
 from diffmagic.inputs.target import resolve_function
-from diffmagic.limits.explain import one_line
-
-#: The shared `--methods` default (one-variable names); here it means every gradient method.
-ONE_VARIABLE_DEFAULT = "symbolic,numerical,automatic"
-#: Options of the one-variable path that say nothing about a vector point.
-_ONE_VARIABLE_ONLY = ("gradient", "extrema", "step_study")
-
-
-def wants_many_parameters(options: Any) -> bool:
-    """True for `--at NAME` (a name, not a number) or `--sizes`."""
-    at = getattr(options, "at", None)
-    named = isinstance(at, str) and at.strip().isidentifier()
-    return named or bool(getattr(options, "sizes", None))
-
-
-def _png(figure: Any, description: str) -> dict[str, Any]:
-    from diffmagic.views.figure import figure_bytes
-
-    try:
-        png = figure_bytes(figure, "png")
-    except Exception as error:
-        return {"text/plain": f"<no figure: {one_line(error, 120)}>"}
-    return {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": description}
+from diffmagic.views.notebook import image_bundle
 
 
 def many_parameters_report(f: Any, options: Any, *, func: str | None = None) -> Any:
@@ -47,26 +25,19 @@ def many_parameters_report(f: Any, options: Any, *, func: str | None = None) -> 
     from diffmagic.api.study import check_sizes, parameter_study
     from diffmagic.frontends.report_result import Report
 
-    for name in _ONE_VARIABLE_ONLY:
-        if getattr(options, name, False):
-            flag = "--" + name.replace("_", "-")
-            raise DiffMagicError(
-                f"{flag} is for functions of one variable: remove it with --at NAME or --sizes"
-            )
     function, _ = resolve_function(f, func)
     namespace = getattr(function, "__globals__", {})
     methods = options.methods
-    if methods == ONE_VARIABLE_DEFAULT:
+    if methods == default_of("methods"):  # the one-variable names: every gradient method
         methods = DEFAULT_METHODS
     params = parse_params(options.param)
     plot = not getattr(options, "no_plot", False)
+    fmt = getattr(options, "format", None) or "png"
     timing = getattr(options, "timing", "quick") != "off"
     sizes = check_sizes(options.sizes) if getattr(options, "sizes", None) else None
     report = Report()
     at = (options.at or "").strip()
     if at:
-        if not at.isidentifier():
-            raise DiffMagicError(f"--at {at}: with --sizes, give the NAME of a vector or nothing")
         if at not in namespace:
             raise DiffMagicError(
                 f"--at {at}: no `{at}` is defined; define the point in the cell "
@@ -79,9 +50,11 @@ def many_parameters_report(f: Any, options: Any, *, func: str | None = None) -> 
         )
         if plot:
             report.figure = comparison.figure()
-            report.bundles.append(_png(report.figure, "<error of each method per coordinate>"))
+            alt = f"error of each method's gradient per coordinate at {at}"
+            report.bundles.append(image_bundle(report.figure, alt, fmt))
     if sizes:
         study = parameter_study(function, sizes=sizes, methods=methods, params=params)
+        report.study = study
         if report.gradient is None:
             report.gradient = study
         report.bundles.append({"text/html": study._repr_html_(), "text/plain": str(study)})
@@ -89,5 +62,6 @@ def many_parameters_report(f: Any, options: Any, *, func: str | None = None) -> 
             figure = study.figure()
             if report.figure is None:
                 report.figure = figure
-            report.bundles.append(_png(figure, "<cost of one gradient against n>"))
+            alt = "cost of one gradient by each method against the number of parameters n, log-log"
+            report.bundles.append(image_bundle(figure, alt, fmt))
     return report

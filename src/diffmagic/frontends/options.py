@@ -2,8 +2,9 @@
 
 Both front ends read the same `OPTIONS` list: the magic turns each entry into an
 `IPython.core.magic_arguments.argument` decorator, the command line into
-`argparse.ArgumentParser.add_argument`. They cannot drift apart, and `to_compare_kwargs` turns
-the parsed options into the arguments of `diffmagic.compare()` for both.
+`argparse.ArgumentParser.add_argument`. They cannot drift apart, and `to_request` turns the
+parsed options into the checked `Request` that `diffmagic.compare()` builds from its keywords.
+The defaults are `Request`'s own, written once in `running/request.py`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ import re
 from typing import Any
 
 from diffmagic.errors import DiffMagicError
-from diffmagic.running.request import Request
+from diffmagic.running.request import (
+    DEFAULT_DOMAIN,
+    DEFAULT_METHODS,
+    DEFAULT_POINTS,
+    DEFAULT_TIMING_POINTS,
+    Request,
+)
 
 
 def whole_number(text: str) -> int:
@@ -65,24 +72,25 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
         {
             "nargs": 2,
             "type": float,
-            "default": [-5.0, 5.0],
+            "default": list(DEFAULT_DOMAIN),
             "metavar": ("LO", "HI"),
-            "help": "the interval of x to plot and compare on (default: -5 5)",
+            "help": "the interval of x to plot and compare on "
+            f"(default: {DEFAULT_DOMAIN[0]:g} {DEFAULT_DOMAIN[1]:g})",
         },
     ),
     (
         ("-n", "--points"),
         {
             "type": whole_number,
-            "default": 100,
+            "default": DEFAULT_POINTS,
             "metavar": "N",
-            "help": "grid points in the domain (default: 100, as in the course lab)",
+            "help": f"grid points in the domain (default: {DEFAULT_POINTS}, as in the course lab)",
         },
     ),
     (
         ("-m", "--methods"),
         {
-            "default": "symbolic,numerical,automatic",
+            "default": ",".join(DEFAULT_METHODS),
             "metavar": "LIST",
             "help": "comma-separated methods: symbolic, numerical (np.gradient and SciPy's finite "
             "differences), finite_difference, automatic (default: all)",
@@ -117,7 +125,6 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
             "by symbolic, numerical, forward and reverse mode",
         },
     ),
-    # --- issue 13 (many parameters) ----------------------------------------------------------
     (
         ("--sizes",),
         {
@@ -127,7 +134,6 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
             "e.g. --sizes 10,100,1000,10000 (a log-log figure with fitted slopes)",
         },
     ),
-    # --- end issue 13 ------------------------------------------------------------------------
     (
         ("--extrema",),
         {
@@ -175,9 +181,9 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
         ("--timing-points",),
         {
             "type": whole_number,
-            "default": 1_000_000,
+            "default": DEFAULT_TIMING_POINTS,
             "metavar": "N",
-            "help": "points at which each derivative is timed (default: 1000000)",
+            "help": f"points at which each derivative is timed (default: {DEFAULT_TIMING_POINTS})",
         },
     ),
     (
@@ -203,7 +209,6 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
             "repeatable",
         },
     ),
-    # --- computational graph (issue 15) ------------------------------------------------------
     (
         ("--graph",),
         {
@@ -222,8 +227,6 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
             "(default: reverse)",
         },
     ),
-    # --- end computational graph -------------------------------------------------------------
-    # --- reports for course notes (issue 16): the same page and figure format in both front ends
     (
         ("--html",),
         {
@@ -242,7 +245,6 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
             "(default: png)",
         },
     ),
-    # --- end of reports for course notes
 ]
 
 #: Formats `--save` can write, by file suffix.
@@ -290,14 +292,6 @@ def parse_point(text: str | None) -> float | dict[str, float] | None:
         if not re.fullmatch(r"[A-Za-z_]\w*", name.strip()):
             raise DiffMagicError(f"--at takes NAME=VALUE pairs such as x=1,y=2, not {text!r}")
     return point
-
-
-def check_save(options: Any) -> None:
-    """Refuse a --save that cannot be honoured before any work is done."""
-    if getattr(options, "save", None):
-        figure_format(options.save)
-        if getattr(options, "no_plot", False):
-            raise DiffMagicError("--save writes the figure: remove --no-plot")
 
 
 def figure_format(path: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from diffmagic.analysis.at_point import at_point
 from diffmagic.api.compare import Comparison, run
 from diffmagic.errors import DiffMagicError
+from diffmagic.frontends.option_checks import check_options
 from diffmagic.frontends.options import parse_params, parse_point, to_request
 from diffmagic.frontends.report_result import Report
 from diffmagic.limits.explain import one_line
@@ -61,8 +62,6 @@ def _gradient_report(
     from diffmagic.api.partials import gradient_field, partial_derivatives
 
     point = parse_point(options.at)
-    if not isinstance(point, dict):
-        raise DiffMagicError("--gradient needs the point as NAME=VALUE pairs, e.g. --at x=1,y=2")
     params = parse_params(options.param)
     table = partial_derivatives(f, point, methods=options.methods, params=params, func=func)
     report = Report(gradient=table)
@@ -87,32 +86,25 @@ def _gradient_report(
 
 
 def build_report(f: Any, options: Any, *, func: str | None = None) -> Report:
-    """Run what the options ask for on `f` (a function, a cell's text or an expression)."""
+    """Run what the options ask for on `f` (a function, a cell's text or an expression).
+
+    The options are checked first (`option_checks.check_options`): nothing here runs work for
+    a combination that would be refused afterwards.
+    """
+    check_options(options)
     plot = not getattr(options, "no_plot", False)
-    # --- issue 13 (many parameters): --at NAME (a vector the cell defines), --sizes ----------
     from diffmagic.frontends.many_parameters import many_parameters_report
 
     many = many_parameters_report(f, options, func=func)
     if many is not None:
         return many
-    # --- end issue 13 ------------------------------------------------------------------------
-    _check_graph_options(options)  # computational graph (issue 15)
     fmt = getattr(options, "format", None) or "png"
     if getattr(options, "gradient", False):
         return _gradient_report(f, options, func, plot, fmt)
     point = parse_point(options.at)
-    if isinstance(point, dict):
-        raise DiffMagicError("--at takes one number here; NAME=VALUE pairs go with --gradient")
     yours = resolve_yours(getattr(options, "yours", None) or [], f)
     comparison = run(f, to_request(options, func=func, yours=yours))
     report = Report(comparison=comparison)
-    if point is not None:
-        low, high = comparison.domain
-        if not low <= point <= high:
-            raise DiffMagicError(
-                f"--at {point:g} is outside the domain [{low:g}, {high:g}]: pick a point inside, "
-                "or widen --domain"
-            )
     if plot:
         try:
             report.figure = comparison.figure(at=point)
@@ -123,8 +115,6 @@ def build_report(f: Any, options: Any, *, func: str | None = None) -> Report:
         comparison, plot=plot, at=point, figure=report.figure, fmt=fmt, point=values_at
     )
     if getattr(options, "step_study", False):
-        if point is None or comparison.order != 1:
-            raise DiffMagicError("--step-study studies f' at one point: add --at X0 (order 1)")
         report.step_study = comparison.step_study(point)
         if report.step_study is not None:
             report.bundles.append(
@@ -136,22 +126,9 @@ def build_report(f: Any, options: Any, *, func: str | None = None) -> Report:
                     "step h, in float32 and float64, log-log"
                 )
                 report.bundles.append(image_bundle(report.step_study.figure(), alt, fmt))
-    if getattr(options, "graph", False):  # computational graph (issue 15)
+    if getattr(options, "graph", False):
         report.bundles.append(_graph_bundle(comparison, point, options.graph_mode))
     return report
-
-
-# --- computational graph (issue 15) ----------------------------------------------------------
-def _check_graph_options(options: Any) -> None:
-    """--graph draws one point of a function of one variable: refuse before any work."""
-    if not getattr(options, "graph", False):
-        return
-    if getattr(options, "gradient", False):
-        raise DiffMagicError("--graph draws a function of one variable: remove --gradient")
-    if options.at is None or isinstance(parse_point(options.at), dict):
-        raise DiffMagicError("--graph draws f's graph at one point: add --at X0, e.g. --at 1")
-    if getattr(options, "order", 1) != 1:
-        raise DiffMagicError("--graph shows how f' is computed: use it with --order 1")
 
 
 def _graph_bundle(comparison: Comparison, point: Any, mode: str) -> dict[str, Any]:
@@ -171,6 +148,3 @@ def _graph_bundle(comparison: Comparison, point: Any, mode: str) -> dict[str, An
     except Exception as error:  # whatever else: still one line, never the table's end
         reason = one_line(explain_jax(comparison.target.name, error))
         return _text_bundle("no computational graph", [reason])
-
-
-# --- end computational graph -------------------------------------------------------------------

@@ -26,6 +26,8 @@ class Report:
     comparison: Comparison | None = None
     gradient: Any = None
     step_study: Any = None
+    #: The cost study of `--sizes` (a `ParameterStudy`), beside the gradient at `--at NAME`.
+    study: Any = None
     figure: Any = None
     #: Why the figure could not be built, when it could not.
     figure_error: str | None = None

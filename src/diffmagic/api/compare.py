@@ -22,7 +22,13 @@ from diffmagic.limits.guard import Failure, guarded, still_running_note
 from diffmagic.limits.held_output import captured_output
 from diffmagic.methods import yours as yours_rows
 from diffmagic.results.comparison import Comparison, MethodResult
-from diffmagic.running.request import DEFAULT_METHODS, Request
+from diffmagic.running.request import (
+    DEFAULT_DOMAIN,
+    DEFAULT_METHODS,
+    DEFAULT_POINTS,
+    DEFAULT_TIMING_POINTS,
+    Request,
+)
 from diffmagic.running.row_timing import time_results
 
 __all__ = [
@@ -40,14 +46,14 @@ __all__ = [
 
 def compare(
     f: Any,
-    domain: Sequence[float] = (-5.0, 5.0),
-    points: int = 100,
+    domain: Sequence[float] = DEFAULT_DOMAIN,
+    points: int = DEFAULT_POINTS,
     methods: Sequence[str] | str = DEFAULT_METHODS,
     order: int = 1,
     wrt: str | None = None,
     params: Mapping[str, Any] | None = None,
     timing: bool = False,
-    timing_points: int = 1_000_000,
+    timing_points: int = DEFAULT_TIMING_POINTS,
     *,
     func: str | None = None,
     timing_mode: str = "quick",

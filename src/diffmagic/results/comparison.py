@@ -22,7 +22,7 @@ from diffmagic.methods import method_key
 from diffmagic.methods.base import Prepared, Work
 from diffmagic.results.jsonable import finite_or_none
 from diffmagic.running import timing as timing_harness
-from diffmagic.running.request import Request, check_timing
+from diffmagic.running.request import DEFAULT_TIMING_POINTS, Request, check_timing
 
 
 @dataclass
@@ -313,7 +313,7 @@ class Comparison:
 
     def time(
         self,
-        timing_points: int = 1_000_000,
+        timing_points: int = DEFAULT_TIMING_POINTS,
         mode: str = "quick",
         progress: Callable[[float, str], None] | None = None,
     ) -> Comparison:

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from diffmagic.api.partials import partial_derivatives as partial_derivatives
     from diffmagic.api.study import parameter_study as parameter_study
     from diffmagic.frontends.panel import panel as panel
+    from diffmagic.limits.internal import debug as debug
+    from diffmagic.limits.internal import last_internal_traceback as last_internal_traceback
     from diffmagic.results.check import GradientCheck as GradientCheck
     from diffmagic.results.comparison import Comparison as Comparison
     from diffmagic.results.comparison import MethodResult as MethodResult
@@ -63,6 +65,8 @@ _PUBLIC = {
     "partial_derivatives": "diffmagic.api.partials",
     "gradient_field": "diffmagic.api.partials",
     "panel": "diffmagic.frontends.panel",
+    "debug": "diffmagic.limits.internal",
+    "last_internal_traceback": "diffmagic.limits.internal",
 }
 
 __all__ = sorted([*_PUBLIC, "DiffMagicError", "load_ipython_extension", "unload_ipython_extension"])

@@ -25,6 +25,7 @@ from diffmagic.frontends.report_result import Report, write_file
 from diffmagic.inputs.expression import expression_to_function
 from diffmagic.inputs.target import function_from_cell
 from diffmagic.limits.guard import describe_error
+from diffmagic.limits.internal import debug_while
 from diffmagic.views.text import text_table
 
 EXAMPLES = """examples:
@@ -108,6 +109,12 @@ def _use_colour(choice: str) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     options = parser.parse_args(argv)
+    with debug_while(options.debug):
+        return _run(parser, options)
+
+
+def _run(parser: argparse.ArgumentParser, options: argparse.Namespace) -> int:
+    """What `main` does once the options are parsed: 0, 1 (a method failed) or exit 2."""
     try:
         check_options(options)
         function = _function(options.function, options.func, options.yours or ())

@@ -27,6 +27,7 @@ from diffmagic.inputs.expression import expression_to_function, looks_like_expre
 from diffmagic.inputs.target import chosen_function, defined_functions
 from diffmagic.inputs.vocabulary import CONSTANT_NAMES, FUNCTION_NAMES
 from diffmagic.limits.guard import describe_error
+from diffmagic.limits.internal import debug_while
 from diffmagic.methods.yours import resolve as resolve_yours
 
 #: Bare names line mode reads as an expression rather than as a variable of the user's.
@@ -116,6 +117,11 @@ class DifferentiateMagics(Magics):
         else is added unless -o NAME.
         """
         options = self._options(line)
+        with debug_while(options.debug):
+            return self._run(options, cell, local_ns)
+
+    def _run(self, options: Any, cell: str | None, local_ns: Any) -> None:
+        """What `differentiate` does once its options are parsed."""
         try:
             check_options(options, panel=options.panel)
             _check_output_name(options.output)

@@ -245,6 +245,14 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
             "(default: png)",
         },
     ),
+    (
+        ("--debug",),
+        {
+            "action": "store_true",
+            "help": "show the traceback of an internal error in diffmagic (for a bug report) "
+            "instead of its one-line reason",
+        },
+    ),
 ]
 
 #: Formats `--save` can write, by file suffix.

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from diffmagic.errors import DiffMagicError
-from diffmagic.limits import bounds, worker
+from diffmagic.limits import bounds, internal, worker
 from diffmagic.limits.explain import MethodFailure, one_line, user_error
 from diffmagic.limits.held_output import captured_output
 
@@ -144,6 +144,10 @@ def _failure(
 ) -> Failure:
     if isinstance(error, RecursionError):
         return Failure(f"{name} recurses too deeply", error_type="RecursionError")
+    if internal.is_internal(error):  # diffmagic's own bug: never the learner's reason
+        if internal.debugging():
+            raise error
+        return Failure(internal.internal_reason(error), error_type=_type_name(error))
     return Failure(describe_error(name, error, explain), error_type=_type_name(error))
 
 

@@ -15,11 +15,12 @@ import numpy as np
 
 from diffmagic.analysis import fidelity, grid_verdicts, reference, singular, verdicts
 from diffmagic.analysis.reference_choice import choose_reference
+from diffmagic.limits.guard import Failure
 from diffmagic.methods import ROWS
 from diffmagic.methods.base import Prepared
 from diffmagic.methods.precision import resolvable
 from diffmagic.results.comparison import MethodResult
-from diffmagic.running.bounded import bounded, on_grid
+from diffmagic.running.bounded import bounded_outcome, on_grid
 
 #: Grid points a witness (a method not asked for, run to confirm a stand-in) is evaluated at.
 WITNESS_POINTS = 41
@@ -54,9 +55,10 @@ class ReferenceSteps:
                 values, symbolic.function_expr, symbol, self.grid, self.f_values, self.order
             )
 
-        values = bounded(evaluate, "symbolic", "the exact reference", self.symbolic_seconds)
-        if isinstance(values, str):
-            return None, "", f"evaluating it at {reference.DIGITS} digits failed: {values}"
+        values = bounded_outcome(evaluate, "symbolic", "the exact reference", self.symbolic_seconds)
+        if isinstance(values, Failure):
+            why = values.reason
+            return None, "", f"evaluating it at {reference.DIGITS} digits failed: {why}"
         label = f"SymPy's exact derivative evaluated with {reference.DIGITS} digits (mpmath)"
         if values.size > reference.MAX_REFERENCE_POINTS:
             label += f" at {reference.MAX_REFERENCE_POINTS:,} of the points"
@@ -119,13 +121,13 @@ class ReferenceSteps:
         if wanted in self.results:
             return []
         outcome = self._prepare(wanted)
-        if isinstance(outcome, str) or self._fidelity(wanted, outcome[0]) is not None:
+        if isinstance(outcome, Failure) or self._fidelity(wanted, outcome[0]) is not None:
             return []
         sample = np.unique(np.linspace(0, self.grid.size - 1, WITNESS_POINTS).astype(int))
         values = self._for_row(
             wanted, lambda: on_grid(outcome[0].derivative, self.grid[sample], "a witness")
         )
-        if isinstance(values, str):
+        if isinstance(values, Failure):
             return []
         full = np.full(self.grid.shape, np.nan)
         full[sample] = values

@@ -25,7 +25,7 @@ from diffmagic.methods import ROWS
 from diffmagic.methods import yours as yours_rows
 from diffmagic.methods.base import NumpyFunction, Prepared, rounds_like_float32
 from diffmagic.results.comparison import _INTERRUPTED, Comparison, MethodResult
-from diffmagic.running.bounded import bounded, bounded_outcome, on_grid
+from diffmagic.running.bounded import bounded_outcome, on_grid
 from diffmagic.running.cache import PREPARED
 from diffmagic.running.row_timing import time_results
 
@@ -184,8 +184,8 @@ class Comparer(ReferenceSteps):
 
     # ------------------------------------------------------------------ rows
 
-    def _prepare(self, key: str) -> tuple[Prepared, bool] | str:
-        """(A prepared derivative, whether it was cached), or the reason there is none."""
+    def _prepare(self, key: str) -> tuple[Prepared, bool] | Failure:
+        """(A prepared derivative, whether it was cached), or the `Failure` saying why not."""
         row = ROWS[key]
 
         def prepare() -> Prepared:
@@ -216,8 +216,8 @@ class Comparer(ReferenceSteps):
             return None
         backend = fidelity.backend_label(row.method, row.engine)
         values = self._for_row(key, lambda: on_grid(prepared.function, self.grid, f"{backend}'s f"))
-        if isinstance(values, str):
-            return f"{backend} cannot evaluate f itself: {values}"
+        if isinstance(values, Failure):
+            return f"{backend} cannot evaluate f itself: {values.reason}"
         failure = fidelity.fidelity_failure(
             backend,
             values,
@@ -241,8 +241,8 @@ class Comparer(ReferenceSteps):
         if self.f_too_slow is not None:
             return MethodResult(key=key, label=label, ok=False, error=self.f_too_slow)
         outcome = self._prepare(key)
-        if isinstance(outcome, str):
-            return MethodResult(key=key, label=label, ok=False, error=outcome)
+        if isinstance(outcome, Failure):
+            return MethodResult(key=key, label=label, ok=False, error=outcome.reason)
         prepared, cached = outcome
         unfaithful = self._fidelity(key, prepared)
         if unfaithful is not None:
@@ -255,9 +255,9 @@ class Comparer(ReferenceSteps):
             key, lambda: on_grid(prepared.derivative, self.grid, f"{self.target.name}'")
         )
         grid_seconds = time.perf_counter() - started
-        if isinstance(values, str):
+        if isinstance(values, Failure):
             return MethodResult(
-                key=key, label=label, ok=False, error=values, engine=prepared.engine
+                key=key, label=label, ok=False, error=values.reason, engine=prepared.engine
             )
         return MethodResult(
             key=key,
@@ -297,7 +297,7 @@ class Comparer(ReferenceSteps):
             if key in self.results:
                 return None
         outcome = self._prepare("symbolic")
-        if isinstance(outcome, str) or self._fidelity("symbolic", outcome[0]) is not None:
+        if isinstance(outcome, Failure) or self._fidelity("symbolic", outcome[0]) is not None:
             return None
         return outcome[0]
 
@@ -305,8 +305,9 @@ class Comparer(ReferenceSteps):
         return self.symbolic_seconds if ROWS[key].method == "symbolic" else self.method_seconds
 
     def _for_row(self, key: str, work: Callable[[], Any]) -> Any:
-        """`work()` under row `key`'s limit, f named as the learner named it in a reason."""
-        return bounded(work, key, self.target.name, self._seconds(key))
+        """`work()` under row `key`'s limit, or the `Failure` whose reason names f as the
+        learner named it."""
+        return bounded_outcome(work, key, self.target.name, self._seconds(key))
 
     def _singularities(self, symbolic: Prepared | None) -> list[singular.Singularity]:
         """Points where f' does not exist, found under the symbolic limit (SymPy's solveset and

@@ -314,3 +314,21 @@ def test_a_corner_at_x0_is_said_not_passed_off_as_a_slope() -> None:
     assert diffmagic.graph("sqrt(x)", at=0.0).caveats == [
         "the derivative at this x0 is inf: f' is not finite"
     ]
+
+
+def test_a_graph_in_a_notebook_is_drawn_once(monkeypatch) -> None:
+    """IPython asks `_repr_html_` only for a type the mime bundle lacks: one drawing a display."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from diffmagic.results import graph as graph_module
+
+    drawings = []
+    real = graph_module.ComputationalGraph.svg
+    monkeypatch.setattr(
+        graph_module.ComputationalGraph,
+        "svg",
+        lambda self, page=None: drawings.append(page) or real(self, page),
+    )
+    gr = diffmagic.graph(lambda x: x * x + 1.0, 2.0)
+    data, _ = InteractiveShell.instance().display_formatter.format(gr)
+    assert {"image/svg+xml", "text/html"} <= set(data) and len(drawings) == 1

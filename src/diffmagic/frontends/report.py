@@ -138,11 +138,7 @@ def _graph_bundle(comparison: Comparison, point: Any, mode: str) -> dict[str, An
 
     try:
         drawn = graph_of_comparison(comparison, point, mode)
-        return {
-            "image/svg+xml": drawn.svg(),
-            "text/html": drawn._repr_html_(),
-            "text/plain": drawn.text(),
-        }
+        return drawn._repr_mimebundle_()
     except DiffMagicError as error:
         return _text_bundle("no computational graph", [str(error)])
     except Exception as error:  # whatever else: still one line, never the table's end

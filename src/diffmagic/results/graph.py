@@ -174,13 +174,21 @@ class ComputationalGraph:
         printer.text(self.text())
 
     def _repr_html_(self) -> str:
-        return (
-            "<div class='diffmagic-graph' style='overflow:auto;max-width:100%;"
-            "background:#ffffff;padding:4px;border-radius:4px'>" + self.svg() + "</div>"
-        )
+        return _framed(self.svg())
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        return {"image/svg+xml": self.svg(), "text/plain": self.text()}
+        """SVG, HTML and text from one drawing: IPython asks `_repr_html_` only for a type this
+        bundle lacks, so the graph is drawn once per display."""
+        svg = self.svg()
+        return {"image/svg+xml": svg, "text/html": _framed(svg), "text/plain": self.text()}
+
+
+def _framed(svg: str) -> str:
+    """The SVG on its own white card, readable on a light or a dark notebook."""
+    return (
+        "<div class='diffmagic-graph' style='overflow:auto;max-width:100%;"
+        "background:#ffffff;padding:4px;border-radius:4px'>" + svg + "</div>"
+    )
 
 
 def graph_of_comparison(comparison: Any, at: Any, mode: str = "reverse") -> ComputationalGraph:

@@ -23,86 +23,152 @@ from diffmagic.methods.base import Prepared
 ENGINES = ("numpy", "jax")
 
 
+#: The kinds of row: the derivative of a function of one variable on a grid, and the gradient
+#: (or Jacobian, or cost study) of a function of many parameters at a point.
+KINDS = ("derivative", "gradient")
+
+
 @dataclass(frozen=True)
 class Row:
-    """One method on one engine: a row of the table."""
+    """One method on one engine: a row of a table, of either kind."""
 
     key: str
     method: str
     engine: str
     label: str
-    module: ModuleType
+    #: The module whose `prepare` makes a one-variable derivative (None for gradient rows,
+    #: which the gradient front doors run through `methods.gradients`).
+    module: ModuleType | None = None
+    kind: str = "derivative"
 
     def prepare(self, target: Target, order: int, probe: object) -> Prepared:
+        if self.module is None:
+            raise DiffMagicError(f"`{self.key}` is a {self.kind} method, not a derivative's")
         return self.module.prepare(target, order, probe, engine=self.engine)
 
 
-#: Rows in the order they appear in tables and plots.
-ROWS: dict[str, Row] = {
-    row.key: row
-    for row in (
-        Row("symbolic", "symbolic", "numpy", symbolic.LABEL, symbolic),
-        Row("symbolic@jax", "symbolic", "jax", symbolic.LABEL + " on JAX", symbolic),
-        Row("numerical", "numerical", "numpy", gradient.LABEL, gradient),
-        Row("numerical@jax", "numerical", "jax", gradient.LABEL + " on JAX", gradient),
-        Row(
-            "finite_difference",
-            "finite_difference",
-            "numpy",
-            finite_difference.LABEL,
-            finite_difference,
-        ),
-        Row(
-            "finite_difference@jax",
-            "finite_difference",
-            "jax",
-            finite_difference.LABEL + " on JAX",
-            finite_difference,
-        ),
-        Row("automatic", "automatic", "jax", automatic.LABEL, automatic),
-    )
-}
+#: Every row diffmagic offers, of both kinds, in the order tables show them.
+REGISTRY: tuple[Row, ...] = (
+    Row("symbolic", "symbolic", "numpy", symbolic.LABEL, symbolic),
+    Row("symbolic@jax", "symbolic", "jax", symbolic.LABEL + " on JAX", symbolic),
+    Row("numerical", "numerical", "numpy", gradient.LABEL, gradient),
+    Row("numerical@jax", "numerical", "jax", gradient.LABEL + " on JAX", gradient),
+    Row(
+        "finite_difference",
+        "finite_difference",
+        "numpy",
+        finite_difference.LABEL,
+        finite_difference,
+    ),
+    Row(
+        "finite_difference@jax",
+        "finite_difference",
+        "jax",
+        finite_difference.LABEL + " on JAX",
+        finite_difference,
+    ),
+    Row("automatic", "automatic", "jax", automatic.LABEL, automatic),
+    Row("symbolic", "symbolic", "numpy", "symbolic (SymPy)", kind="gradient"),
+    Row("numerical", "numerical", "numpy", "numerical (central differences)", kind="gradient"),
+    Row("forward", "forward", "jax", "forward mode (JAX jacfwd)", kind="gradient"),
+    Row("reverse", "reverse", "jax", "reverse mode (JAX grad)", kind="gradient"),
+)
 
-#: The methods, by key, in table order.
+
+def rows(kind: str = "derivative") -> dict[str, Row]:
+    """The rows of one kind, by key, in table order."""
+    return {row.key: row for row in REGISTRY if row.kind == kind}
+
+
+#: The one-variable rows, by key, in the order they appear in tables and plots.
+ROWS: dict[str, Row] = rows("derivative")
+
+#: The one-variable methods, by key, in table order.
 METHODS: dict[str, ModuleType] = {
     module.KEY: module for module in (symbolic, gradient, finite_difference, automatic)
 }
 
-#: Names a user may give for a method.
-ALIASES = {
-    "symbolic": "symbolic",
-    "sympy": "symbolic",
-    "numerical": "numerical",
-    "numpy": "numerical",
-    "gradient": "numerical",
-    "np.gradient": "numerical",
-    "finite_difference": "finite_difference",
-    "finite-difference": "finite_difference",
-    "fd": "finite_difference",
-    "scipy": "finite_difference",
-    "automatic": "automatic",
-    "jax": "automatic",
-    "autodiff": "automatic",
+#: Names a user may give for a method, by kind.
+ALIASES: dict[str, dict[str, str]] = {
+    "derivative": {
+        "symbolic": "symbolic",
+        "sympy": "symbolic",
+        "numerical": "numerical",
+        "numpy": "numerical",
+        "gradient": "numerical",
+        "np.gradient": "numerical",
+        "finite_difference": "finite_difference",
+        "finite-difference": "finite_difference",
+        "fd": "finite_difference",
+        "scipy": "finite_difference",
+        "automatic": "automatic",
+        "jax": "automatic",
+        "autodiff": "automatic",
+    },
+    "gradient": {
+        "symbolic": "symbolic",
+        "sympy": "symbolic",
+        "numerical": "numerical",
+        "numeric": "numerical",
+        "numpy": "numerical",
+        "finite_difference": "numerical",
+        "fd": "numerical",
+        "central": "numerical",
+        "forward": "forward",
+        "jacfwd": "forward",
+        "fwd": "forward",
+        "reverse": "reverse",
+        "jax": "reverse",
+        "automatic": "reverse",
+        "autodiff": "reverse",
+        "grad": "reverse",
+        "backprop": "reverse",
+    },
 }
 
-#: Names a user may give when choosing methods: "numerical" asks for both numerical rows.
+#: Names a user may give when choosing one-variable methods: "numerical" asks for both
+#: numerical rows.
 GROUPS = {"numerical": ("numerical", "finite_difference"), "all": tuple(METHODS)}
 
 
-def method_key(name: str) -> str:
-    """The row key for any of a row's names (`"jax"`, `"symbolic@jax"`, `"fd@jax"`...)."""
+def method_key(name: str, kind: str = "derivative") -> str:
+    """The row key for any of a row's names (`"jax"`, `"symbolic@jax"`, `"fd@jax"`...); for
+    gradients, "jax" and "automatic" mean reverse mode."""
     text = str(name).strip().lower()
     method, _, engine = text.partition("@")
-    key = ALIASES.get(method)
+    key = ALIASES[kind].get(method if kind == "derivative" else text)
     if key is None:
-        raise DiffMagicError(
-            f"unknown method `{name}`: choose from "
-            "symbolic, numerical, finite_difference, automatic"
-        )
+        offered = ", ".join(dict.fromkeys(row.method for row in rows(kind).values()))
+        raise DiffMagicError(f"unknown method `{name}`: choose from {offered}")
     row_key = f"{key}@{engine}" if engine and f"{key}@{engine}" in ROWS else key
-    if engine and ROWS[row_key].engine != engine:
+    if kind == "derivative" and engine and ROWS[row_key].engine != engine:
         raise DiffMagicError(f"`{key}` does not run on the {engine} engine")
     return row_key
+
+
+def _names(names: object, offered: str) -> list[object]:
+    """The names asked for as a list: a comma- or space-separated string, or a sequence."""
+    if isinstance(names, str):
+        names = [part for part in names.replace(",", " ").split() if part]
+    try:
+        requested = list(names)  # type: ignore[call-overload]
+    except TypeError:
+        raise DiffMagicError(f"methods must be a list of names, not {names!r}") from None
+    if not requested:
+        raise DiffMagicError(f"choose at least one method: {offered}")
+    return requested
+
+
+def select_gradient(names: object, allowed: Iterable[str] | None = None) -> tuple[str, ...]:
+    """The gradient rows asked for (of `allowed`, default all), in table order, no repeats."""
+    allowed = tuple(rows("gradient") if allowed is None else allowed)
+    keys = {method_key(str(name), "gradient") for name in _names(names, ", ".join(allowed))}
+    refused = sorted(keys - set(allowed))
+    if refused:
+        raise DiffMagicError(
+            f"`{refused[0]}` is not offered here: choose from {', '.join(allowed)}"
+        )
+    return tuple(key for key in allowed if key in keys)
 
 
 def _engines(engines: object) -> tuple[str, ...]:
@@ -123,19 +189,12 @@ def _engines(engines: object) -> tuple[str, ...]:
 
 
 def select(names: object, engines: Iterable[str] | str = ("numpy",)) -> tuple[str, ...]:
-    """The row keys asked for, in table order, without repeats.
+    """The one-variable rows asked for, in table order, without repeats.
 
     Each method runs on every engine asked for that it has; a method with none of them (JAX's
     own method on NumPy, np.gradient on JAX) runs on the engine it has.
     """
-    if isinstance(names, str):
-        names = [part for part in names.replace(",", " ").split() if part]
-    try:
-        requested = list(names)  # type: ignore[call-overload]
-    except TypeError:
-        raise DiffMagicError(f"methods must be a list of names, not {names!r}") from None
-    if not requested:
-        raise DiffMagicError("choose at least one method: symbolic, numerical, automatic")
+    requested = _names(names, "symbolic, numerical, automatic")
     wanted_engines = _engines(engines)
     chosen: set[str] = set()
     for name in requested:
@@ -149,7 +208,7 @@ def select(names: object, engines: Iterable[str] | str = ("numpy",)) -> tuple[st
                 continue
             methods = (key,)
         for method in methods:
-            rows = [r.key for r in ROWS.values() if r.method == method]
-            on_engine = [k for k in rows if ROWS[k].engine in wanted_engines]
-            chosen.update(on_engine or rows[:1])
+            keys = [r.key for r in ROWS.values() if r.method == method]
+            on_engine = [k for k in keys if ROWS[k].engine in wanted_engines]
+            chosen.update(on_engine or keys[:1])
     return tuple(key for key in ROWS if key in chosen)

@@ -22,40 +22,17 @@ from typing import Any
 
 import numpy as np
 
-from diffmagic.errors import DiffMagicError
 from diffmagic.inputs.pytree import Flat
 from diffmagic.limits.explain import MethodFailure, explain_jax, user_error
+from diffmagic.methods import method_key as registry_key
+from diffmagic.methods import rows, select_gradient
 from diffmagic.methods.central import Differences, central_differences
 from diffmagic.methods.coordinate_differences import numerical_gradient
 from diffmagic.methods.jax_engine import block
 from diffmagic.methods.precision import FIDELITY_RTOL
 
-#: Method keys, in table order, and their labels.
-LABELS = {
-    "symbolic": "symbolic (SymPy)",
-    "numerical": "numerical (central differences)",
-    "forward": "forward mode (JAX jacfwd)",
-    "reverse": "reverse mode (JAX grad)",
-}
-ALIASES = {
-    "symbolic": "symbolic",
-    "sympy": "symbolic",
-    "numerical": "numerical",
-    "numeric": "numerical",
-    "numpy": "numerical",
-    "finite_difference": "numerical",
-    "fd": "numerical",
-    "central": "numerical",
-    "forward": "forward",
-    "jacfwd": "forward",
-    "fwd": "forward",
-    "reverse": "reverse",
-    "jax": "reverse",
-    "automatic": "reverse",
-    "autodiff": "reverse",
-    "grad": "reverse",
-    "backprop": "reverse",
-}
+#: Method keys, in table order, and their labels (the registry's gradient rows).
+LABELS = {key: row.label for key, row in rows("gradient").items()}
 ALL_METHODS = tuple(LABELS)
 #: Forward mode pushes this many tangents at once (vmap of JVPs); more would hold an n x n
 #: identity in memory at n = 100,000.
@@ -65,32 +42,12 @@ TIMING_BUDGET_S = 0.1
 
 
 def method_key(name: Any) -> str:
-    """The method for any of its names: "jax" and "automatic" mean reverse mode."""
-    key = ALIASES.get(str(name).strip().lower())
-    if key is None:
-        raise DiffMagicError(
-            f"unknown method `{name}`: choose from symbolic, numerical, forward, reverse"
-        )
-    return key
+    """The gradient row for any of its names: "jax" and "automatic" mean reverse mode."""
+    return registry_key(name, "gradient")
 
 
-def select(methods: Any, allowed: tuple[str, ...] = ALL_METHODS) -> tuple[str, ...]:
-    """The method keys asked for, in table order, without repeats."""
-    if isinstance(methods, str):
-        methods = [part for part in methods.replace(",", " ").split() if part]
-    try:
-        names = list(methods)
-    except TypeError:
-        raise DiffMagicError(f"methods must be a list of names, not {methods!r}") from None
-    if not names:
-        raise DiffMagicError("choose at least one method: " + ", ".join(allowed))
-    keys = {method_key(name) for name in names}
-    refused = sorted(keys - set(allowed))
-    if refused:
-        raise DiffMagicError(
-            f"`{refused[0]}` is not offered here: choose from {', '.join(allowed)}"
-        )
-    return tuple(key for key in allowed if key in keys)
+#: The gradient rows asked for, in table order (the one registry's `select_gradient`).
+select = select_gradient
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ kink passes when the user's value lies between its two one-sided slopes, and a j
 derivative exists) is named as a jump.
 
 Fast by design, because a test suite calls it often: the reference is JAX's reverse-mode
-gradient, compiled once per f and reused (`check_compiled`), confirmed by a few calls of
+gradient, compiled once per f and reused (`running.compiled_checks`), confirmed by a few calls of
 NumPy's f (Richardson differences along a random direction); the exact SymPy gradient only when
 those disagree or JAX cannot follow f (`check_reference`). Every call of the user's f and
 gradient runs through `call_user`: under the check's time limit, with printed output held back.

@@ -3,7 +3,7 @@
 NumPy's own f on the grid first (what every backend must match), then each row: prepare (from
 the cache), check its backend's f against NumPy's, evaluate on the grid; the reference, the
 points where f' does not exist, the verdicts (`verdicts.judge`), your derivatives, and timing
-if asked. Every bounded step goes through `bounded_steps.bounded` (one time limit, one way an
+if asked. Every bounded step goes through `running.bounded.bounded_outcome` (one time limit, one way an
 exception becomes a row's reason); the reference is chosen in `reference_choice`.
 """
 

@@ -1,7 +1,7 @@
 """What one run of the options produced (`Report`), and the one way its files are written.
 
 Kept apart from `report.py`, which builds reports, so that the builders of special reports
-(`many.front` for a loss of many parameters) can make one without importing the builder.
+(`many_parameters` for a loss of many parameters) can make one without importing the builder.
 """
 
 from __future__ import annotations

@@ -77,7 +77,7 @@ class ComputationalGraph:
         self.derivative: float = runner(program, target.name)
         #: f(x0), the output node's value.
         self.value: float = float(program.nodes[program.output_index].value)
-        #: What is known of f' at x0 besides JAX's number (see `point_check`).
+        #: What is known of f' at x0 besides JAX's number (see `analysis.graph_point`).
         self.check = checked_point(target, x0, self.derivative, expressions, ask_sympy)
         #: Why f'(x0) may not mean what it seems (a corner, a jump, a branch point, infinity).
         self.caveats: list[str] = caveats(program, self.check)

@@ -4,10 +4,10 @@ A learner's function names its maths through `np`, `jnp`, `math` or bare `sin`. 
 rewrites that text: it runs the same code object with those names bound to a backend namespace,
 so `np.sin` means `sympy.sin` while tracing symbolically and `jax.numpy.sin` under `grad`.
 
-Each backend is a module-like `Namespace` (`backend_namespace`) built in a module of its own:
-`backend_numpy`, `backend_jax` (JAX imported on first use) and `backend_sympy`; the meanings
+Each backend is a module-like `Namespace` (`namespace`) built in a module of its own:
+`numpy_backend`, `jax_backend` (JAX imported on first use) and `sympy_backend`; the meanings
 they share (Python's `max`/`min` pointwise, `heaviside` at 0, a reduction along an axis of one
-number refused) are in `backend_pointwise`. This module chooses among them, and tells which of
+number refused) are in `pointwise`. This module chooses among them, and tells which of
 the user's values are maths that a backend replaces.
 """
 

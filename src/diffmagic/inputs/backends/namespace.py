@@ -2,8 +2,8 @@
 
 The name is looked up in the backend's own table first, then in the backend's array module,
 and only then in the module the user imported, so rarely used names (`math.factorial`) still
-work where they can. Each backend builds its table in its own module: `backend_numpy`,
-`backend_jax`, `backend_sympy`.
+work where they can. Each backend builds its table in its own module: `numpy_backend`,
+`jax_backend`, `sympy_backend`.
 """
 
 from __future__ import annotations

@@ -397,3 +397,14 @@ def test_a_corner_is_found_when_differences_are_not_asked_for() -> None:
         lambda w: np.sum(vector(w)), at=np.zeros(2), methods=("reverse",), timing=False
     )
     assert g["reverse"].status == "no derivative"
+
+
+def test_np_gradient_across_a_pole_is_not_ok() -> None:
+    """On 100 points of [-5, 5], the neighbours of x = 0 straddle the pole of 1/x: np.gradient
+    gives 131 at x = +-0.0505 where f' = -1/x^2 is about -392. Never ok there."""
+    cmp = diffmagic.compare("1/x", points=100)
+    row = cmp["numerical"]
+    beside = np.argmin(np.abs(cmp.x - 0.0505))
+    assert abs(row.values[beside] - (-1 / cmp.x[beside] ** 2)) > 500  # the hand derivative
+    assert row.status == "inaccurate" and not row.ok
+    assert "next to x = 0" in row.error and "span" in row.error

@@ -43,7 +43,9 @@ def _right_or_refused(cmp: diffmagic.Comparison, true_derivative, tolerance: dic
 def test_python_max_in_an_expression_is_relu_in_every_backend() -> None:
     cmp = compare("max(x, 0)", methods=METHODS)
     assert str(cmp.function_expr) == "Max(0, x)"
-    assert all(row.ok for row in cmp), [row.error for row in cmp]
+    assert all(row.ok for row in cmp if row.key != "numerical"), [row.error for row in cmp]
+    # np.gradient's differences next to the corner mix both slopes: 0.25 where f' is 0
+    assert cmp["numerical"].status == "inaccurate" and "next to x = 0" in cmp["numerical"].error
     assert cmp.nondifferentiable == [0.0]
     _right_or_refused(
         cmp,
@@ -54,7 +56,8 @@ def test_python_max_in_an_expression_is_relu_in_every_backend() -> None:
 
 def test_python_max_in_a_cell_is_relu_too() -> None:
     cmp = compare("def f(x):\n    return max(x, 0)", methods=METHODS)
-    assert all(row.ok for row in cmp), [row.error for row in cmp]
+    assert all(row.ok for row in cmp if row.key != "numerical"), [row.error for row in cmp]
+    assert cmp["numerical"].status == "inaccurate"
     assert cmp.nondifferentiable == [0.0]
 
 

@@ -8,7 +8,8 @@ for np.gradient with both neighbours defined).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -84,6 +85,7 @@ def judge_rows(
     floor: float,
     mismatch_for: Callable[[Any], Any] | None = None,
     no_reference: str = verdicts.NO_REFERENCE,
+    singular_points: Sequence[float] = (),
 ) -> None:
     """Every row's verdict and errors, in place (rows that failed keep their reason).
 
@@ -109,7 +111,61 @@ def judge_rows(
         verdict = verdicts.judge(
             result.values, reference, row, place, mismatch=mismatch, no_reference=no_reference
         )
+        if method == "numerical" and verdict.status == verdicts.OK and reference is not None:
+            verdict = _across_singular(
+                verdict, result.values, reference, grid, usable, singular_points, quantity, wrt
+            )
         result.take(verdict)
         result.is_reference = reference is not None and key == reference.stand_in
         if verdict.reason and not yours:
             result.error = verdict.reason + _cause(key, verdict.reason, grid)
+
+
+def _across_singular(
+    verdict: verdicts.Verdict,
+    values: np.ndarray,
+    reference: verdicts.Reference,
+    grid: np.ndarray,
+    usable: np.ndarray,
+    singular_points: Sequence[float],
+    quantity: str,
+    wrt: str,
+) -> verdicts.Verdict:
+    """np.gradient's verdict where its differences span a point where f' does not exist.
+
+    np.gradient has no tolerance of its own (its truncation error is what the course shows),
+    but that error is bounded only where f is smooth over the two neighbours it differences.
+    At a grid point whose neighbours straddle a pole, a corner or a jump, its value is no
+    approximation of f' (the lab: "inaccurate at the points where there are jumps of the
+    derivative"), so such a value, unless it happens to be right, makes the row inaccurate.
+    """
+    exact = np.asarray(reference.values, dtype=np.float64)
+    finite = usable & np.isfinite(exact)
+    scale = float(np.max(np.abs(exact[finite]))) if finite.any() else 0.0
+    for point in singular_points:
+        index = _straddling(grid, point, usable)
+        if index is None or not np.isfinite(exact[index]):
+            continue
+        given, wanted = float(values[index]), float(exact[index])
+        if abs(given - wanted) <= 1e-8 * max(scale, abs(wanted)):
+            continue
+        reason = (
+            f"inaccurate next to {wrt} = {point:g}, where {quantity} does not exist: at "
+            f"{wrt} = {grid[index]:.6g} np.gradient's differences span that point, so its "
+            f"{given:.3g} is no approximation of {quantity} ({wanted:.3g} there)"
+        )
+        return replace(verdict, status=verdicts.INACCURATE, reason=reason)
+    return verdict
+
+
+def _straddling(grid: np.ndarray, point: float, usable: np.ndarray) -> int | None:
+    """The usable grid point with the largest error risk whose np.gradient stencil has
+    `point` strictly inside (not at a grid point), or None."""
+    inside = [
+        index
+        for index in range(grid.size)
+        if usable[index]
+        and grid[max(index - 1, 0)] < point < grid[min(index + 1, grid.size - 1)]
+        and point != grid[index]
+    ]
+    return min(inside, key=lambda index: abs(grid[index] - point)) if inside else None

@@ -3,8 +3,8 @@
 NumPy's own f on the grid first (what every backend must match), then each row: prepare (from
 the cache), check its backend's f against NumPy's, evaluate on the grid; the reference, the
 points where f' does not exist, the verdicts (`verdicts.judge`), your derivatives, and timing
-if asked. Every bounded step goes through `running.bounded.bounded_outcome` (one time limit, one way an
-exception becomes a row's reason); the reference is chosen in `reference_choice`.
+if asked. Every bounded step goes through `running.bounded.bounded_outcome` (one time limit,
+one way an exception becomes a row's reason); the reference is chosen in `reference_choice`.
 """
 
 from __future__ import annotations
@@ -105,6 +105,7 @@ class Comparer(ReferenceSteps):
                 result, self.grid, order=self.order, wrt=self.target.wrt
             ),
             no_reference=reference_label,
+            singular_points=[point.x for point in singularities],
         )
         self.notes.extend(
             singular.describe_methods_at(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import re
 
 import numpy as np
 import pytest
 
 import diffmagic
+from diffmagic.frontends import panel_output
 from diffmagic.frontends.panel import Panel
 from diffmagic.frontends.panel_output import quotient_label
 from diffmagic.running.cache import PREPARED
@@ -106,6 +108,30 @@ def test_methods_can_be_switched_off(panel: Panel) -> None:
     panel.methods["numerical"].value = False
     assert [r.key for r in panel.comparison] == ["symbolic", "automatic"]
     assert "np.gradient" not in _html(panel)
+
+
+def test_a_new_comparison_is_drawn_anew_even_when_it_has_the_old_one_s_id(
+    panel: Panel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replaced comparison, once garbage-collected, can leave its id() to a later one (untick
+    the graph, change a parameter twice, tick it again): a picture kept by id would then be the
+    old comparison's. Here every object has one id, as such a reuse gives, and the figure and
+    the graph must still be the new comparison's: what is kept is tied to the object itself."""
+    monkeypatch.setattr(panel_output, "id", lambda obj: 0, raising=False)
+    panel.show_graph.value = True
+    before = _png(panel)
+    panel.params["a"].value = 2.0
+    assert panel.status.value == ""
+    assert _png(panel) != before, "the figure is rebuilt for the new comparison"
+    (graph,) = [
+        o["data"]["text/plain"]
+        for o in panel.output.outputs
+        if "computational graph" in o["data"].get("text/plain", "")
+    ]
+    assert graph.startswith("computational graph of f(x; a=2.0) at x = 1")
+    # f'(x) = sign(x) + a cos(x): at x0 = 1 with a = 2 that is 1 + 2 cos(1)
+    slope = float(re.search(r"df/dx = (\S+)", graph).group(1))
+    assert slope == pytest.approx(1 + 2 * np.cos(1.0), rel=1e-12)
 
 
 def test_a_bad_setting_shows_one_line_in_the_panel_which_keeps_working(panel: Panel) -> None:

@@ -149,3 +149,42 @@ def test_no_function_is_over_eighty_lines() -> None:
                 if lines > MAX_FUNCTION_LINES:
                     too_long[f"{path.relative_to(PACKAGE_DIR)}:{node.name}"] = lines
     assert not too_long, f"split these by step: {too_long}"
+
+
+def _private_attributes_written(tree: ast.AST) -> list[tuple[int, str]]:
+    """(line, target) of each assignment or deletion of `something._name` where something is
+    not `self` or `cls`."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.Delete):
+            targets = node.targets
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+            targets = [node.target]
+        else:
+            continue
+        for target in targets:
+            for part in ast.walk(target):
+                if (
+                    isinstance(part, ast.Attribute)
+                    and part.attr.startswith("_")
+                    and not part.attr.startswith("__")
+                    and not (isinstance(part.value, ast.Name) and part.value.id in ("self", "cls"))
+                ):
+                    found.append((node.lineno, ast.unparse(target)))
+    return found
+
+
+def test_no_module_writes_another_object_s_private_attribute() -> None:
+    """`other._name = ...` makes one class's invariants another's business: an owner exposes
+    what others need (a method, a public attribute, an argument) and keeps its own state."""
+    writes = [
+        f"{path.relative_to(PACKAGE_DIR)}:{line} {target}"
+        for path in module_names(PACKAGE_DIR, "diffmagic").values()
+        for line, target in _private_attributes_written(ast.parse(path.read_text(encoding="utf-8")))
+    ]
+    assert writes == []
+
+
+def test_the_private_write_check_sees_one() -> None:
+    tree = ast.parse("def draw(panel):\n    panel._cache = {}\n    self._mine = 1\n")
+    assert _private_attributes_written(tree) == [(2, "panel._cache")]

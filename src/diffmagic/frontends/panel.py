@@ -26,18 +26,22 @@ from diffmagic.analysis.steps import DTYPES, SCHEMES
 from diffmagic.api.compare import Comparison, Request, run
 from diffmagic.errors import DiffMagicError
 from diffmagic.frontends import panel_output
+from diffmagic.frontends.panel_controls import (
+    domain_slider,
+    log_slider,
+    param_slider,
+    points_slider,
+    x0_slider,
+)
 from diffmagic.limits.bounds import MAX_ORDER
 from diffmagic.limits.explain import one_line
 from diffmagic.methods import METHODS, select
 from diffmagic.views.html import ERROR_COLOUR
 from diffmagic.views.notebook import image_html
-from diffmagic.views.overlays import FastRenderer
 
-POINT_CHOICES = (10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000)
 OUTPUT_HEIGHT = "1000px"
 
 
-# --- where a learner lands outside a notebook (issue 16) ---------------------------------------
 #: What `repr(panel)` says: in a plain Python REPL there is no widget front end to show it.
 WHERE_TO_RUN = (
     "a diffmagic panel for {label}: its sliders show in a Jupyter notebook (JupyterLab, "
@@ -58,24 +62,24 @@ def _ipywidgets() -> Any:
     return ipywidgets
 
 
-# --- end of where a learner lands outside a notebook
-
-
 def _output(bundle: dict[str, Any]) -> dict[str, Any]:
     return {"output_type": "display_data", "data": bundle, "metadata": {}}
 
 
-def _log_slider(widgets: Any, description: str, value: float, low: int, high: int) -> Any:
-    return widgets.FloatLogSlider(
-        value=value,
-        base=10,
-        min=low,
-        max=high,
-        step=0.25,
-        description=description,
-        continuous_update=False,
-        readout_format=".1e",
-    )
+def _checked_request(request: Request | None, options: dict[str, Any], graph_mode: str) -> Request:
+    """The panel's starting request, every option checked once, so that a bad call fails here
+    with DiffMagicError and not later in a callback."""
+    if graph_mode not in ("reverse", "forward"):
+        raise DiffMagicError(f"graph_mode must be reverse or forward, not {graph_mode!r}")
+    if request is not None and options:
+        raise DiffMagicError("Panel takes a request or compare()'s options, not both")
+    if request is not None and not isinstance(request, Request):
+        raise DiffMagicError(
+            f"request must be a diffmagic Request (Request.checked(...)), "
+            f"not {type(request).__name__}"
+        )
+    # A request made as Request(points=-5) skipped the checks, so it is checked again.
+    return request.changed() if request is not None else Request.checked(**options)
 
 
 class Panel:
@@ -98,53 +102,41 @@ class Panel:
         other option stays as given. `x0` is the tangent point; `graph` and `graph_mode` (reverse
         or forward) set the computational graph's controls."""
         widgets = _ipywidgets()
-        if graph_mode not in ("reverse", "forward"):
-            raise DiffMagicError(f"graph_mode must be reverse or forward, not {graph_mode!r}")
         self._widgets = widgets
         self._source = f
-        if request is not None and options:
-            raise DiffMagicError("Panel takes a request or compare()'s options, not both")
-        if request is not None and not isinstance(request, Request):
-            raise DiffMagicError(
-                f"request must be a diffmagic Request (Request.checked(...)), "
-                f"not {type(request).__name__}"
-            )
-        # Checks everything once, so a bad call fails here with DiffMagicError, not in a callback;
-        # a request made as Request(points=-5) skipped the checks, so it is checked again.
         #: The checked options of what the panel shows; a control change makes a changed copy.
-        self.request: Request = (
-            request.changed() if request is not None else Request.checked(**options)
-        )
+        self.request: Request = _checked_request(request, options, graph_mode)
         self.comparison: Comparison = run(f, self.request)
-        order = self.comparison.order
         self.redraws = 0
         self._quiet = False
-        self._renderer: FastRenderer | None = None
-        self._renderer_key: tuple[Any, ...] | None = None
-        target = self.comparison.target
-        low, high = self.comparison.domain
-        width = high - low
-        chosen = set(select(self.request.methods))
+        #: What the output area last drew (figure renderer, graph), reused while still right.
+        self._drawn = panel_output.Drawn()
+        self._comparison_controls()
+        self._view_controls(x0)
+        self.time_button = widgets.Button(description="time it", icon="clock")
+        self.progress = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, description="timing")
+        self.status = widgets.HTML(value="")
+        self.output = widgets.Output(layout=widgets.Layout(height=OUTPUT_HEIGHT, overflow="auto"))
+        # The computational graph: off by default, redrawn with x0.
+        self.show_graph = widgets.Checkbox(
+            value=graph, description="computational graph at x0", indent=False
+        )
+        self.graph_mode = widgets.ToggleButtons(
+            options=("reverse", "forward"), value=graph_mode, description="graph"
+        )
+        self._observe_controls()
+        self.widget = self._laid_out()
+        self.redraw()
 
-        self.domain = widgets.FloatRangeSlider(
-            value=(low, high),
-            min=low - width,
-            max=high + width,
-            step=width / 100,
-            description="domain",
-            continuous_update=False,
-            readout_format=".2f",
-            style={"description_width": "initial"},
-            layout=widgets.Layout(width="420px"),
-        )
-        self.points = widgets.SelectionSlider(
-            options=sorted(set(POINT_CHOICES) | {int(self.comparison.x.size)}),
-            value=int(self.comparison.x.size),
-            description="points",
-            continuous_update=False,
-        )
+    def _comparison_controls(self) -> None:
+        """The controls that re-run the comparison: domain, points, order, methods, parameters."""
+        widgets = self._widgets
+        low, high = self.comparison.domain
+        chosen = set(select(self.request.methods))
+        self.domain = domain_slider(widgets, low, high)
+        self.points = points_slider(widgets, int(self.comparison.x.size))
         self.order = widgets.BoundedIntText(
-            value=order,
+            value=self.comparison.order,
             min=1,
             max=MAX_ORDER,
             description="order",
@@ -154,39 +146,25 @@ class Panel:
             key: widgets.Checkbox(value=key in chosen, description=module.LABEL, indent=False)
             for key, module in METHODS.items()
         }
-        start = x0 if x0 is not None else low + 0.6 * width
-        self.x0 = widgets.FloatSlider(
-            value=start,
-            min=low,
-            max=high,
-            step=width / 200,
-            description="x0",
-            continuous_update=False,
-            readout_format=".3f",
-        )
-        self.dx = _log_slider(widgets, "secant dx", 0.5, -12, 0)
-        self.step = _log_slider(widgets, "step h", 1e-2, -12, 0)
+        self.params = {
+            name: param_slider(widgets, name, value)
+            for name, value in self.comparison.target.fixed.items()
+        }
+
+    def _view_controls(self, x0: float | None) -> None:
+        """The controls that only redraw: tangent point, secant width, step, scheme, precision."""
+        widgets = self._widgets
+        low, high = self.comparison.domain
+        self.x0 = x0_slider(widgets, low, high, x0)
+        self.dx = log_slider(widgets, "secant dx", 0.5, -12, 0)
+        self.step = log_slider(widgets, "step h", 1e-2, -12, 0)
         self.scheme = widgets.Dropdown(options=SCHEMES, value="central", description="scheme")
         self.dtype = widgets.ToggleButtons(
             options=tuple(DTYPES), value="float64", description="precision"
         )
-        self.params = {
-            name: self._param_slider(name, value) for name, value in target.fixed.items()
-        }
-        self.time_button = widgets.Button(description="time it", icon="clock")
-        self.progress = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, description="timing")
-        self.status = widgets.HTML(value="")
-        self.output = widgets.Output(layout=widgets.Layout(height=OUTPUT_HEIGHT, overflow="auto"))
-        # --- computational graph (issue 15): off by default, redrawn with x0 -----------------
-        self.show_graph = widgets.Checkbox(
-            value=graph, description="computational graph at x0", indent=False
-        )
-        self.graph_mode = widgets.ToggleButtons(
-            options=("reverse", "forward"), value=graph_mode, description="graph"
-        )
-        self._graph_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
-        # --- end computational graph --------------------------------------------------------
 
+    def _observe_controls(self) -> None:
+        """Each control calls back on a change of its value: a re-run or only a redraw."""
         for control in (
             self.domain,
             self.points,
@@ -201,13 +179,16 @@ class Panel:
             self.step,
             self.scheme,
             self.dtype,
-            self.show_graph,  # computational graph (issue 15)
+            self.show_graph,
             self.graph_mode,
         ):
             control.observe(self._on_view_change, names="value")
         self.time_button.on_click(self._on_time)
 
-        self.widget = widgets.VBox(
+    def _laid_out(self) -> Any:
+        """The controls in rows by what they change, then the status line and the output."""
+        widgets = self._widgets
+        return widgets.VBox(
             [
                 widgets.HBox([self.domain, self.points, self.order]),
                 widgets.HBox(list(self.methods.values())),
@@ -215,26 +196,10 @@ class Panel:
                 widgets.HBox([self.step, self.scheme, self.dtype]),
                 *([widgets.HBox(list(self.params.values()))] if self.params else []),
                 widgets.HBox([self.time_button, self.progress]),
-                widgets.HBox([self.show_graph, self.graph_mode]),  # computational graph
+                widgets.HBox([self.show_graph, self.graph_mode]),
                 self.status,
                 self.output,
             ]
-        )
-        self.redraw()
-
-    def _param_slider(self, name: str, value: Any) -> Any:
-        """A slider per numeric parameter, spanning what `interact` would give it."""
-        widgets = self._widgets
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return widgets.Label(value=f"{name} = {value!r} (fixed)")
-        span = max(abs(float(value)), 1.0)
-        return widgets.FloatSlider(
-            value=float(value),
-            min=float(value) - 2 * span,
-            max=float(value) + 2 * span,
-            step=span / 50,
-            description=name,
-            continuous_update=False,
         )
 
     # ------------------------------------------------------------------ callbacks
@@ -316,7 +281,7 @@ class Panel:
 
     def bundles(self) -> list[dict[str, Any]]:
         """What the output area shows: the figure, the slopes at x0, the table, the graph."""
-        return panel_output.bundles(self)
+        return panel_output.bundles(self, self._drawn)
 
     def alt_text(self) -> str:
         """What the panel's figure shows, for its alt text."""

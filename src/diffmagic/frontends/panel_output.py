@@ -1,10 +1,11 @@
 """What the panel's output area shows, from the panel's controls and its comparison.
 
-`interactive.Panel` holds the controls and reacts to them; this module turns their values into
+`panel.Panel` holds the controls and reacts to them; this module turns their values into
 what is shown: the figure (rebuilt when its curves change, only its overlays redrawn when x0
 moves), the slopes at x0, the table and, when ticked, the computational graph. The numbers come
 from the analysis (`at_point.tangents`, `steps.difference_quotient`), the pictures and HTML from
-`views`; nothing here changes the comparison.
+`views`; nothing here changes the comparison or the panel: what is kept between two draws
+(`Drawn`) the panel owns and passes in.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 import base64
 import html
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 
@@ -27,6 +29,7 @@ from diffmagic.views.overlays import FastRenderer
 from diffmagic.views.slopes import slopes_html, slopes_text
 
 if TYPE_CHECKING:
+    from diffmagic.api.compare import Comparison
     from diffmagic.frontends.panel import Panel
 
 T = TypeVar("T")
@@ -35,6 +38,36 @@ T = TypeVar("T")
 FIGURE_DPI = 80
 #: How the panel's table says to time the methods: its own button.
 PANEL_TIMING_HINT = "the panel's “time it” button"
+
+
+class LastDrawn(Generic[T]):
+    """One thing drawn (the figure's renderer, the graph's bundle), kept with the comparison
+    object it was drawn from and the settings it was drawn with, to redraw without rebuilding.
+
+    The comparison is held and compared with `is`, never by `id()`: once a replaced comparison
+    is garbage-collected a new one can get its id, and a cache keyed by the id would then show
+    the old comparison's picture as the new one's. Holding it keeps its id taken until the next
+    draw replaces it; only the latest is kept.
+    """
+
+    def __init__(self) -> None:
+        self._entry: tuple[object, tuple[Any, ...], T] | None = None
+
+    def get(self, comparison: object, settings: tuple[Any, ...], make: Callable[[], T]) -> T:
+        """What was drawn for this very comparison and these settings, or `make()`'s (kept in
+        its place once made: a failing `make` leaves the last one as it was)."""
+        entry = self._entry
+        if entry is None or entry[0] is not comparison or entry[1] != settings:
+            entry = self._entry = (comparison, settings, make())
+        return entry[2]
+
+
+@dataclass
+class Drawn:
+    """What a panel's output area last drew; the panel owns it and passes it to `bundles`."""
+
+    figure: LastDrawn[FastRenderer] = field(default_factory=LastDrawn)
+    graph: LastDrawn[dict[str, Any]] = field(default_factory=LastDrawn)
 
 
 def _guarded(panel: Panel, work: Callable[[], T]) -> T:
@@ -108,16 +141,17 @@ def _figure(panel: Panel, **size: float) -> Any:
     )
 
 
-def figure_png(panel: Panel) -> bytes:
+def figure_png(panel: Panel, drawn: LastDrawn[FastRenderer]) -> bytes:
     """The figure as PNG: rebuilt when the curves change, only its overlays when x0 moves."""
-    comparison = panel.comparison
-    key = (id(comparison), panel.step.value, panel.scheme.value, panel.dtype.value)
-    if panel._renderer is None or panel._renderer_key != key:
+
+    def renderer() -> FastRenderer:
         figure = _figure(panel, width=9.5, height=5.5)
         figure.set_dpi(FIGURE_DPI)
-        panel._renderer = FastRenderer(figure, figure.diffmagic_overlays)
-        panel._renderer_key = key
-    return panel._renderer.png(float(panel.x0.value), float(panel.dx.value))
+        return FastRenderer(figure, figure.diffmagic_overlays)
+
+    settings = (panel.step.value, panel.scheme.value, panel.dtype.value)
+    fast = drawn.get(panel.comparison, settings, renderer)
+    return fast.png(float(panel.x0.value), float(panel.dx.value))
 
 
 def save_figure(panel: Panel, path: str) -> None:
@@ -139,9 +173,10 @@ def alt_text(panel: Panel) -> str:
     )
 
 
-def bundles(panel: Panel) -> list[dict[str, Any]]:
-    """What the output area shows: the figure, the slopes at x0, the table, the graph."""
-    png = base64.b64encode(figure_png(panel)).decode("ascii")
+def bundles(panel: Panel, drawn: Drawn) -> list[dict[str, Any]]:
+    """What the output area shows: the figure, the slopes at x0, the table, the graph; `drawn`
+    is what the panel's output area last drew, reused where nothing it shows changed."""
+    png = base64.b64encode(figure_png(panel, drawn.figure)).decode("ascii")
     at_x0 = slopes(panel)
     return [
         # The <img> twin carries the alt text JupyterLab's PNG renderer leaves out.
@@ -160,23 +195,27 @@ def bundles(panel: Panel) -> list[dict[str, Any]]:
             "text/html": html_table(panel.comparison, PANEL_TIMING_HINT),
             "text/plain": panel.comparison.table(),
         },
-        *graph_bundles(panel),  # computational graph (issue 15)
+        *graph_bundles(panel, drawn.graph),
     ]
 
 
-def graph_bundles(panel: Panel) -> list[dict[str, Any]]:
+def graph_bundles(panel: Panel, drawn: LastDrawn[dict[str, Any]]) -> list[dict[str, Any]]:
     """The graph at the current x0 when its box is ticked; a reason in one line if none."""
     if not panel.show_graph.value:
         return []
+    x0, mode = float(panel.x0.value), panel.graph_mode.value
+    return [
+        drawn.get(panel.comparison, (x0, mode), lambda: _graph_bundle(panel.comparison, x0, mode))
+    ]
+
+
+def _graph_bundle(comparison: Comparison, x0: float, mode: str) -> dict[str, Any]:
+    """The graph's HTML and text listing, or why there is none, in one line."""
     from diffmagic.results.graph import graph_of_comparison
 
-    key = (id(panel.comparison), float(panel.x0.value), panel.graph_mode.value)
-    if key not in panel._graph_cache:
-        try:
-            drawn = graph_of_comparison(panel.comparison, key[1], key[2])
-            bundle = {"text/html": drawn._repr_html_(), "text/plain": drawn.text()}
-        except DiffMagicError as error:
-            text = f"no computational graph: {one_line(error)}"
-            bundle = {"text/html": f"<p>{html.escape(text)}</p>", "text/plain": text}
-        panel._graph_cache = {key: bundle}  # only the current one is kept
-    return [panel._graph_cache[key]]
+    try:
+        graph = graph_of_comparison(comparison, x0, mode)
+        return {"text/html": graph._repr_html_(), "text/plain": graph.text()}
+    except DiffMagicError as error:
+        text = f"no computational graph: {one_line(error)}"
+        return {"text/html": f"<p>{html.escape(text)}</p>", "text/plain": text}

@@ -72,6 +72,121 @@ def _crossings(order: list[list[Hashable]], links: list[tuple[Hashable, Hashable
     return total
 
 
+@dataclass
+class _Chained:
+    """The graph once long edges have waypoints: every link spans exactly one layer."""
+
+    layer: dict[Hashable, int]
+    widths: dict[Hashable, float]
+    heights: dict[Hashable, float]
+    #: The one-layer links, in edge order.
+    links: list[tuple[Hashable, Hashable]]
+    #: Each edge's keys from source to target, waypoints between.
+    chains: dict[tuple[Hashable, Hashable], list[Hashable]]
+    preds: dict[Hashable, list[Hashable]] = field(default_factory=dict)
+    succs: dict[Hashable, list[Hashable]] = field(default_factory=dict)
+
+
+def _chained(
+    sizes: dict[Hashable, tuple[float, float]],
+    edges: Sequence[tuple[Hashable, Hashable]],
+    layer: dict[Hashable, int],
+) -> _Chained:
+    """Waypoints: an edge over k layers becomes k one-layer links (`layer` gains the waypoints)."""
+    graph = _Chained(
+        layer=layer,
+        widths={key: size[0] for key, size in sizes.items()},
+        heights={key: size[1] for key, size in sizes.items()},
+        links=[],
+        chains={},
+    )
+    for source, target in edges:
+        chain = [source]
+        for depth in range(layer[source] + 1, layer[target]):
+            waypoint = ("waypoint", source, target, depth)
+            layer[waypoint] = depth
+            graph.widths[waypoint], graph.heights[waypoint] = WAYPOINT_WIDTH, 0.0
+            chain.append(waypoint)
+        chain.append(target)
+        graph.chains[(source, target)] = chain
+        graph.links.extend(itertools.pairwise(chain))
+    graph.preds = {key: [] for key in layer}
+    graph.succs = {key: [] for key in layer}
+    for source, target in graph.links:
+        graph.succs[source].append(target)
+        graph.preds[target].append(source)
+    return graph
+
+
+def _ordered_rows(graph: _Chained) -> list[list[Hashable]]:
+    """The keys of each layer, ordered by barycentre sweeps; the order with fewest crossings."""
+    depth_count = 1 + max(graph.layer.values(), default=0)
+    order: list[list[Hashable]] = [[] for _ in range(depth_count)]
+    for key in graph.layer:  # evaluation order first, waypoints after
+        order[graph.layer[key]].append(key)
+    best, best_crossings = [row[:] for row in order], _crossings(order, graph.links)
+    for sweep in range(SWEEPS):
+        downward = sweep % 2 == 0
+        rows = range(1, depth_count) if downward else range(depth_count - 2, -1, -1)
+        for depth in rows:
+            neighbour_row = order[depth - 1] if downward else order[depth + 1]
+            neighbours = graph.preds if downward else graph.succs
+            _sort_by_barycentre(order[depth], neighbour_row, neighbours)
+        crossings = _crossings(order, graph.links)
+        if crossings < best_crossings:
+            best, best_crossings = [row[:] for row in order], crossings
+    return best
+
+
+def _sort_by_barycentre(
+    row: list[Hashable],
+    neighbour_row: list[Hashable],
+    neighbours: dict[Hashable, list[Hashable]],
+) -> None:
+    """Sort `row` in place by the mean place of each key's neighbours in the row next to it;
+    a key with none there keeps its place."""
+    position = {key: i for i, key in enumerate(neighbour_row)}
+    current = {key: i for i, key in enumerate(row)}
+
+    def barycentre(key: Hashable) -> float:
+        places = [position[k] for k in neighbours[key] if k in position]
+        return sum(places) / len(places) if places else float(current[key])
+
+    row.sort(key=barycentre)
+
+
+def _x_positions(order: list[list[Hashable]], graph: _Chained) -> dict[Hashable, float]:
+    """x: packed left to right, then pulled towards neighbours and pushed apart again."""
+    x: dict[Hashable, float] = {}
+    for row in order:
+        cursor = 0.0
+        for key in row:
+            x[key] = cursor + graph.widths[key] / 2
+            cursor += graph.widths[key] + NODE_GAP
+    for _ in range(8):
+        for row in order:
+            for key in row:
+                linked = graph.preds[key] + graph.succs[key]
+                if linked:
+                    x[key] = sum(x[k] for k in linked) / len(linked)
+            _separate(row, x, graph.widths)
+    return x
+
+
+def _y_positions(
+    order: list[list[Hashable]], graph: _Chained
+) -> tuple[dict[Hashable, float], float]:
+    """y of each key (rows stacked from the top margin) and the bottom of the last row's gap."""
+    top = MARGIN
+    y: dict[Hashable, float] = {}
+    for row in order:
+        row_height = max((graph.heights[key] for key in row), default=0.0)
+        for key in row:
+            y[key] = top + row_height / 2
+        top += row_height + LAYER_GAP
+    return y, top
+
+
 def layered_layout(
     sizes: dict[Hashable, tuple[float, float]],
     edges: Sequence[tuple[Hashable, Hashable]],
@@ -80,97 +195,29 @@ def layered_layout(
     """Lay out boxes of the given (width, height), keys in topological order, edges down."""
     keys = list(sizes)
     edges = [edge for edge in dict.fromkeys(edges) if edge[0] in sizes and edge[1] in sizes]
-    layer = _layers(keys, edges, pinned or set())
-
-    # Waypoints: an edge over k layers becomes k one-layer links.
-    widths = {key: sizes[key][0] for key in keys}
-    heights = {key: sizes[key][1] for key in keys}
-    links: list[tuple[Hashable, Hashable]] = []
-    chains: dict[tuple[Hashable, Hashable], list[Hashable]] = {}
-    for source, target in edges:
-        chain = [source]
-        for depth in range(layer[source] + 1, layer[target]):
-            waypoint = ("waypoint", source, target, depth)
-            layer[waypoint] = depth
-            widths[waypoint], heights[waypoint] = WAYPOINT_WIDTH, 0.0
-            chain.append(waypoint)
-        chain.append(target)
-        chains[(source, target)] = chain
-        links.extend(itertools.pairwise(chain))
-
-    depth_count = 1 + max(layer.values(), default=0)
-    order: list[list[Hashable]] = [[] for _ in range(depth_count)]
-    for key in layer:  # evaluation order first, waypoints after
-        order[layer[key]].append(key)
-    preds: dict[Hashable, list[Hashable]] = {key: [] for key in layer}
-    succs: dict[Hashable, list[Hashable]] = {key: [] for key in layer}
-    for source, target in links:
-        succs[source].append(target)
-        preds[target].append(source)
-
-    best, best_crossings = [row[:] for row in order], _crossings(order, links)
-    for sweep in range(SWEEPS):
-        downward = sweep % 2 == 0
-        rows = range(1, depth_count) if downward else range(depth_count - 2, -1, -1)
-        for depth in rows:
-            neighbour_row = order[depth - 1] if downward else order[depth + 1]
-            position = {key: i for i, key in enumerate(neighbour_row)}
-            current = {key: i for i, key in enumerate(order[depth])}
-
-            neighbours = preds if downward else succs
-
-            def barycentre(
-                key: Hashable, position=position, current=current, neighbours=neighbours
-            ) -> float:
-                linked = neighbours[key]
-                places = [position[k] for k in linked if k in position]
-                return sum(places) / len(places) if places else float(current[key])
-
-            order[depth].sort(key=barycentre)
-        crossings = _crossings(order, links)
-        if crossings < best_crossings:
-            best, best_crossings = [row[:] for row in order], crossings
-    order = best
-
-    # x: packed left to right, then pulled towards neighbours and pushed apart again.
-    x: dict[Hashable, float] = {}
-    for row in order:
-        cursor = 0.0
-        for key in row:
-            x[key] = cursor + widths[key] / 2
-            cursor += widths[key] + NODE_GAP
-    for _ in range(8):
-        for row in order:
-            for key in row:
-                linked = preds[key] + succs[key]
-                if linked:
-                    x[key] = sum(x[k] for k in linked) / len(linked)
-            _separate(row, x, widths)
-    left = min(x[key] - widths[key] / 2 for key in x) if x else 0.0
-    right = max(x[key] + widths[key] / 2 for key in x) if x else 0.0
-
-    layout = Layout(layers=depth_count)
-    top = MARGIN
-    y: dict[Hashable, float] = {}
-    for row in order:
-        row_height = max((heights[key] for key in row), default=0.0)
-        for key in row:
-            y[key] = top + row_height / 2
-        top += row_height + LAYER_GAP
+    graph = _chained(sizes, edges, _layers(keys, edges, pinned or set()))
+    order = _ordered_rows(graph)
+    x = _x_positions(order, graph)
+    y, bottom = _y_positions(order, graph)
+    left = min(x[key] - graph.widths[key] / 2 for key in x) if x else 0.0
+    right = max(x[key] + graph.widths[key] / 2 for key in x) if x else 0.0
+    layout = Layout(
+        layers=len(order),
+        width=right - left + 2 * MARGIN,
+        height=bottom - LAYER_GAP + MARGIN,
+    )
     for key in keys:
         layout.centres[key] = (x[key] - left + MARGIN, y[key])
-    for edge, chain in chains.items():
+    for edge, chain in graph.chains.items():
         points = []
         for i, key in enumerate(chain):
             cx, cy = x[key] - left + MARGIN, y[key]
             if i == 0:
-                cy += heights[key] / 2
+                cy += graph.heights[key] / 2  # leaves the bottom of its source
             elif i == len(chain) - 1:
-                cy -= heights[key] / 2
+                cy -= graph.heights[key] / 2  # arrives at the top of its target
             points.append((cx, cy))
         layout.routes[edge] = points
-    layout.width = right - left + 2 * MARGIN
-    layout.height = top - LAYER_GAP + MARGIN
     return layout
 
 

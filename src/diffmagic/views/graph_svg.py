@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape
 
 from diffmagic.analysis.graph_trace import Node, format_number
 from diffmagic.errors import DiffMagicError
-from diffmagic.views.graph_layout import layered_layout
+from diffmagic.views.graph_layout import Layout, layered_layout
 from diffmagic.views.graph_view import View
 
 if TYPE_CHECKING:
@@ -121,10 +121,38 @@ def _text(x: float, y: float, line: _Line, anchor: str = "middle") -> str:
 
 def render(graph: ComputationalGraph, view: View) -> str:
     """The SVG document for the nodes the view shows."""
-    nodes = graph.nodes
+    boxes = _boxes(graph, view)
+    order = _drawing_order(view, graph.nodes)
+    sizes = {key: boxes[key].size for key in order}
+    edges = [(source, target) for source, target, _ in view.edges]
+    layout = layered_layout(sizes, edges, pinned={graph.input_index})
+
+    header = _header(graph, view)
+    header_height = len(header) * (LINE_HEIGHT + 2) + 12
+    width = max(layout.width, max(len(line.text) for line in header) * CHAR_WIDTH + 32, 320.0)
+    height = layout.height + header_height
+    shift_x = (width - layout.width) / 2
+
+    out, uid = _document_start(graph, view, width, height)
+    y = 18.0
+    for line in header:
+        out.append(_text(12, y, line, anchor="start"))
+        y += LINE_HEIGHT + 2
+    out.append(f"<g transform='translate({shift_x:.1f},{header_height:.1f})'>")
+    paths, labels = _edges(graph, view, layout, arrow=f"url(#dm-arrow-{uid})")
+    out.extend(paths)
+    for key in order:
+        out.extend(_drawn_box(key, boxes[key], layout.centres[key], graph))
+    out.extend(labels)  # last, so that no box hides them
+    out.append("</g></svg>")
+    return "\n".join(out)
+
+
+def _boxes(graph: ComputationalGraph, view: View) -> dict[Hashable, _Box]:
+    """The box of each node shown, of each folded block and of each stub, by layout key."""
     boxes: dict[Hashable, _Box] = {}
     for index in view.shown:
-        boxes[index] = _box(nodes[index], graph)
+        boxes[index] = _box(graph.nodes[index], graph)
     for fold in view.folded:
         boxes[fold.key] = _Box(
             "folded",
@@ -136,53 +164,49 @@ def render(graph: ComputationalGraph, view: View) -> str:
         )
     for index in view.stubs:
         boxes[("stub", index)] = _Box("stub", [_Line(f"#{index} (earlier page)", MUTED)])
-    order = _drawing_order(view, nodes)
-    sizes = {key: boxes[key].size for key in order}
-    edges = [(source, target) for source, target, _ in view.edges]
-    layout = layered_layout(sizes, edges, pinned={graph.input_index})
+    return boxes
 
-    header = _header(graph, view)
-    header_height = len(header) * (LINE_HEIGHT + 2) + 12
-    width = max(layout.width, max(len(line.text) for line in header) * CHAR_WIDTH + 32, 320.0)
-    height = layout.height + header_height
-    shift_x = (width - layout.width) / 2
 
-    out: list[str] = []
+def _document_start(
+    graph: ComputationalGraph, view: View, width: float, height: float
+) -> tuple[list[str], str]:
+    """The <svg> element's opening, title, description, arrow marker and background, and the
+    picture's own id suffix."""
     title = f"computational graph of {graph.label}, {graph.mode} mode"
     description = (
-        f"{len(nodes)} nodes, {graph.operations} JAX operations; "
+        f"{len(graph.nodes)} nodes, {graph.operations} JAX operations; "
         f"{graph.function_name}({graph.variable}={format_number(graph.x0, 8)}) = "
         f"{format_number(graph.value, 10)}, {graph.derivative_name} = "
         f"{format_number(graph.derivative, 10)}"
     )
     # Ids of its own per picture: a notebook shows several, and ids are page-wide.
     uid = hashlib.sha1(f"{title}|{description}|{view.page}".encode()).hexdigest()[:10]
-    out.append(
+    return [
         f"<svg xmlns='http://www.w3.org/2000/svg' width='{width:.0f}' height='{height:.0f}' "
         f"viewBox='0 0 {width:.0f} {height:.0f}' role='img' "
         f"aria-labelledby='dm-title-{uid} dm-desc-{uid}' "
-        f"font-family='{FONT}' style='max-width:100%;height:auto;background:{BACKGROUND}'>"
-    )
-    out.append(f"<title id='dm-title-{uid}'>{escape(title)}</title>")
-    out.append(f"<desc id='dm-desc-{uid}'>{escape(description)}</desc>")
-    out.append(
+        f"font-family='{FONT}' style='max-width:100%;height:auto;background:{BACKGROUND}'>",
+        f"<title id='dm-title-{uid}'>{escape(title)}</title>",
+        f"<desc id='dm-desc-{uid}'>{escape(description)}</desc>",
         f"<defs><marker id='dm-arrow-{uid}' viewBox='0 0 10 10' refX='9' refY='5' markerWidth='7' "
         f"markerHeight='7' orient='auto-start-reverse'><path d='M0,0 L10,5 L0,10 z' "
-        f"fill='{EDGE}'/></marker></defs>"
-    )
-    out.append(f"<rect x='0' y='0' width='{width:.0f}' height='{height:.0f}' fill='{BACKGROUND}'/>")
-    y = 18.0
-    for line in header:
-        out.append(_text(12, y, line, anchor="start"))
-        y += LINE_HEIGHT + 2
-    out.append(f"<g transform='translate({shift_x:.1f},{header_height:.1f})'>")
+        f"fill='{EDGE}'/></marker></defs>",
+        f"<rect x='0' y='0' width='{width:.0f}' height='{height:.0f}' fill='{BACKGROUND}'/>",
+    ], uid
+
+
+def _edges(
+    graph: ComputationalGraph, view: View, layout: Layout, arrow: str
+) -> tuple[list[str], list[str]]:
+    """The edges' paths and, in reverse mode, the local partial derivative on each edge."""
+    nodes = graph.nodes
+    paths: list[str] = []
     labels: list[str] = []
-    arrow = f"url(#dm-arrow-{uid})"
     for source, target, slots in view.edges:
         points = layout.routes.get((source, target))
         if not points:
             continue
-        out.append(
+        paths.append(
             f"<path d='{_path(points)}' fill='none' stroke='{EDGE}' stroke-width='1.3' "
             f"marker-end='{arrow}'/>"
         )
@@ -198,26 +222,29 @@ def render(graph: ComputationalGraph, view: View) -> str:
             if all(p is not None for p in partials):
                 text = "∂ " + " + ".join(format_number(p, 4) for p in partials)
                 labels.append(_edge_label(points, text))
-    for key in order:
-        box = boxes[key]
-        cx, cy = layout.centres[key]
-        w, h = box.size
-        fill, stroke, dash = STYLES[box.kind]
-        radius = h / 2 if box.kind == "constant" else 5
-        dashes = f" stroke-dasharray='{dash}'" if dash else ""
-        node_title = _node_title(key, nodes, graph)
-        out.append(f"<g><title>{escape(node_title)}</title>")
-        out.append(
-            f"<rect x='{cx - w / 2:.1f}' y='{cy - h / 2:.1f}' width='{w:.1f}' height='{h:.1f}' "
-            f"rx='{radius:.1f}' fill='{fill}' stroke='{stroke}' stroke-width='1.2'{dashes}/>"
-        )
-        first = cy - h / 2 + PADDING + FONT_SIZE - 1
-        for i, line in enumerate(box.lines):
-            out.append(_text(cx, first + i * LINE_HEIGHT, line))
-        out.append("</g>")
-    out.extend(labels)
-    out.append("</g></svg>")
-    return "\n".join(out)
+    return paths, labels
+
+
+def _drawn_box(
+    key: Hashable, box: _Box, centre: tuple[float, float], graph: ComputationalGraph
+) -> list[str]:
+    """One box centred at `centre`: its tooltip, its rectangle and its lines of text."""
+    cx, cy = centre
+    w, h = box.size
+    fill, stroke, dash = STYLES[box.kind]
+    radius = h / 2 if box.kind == "constant" else 5
+    dashes = f" stroke-dasharray='{dash}'" if dash else ""
+    node_title = _node_title(key, graph.nodes, graph)
+    out = [
+        f"<g><title>{escape(node_title)}</title>",
+        f"<rect x='{cx - w / 2:.1f}' y='{cy - h / 2:.1f}' width='{w:.1f}' height='{h:.1f}' "
+        f"rx='{radius:.1f}' fill='{fill}' stroke='{stroke}' stroke-width='1.2'{dashes}/>",
+    ]
+    first = cy - h / 2 + PADDING + FONT_SIZE - 1
+    for i, line in enumerate(box.lines):
+        out.append(_text(cx, first + i * LINE_HEIGHT, line))
+    out.append("</g>")
+    return out
 
 
 def _drawing_order(view: View, nodes: list[Node]) -> list[Hashable]:

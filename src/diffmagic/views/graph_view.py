@@ -78,21 +78,45 @@ def longest_repeat(signatures: Sequence[Hashable]) -> tuple[int, int, int] | Non
 def build_view(nodes: list[Node], page: int | None = None) -> View:
     """Choose what to draw; `page` (from 1) forces one page of the unfolded-as-needed graph."""
     operations = [node.index for node in nodes if node.kind == "operation"]
-    hidden: dict[int, Hashable] = {}  # operation index -> the folded box that holds it
-    folded: list[Folded] = []
+    readers = _readers(nodes)
     view = View()
+    hidden = _fold_repeats(nodes, operations, readers, view)
+    if not view.folded:
+        _note_a_loop_drawn_as_it_ran(nodes, operations, view)
+    page_of = _paginate(nodes, operations, readers, hidden, page, view)
+    view.shown = _shown(nodes, readers, hidden, page_of, view)
+    _connect(nodes, hidden, page_of, view)
+    return view
 
-    def drawn_count() -> int:
-        visible_ops = [i for i in operations if i not in hidden]
-        readers = _readers(nodes)
-        constants = [
-            node.index
-            for node in nodes
-            if node.kind == "constant" and any(r not in hidden for r in readers[node.index])
-        ]
-        return len(visible_ops) + len(constants) + len(folded) + 2
 
-    while drawn_count() > MAX_DRAWN_NODES:
+def _drawn_count(
+    nodes: list[Node],
+    operations: list[int],
+    readers: dict[int, list[int]],
+    hidden: dict[int, Hashable],
+    folded: int,
+) -> int:
+    """Boxes on the picture: visible operations, the constants they read, folded boxes, x, f."""
+    visible_ops = [i for i in operations if i not in hidden]
+    constants = [
+        node.index
+        for node in nodes
+        if node.kind == "constant" and any(r not in hidden for r in readers[node.index])
+    ]
+    return len(visible_ops) + len(constants) + folded + 2
+
+
+def _fold_repeats(
+    nodes: list[Node],
+    operations: list[int],
+    readers: dict[int, list[int]],
+    view: View,
+) -> dict[int, Hashable]:
+    """Fold the longest repeated run, again and again, until the picture is small enough or
+    nothing worth folding is left; `view` gains the folded boxes and a note for each.
+    Returns each hidden operation's index -> the folded box that holds it."""
+    hidden: dict[int, Hashable] = {}
+    while _drawn_count(nodes, operations, readers, hidden, len(view.folded)) > MAX_DRAWN_NODES:
         visible = [i for i in operations if i not in hidden]
         signatures: list[Hashable] = []
         for position, index in enumerate(visible):
@@ -109,9 +133,9 @@ def build_view(nodes: list[Node], page: int | None = None) -> View:
         members = visible[start + period : start + (repeats - 1) * period]
         if len(members) < MIN_FOLDED:
             break  # folding a handful of steps would not help: page instead
-        key = ("folded", len(folded))
+        key = ("folded", len(view.folded))
         block = [nodes[i].label for i in visible[start : start + period]]
-        folded.append(Folded(key, members, repeats - 2, block))
+        view.folded.append(Folded(key, members, repeats - 2, block))
         for i in members:
             hidden[i] = key
         view.notes.append(
@@ -119,21 +143,35 @@ def build_view(nodes: list[Node], page: int | None = None) -> View:
             f"repeats 2 to {repeats - 1} folded into one box ({len(members)} operations); "
             "graph.nodes and the text listing hold every step"
         )
+    return hidden
 
-    if not folded:
-        found = longest_repeat([_signature(nodes[i]) for i in operations])
-        # Say so when most of the program is one block repeated: a loop, unrolled.
-        if found is not None and found[1] > 1 and 2 * found[1] * found[2] >= len(operations):
-            start, period, repeats = found
-            block = [nodes[i].label for i in operations[start : start + period]]
-            view.notes.append(
-                f"{repeats} repeats of {' → '.join(block)}: a loop unrolled by tracing, "
-                "drawn as it ran"
-            )
+
+def _note_a_loop_drawn_as_it_ran(nodes: list[Node], operations: list[int], view: View) -> None:
+    """Say so when most of the program is one block repeated: a loop, unrolled."""
+    found = longest_repeat([_signature(nodes[i]) for i in operations])
+    if found is not None and found[1] > 1 and 2 * found[1] * found[2] >= len(operations):
+        start, period, repeats = found
+        block = [nodes[i].label for i in operations[start : start + period]]
+        view.notes.append(
+            f"{repeats} repeats of {' → '.join(block)}: a loop unrolled by tracing, drawn as it ran"
+        )
+
+
+def _paginate(
+    nodes: list[Node],
+    operations: list[int],
+    readers: dict[int, list[int]],
+    hidden: dict[int, Hashable],
+    page: int | None,
+    view: View,
+) -> dict[int, int]:
+    """Page the visible operations when asked to or when still too many; sets the view's page,
+    page count and a note. Returns each visible operation's page (empty: not paged)."""
     visible_ops = [i for i in operations if i not in hidden]
     page_of: dict[int, int] = {}
     pages = 1
-    if page is not None or drawn_count() > MAX_DRAWN_NODES:
+    too_many = _drawn_count(nodes, operations, readers, hidden, len(view.folded))
+    if page is not None or too_many > MAX_DRAWN_NODES:
         pages = max(1, -(-len(visible_ops) // PAGE_OPERATIONS))
         for position, index in enumerate(visible_ops):
             page_of[index] = position // PAGE_OPERATIONS + 1
@@ -145,12 +183,21 @@ def build_view(nodes: list[Node], page: int | None = None) -> View:
             f"graph.svg(page=N) draws page N, and the text listing has them all"
         )
     view.page, view.pages = page or 1, pages
-    view.folded = folded
+    return page_of
+
+
+def _shown(
+    nodes: list[Node],
+    readers: dict[int, list[int]],
+    hidden: dict[int, Hashable],
+    page_of: dict[int, int],
+    view: View,
+) -> list[int]:
+    """The nodes drawn as their own box on the view's page, in evaluation order."""
 
     def on_page(index: int) -> bool:
         return not page_of or page_of.get(index) == view.page
 
-    readers = _readers(nodes)
     shown: list[int] = []
     for node in nodes:
         if node.kind == "operation":
@@ -164,8 +211,15 @@ def build_view(nodes: list[Node], page: int | None = None) -> View:
                 node.kind == "input" and view.page == 1
             ):
                 shown.append(node.index)
-    view.shown = shown
-    shown_set = set(shown)
+    return shown
+
+
+def _connect(
+    nodes: list[Node], hidden: dict[int, Hashable], page_of: dict[int, int], view: View
+) -> None:
+    """The view's edges between the boxes drawn, with a stub for each operation of an earlier
+    page read on this one; an edge between nodes keeps the input slots it feeds."""
+    shown_set = set(view.shown)
 
     def box_of(index: int) -> Hashable | None:
         if index in shown_set:
@@ -193,7 +247,6 @@ def build_view(nodes: list[Node], page: int | None = None) -> View:
                 slots.append(slot)
     view.stubs = stubs
     view.edges = [(source, target, slots) for (source, target), slots in edges.items()]
-    return view
 
 
 def _readers(nodes: list[Node]) -> dict[int, list[int]]:

@@ -188,3 +188,28 @@ def test_no_module_writes_another_object_s_private_attribute() -> None:
 def test_the_private_write_check_sees_one() -> None:
     tree = ast.parse("def draw(panel):\n    panel._cache = {}\n    self._mine = 1\n")
     assert _private_attributes_written(tree) == [(2, "panel._cache")]
+
+
+def test_code_speaks_of_the_product_never_of_issue_numbers() -> None:
+    """No "issue 13" banners or comments: the code says what it does, not when it was asked."""
+    import re
+
+    found = [
+        f"{path.relative_to(PACKAGE_DIR)}:{number}"
+        for path in sorted(PACKAGE_DIR.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"\bissue\s*#?\d", line, re.IGNORECASE)
+    ]
+    assert not found, f"issue numbers in the code: {found}"
+
+
+def test_the_public_functions_show_their_real_signatures() -> None:
+    import inspect
+
+    import diffmagic
+
+    for name in ("compare", "compare_gradient", "compare_jacobian", "check_gradient", "graph"):
+        parameters = inspect.signature(getattr(diffmagic, name)).parameters
+        kinds = {parameter.kind for parameter in parameters.values()}
+        assert inspect.Parameter.VAR_POSITIONAL not in kinds, name
+        assert "f" in parameters, name

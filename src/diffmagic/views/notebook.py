@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from diffmagic.limits.explain import one_line
 from diffmagic.views.figure import figure_bytes
+from diffmagic.views.formula import shown_derivative, where_it_holds
 from diffmagic.views.point_block import secant_marks, tangent_bundle
 
 #: The x0 block lives in `point_block`; these names have always been importable from here.
@@ -38,7 +39,8 @@ def latex_bundle(comparison: Comparison) -> dict[str, str] | None:
     name, variable = comparison.target.name, comparison.target.wrt
     derivative = comparison.derivative_name
     plain = f"{name}({variable}) = {comparison.function_expr}; "
-    plain += f"{derivative}({variable}) = {comparison.derivative_expr}"
+    plain += f"{derivative}({variable}) = {shown_derivative(comparison)}"
+    plain += where_it_holds(comparison, latex=False)
     return {"text/latex": f"$\\displaystyle {formula}$", "text/plain": plain}
 
 

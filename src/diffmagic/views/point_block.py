@@ -46,9 +46,12 @@ def tangent_bundle(comparison: Comparison, point: AtPoint) -> dict[str, str]:
     lines, parts = _values(comparison, point)
     for intro, rows in _secant_groups(point):
         group_lines, group_html = _secant_rows(rows)
+        said = SMOOTH_HTML_INTRO if intro == SMOOTH_INTRO else intro
+        if intro != SMOOTH_INTRO and any(secant_marks([error for _, _, error in rows])):
+            intro += "; <- the closest; * round-off has taken over"
+            said += " (bold: the closest; *: round-off has taken over)"
         lines.append(f"  {intro}")
         lines.extend(group_lines)
-        said = SMOOTH_HTML_INTRO if intro == SMOOTH_INTRO else intro
         parts.append(f"<p>{html.escape(said)}</p>{group_html}")
     return {"text/html": "".join(parts), "text/plain": "\n".join(lines)}
 
@@ -106,7 +109,7 @@ def _secant_groups(point: AtPoint) -> list[tuple[str, list[Secant]]]:
         ]
     slope_left, slope_right = missing.slopes
     right_intro = "secants from the right (dx > 0), against the slope from the right, "
-    right_intro += f"{slope_right:.6g}; <- the closest; * round-off has taken over"
+    right_intro += f"{slope_right:.6g}"
     left_intro = (
         f"secants from the left (dx < 0), against the slope from the left, {slope_left:.6g}"
     )
@@ -119,6 +122,7 @@ def _secant_rows(secants: list[Secant]) -> tuple[list[str], str]:
     marks = secant_marks([error for _, _, error in secants])
     lines, rows = [], []
     for (dx, slope, error), mark in zip(secants, marks, strict=True):
+        slope += 0.0  # (0 - 0) / -dx is -0.0: shown as 0
         if not with_errors:
             lines.append(f"    dx={dx:<8.0e} slope={slope:.15g}")
             rows.append(f"<tr><td>{dx:.0e}</td><td>{slope:.15g}</td></tr>")

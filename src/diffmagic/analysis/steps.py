@@ -138,10 +138,14 @@ def step_study(
 
 
 def secant_table(
-    f: Callable[[np.ndarray], np.ndarray], x0: float, exact: float | None
+    f: Callable[[np.ndarray], np.ndarray],
+    x0: float,
+    exact: float | None,
+    widths: tuple[float, ...] = SECANT_WIDTHS,
 ) -> list[tuple[float, float, float | None]]:
-    """(dx, secant slope, |slope - f'(x0)|) for dx = 1, 0.1, ... 1e-15."""
+    """(dx, secant slope, |slope - exact|) for dx = 1, 0.1, ... 1e-15 (or `widths`; negative
+    ones are secants from the left); `exact` is f'(x0), or one side's slope at a corner."""
     return [
         (dx, slope, None if exact is None else float(abs(slope - exact)))
-        for dx, slope in secant_slopes(f, x0)
+        for dx, slope in secant_slopes(f, x0, widths)
     ]

@@ -268,7 +268,11 @@ class Comparison:
 
     def exact_derivative_at(self, x0: float) -> float | None:
         """f'(x0) from SymPy at 30 digits, else from JAX: what secants and steps are measured
-        against."""
+        against; None where f' does not exist (SymPy's sign(0) = 0 is no slope of |x|)."""
+        from diffmagic.analysis.at_point import no_derivative_at
+
+        if no_derivative_at(self, x0) is not None:
+            return None
         if self.derivative_expr is not None:
             import sympy as sp
 
@@ -292,12 +296,14 @@ class Comparison:
             raise DiffMagicError(f"{what} approximate f', so they need a comparison of order 1")
 
     def secants(self, x0: float) -> list[tuple[float, float, float | None]]:
-        """(dx, (f(x0+dx) - f(x0))/dx, its error) for dx = 1, 0.1, ... 1e-15: the course's limit."""
-        from diffmagic.analysis.at_point import function_at
-        from diffmagic.analysis.steps import secant_table
+        """(dx, (f(x0+dx) - f(x0))/dx, its error) for dx = 1, 0.1, ... 1e-15: the course's limit.
+
+        Where f' does not exist at x0, from both sides (dx < 0 too): at a corner each side
+        against its own slope, elsewhere with no error (`at_point.secants`)."""
+        from diffmagic.analysis.at_point import secants
 
         self._first_order_only("secants")
-        return secant_table(lambda x: function_at(self, x), x0, self.exact_derivative_at(x0))
+        return secants(self, x0)
 
     def step_study(self, x0: float) -> Any:
         """Errors of forward and central quotients at x0 against the step h (`steps.StepStudy`),

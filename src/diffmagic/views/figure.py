@@ -184,13 +184,30 @@ def alt_text(comparison: Comparison, at: float | None = None) -> str:
     low, high = comparison.domain
     text += f" on [{low:g}, {high:g}]"
     if at is not None:
-        text += f", with each method's tangent at {target.wrt}0 = {at:g}"
+        text += _at_words(comparison, at)
     if comparison.singularities:
         labels = point_labels(comparison.singularities, "")
         text += ", " + ", ".join(labels.values()) + " marked"
     if comparison.extrema:
         text += ", " + ", ".join(f"{p.kind} at {p.x:.4g}" for p in comparison.extrema)
     return text + "; errors against the reference below, on a log scale"
+
+
+def _at_words(comparison: Comparison, at: float) -> str:
+    """What is drawn at x0: each method's tangent, or, where f' does not exist there, none."""
+    from diffmagic.analysis.at_point import no_derivative_at
+
+    where = f"{comparison.target.wrt}0 = {at:g}"
+    missing = no_derivative_at(comparison, at)
+    if missing is None:
+        return f", with each method's tangent at {where}"
+    if missing.slopes is not None:
+        left, right = missing.slopes
+        return (
+            f", with no tangent at {where} ({missing.kind}) but the one-sided slopes {left:.3g} "
+            f"from the left and {right:.3g} from the right"
+        )
+    return f", with no tangent at {where} ({missing.kind})"
 
 
 def _curves(comparison: Comparison, extra: dict[str, np.ndarray] | None) -> list[np.ndarray]:

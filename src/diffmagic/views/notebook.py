@@ -12,10 +12,20 @@ import base64
 import html
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from diffmagic.limits.explain import one_line
 from diffmagic.views.figure import figure_bytes
+from diffmagic.views.formula import shown_derivative, where_it_holds
+from diffmagic.views.point_block import secant_marks, tangent_bundle
+
+#: The x0 block lives in `point_block`; these names have always been importable from here.
+__all__ = [
+    "bundles",
+    "figure_bundle",
+    "image_bundle",
+    "latex_bundle",
+    "secant_marks",
+    "tangent_bundle",
+]
 
 if TYPE_CHECKING:
     from diffmagic.analysis.at_point import AtPoint
@@ -29,7 +39,8 @@ def latex_bundle(comparison: Comparison) -> dict[str, str] | None:
     name, variable = comparison.target.name, comparison.target.wrt
     derivative = comparison.derivative_name
     plain = f"{name}({variable}) = {comparison.function_expr}; "
-    plain += f"{derivative}({variable}) = {comparison.derivative_expr}"
+    plain += f"{derivative}({variable}) = {shown_derivative(comparison)}"
+    plain += where_it_holds(comparison, latex=False)
     return {"text/latex": f"$\\displaystyle {formula}$", "text/plain": plain}
 
 
@@ -81,68 +92,6 @@ def figure_bundle(
 
 def table_bundle(comparison: Comparison) -> dict[str, str]:
     return {"text/html": comparison._repr_html_(), "text/plain": comparison.table()}
-
-
-def tangent_bundle(comparison: Comparison, point: AtPoint) -> dict[str, str]:
-    """Each method's slope at x0, then the secants (f(x0+dx) - f(x0))/dx closing in on it."""
-    x0, f0, slopes = point.x0, point.f0, point.slopes
-    name = comparison.derivative_name
-    title = f"at x0 = {x0:g}: f(x0) = {f0:.10g}" if f0 is not None else f"at x0 = {x0:g}"
-    rows = [
-        (r.label, "—" if slopes.get(r.key) is None else f"{slopes[r.key]:.15g}") for r in comparison
-    ]
-    lines = [title, *(f"  {label:<28} {name}(x0) = {value}" for label, value in rows)]
-    table = "".join(f"<tr><td>{html.escape(a)}</td><td>{b}</td></tr>" for a, b in rows)
-    parts = [
-        f"<p>{html.escape(title)}</p><table class='diffmagic-table'>"
-        f"<tr><th>method</th><th>{html.escape(name)}(x0)</th></tr>{table}</table>"
-    ]
-    if point.secants:
-        secants = point.secants
-        marks = secant_marks([error for _, _, error in secants])
-        lines.append(
-            "  secants (f(x0+dx) - f(x0))/dx; <- the closest; * round-off has taken over "
-            "(the error grows again as dx shrinks)"
-        )
-        secant_rows = []
-        for (dx, slope, error), mark in zip(secants, marks, strict=True):
-            shown = "—" if error is None else f"{error:.1e}"
-            suffix = {"closest": " <- closest", "round-off": " *"}.get(mark, "")
-            lines.append(f"    dx={dx:<8.0e} slope={slope:<22.15g} error={shown}{suffix}")
-            weight = " style='font-weight:bold'" if mark == "closest" else ""
-            words = {"closest": "closest", "round-off": "* round-off"}.get(mark, "")
-            secant_rows.append(
-                f"<tr{weight}><td>{dx:.0e}</td><td>{slope:.15g}</td><td>{shown}</td>"
-                f"<td>{words}</td></tr>"
-            )
-        parts.append(
-            "<p>secants through x0 and x0 + dx: their slopes tend to the derivative until "
-            "round-off takes over (bold: the closest; *: round-off has taken over)</p>"
-            "<table class='diffmagic-table'>"
-            "<tr><th>dx</th><th>slope</th><th>error</th><th></th></tr>"
-            + "".join(secant_rows)
-            + "</table>"
-        )
-    return {"text/html": "".join(parts), "text/plain": "\n".join(lines)}
-
-
-def secant_marks(errors: list[float | None]) -> list[str]:
-    """ "closest" for the smallest error, "round-off" for each smaller dx whose error is larger.
-
-    Widths shrink down the list. Down to the closest secant the error is truncation, falling
-    with dx; below it, cancellation in f(x0 + dx) - f(x0) makes it grow: round-off has taken
-    over. An empty string for the rows before the closest (and rows without an error).
-    """
-    finite = [(i, e) for i, e in enumerate(errors) if e is not None and np.isfinite(e)]
-    marks = [""] * len(errors)
-    if not finite:
-        return marks
-    best_index, best = min(finite, key=lambda pair: pair[1])
-    marks[best_index] = "closest"
-    for index, error in finite:
-        if index > best_index and error > best:
-            marks[index] = "round-off"
-    return marks
 
 
 def bundles(

@@ -38,6 +38,9 @@ EXTRA_STYLE: dict[str, Any] = {"color": "C4", "linestyle": ":", "linewidth": 1.6
 #: Tangents overlap when the methods agree: the first is drawn widest, each next one narrower
 #: on top of it, so every method's colour stays visible as a stripe.
 TANGENT_WIDTHS = (6.0, 4.4, 2.8, 1.4, 1.0, 0.8, 0.6)
+#: Where f' does not exist at x0 (a corner), f's two one-sided slopes as half-lines instead of
+#: tangents: a colour no method, curve or point marker uses, dashed over f's black line.
+SIDES_STYLE: dict[str, Any] = {"color": "magenta", "linestyle": "--", "linewidth": 2.0}
 
 
 def drawn(result: Any) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from diffmagic.views.formula import shown_derivative, where_it_holds
 from diffmagic.views.rows import HEADERS, caption, footnotes, rows
 from diffmagic.views.tables import GREEN, RED, aligned_table
 
@@ -37,5 +38,6 @@ def latex(comparison: Comparison) -> str | None:
     derivative = name + "'" * order if order <= 3 else f"{name}^{{({order})}}"
     return (
         f"{name}({variable}) = {sp.latex(comparison.function_expr)}"
-        f", \\qquad {derivative}({variable}) = {sp.latex(comparison.derivative_expr)}"
+        f", \\qquad {derivative}({variable}) = {sp.latex(shown_derivative(comparison))}"
+        + where_it_holds(comparison, latex=True)
     )

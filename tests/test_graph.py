@@ -222,7 +222,8 @@ def test_a_big_graph_without_repeats_is_paged_with_a_note() -> None:
 def test_the_svg_is_well_formed_theme_safe_and_labelled(mode: str) -> None:
     gr = diffmagic.graph("exp(-2*x) + 3*sin(3*x)", at=1.0, mode=mode)
     bundle = gr._repr_mimebundle_()
-    assert set(bundle) == {"image/svg+xml", "text/plain"}
+    assert set(bundle) == {"image/svg+xml", "text/html", "text/plain"}
+    assert bundle["text/html"].count("<svg") == 1  # the same drawing, framed
     root = ET.fromstring(bundle["image/svg+xml"])
     assert root.tag == f"{SVG}svg" and root.get("role") == "img"
     assert root.find(f"{SVG}title").text.startswith("computational graph of f(x)")
@@ -318,7 +319,7 @@ def test_a_corner_at_x0_is_said_not_passed_off_as_a_slope() -> None:
 
 def test_a_graph_in_a_notebook_is_drawn_once(monkeypatch) -> None:
     """IPython asks `_repr_html_` only for a type the mime bundle lacks: one drawing a display."""
-    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.core.formatters import DisplayFormatter
 
     from diffmagic.results import graph as graph_module
 
@@ -330,5 +331,5 @@ def test_a_graph_in_a_notebook_is_drawn_once(monkeypatch) -> None:
         lambda self, page=None: drawings.append(page) or real(self, page),
     )
     gr = diffmagic.graph(lambda x: x * x + 1.0, 2.0)
-    data, _ = InteractiveShell.instance().display_formatter.format(gr)
+    data, _ = DisplayFormatter().format(gr)  # what a shell's display does, without one
     assert {"image/svg+xml", "text/html"} <= set(data) and len(drawings) == 1

@@ -363,9 +363,16 @@ def test_save_writes_a_png_of_the_figure_size(runs, workdir) -> None:
         assert image.size == (950, 600)
 
 
+def assert_abs_ran(result: Run) -> None:
+    """|x| on the default grid: every row computed, np.gradient inaccurate next to the corner
+    (its differences span x = 0), so the command exits 1, the table saying why."""
+    assert result.returncode == 1, explain(result)
+    assert "span" in result.stdout and "Traceback" not in result.stderr, explain(result)
+
+
 @pytest.mark.slow
 def test_save_writes_svg_and_pdf_by_suffix(runs, workdir) -> None:
-    assert runs["abs files"].returncode == 0, explain(runs["abs files"])
+    assert_abs_ran(runs["abs files"])
     svg = (workdir / "abs.svg").read_bytes()
     assert svg.lstrip().startswith(b"<?xml") and b"<svg" in svg[:2000]
     assert (workdir / "square.pdf").read_bytes()[:5] == b"%PDF-"
@@ -373,7 +380,7 @@ def test_save_writes_svg_and_pdf_by_suffix(runs, workdir) -> None:
 
 @pytest.mark.slow
 def test_json_round_trips_with_the_kink_of_abs(runs, workdir) -> None:
-    assert runs["abs files"].returncode == 0, explain(runs["abs files"])
+    assert_abs_ran(runs["abs files"])
     with open(workdir / "abs.json", encoding="utf-8") as file:
         saved = json.load(file)
     assert set(saved["methods"]) == {"symbolic", "numerical", "finite_difference", "automatic"}
@@ -385,7 +392,7 @@ def test_json_round_trips_with_the_kink_of_abs(runs, workdir) -> None:
 
 @pytest.mark.slow
 def test_html_is_one_self_contained_page_with_the_table_and_the_figure(runs, workdir) -> None:
-    assert runs["abs files"].returncode == 0, explain(runs["abs files"])
+    assert_abs_ran(runs["abs files"])
     page = (workdir / "abs.html").read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert '<table class="diffmagic-table"' in page

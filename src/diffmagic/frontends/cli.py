@@ -3,8 +3,8 @@
     diffmagic "exp(-2*x) + 3*sin(3*x)"
     diffmagic path/to/file.py:f --order 2 --save f.png --json f.json --html f.html
 
-Exit status: 0 when every method asked for worked, 1 when one failed (the table says which),
-2 on misuse.
+Exit status: 0 when every row is ok, 1 when one is not (failed, inaccurate, or your derivative
+wrong: the table says which), 2 on misuse.
 """
 
 from __future__ import annotations

@@ -226,7 +226,8 @@ class Comparison:
 
     @property
     def ok(self) -> bool:
-        """True when every method asked for worked."""
+        """True when every row is ok (or the stand-in reference): none failed, none inaccurate,
+        none of your derivatives wrong."""
         return all(result.ok for result in self.results.values())
 
     @property

@@ -34,10 +34,10 @@ if TYPE_CHECKING:
     from diffmagic.limits.internal import last_internal_traceback as last_internal_traceback
     from diffmagic.results.check import GradientCheck as GradientCheck
     from diffmagic.results.comparison import Comparison as Comparison
-    from diffmagic.results.comparison import MethodResult as MethodResult
     from diffmagic.results.gradient import GradientComparison as GradientComparison
     from diffmagic.results.graph import ComputationalGraph as ComputationalGraph
     from diffmagic.results.jacobian import JacobianComparison as JacobianComparison
+    from diffmagic.results.method_result import MethodResult as MethodResult
     from diffmagic.results.study import ParameterStudy as ParameterStudy
     from diffmagic.running.cache import clear_cache as clear_cache
     from diffmagic.running.request import Request as Request
@@ -48,7 +48,7 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "compare": "diffmagic.api.compare",
     "Comparison": "diffmagic.results.comparison",
-    "MethodResult": "diffmagic.results.comparison",
+    "MethodResult": "diffmagic.results.method_result",
     "Request": "diffmagic.running.request",
     "clear_cache": "diffmagic.running.cache",
     "compare_gradient": "diffmagic.api.gradients",
@@ -90,7 +90,26 @@ def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext diffmagic`: register `%%differentiate` and `%differentiate`.
 
     IPython calls this; it imports IPython's side of diffmagic only now, so the package itself
-    works without IPython.
+    works without IPython. Loading twice is harmless.
+
+    Parameters
+    ----------
+    ipython : IPython.core.interactiveshell.InteractiveShell
+        The shell to add the magics to (in a notebook, the kernel's).
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    In a notebook or IPython, where `get_ipython()` gives the running shell:
+
+    >>> import diffmagic
+    >>> shell = get_ipython()
+    >>> diffmagic.load_ipython_extension(shell)  # what `%load_ext diffmagic` does
+    >>> "differentiate" in shell.magics_manager.magics["cell"]
+    True
     """
     from diffmagic.frontends.magic import load
 
@@ -98,7 +117,28 @@ def load_ipython_extension(ipython: Any) -> None:
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    """`%unload_ext diffmagic`: remove what loading added."""
+    """`%unload_ext diffmagic`: remove what loading added.
+
+    Parameters
+    ----------
+    ipython : IPython.core.interactiveshell.InteractiveShell
+        The shell the magics were added to.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    In a notebook or IPython, where `get_ipython()` gives the running shell:
+
+    >>> import diffmagic
+    >>> shell = get_ipython()
+    >>> diffmagic.unload_ipython_extension(shell)  # what `%unload_ext diffmagic` does
+    >>> "differentiate" in shell.magics_manager.magics["cell"]
+    False
+    >>> diffmagic.load_ipython_extension(shell)  # and back
+    """
     from diffmagic.frontends.magic import unload
 
     unload(ipython)

@@ -55,6 +55,8 @@ T = TypeVar("T")
 
 #: Random directions in directions mode, unless `directions=` says otherwise.
 DEFAULT_DIRECTIONS = 16
+#: The seed of those directions, unless `seed=` says otherwise: the same check, the same result.
+DEFAULT_SEED = 0
 
 
 def in_float64() -> Any:
@@ -179,17 +181,52 @@ def check_gradient(
     atol: float | None = None,
     mode: str | None = None,
     directions: int | None = None,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     time_limit: float = bounds.METHOD_SECONDS,
 ) -> GradientCheck:
     """Check `grad(at)` (the user's gradient of f, shaped like `at`) against a reference.
 
-    f takes the parameters `at` (an array, or a dict / list / tuple of arrays) and returns one
-    number; it is a function or the text of a cell that defines one. `mode` is "full" (every
-    coordinate judged: the default whenever a per-coordinate reference is affordable) or
-    "directions" (`directions` random directions, `seed` fixing them, g·v compared).
-    `rtol`/`atol` default to what the precision allows (float64 1e-7, float32 1e-4, float16
-    1e-2), stated in the result. `time_limit` bounds all calls of f and grad together.
+    Parameters
+    ----------
+    f : callable or str
+        Takes the parameters `at` and returns one number; a function or the text of a cell
+        that defines one.
+    grad : callable
+        Your gradient: `grad(at)` is shaped like `at` (the same dict / list / tuple of arrays).
+    at : array_like or pytree
+        The parameters: an array, or a dict / list / tuple of arrays.
+    rtol, atol : float, optional
+        Default to what the precision allows (float64 1e-7, float32 1e-4, float16 1e-2),
+        stated in the result.
+    mode : {'full', 'directions'}, optional
+        "full": every coordinate judged, the default whenever a per-coordinate reference is
+        affordable; "directions": g·v compared along `directions` random directions.
+    directions, seed : int, optional
+        How many random directions, and the seed that fixes them.
+    time_limit : float, optional
+        Bounds all calls of f and grad together (seconds).
+
+    Returns
+    -------
+    GradientCheck
+        `.passed`, `.summary()`, `.table()`; where yours is off (`.worst`, named as you name
+        it: `W1[2, 3]`), by how much, against which reference and what vouches for it.
+
+    Raises
+    ------
+    DiffMagicError
+        When an option is out of range, f or grad raises, or grad(at) is not shaped like at.
+
+    Examples
+    --------
+    >>> import numpy as np, diffmagic
+    >>> def loss(p): return np.sum(p["W"] ** 2) + np.sum(p["b"] ** 3)
+    >>> def grad(p): return {"W": 2 * p["W"], "b": 2 * p["b"] ** 2}  # b's should be 3 b**2
+    >>> check = diffmagic.check_gradient(loss, grad, {"W": np.ones((2, 2)), "b": np.ones(2)})
+    >>> check.passed, check.summary()
+    (False, 'gradient check FAILED: 6 parameters, 2 coordinates wrong; worst b[0]')
+    >>> check.per_coordinate()["reference"]["b"]
+    array([3., 3.])
     """
     options = checked_options(grad, rtol, atol, mode, directions, seed, time_limit)
     function, _ = resolve_function(f)
@@ -209,6 +246,12 @@ def check_gradient(
             check = directions_check(point, reference, options, count, jumps)
         else:
             check = full_check(point, reference, options, jumps)
+    return _with_notes(check, point, name, printed)
+
+
+def _with_notes(check: GradientCheck, point: Point, name: str, printed: Any) -> GradientCheck:
+    """The check, with what the learner should know beside its verdict: more jumps than named,
+    and what f printed while the check ran it (held back, counted)."""
     if point.more_jumps:
         check.notes.append("f jumps along more coordinates than are named here")
     if printed.lines:

@@ -21,7 +21,8 @@ from diffmagic.limits import bounds
 from diffmagic.limits.guard import Failure, guarded, still_running_note
 from diffmagic.limits.held_output import captured_output
 from diffmagic.methods import yours as yours_rows
-from diffmagic.results.comparison import Comparison, MethodResult
+from diffmagic.results.comparison import Comparison
+from diffmagic.results.method_result import MethodResult
 from diffmagic.running.request import (
     DEFAULT_DOMAIN,
     DEFAULT_METHODS,
@@ -68,60 +69,61 @@ def compare(
 
     Parameters
     ----------
-    f
+    f, func : callable or str, str, optional
         A Python function, the text of a notebook cell that defines one (the last `def` not
         named as yours, or the one named `func`), or an expression in x such as
         ``"exp(-2*x) + 3*sin(3*x)"``.
-    domain, points
+    domain, points : (float, float), int, optional
         The grid: `points` evenly spaced values of the variable from low to high.
-    methods, engines
+    methods, engines : sequence of str or str, optional
         Which rows: `"symbolic"`, `"numerical"` (np.gradient and finite differences),
         `"automatic"`...; `engines=("numpy", "jax")` also runs SymPy's derivative and finite
         differences compiled by JAX, so the table separates a method's cost from its engine's.
-    order
+    order : int, optional
         1 for f', 2 for f'', up to 8.
-    wrt, params
+    wrt, params : str, mapping, optional
         The parameter to differentiate (default: the first) and fixed values for the others.
-    timing, timing_points, timing_mode
+    timing, timing_points, timing_mode : bool, int, {'quick', 'full'}, optional
         Time each row on `timing_points` points (quick: about a second; full: %timeit-like).
-    symbolic_time_limit, method_time_limit
+    symbolic_time_limit, method_time_limit : float, optional
         SymPy's work stops after the first, any other method's after the second (seconds).
-    extrema
+    extrema : bool, optional
         Find the critical points of f in the domain (`comparison.extrema`).
-    yours
+    yours : callable, dict or str, optional
         Your own derivative (`dfdx`, of order `order`), or several as a dict {name: function};
         with a cell's text, the name of a function it defines (`yours="dfdx"`). A row each
         ("yours", or "yours:NAME"), judged against the same reference, with where and how it
         is wrong in words ("yours is 1.5 times the true derivative everywhere").
-    cache
+    cache : bool, optional
         Reuse derivatives prepared by earlier calls for the same function (default). The key is
         everything the derivative depends on, never the object's identity; `False` derives
         afresh, `diffmagic.clear_cache()` empties it.
 
-    A row says ok only when its backend computes NumPy's own f, its values are finite where
-    f' exists, and its error is within what its method promises; otherwise it says why. A
-    method that fails becomes a row with a reason; only input that is no usable function or
-    option raises `DiffMagicError`. What `f` prints is held back and counted.
+    Returns
+    -------
+    Comparison
+        A row per method (`cmp["symbolic"]`, or an alias such as `cmp["jax"]`), the grid, the
+        reference and the verdicts. A row says ok only when its backend computes NumPy's own
+        f, its values are finite where f' exists, and its error is within what its method
+        promises; otherwise it says why. What `f` prints is held back and counted.
+
+    Raises
+    ------
+    DiffMagicError
+        Only for input that is no usable function or option, in one line naming the fix; a
+        method that fails becomes a row with a reason instead.
+
+    Examples
+    --------
+    >>> import diffmagic
+    >>> cmp = diffmagic.compare("x**2", domain=(-1, 1), points=5, yours=lambda x: x)
+    >>> cmp["symbolic"].values, cmp["automatic"].status
+    (array([-2., -1.,  0.,  1.,  2.]), 'ok')
+    >>> cmp["yours"].error
+    'yours / true = 1/2 everywhere: a chain-rule factor 2 missing?'
     """
-    request = Request.checked(
-        domain,
-        points,
-        methods,
-        order,
-        wrt,
-        params,
-        timing,
-        timing_points,
-        func=func,
-        timing_mode=timing_mode,
-        engines=engines,
-        symbolic_time_limit=symbolic_time_limit,
-        method_time_limit=method_time_limit,
-        extrema=extrema,
-        cache=cache,
-        yours=yours,
-    )
-    return run(f, request)
+    options = dict(locals())  # every parameter but f is an option of the request, by its name
+    return run(options.pop("f"), Request.checked(**options))
 
 
 def _add_extrema(comparison: Comparison, seconds: float) -> None:

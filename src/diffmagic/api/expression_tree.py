@@ -10,30 +10,24 @@ cut at a depth, with the number of nodes below each cut, and a note says so.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
-from xml.sax.saxutils import escape
 
 from diffmagic.errors import DiffMagicError
 from diffmagic.inputs.target import make_target
 from diffmagic.limits import bounds
 from diffmagic.limits.explain import MethodFailure
 from diffmagic.limits.guard import guarded_entry
+from diffmagic.views.expression_tree_svg import (
+    PALETTE,
+    Drawn,
+    count_boxes,
+    fit,
+    tree_layout,
+    trees_svg,
+)
 
-MAX_DRAWN_PER_TREE = 60  # boxes per tree on the picture
 MAX_TEXT_LINES = 200  # lines per tree in the text listing
-PALETTE = ("#ffe0b2", "#c8e6c9", "#bbdefb", "#f8bbd0", "#d1c4e9", "#b2ebf2", "#fff59d", "#d7ccc8")
-
-FONT = "DejaVu Sans, Verdana, Arial, sans-serif"
-CHAR_WIDTH = 6.7
-BOX_HEIGHT = 20.0
-LEVEL_GAP = 42.0
-SLOT_GAP = 8.0
-TEXT = "#1a1a1a"
-MUTED = "#455a64"
-BACKGROUND = "#ffffff"
 
 
 def node_count(expression: Any) -> int:
@@ -61,61 +55,17 @@ def _label(expression: Any) -> str:
     return name if len(name) <= 12 else name[:11] + "…"
 
 
-@dataclass
-class _Drawn:
-    """One box of a drawn tree."""
-
-    label: str
-    shared: str | None = None  # s0, s1, ... when cse shares this subexpression
-    again: bool = False  # a later occurrence of a shared subexpression, drawn as a leaf
-    hidden: int = 0  # nodes below a cut
-    children: list[_Drawn] = field(default_factory=list)
-
-
-def _build(expression: Any, names: Mapping[Any, str], seen: set[Any]) -> _Drawn:
+def _build(expression: Any, names: Mapping[Any, str], seen: set[Any]) -> Drawn:
     name = names.get(expression)
     if name is not None and expression in seen:
-        return _Drawn(
-            _label(expression), shared=name, again=True, hidden=node_count(expression) - 1
-        )
+        return Drawn(_label(expression), shared=name, again=True, hidden=node_count(expression) - 1)
     if name is not None:
         seen.add(expression)
-    return _Drawn(
+    return Drawn(
         _label(expression),
         shared=name,
         children=[_build(arg, names, seen) for arg in expression.args],
     )
-
-
-def _count(tree: _Drawn) -> int:
-    return 1 + sum(_count(child) for child in tree.children)
-
-
-def _cut(tree: _Drawn, depth: int) -> None:
-    """Replace everything below `depth` by a count, in place."""
-    if depth == 0 and tree.children:
-        tree.hidden += sum(_count(child) for child in tree.children)
-        tree.children = []
-        return
-    for child in tree.children:
-        _cut(child, depth - 1)
-
-
-def _nodes_to_depth(tree: _Drawn, depth: int) -> int:
-    if depth == 0:
-        return 1
-    return 1 + sum(_nodes_to_depth(child, depth - 1) for child in tree.children)
-
-
-def _fit(tree: _Drawn) -> int | None:
-    """Cut the tree at the deepest level that keeps it within the budget; the depth, or None."""
-    if _count(tree) <= MAX_DRAWN_PER_TREE:
-        return None
-    depth = 1
-    while _nodes_to_depth(tree, depth + 1) <= MAX_DRAWN_PER_TREE:
-        depth += 1
-    _cut(tree, depth)
-    return depth
 
 
 class ExpressionTree:
@@ -152,10 +102,12 @@ class ExpressionTree:
 
     @property
     def label(self) -> str:
+        """f as the listing names it: `f(x)`."""
         return self.target.label
 
     @property
     def derivative_name(self) -> str:
+        """f's derivative as the listing names it: `f'`."""
         return f"{self.target.name}'"
 
     def _names(self) -> dict[Any, str]:
@@ -163,6 +115,7 @@ class ExpressionTree:
 
     # ------------------------------------------------------------------ text
     def text(self) -> str:
+        """Both trees as indented listings, shared subexpressions named (`[s0]`): a str."""
         lines = [
             f"expression trees of {self.label}: f has {self.f_nodes} nodes, "
             f"{self.derivative_name} (sp.diff, not simplified) {self.derivative_nodes}",
@@ -198,6 +151,7 @@ class ExpressionTree:
 
     # ------------------------------------------------------------------ picture
     def svg(self) -> str:
+        """Both trees side by side as one SVG document (a str), shared subtrees coloured."""
         names = self._names()
         colours = {name: PALETTE[i % len(PALETTE)] for i, (name, _) in enumerate(self.marked)}
         panels = []
@@ -211,8 +165,8 @@ class ExpressionTree:
             ),
         ):
             tree = _build(expression, names, set())
-            drawn = _count(tree)
-            depth = _fit(tree)
+            drawn = count_boxes(tree)
+            depth = fit(tree)
             heading = f"{title}: {count} nodes"
             if drawn < count:
                 heading += f"; shared subtrees drawn once ({drawn} boxes)"
@@ -221,7 +175,7 @@ class ExpressionTree:
                     f"{title} is cut below depth {depth} to stay readable; "
                     "'…+N' counts the nodes below a cut"
                 )
-            panels.append((heading, _tree_layout(tree)))
+            panels.append((heading, tree_layout(tree)))
         header = [
             f"SymPy's expression trees of {self.label}",
             f"cse shares {len(self.shared)} subexpressions ({len(self.marked)} whole subtrees, "
@@ -230,7 +184,7 @@ class ExpressionTree:
             f"{self.shared_operations} with sharing",
             *(f"note: {note}" for note in notes),
         ]
-        return _svg(header, panels, colours, self.label)
+        return trees_svg(header, panels, colours, self.label)
 
     def _repr_html_(self) -> str:
         return (
@@ -252,109 +206,6 @@ def _indented(expression: Any, names: Mapping[Any, str], depth: int, out: list[s
         _indented(arg, names, depth + 1, out)
 
 
-@dataclass
-class _Placed:
-    node: _Drawn
-    x: float
-    y: float
-    width: float
-    parent: _Placed | None
-
-
-def _box_text(node: _Drawn) -> str:
-    if node.again:
-        return f"{node.shared} again ({node.hidden + 1} nodes)"
-    text = f"{node.shared}: {node.label}" if node.shared else node.label
-    if node.hidden:
-        text += f" …+{node.hidden}"
-    return text
-
-
-def _tree_layout(tree: _Drawn) -> tuple[list[_Placed], float, float]:
-    """Leaves left to right, each parent centred over its children; (boxes, width, height)."""
-    placed: list[_Placed] = []
-    cursor = [0.0]
-    deepest = [0]
-
-    def place(node: _Drawn, depth: int, parent: _Placed | None) -> _Placed:
-        width = len(_box_text(node)) * CHAR_WIDTH + 12
-        box = _Placed(node, 0.0, depth * (BOX_HEIGHT + LEVEL_GAP), width, parent)
-        placed.append(box)
-        deepest[0] = max(deepest[0], depth)
-        if not node.children:
-            box.x = cursor[0] + width / 2
-            cursor[0] += width + SLOT_GAP
-            return box
-        children = [place(child, depth + 1, box) for child in node.children]
-        box.x = (children[0].x + children[-1].x) / 2
-        # A wide parent over narrow children must not overlap the next subtree.
-        cursor[0] = max(cursor[0], box.x + width / 2 + SLOT_GAP)
-        return box
-
-    place(tree, 0, None)
-    return placed, cursor[0], (deepest[0] + 1) * (BOX_HEIGHT + LEVEL_GAP) - LEVEL_GAP
-
-
-def _svg(
-    header: list[str],
-    panels: list[tuple[str, tuple[list[_Placed], float, float]]],
-    colours: Mapping[str, str],
-    label: str,
-) -> str:
-    line = 16.0
-    top = 14 + line * len(header) + 10
-    gap = 40.0
-    width = 16.0 + sum(max(w, len(h) * CHAR_WIDTH) + gap for h, (_, w, _) in panels)
-    width = max(width, max(len(h) for h in header) * CHAR_WIDTH + 24)
-    height = top + 24 + max(h for _, (_, _, h) in panels) + 16
-    title = f"expression trees of {label} and its derivative"
-    uid = hashlib.sha1("|".join([title, *header]).encode()).hexdigest()[:10]
-    out = [
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width:.0f}' height='{height:.0f}' "
-        f"viewBox='0 0 {width:.0f} {height:.0f}' role='img' aria-labelledby='dm-tree-{uid}' "
-        f"font-family='{FONT}' style='max-width:100%;height:auto;background:{BACKGROUND}'>",
-        f"<title id='dm-tree-{uid}'>{escape(title)}</title>",
-        f"<rect x='0' y='0' width='{width:.0f}' height='{height:.0f}' fill='{BACKGROUND}'/>",
-    ]
-    for i, text in enumerate(header):
-        weight = " font-weight='bold'" if i == 0 else ""
-        colour = "#6d4c00" if text.startswith("note:") else (TEXT if i == 0 else MUTED)
-        out.append(
-            f"<text x='12' y='{20 + i * line:.1f}' font-size='11' fill='{colour}'{weight}>"
-            f"{escape(text)}</text>"
-        )
-    left = 16.0
-    for heading, (boxes, tree_width, _) in panels:
-        out.append(
-            f"<text x='{left:.1f}' y='{top:.1f}' font-size='12' font-weight='bold' "
-            f"fill='{TEXT}'>{escape(heading)}</text>"
-        )
-        offset_y = top + 18
-        for box in boxes:
-            if box.parent is not None:
-                parent_bottom = offset_y + box.parent.y + BOX_HEIGHT
-                out.append(
-                    f"<line x1='{left + box.parent.x:.1f}' y1='{parent_bottom:.1f}' "
-                    f"x2='{left + box.x:.1f}' y2='{offset_y + box.y:.1f}' stroke='#90a4ae' "
-                    "stroke-width='1'/>"
-                )
-        for box in boxes:
-            node = box.node
-            fill = colours.get(node.shared or "", "#f1f4f8")
-            stroke = "#5d4037" if node.shared else "#78909c"
-            dash = " stroke-dasharray='4,2'" if node.again or node.hidden else ""
-            x, y = left + box.x - box.width / 2, offset_y + box.y
-            out.append(
-                f"<rect x='{x:.1f}' y='{y:.1f}' width='{box.width:.1f}' height='{BOX_HEIGHT}' "
-                f"rx='9' fill='{fill}' stroke='{stroke}' stroke-width='1'{dash}/>"
-                f"<text x='{left + box.x:.1f}' y='{y + 14:.1f}' font-size='11' "
-                f"text-anchor='middle' fill='{TEXT}'>{escape(_box_text(node))}</text>"
-            )
-        left += max(tree_width, len(heading) * CHAR_WIDTH) + gap
-    out.append("</svg>")
-    return "\n".join(out)
-
-
 def expression_tree(
     f: Any,
     *,
@@ -365,8 +216,41 @@ def expression_tree(
 ) -> ExpressionTree:
     """The trees of f and f' (as SymPy's `diff` returns it), side by side, sharing marked.
 
-    SymPy's trace, derivative and common subexpressions stop after `time_limit` seconds (the
-    one guard: whatever f or SymPy does), with a one-line DiffMagicError.
+    The chain rule copies inner functions into every factor of f' (expression swell);
+    `sympy.cse` finds those repeats and the picture colours and names them.
+
+    Parameters
+    ----------
+    f : callable or str
+        What `compare()` takes: a function, a notebook cell's text, or an expression in x.
+    func, wrt, params : str, str, mapping, optional
+        As `compare()` takes them: which function of a cell, which variable, the other
+        arguments' values.
+    time_limit : float, optional
+        SymPy's trace, derivative and common subexpressions stop after `time_limit` seconds
+        (the one guard: whatever f or SymPy does).
+
+    Returns
+    -------
+    ExpressionTree
+        `.f_nodes`, `.derivative_nodes`, `.shared` (cse's names); an SVG picture in a notebook,
+        an indented listing (`.text()`) in a terminal.
+
+    Raises
+    ------
+    DiffMagicError
+        In one line, when SymPy cannot trace or differentiate f or runs out of time.
+
+    Examples
+    --------
+    >>> import diffmagic
+    >>> tree = diffmagic.expression_tree("exp(sin(x**2))")
+    >>> tree.f_nodes, tree.derivative_nodes, tree.shared
+    (5, 12, [('s0', x**2), ('s1', exp(sin(x**2)))])
+    >>> print(tree.text())
+    expression trees of f(x): f has 5 nodes, f' (sp.diff, not simplified) 12
+      cse shares 2 subexpressions: f' takes 8 operations written out, 7 with sharing
+    ...
     """
     seconds = bounds.check_seconds(time_limit, "time_limit")
     target = make_target(f, func=func, wrt=wrt, params=params)

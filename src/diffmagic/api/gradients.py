@@ -11,7 +11,7 @@ coordinate where f has a corner or a jump.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -44,25 +44,19 @@ def _symbolic_outcome(exact: ExactGradient, flat: Flat) -> Outcome:
     )
 
 
-def _exact(
-    function: Callable[..., Any],
-    flat: Flat,
-    params: Mapping[str, Any] | None,
-    f_value: float,
-    noise: float,
-    name: str,
-    seconds: float,
-    precision: str = "float64",
-) -> ExactGradient | str:
+def _exact(loss: Loss, seconds: float) -> ExactGradient | str:
+    """SymPy's exact gradient of the loss, or why there is none (too many parameters, SymPy
+    could not, or it traced a function other than NumPy's f)."""
+    function, flat, name, f_value = loss.function, loss.flat, loss.name, loss.f_value
     if flat.size > MAX_SYMBOLIC_PARAMETERS:
         return (
             f"not tried at {flat.size:,} parameters (limit {MAX_SYMBOLIC_PARAMETERS:,}): "
             "n derivatives, each as large as f, would take minutes"
         )
-    exact = exact_gradient(function, flat, seconds=seconds, params=params)
+    exact = exact_gradient(function, flat, seconds=seconds, params=loss.params)
     if isinstance(exact, str):
         return exact
-    if not gradient_methods.close_to(exact.f_value, f_value, noise, precision):
+    if not gradient_methods.close_to(exact.f_value, f_value, loss.noise, loss.precision):
         return (
             f"SymPy computes {name}(at) = {exact.f_value:.17g}, NumPy {f_value:.17g}: "
             "it traced another function"
@@ -127,13 +121,46 @@ def compare_gradient(
 ) -> GradientComparison:
     """The gradient of a loss f: R^n -> R at `at` by each method, with errors and timings.
 
-    `f` is a callable or a cell's text, taking the point as its first argument; `at` is a 1-D
-    array (or list of numbers) or a pytree (dict / list / tuple of arrays); other arguments of
-    f go in `params`. Methods: "symbolic", "numerical", "forward", "reverse" (aliases "jax"
-    and "automatic" mean reverse). `timing=False` skips the warm timing runs (setup and one
-    gradient are still measured once). Every row is judged by the one verdict
-    (`verdicts.judge`): see "What ok means" in the README. Each call of f, and each method,
-    stops after `method_time_limit` seconds whatever f does; SymPy after `symbolic_seconds`.
+    Every row is judged by the one verdict (`verdicts.judge`): see "What ok means" in the
+    README. Each call of f, and each method, stops after `method_time_limit` seconds whatever
+    f does; SymPy after `symbolic_seconds`.
+
+    Parameters
+    ----------
+    f : callable or str
+        The loss, or a cell's text defining it, taking the point as its first argument.
+    at : array_like or pytree
+        A 1-D array (or list of numbers) or a pytree (dict / list / tuple of arrays).
+    methods : sequence of str or str, optional
+        "symbolic", "numerical", "forward", "reverse" (aliases "jax" and "automatic" mean
+        reverse).
+    params : mapping, optional
+        Values of f's other arguments.
+    timing : bool, optional
+        False skips the warm timing runs (setup and one gradient are still measured once).
+    func : str, optional
+        Which function of a cell's text to use (default: the last one it defines).
+    symbolic_seconds, method_time_limit : float, optional
+        The limits above, in seconds.
+
+    Returns
+    -------
+    GradientComparison
+        A row per method (`g["reverse"]`: values, errors, timing, status and why), the
+        reference and f's own cost, each gradient's cost counted in evaluations of f.
+
+    Raises
+    ------
+    DiffMagicError
+        When an option is unknown, f raises at `at`, or f does not return one number.
+
+    Examples
+    --------
+    >>> import numpy as np, diffmagic
+    >>> def loss(w, b): return b * np.sum(w**2)
+    >>> g = diffmagic.compare_gradient(loss, [1.0, 2.0], params={"b": 3.0}, timing=False)
+    >>> g["reverse"].values, g["symbolic"].status, g.failures
+    (array([ 6., 12.]), 'ok', {})
     """
     params, timing, symbolic_seconds = checked_options(params, timing, func, symbolic_seconds)
     seconds = bounds.check_seconds(method_time_limit, "method_time_limit")
@@ -141,28 +168,9 @@ def compare_gradient(
     keys = gradient_methods.select(methods)
     flat = flatten(at, name=first_parameter(function))
     loss = loss_at(function, flat, params, seconds)
-    exact_or_reason = _exact(
-        function,
-        flat,
-        params,
-        loss.f_value,
-        loss.noise,
-        loss.name,
-        symbolic_seconds,
-        loss.precision,
-    )
+    exact_or_reason = _exact(loss, symbolic_seconds)
     exact = exact_or_reason if isinstance(exact_or_reason, ExactGradient) else None
-    results: dict[str, GradientResult] = {}
-    for key in keys:
-        row = GradientResult(key=key, label=LABELS[key], ok=False)
-        try:
-            outcome = _row(key, loss, exact, str(exact_or_reason))
-        except MethodFailure as failure:
-            row.error = one_line(failure)
-        else:
-            _fill(row, outcome, flat, timing)
-            row.precision = loss.precision if key == "numerical" else "float64"
-        results[key] = row
+    results = {key: _method_row(key, loss, exact, str(exact_or_reason), timing) for key in keys}
     reference, reference_words, distrust = _judge(loss, results, exact, str(exact_or_reason))
     return GradientComparison(
         name=loss.name,
@@ -176,6 +184,21 @@ def compare_gradient(
         exact=exact if distrust is None else None,
         notes=loss_notes(loss) + still_running_note(),
     )
+
+
+def _method_row(
+    key: str, loss: Loss, exact: ExactGradient | None, why_not: str, timing: bool
+) -> GradientResult:
+    """Method `key`'s row: its gradient, filled in and timed, or the reason it has none."""
+    row = GradientResult(key=key, label=LABELS[key], ok=False)
+    try:
+        outcome = _row(key, loss, exact, why_not)
+    except MethodFailure as failure:
+        row.error = one_line(failure)
+    else:
+        _fill(row, outcome, loss.flat, timing)
+        row.precision = loss.precision if key == "numerical" else "float64"
+    return row
 
 
 def _judge(

@@ -27,8 +27,47 @@ def graph(
 ) -> ComputationalGraph:
     """The computational graph of f at x0 = `at`, with tangents (forward) or adjoints (reverse).
 
-    `f` is what `compare()` takes: a function, a notebook cell's text, or an expression in x.
-    Tracing f stops after `time_limit` seconds, whatever f does.
+    What automatic differentiation does, step by step: each JAX operation's value at x0, and
+    the derivative pushed forward or pulled back through it by that operation's own rule.
+
+    Parameters
+    ----------
+    f : callable or str
+        What `compare()` takes: a function, a notebook cell's text, or an expression in x.
+    at : float
+        The point x0.
+    mode : {'reverse', 'forward'}, optional
+        Reverse pulls adjoints back from f; forward pushes tangents from x.
+    func, wrt, params : str, str, mapping, optional
+        As `compare()` takes them: which function of a cell, which variable, the other
+        arguments' values.
+    time_limit : float, optional
+        Tracing f stops after `time_limit` seconds, whatever f does.
+
+    Returns
+    -------
+    ComputationalGraph
+        `.nodes`, `.value`, `.derivative` (JAX's number) and `.ok`: whether it is f'(x0),
+        confirmed by SymPy's exact value or central differences. It draws itself as SVG in a
+        notebook and as a listing (`.text()`) in a terminal.
+
+    Raises
+    ------
+    DiffMagicError
+        When `at` is not one finite number, `mode` is neither, or JAX cannot trace f.
+
+    Examples
+    --------
+    >>> import diffmagic
+    >>> g = diffmagic.graph("x**2", at=3.0)
+    >>> g.value, g.derivative, g.ok
+    (9.0, 6.0, True)
+    >>> print(g.text())
+    computational graph of f(x) = x**2 at x = 3, reverse mode: 1 JAX operations
+      f(3) = 9, df/dx = 6
+    ...
+    >>> diffmagic.graph("abs(x)", at=0.0).verdict
+    'no df/dx at this x0: see the caution'
     """
     mode = check_mode(mode)
     x0 = check_point(at)

@@ -19,7 +19,7 @@ from diffmagic.limits.guard import Failure
 from diffmagic.methods import ROWS
 from diffmagic.methods.base import Prepared
 from diffmagic.methods.precision import resolvable
-from diffmagic.results.comparison import MethodResult
+from diffmagic.results.method_result import MethodResult
 from diffmagic.running.bounded import bounded_outcome, on_grid
 
 #: Grid points a witness (a method not asked for, run to confirm a stand-in) is evaluated at.

@@ -178,7 +178,38 @@ def compare_jacobian(
     """The Jacobian (m, n) of f from the point `at` to a 1-D array of m numbers, by forward
     mode, reverse mode and central differences, each timed; every row judged by the one
     verdict against SymPy's exact Jacobian (30 digits) when SymPy finishes, else against a
-    stand-in an independent method confirms."""
+    stand-in an independent method confirms.
+
+    Parameters
+    ----------
+    f : callable or str
+        Takes the point as its first argument and returns m numbers; or a cell's text.
+    at : array_like or pytree
+        The n inputs: a 1-D array, a list of numbers, or a dict / list / tuple of arrays.
+    methods : sequence of str or str, optional
+        Any of "numerical", "forward", "reverse" (default: all three).
+    params, func, symbolic_seconds : mapping, str, float, optional
+        f's other arguments; which function of a cell's text; the limit on SymPy's work.
+
+    Returns
+    -------
+    JacobianComparison
+        A row per method (`.values` of shape (m, n), errors, timing), `.cheaper_mode` and
+        `.verdict`: which mode was cheaper for this shape.
+
+    Raises
+    ------
+    DiffMagicError
+        When f raises at `at`, returns no numbers or a 2-D array, or the Jacobian is too large.
+
+    Examples
+    --------
+    >>> import numpy as np, diffmagic
+    >>> J = diffmagic.compare_jacobian(lambda w: np.array([w[0] * w[1], np.sin(w[0])]), [1.0, 2.0])
+    >>> J.shape, J.failures, J["reverse"].values.round(6)  # [[w1, w0], [cos w0, 0]]
+    ((2, 2), {}, array([[2.      , 1.      ],
+                        [0.540302, 0.      ]]))
+    """
     params, _, symbolic_seconds = checked_options(params, True, func, symbolic_seconds)
     function, _ = resolve_function(f, func)
     name = function_name(function)

@@ -38,6 +38,7 @@ class GradientTable:
         return "—" if value is None or not np.isfinite(value) else f"{value:.12g}"
 
     def table(self) -> str:
+        """The plain-text table: a row per method, a column per variable, then the reasons."""
         where = ", ".join(f"{k}={v:g}" for k, v in self.point.items())
         names = list(self.point)
         lines = [f"partial derivatives at ({where})", ""]
@@ -74,7 +75,37 @@ def partial_derivatives(
     *,
     func: str | None = None,
 ) -> GradientTable:
-    """Every partial derivative of f at the point `at` (all variables named), by each method."""
+    """Every partial derivative of f at the point `at` (all variables named), by each method.
+
+    Each is a `compare()` along one variable through the point, the others held fixed.
+
+    Parameters
+    ----------
+    f : callable or str
+        A function of several named variables, a cell's text defining one, or an expression.
+    at : mapping of str to float
+        A value for each variable: {"x": 1.0, "y": 3.0}.
+    methods : sequence of str or str, optional
+        The methods of `compare()`.
+    params, func : mapping, str, optional
+        Values of f's other arguments; which function of a cell's text.
+
+    Returns
+    -------
+    GradientTable
+        `.exact[v]` (SymPy's, 30 digits), `.by_method[label][v]`, `.failures` with reasons.
+
+    Raises
+    ------
+    DiffMagicError
+        When `at` is empty or names a variable f does not take (one line).
+
+    Examples
+    --------
+    >>> import diffmagic
+    >>> diffmagic.partial_derivatives("x**2*y", {"x": 1.0, "y": 3.0}).exact  # 2xy, x**2
+    {'x': 6.0, 'y': 1.0}
+    """
     if not at:
         raise DiffMagicError("the point needs a value for each variable, e.g. x=1,y=2")
     table = GradientTable(point={k: float(v) for k, v in at.items()})
@@ -115,7 +146,30 @@ def gradient_field(
     arrows: int = 15,
     mark: tuple[float, float] | None = None,
 ) -> Any:
-    """Contours of f(x, y) with arrows of its gradient (JAX's), for a function of two variables."""
+    """Contours of f(x, y) with arrows of its gradient (JAX's), for a function of two variables.
+
+    Parameters
+    ----------
+    f, x_domain, y_domain, params, func, points, arrows, mark
+        f(x, y, ...) or a cell's text defining it; the ranges of its first two variables; the
+        values of its other arguments; which function of a cell's text; grid points per axis
+        for the contours; arrows per axis; a point (x, y) to mark in red.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    DiffMagicError
+        When f takes fewer than two variables, or another argument of f has no value.
+
+    Examples
+    --------
+    >>> import diffmagic  # the arrows' ∂f/∂y of x*y is x: -1, 0, 1 along each row
+    >>> diffmagic.gradient_field("x*y", (-1, 1), (-1, 1), arrows=3).axes[0].collections[-1].V
+    array([-1.,  0.,  1., -1.,  0.,  1., -1.,  0.,  1.])
+    """
     from matplotlib.figure import Figure
 
     from diffmagic.inputs.rebind import rebind

@@ -24,7 +24,8 @@ from diffmagic.limits.guard import Failure
 from diffmagic.methods import ROWS
 from diffmagic.methods import yours as yours_rows
 from diffmagic.methods.base import NumpyFunction, Prepared, rounds_like_float32
-from diffmagic.results.comparison import _INTERRUPTED, Comparison, MethodResult
+from diffmagic.results.comparison import _INTERRUPTED, Comparison
+from diffmagic.results.method_result import MethodResult
 from diffmagic.running.bounded import bounded_outcome, on_grid
 from diffmagic.running.cache import PREPARED
 from diffmagic.running.row_timing import time_results

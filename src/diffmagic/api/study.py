@@ -135,11 +135,39 @@ def parameter_study(
 ) -> ParameterStudy:
     """Time one gradient by each method at each size n, against one evaluation of f.
 
-    `f` takes a parameter vector of any length (or whatever `make_at(n)` returns);
-    `time_budget_s` is per method (a number, or a dict by method): a method stops at the size
-    where its total time passes the budget, or before a size predicted to pass it.
-    `progress` shows a bar (a widget in a notebook, a line on stderr elsewhere); pass False
-    for none, or a callable(fraction, label).
+    Parameters
+    ----------
+    f : callable or str
+        Takes a parameter vector of any length (or whatever `make_at(n)` returns).
+    sizes : sequence of int or str, optional
+        The sizes n, such as (10, 100, 1000) or "10,100,1000".
+    make_at : callable, optional
+        make_at(n) -> the point at size n (default: n random numbers, the same every run).
+    time_budget_s : float or mapping, optional
+        Per method (a number, or a dict by method): a method stops at the size where its total
+        time passes the budget, or before a size predicted to pass it.
+    methods, params, func, symbolic_seconds
+        As `compare_gradient()` takes them.
+    progress : bool or callable, optional
+        A bar (a widget in a notebook, a line on stderr elsewhere); False for none, or a
+        callable(fraction, label).
+
+    Returns
+    -------
+    ParameterStudy
+        Seconds per method and size beside f's own, `.slopes` (log-log), `.failures`.
+
+    Raises
+    ------
+    DiffMagicError
+        When a size, a budget or a method is refused (one line).
+
+    Examples
+    --------
+    >>> from diffmagic import parameter_study
+    >>> study = parameter_study(lambda w: w @ w, (1, 10), methods="reverse", progress=False)
+    >>> study.sizes, study.failures, [cost > 0 for cost in study.cost_in_f("reverse")]
+    ([1, 10], {}, [True, True])
     """
     function, _ = resolve_function(f, func)
     checked_sizes = check_sizes(sizes)

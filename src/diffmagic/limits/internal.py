@@ -56,6 +56,13 @@ def debug(enabled: bool = True) -> bool:
     -------
     bool
         The setting before this call, to restore it.
+
+    Examples
+    --------
+    >>> import diffmagic
+    >>> before = diffmagic.debug()  # from now on an internal error raises, traceback and all
+    >>> diffmagic.debug(before)  # as it was; returns the setting it replaces
+    True
     """
     before = _state["debug"]
     _state["debug"] = bool(enabled)
@@ -108,5 +115,21 @@ def internal_reason(error: BaseException) -> str:
 
 
 def last_internal_traceback() -> str:
-    """The traceback of the last internal error turned into a reason ('' if none)."""
+    """The traceback of the last internal error turned into a reason ('' if none).
+
+    An internal error shows as one line ("internal error in diffmagic: ... please report
+    it"); this is the traceback to put in the report, without running the call again.
+
+    Returns
+    -------
+    str
+        The formatted traceback, or '' when diffmagic has met no bug of its own.
+
+    Examples
+    --------
+    >>> import diffmagic
+    >>> text = diffmagic.last_internal_traceback()
+    >>> text == "" or text.startswith("Traceback (most recent call last):")
+    True
+    """
     return "".join(_last)

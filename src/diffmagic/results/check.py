@@ -107,7 +107,19 @@ class GradientCheck:
         return [self.flat.location(int(i)) for i in self.wrong]
 
     def per_coordinate(self) -> dict[str, Any]:
-        """{"yours", "reference", "error"}, each shaped like `at` (full mode only)."""
+        """{"yours", "reference", "error"}, each shaped like `at` (full mode only).
+
+        Returns
+        -------
+        dict
+            Your gradient, the reference and |yours - reference|, each as `at` is built (the
+            same dict / list / tuple of arrays), to look at one coordinate where it lives.
+
+        Raises
+        ------
+        DiffMagicError
+            In directions mode: random directions compare g·v, not coordinates.
+        """
         if self.mode != "full":
             raise DiffMagicError(
                 "per-coordinate values need mode='full'; directions mode compares g·v only"
@@ -119,7 +131,27 @@ class GradientCheck:
         }
 
     def label(self, index: int) -> str:
-        """`W1[2, 3]` in full mode, `direction 4` in directions mode."""
+        """`W1[2, 3]` in full mode, `direction 4` in directions mode.
+
+        Parameters
+        ----------
+        index : int
+            A flat index into `yours`, `reference` and `error` (as `wrong` holds them).
+
+        Returns
+        -------
+        str
+            The coordinate as you name it in `at`, or the direction's number.
+
+        Examples
+        --------
+        >>> import numpy as np, diffmagic
+        >>> at = {"W": np.ones((2, 2)), "b": np.ones(2)}
+        >>> def grad(p): return {"W": 2 * p["W"], "b": p["b"]}  # b's should be 0
+        >>> check = diffmagic.check_gradient(lambda p: np.sum(p["W"] ** 2), grad, at)
+        >>> [check.label(int(i)) for i in check.wrong]
+        ['b[0]', 'b[1]']
+        """
         return self.flat.describe(index) if self.mode == "full" else f"direction {index}"
 
     # -- words ---------------------------------------------------------------------------
@@ -260,7 +292,8 @@ class GradientCheck:
         )
 
     def figure(self) -> Any:
-        """Per-coordinate (or per-direction) absolute error on a log scale, worst ones labelled."""
+        """A matplotlib Figure: per-coordinate (or per-direction) absolute error on a log scale,
+        worst ones labelled."""
         from diffmagic.views.check_figure import check_figure
 
         return check_figure(self)

@@ -8,139 +8,19 @@ to the analysis and timing modules, imported when called.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from diffmagic.analysis import reference, singular, verdicts
+from diffmagic.analysis import reference, singular
 from diffmagic.errors import DiffMagicError
 from diffmagic.inputs.naming import derivative_name
 from diffmagic.inputs.target import Target
 from diffmagic.limits import bounds
 from diffmagic.methods import method_key
-from diffmagic.methods.base import Prepared, Work
-from diffmagic.results.jsonable import finite_or_none
-from diffmagic.running import timing as timing_harness
+from diffmagic.results.method_result import MethodResult
 from diffmagic.running.request import DEFAULT_TIMING_POINTS, Request, check_timing
-
-
-@dataclass
-class MethodResult:
-    """One row of the comparison: what a method got, how wrong it is, what it cost."""
-
-    key: str
-    label: str
-    ok: bool
-    error: str | None = None
-    engine: str = ""
-    values: np.ndarray | None = None
-    derivative: Callable[[np.ndarray], np.ndarray] | None = None
-    max_abs_error: float | None = None
-    max_rel_error: float | None = None
-    timing: timing_harness.Timing | None = None
-    setup_s: float | None = None
-    notes: list[str] = field(default_factory=list)
-    #: SymPy's derivative (symbolic row only).
-    expr: Any = None
-    #: What the method returns at each point where f' does not exist.
-    at_singularities: dict[float, Any] = field(default_factory=dict)
-    #: This row stands in as the reference (no exact derivative was available).
-    is_reference: bool = False
-    #: Grid points where the method gave NaN or inf although the reference is finite.
-    nonfinite: int = 0
-    pointwise: bool = False
-    #: The derivative was prepared by an earlier call (setup_s is what it cost then).
-    cached: bool = False
-    #: The derivative's size in the method's unit (operations, jaxpr equations, f per point).
-    work: Work | None = None
-    #: What the method prepared; kept so the comparison can be timed later (the panel's button).
-    prepared: Prepared | None = field(default=None, repr=False)
-    #: The floating-point type this row's f computes in ("float32" for a jitted f without x64).
-    precision: str = "float64"
-    #: Seconds its evaluation on the grid took (sizes the quick timing of slow rows).
-    grid_seconds: float | None = field(default=None, repr=False)
-    #: x values where a hand-written derivative ("yours") is wrong.
-    wrong_at: np.ndarray | None = field(default=None, repr=False)
-    #: The notes the last timing added (timing again replaces them).
-    timing_notes: list[str] = field(default_factory=list, repr=False)
-
-    #: Where the largest error is: a flat index on a grid (a gradient or a Jacobian names the
-    #: place its own way).
-    worst: Any = field(default=None, repr=False)
-    #: The status the verdict gave (`verdicts.judge`); None before the row is judged.
-    judged: str | None = field(default=None, repr=False)
-
-    def take(self, verdict: verdicts.Verdict) -> None:
-        """The verdict's status, reason and errors, in this row."""
-        self.ok = verdict.ok
-        self.judged = verdict.status
-        self.error = verdict.reason
-        self.max_abs_error, self.max_rel_error = verdict.max_abs_error, verdict.max_rel_error
-        self.worst = verdict.worst
-        self.nonfinite = verdict.nonfinite
-
-    @property
-    def status(self) -> str:
-        """ "ok" only for a derivative of NumPy's own f that is finite and within its method's
-        accuracy of a reference that is exact or confirmed; otherwise the word of
-        `verdicts` that says why not ("inaccurate", "reference", "no derivative", "failed"...).
-        """
-        if not self.ok and self.values is None:
-            return verdicts.FAILED
-        word = self.judged
-        if word is None or (word == verdicts.OK and not self.ok):
-            word = verdicts.OK if self.ok else self._not_ok_word()
-        if word not in verdicts.VOUCHED:
-            return word
-        qualifiers = []
-        if self.pointwise:
-            qualifiers.append("slow fallback")
-        if self.precision != "float64":
-            qualifiers.append(self.precision)
-        return f"{word} ({', '.join(qualifiers)})" if qualifiers else word
-
-    def _not_ok_word(self) -> str:
-        return verdicts.WRONG if self.key.startswith("yours") else verdicts.INACCURATE
-
-    def __repr__(self) -> str:
-        kind = type(self).__name__
-        if not self.ok:
-            return f"<{kind} {self.key}: {self.status}: {self.error}>"
-        error = "—" if self.max_abs_error is None else f"{self.max_abs_error:.3g}"
-        return f"<{kind} {self.key}: {self.status}, max abs error {error}>"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "label": self.label,
-            "ok": self.ok,
-            "error": self.error,
-            "engine": self.engine,
-            "status": self.status,
-            "precision": self.precision,
-            "max_abs_error": finite_or_none(self.max_abs_error),
-            "max_rel_error": finite_or_none(self.max_rel_error),
-            "setup_s": self.setup_s,
-            "timing": self.timing.to_dict() if self.timing else None,
-            "notes": list(self.notes),
-            "expr": None if self.expr is None else str(self.expr),
-            "at_singularities": {
-                str(point): _jsonable(value) for point, value in self.at_singularities.items()
-            },
-            "is_reference": self.is_reference,
-            "cached": self.cached,
-            "work": None if self.work is None else self.work.to_dict(),
-            "nonfinite": self.nonfinite,
-            "values": None if self.values is None else [finite_or_none(v) for v in self.values],
-        }
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return [finite_or_none(v) for v in value]
-    return finite_or_none(value)
-
+from diffmagic.views.figure import FIGURE_HEIGHT, FIGURE_WIDTH
 
 # ----------------------------------------------------------------------------- result
 
@@ -150,6 +30,19 @@ class Comparison:
 
     Index it by method (`cmp["symbolic"]`, or an alias such as `cmp["jax"]`); display it in a
     notebook for the table, or call `figure()` for the plot.
+
+    Examples
+    --------
+    >>> import diffmagic
+    >>> cmp = diffmagic.compare("x**2", domain=(-1, 1), points=5)
+    >>> [row.key for row in cmp], "jax" in cmp, cmp.ok
+    (['symbolic', 'numerical', 'finite_difference', 'automatic'], True, True)
+    >>> print(cmp.table())
+    f' of f(x) on [-1, 1], 5 points; timing off: ...
+    <BLANKLINE>
+    method  ...  status  ...
+    ...
+    symbolic (SymPy)  ...  ok  ...
     """
 
     def __init__(
@@ -232,6 +125,7 @@ class Comparison:
 
     @property
     def derivative_name(self) -> str:
+        """The derivative as the table names it: `f'`, `f''`, `f^(3)`."""
         return derivative_name(self.order, self.target.name)
 
     def latex(self) -> str | None:
@@ -240,15 +134,48 @@ class Comparison:
 
         return latex(self)
 
-    def figure(self, **options: Any) -> Any:
-        """A matplotlib Figure: f and each f' on top, each method's error below (log scale)."""
+    def figure(
+        self,
+        *,
+        at: float | None = None,
+        secant: float | None = None,
+        extra: dict[str, np.ndarray] | None = None,
+        width: float = FIGURE_WIDTH,
+        height: float = FIGURE_HEIGHT,
+    ) -> Any:
+        """A matplotlib Figure: f and each f' on top, each method's error below (log scale).
+
+        Parameters
+        ----------
+        at : float, optional
+            Draw the tangent line of each row at x0 = `at`.
+        secant : float, optional
+            Also draw the secant through x0 and x0 + `secant` (with `at`).
+        extra : dict of str to ndarray, optional
+            More derivative curves on the grid (`cmp.x`) by label, drawn with their errors.
+        width, height : float, optional
+            The figure's size in inches.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            Not shown or kept by pyplot: display it, or `fig.savefig("compare.png")`.
+        """
         from diffmagic.analysis.at_point import tangents
         from diffmagic.views.figure import comparison_figure
 
-        options.setdefault("tangents", lambda x0, dx=None: tangents(self, x0, dx))
-        return comparison_figure(self, **options)
+        return comparison_figure(
+            self,
+            at=at,
+            secant=secant,
+            extra=extra,
+            width=width,
+            height=height,
+            tangents=lambda x0, dx=None: tangents(self, x0, dx),
+        )
 
     def table(self) -> str:
+        """The plain-text table (as `print(cmp)` shows it): a row per method, then notes."""
         from diffmagic.views.text import text_table
 
         return text_table(self)
@@ -269,7 +196,25 @@ class Comparison:
 
     def exact_derivative_at(self, x0: float) -> float | None:
         """f'(x0) from SymPy at 30 digits, else from JAX: what secants and steps are measured
-        against; None where f' does not exist (SymPy's sign(0) = 0 is no slope of |x|)."""
+        against; None where f' does not exist (SymPy's sign(0) = 0 is no slope of |x|).
+
+        Parameters
+        ----------
+        x0 : float
+            The point.
+
+        Returns
+        -------
+        float or None
+            None where f' does not exist at x0, or when neither SymPy's derivative nor a
+            working JAX row is there, or f'(x0) is not finite.
+
+        Examples
+        --------
+        >>> import diffmagic
+        >>> diffmagic.compare("x**2", points=5).exact_derivative_at(0.25)
+        0.5
+        """
         from diffmagic.analysis.at_point import no_derivative_at
 
         if no_derivative_at(self, x0) is not None:
@@ -287,7 +232,25 @@ class Comparison:
 
     def graph(self, at: float, mode: str = "reverse") -> Any:
         """The computational graph of this comparison's f at x0 = `at` (`diffmagic.graph`):
-        each step's value, and its tangent (forward) or adjoint (reverse)."""
+        each step's value, and its tangent (forward) or adjoint (reverse).
+
+        Parameters
+        ----------
+        at : float
+            The point x0.
+        mode : {'reverse', 'forward'}, optional
+            Pull adjoints back from f, or push tangents forward from x.
+
+        Returns
+        -------
+        ComputationalGraph
+            As `diffmagic.graph(f, at, mode)` returns it.
+
+        Raises
+        ------
+        DiffMagicError
+            When `at` is not one finite number, `mode` is neither, or JAX cannot trace f.
+        """
         from diffmagic.results.graph import graph_of_comparison
 
         return graph_of_comparison(self, at, mode)
@@ -300,15 +263,54 @@ class Comparison:
         """(dx, (f(x0+dx) - f(x0))/dx, its error) for dx = 1, 0.1, ... 1e-15: the course's limit.
 
         Where f' does not exist at x0, from both sides (dx < 0 too): at a corner each side
-        against its own slope, elsewhere with no error (`at_point.secants`)."""
+        against its own slope, elsewhere with no error (`at_point.secants`).
+
+        Parameters
+        ----------
+        x0 : float
+            The point.
+
+        Returns
+        -------
+        list of (float, float, float or None)
+            A row per step; the error is None without an exact f'(x0) to measure it against.
+
+        Raises
+        ------
+        DiffMagicError
+            For a comparison of order 2 or more: a secant's slope approximates f' only.
+
+        Examples
+        --------
+        >>> import diffmagic
+        >>> diffmagic.compare("x**2", points=5).secants(1.0)[:2]  # (1+dx)**2 - 1 = 2 dx + dx**2
+        [(1.0, 3.0, 1.0), (0.1, 2.1..., 0.1...)]
+        """
         from diffmagic.analysis.at_point import secants
 
         self._first_order_only("secants")
         return secants(self, x0)
 
     def step_study(self, x0: float) -> Any:
-        """Errors of forward and central quotients at x0 against the step h (`steps.StepStudy`),
-        or None when there is no exact derivative to measure them against."""
+        """Errors of forward and central quotients at x0 against the step h, in float64 and
+        float32: where round-off overtakes truncation.
+
+        Parameters
+        ----------
+        x0 : float
+            The point.
+
+        Returns
+        -------
+        StepStudy or None
+            `.steps`, `.errors` by scheme and precision, `.best_step(label)`, `.figure()`;
+            None when there is no exact derivative to measure them against.
+
+        Raises
+        ------
+        DiffMagicError
+            For a comparison of order 2 or more: the quotients approximate f' only.
+        """
         from diffmagic.analysis.at_point import function_at
         from diffmagic.analysis.steps import step_study
 
@@ -324,7 +326,27 @@ class Comparison:
         mode: str = "quick",
         progress: Callable[[float, str], None] | None = None,
     ) -> Comparison:
-        """Time each working method now (as `compare(..., timing=True)` would); returns self."""
+        """Time each working method now (as `compare(..., timing=True)` would).
+
+        Parameters
+        ----------
+        timing_points : int, optional
+            Evaluate each derivative on this many points.
+        mode : {'quick', 'full'}, optional
+            Quick: about a second in all; full: %timeit-like repeats.
+        progress : callable, optional
+            Called as progress(fraction done, label) while timing.
+
+        Returns
+        -------
+        Comparison
+            This comparison, its rows timed (`cmp["symbolic"].timing`).
+
+        Raises
+        ------
+        DiffMagicError
+            When `timing_points` is below 2 or too large, or `mode` is neither.
+        """
         from diffmagic.running.row_timing import time_results
 
         points = check_timing(timing_points, mode)
@@ -338,41 +360,11 @@ class Comparison:
         return self
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable summary (numbers that are NaN or infinite become None)."""
-        return {
-            "function": self.target.label,
-            "source": self.target.source,
-            "wrt": self.target.wrt,
-            "params": {name: _jsonable_param(value) for name, value in self.target.fixed.items()},
-            "order": self.order,
-            "domain": list(self.domain),
-            "points": int(self.x.size),
-            "x": [float(v) for v in self.x],
-            "f": [finite_or_none(v) for v in self.f_values],
-            "function_expr": None if self.function_expr is None else str(self.function_expr),
-            "derivative_expr": None if self.derivative_expr is None else str(self.derivative_expr),
-            "reference": self.reference_label,
-            "nondifferentiable": [
-                {"x": point.x, "kind": point.kind} for point in self.singularities
-            ],
-            "notes": list(self.notes),
-            "extrema": None
-            if self.extrema is None
-            else [
-                {"x": p.x, "f": finite_or_none(p.f), "kind": p.kind, "found_by": p.found_by}
-                for p in self.extrema
-            ],
-            "methods": {key: result.to_dict() for key, result in self.results.items()},
-        }
+        """A JSON-serialisable summary (numbers that are NaN or infinite become None): a dict
+        of the function, the grid, the reference, the notes and a dict per method."""
+        from diffmagic.results.jsonable import comparison_dict
 
-
-def _jsonable_param(value: Any) -> Any:
-    if isinstance(value, int | float | str | bool) or value is None:
-        return value
-    try:
-        return np.asarray(value, dtype=float).tolist()
-    except (TypeError, ValueError):
-        return repr(value)
+        return comparison_dict(self)
 
 
 _INTERRUPTED = "timing was interrupted: rows without times were not timed"

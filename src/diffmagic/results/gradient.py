@@ -53,6 +53,7 @@ class GradientComparison(MethodTable[GradientResult]):
 
     @property
     def size(self) -> int:
+        """The number of parameters: the length of the gradient."""
         return self.flat.size
 
     @property
@@ -67,6 +68,7 @@ class GradientComparison(MethodTable[GradientResult]):
             return False
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable summary: f, the point's shapes, the reference, a dict per row."""
         return {
             "kind": "gradient",
             "function": self.name,
@@ -82,6 +84,7 @@ class GradientComparison(MethodTable[GradientResult]):
         }
 
     def figure(self) -> Any:
+        """A matplotlib Figure: each method's absolute error per coordinate (log scale)."""
         from diffmagic.views.gradients import gradient_figure
 
         return gradient_figure(self)

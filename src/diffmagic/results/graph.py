@@ -95,7 +95,26 @@ class ComputationalGraph:
         )
 
     def derivative_text(self, digits: int = 10) -> str:
-        """f'(x0) as the graph shows it: JAX's number, or why there is none."""
+        """f'(x0) as the graph shows it: JAX's number, or why there is none.
+
+        Parameters
+        ----------
+        digits : int, optional
+            Significant digits of the number.
+
+        Returns
+        -------
+        str
+            The number, or "does not exist: a corner (JAX gives 1)" and the like.
+
+        Examples
+        --------
+        >>> import diffmagic
+        >>> diffmagic.graph("exp(-2*x) + 3*sin(3*x)", at=1.0).derivative_text(6)
+        '-9.1806'
+        >>> diffmagic.graph("abs(x)", at=0.0).derivative_text()
+        'does not exist: a corner (JAX gives 1)'
+        """
         from diffmagic.analysis.graph_trace import format_number
 
         number = format_number(self.derivative, digits)
@@ -117,10 +136,12 @@ class ComputationalGraph:
     # ------------------------------------------------------------------ names
     @property
     def function_name(self) -> str:
+        """f's name, as the listing and the picture use it."""
         return self.target.name
 
     @property
     def variable(self) -> str:
+        """The variable differentiated with respect to."""
         return self.target.wrt
 
     @property
@@ -135,6 +156,7 @@ class ComputationalGraph:
 
     @property
     def derivative_name(self) -> str:
+        """`df/dx`, with f's and the variable's own names."""
         return f"d{self.function_name}/d{self.variable}"
 
     @property
@@ -144,12 +166,29 @@ class ComputationalGraph:
 
     # ------------------------------------------------------------------ display
     def text(self) -> str:
+        """The graph as an indented listing (a str): each step's value and tangent or adjoint."""
         from diffmagic.views.graph_text import listing
 
         return listing(self)
 
     def svg(self, page: int | None = None) -> str:
-        """The picture; big graphs fold repeated blocks or are paged (`page=2`), with a note."""
+        """The picture; big graphs fold repeated blocks or are paged (`page=2`), with a note.
+
+        Parameters
+        ----------
+        page : int, optional
+            Which page of a paged graph, from 1 (default: the first, which says how many).
+
+        Returns
+        -------
+        str
+            One SVG document.
+
+        Raises
+        ------
+        DiffMagicError
+            When `page` is not a whole number from 1.
+        """
         from diffmagic.views.graph_svg import svg_text
 
         if page is not None and (

@@ -49,6 +49,8 @@ class JacobianComparison(MethodTable[JacobianResult]):
 
     @property
     def verdict(self) -> str:
+        """One line: which mode was cheaper here, and whether the shape predicts it (forward
+        needs n JVPs, reverse m VJPs)."""
         m, n = self.shape
         shape = "tall (m > n)" if m > n else "wide (n > m)" if n > m else "square"
         cheaper = self.cheaper_mode
@@ -68,6 +70,7 @@ class JacobianComparison(MethodTable[JacobianResult]):
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable summary: f, the shape, the reference, the verdict, each row."""
         return {
             "kind": "jacobian",
             "function": self.name,

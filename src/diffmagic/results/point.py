@@ -15,8 +15,8 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from diffmagic.methods import gradients as gradient_methods
-from diffmagic.results.comparison import MethodResult
 from diffmagic.results.jsonable import finite_or_none
+from diffmagic.results.method_result import MethodResult
 
 #: The order of a row's fields in `to_dict()`, the order its JSON has always had; a kind of
 #: row leaves out the fields it does not hold.
@@ -130,6 +130,7 @@ class MethodTable(Generic[Row]):
         return iter(self.results)
 
     def rows(self) -> list[Row]:
+        """The rows, one per method, in the order they were asked for."""
         return list(self.results.values())
 
     @property
@@ -138,7 +139,19 @@ class MethodTable(Generic[Row]):
         return {key: row.error or row.status for key, row in self.results.items() if not row.ok}
 
     def cost_in_f(self, key: str) -> float | None:
-        """One warm derivative by `key` as a multiple of one evaluation of f."""
+        """One warm derivative by `key` as a multiple of one evaluation of f.
+
+        Parameters
+        ----------
+        key : str
+            A method's key, as the rows have it ("reverse", "numerical", ...).
+
+        Returns
+        -------
+        float or None
+            Seconds of one derivative over seconds of one f; None when `key` did not run, has
+            no timing, or f's time is not measurable.
+        """
         row = self.results.get(key)
         if row is None or row.timing is None or self.f_seconds <= 0:
             return None

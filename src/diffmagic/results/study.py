@@ -56,12 +56,25 @@ class ParameterStudy:
         }
 
     def cost_in_f(self, key: str) -> list[float | None]:
+        """One gradient by method `key` as a multiple of one f, at each size.
+
+        Parameters
+        ----------
+        key : str
+            A method's key, as `seconds` has it ("reverse", "symbolic", ...).
+
+        Returns
+        -------
+        list of float or None
+            Aligned with `sizes`; None where the method or f was not measured.
+        """
         return [
             None if s is None or not f else s / f
             for s, f in zip(self.seconds[key], self.f_seconds, strict=True)
         ]
 
     def caption(self) -> str:
+        """One line: what was measured, over which sizes, the budget and the time it took."""
         return (
             f"parameter study of {self.name}: one gradient as a multiple of one f, "
             f"n = {self.sizes[0]:,} to {self.sizes[-1]:,} (budget {self.time_budget_s:g} s "
@@ -69,11 +82,13 @@ class ParameterStudy:
         )
 
     def figure(self) -> Any:
+        """A matplotlib Figure: each method's cost in f against n, log-log, with its slope."""
         from diffmagic.views.gradients import study_figure
 
         return study_figure(self)
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable summary: sizes, seconds per method, slopes, why methods stopped."""
         return {
             "kind": "parameter_study",
             "function": self.name,

@@ -242,5 +242,22 @@ PREPARED = PreparedCache()
 
 
 def clear_cache() -> None:
-    """Forget every prepared derivative (`diffmagic.clear_cache()`): the next call derives anew."""
+    """Forget every prepared derivative (`diffmagic.clear_cache()`): the next call derives anew.
+
+    `compare(..., cache=False)` skips the cache for one call; this empties it for all, to
+    measure a first derivation again or to free the memory it holds.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> import diffmagic
+    >>> diffmagic.clear_cache()
+    >>> diffmagic.compare("x**3", points=5, methods="symbolic")["symbolic"].cached
+    False
+    >>> diffmagic.compare("x**3", points=5, methods="symbolic")["symbolic"].cached
+    True
+    """
     PREPARED.clear()

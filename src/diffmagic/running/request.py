@@ -173,7 +173,25 @@ class Request:
         cache: Any = True,
         yours: Any = None,
     ) -> Request:
-        """The request for these options, or `DiffMagicError` naming the first bad one."""
+        """The request for these options, or `DiffMagicError` naming the first bad one.
+
+        Parameters
+        ----------
+        domain, points, methods, order, wrt, params, timing, timing_points
+            As `diffmagic.compare()` takes them.
+        func, timing_mode, engines, symbolic_time_limit, method_time_limit, extrema, cache, yours
+            The same, by keyword only.
+
+        Returns
+        -------
+        Request
+            Every option in checked form; `run(f, request)` compares as `compare()` would.
+
+        Raises
+        ------
+        DiffMagicError
+            For the first option that cannot be honoured, in one line naming the fix.
+        """
         from diffmagic.methods import select
 
         low, high = check_domain(domain)
@@ -221,7 +239,29 @@ class Request:
         return values
 
     def changed(self, **changes: Any) -> Request:
-        """This request with some options changed, every option checked again."""
+        """This request with some options changed, every option checked again.
+
+        Parameters
+        ----------
+        **changes
+            New values by `compare()`'s keyword names, such as `points=200`.
+
+        Returns
+        -------
+        Request
+            A new request; this one is frozen and stays as it was.
+
+        Raises
+        ------
+        DiffMagicError
+            For a name that is no option, or a value `checked` refuses.
+
+        Examples
+        --------
+        >>> from diffmagic import Request
+        >>> Request.checked(points=50).changed(points=200).points
+        200
+        """
         unknown = sorted(set(changes) - set(self.options()))
         if unknown:
             raise DiffMagicError(f"a comparison has no option {unknown[0]!r}")

@@ -14,7 +14,7 @@ from diffmagic.running.timing import format_time
 
 if TYPE_CHECKING:
     from diffmagic.methods.base import Prepared
-    from diffmagic.results.comparison import MethodResult
+    from diffmagic.results.method_result import MethodResult
 
 
 def time_results(

@@ -52,14 +52,19 @@ __all__ = [
 ]
 
 
+#: The comparison figure's size in inches, unless the caller asks for another.
+FIGURE_WIDTH = 9.5
+FIGURE_HEIGHT = 6.0
+
+
 def comparison_figure(
     comparison: Comparison,
     *,
     at: float | None = None,
     secant: float | None = None,
     extra: dict[str, np.ndarray] | None = None,
-    width: float = 9.5,
-    height: float = 6.0,
+    width: float = FIGURE_WIDTH,
+    height: float = FIGURE_HEIGHT,
     tangents: Tangents | None = None,
 ) -> Figure:
     """f, each f' (with tangent lines at `at`), points where f' does not exist, and errors.

@@ -22,7 +22,7 @@ LABEL = "numerical (np.gradient)"
 
 
 def prepare(target: Target, order: int, probe: np.ndarray, engine: str = "numpy") -> Prepared:
-    """np.gradient of NumPy's f on the grid, or `jnp.gradient` of JAX's f compiled by `jit`."""
+    """np.gradient of NumPy's f on the grid, or its formula on JAX's f compiled by `jit`."""
     if engine == "jax":
         return _on_jax(target, order, probe)
     started = time.perf_counter()

@@ -7,7 +7,6 @@ measures what it says it measures, using work whose relative cost is known.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import time
 import uuid
 from collections.abc import Callable
@@ -65,27 +64,78 @@ def test_jax_results_are_waited_for() -> None:
     assert Pending.waited and min(runs) >= 0.009
 
 
-@pytest.mark.slow
-def test_runs_that_vary_wildly_carry_a_warning() -> None:
-    calls = itertools.count()
-    # Each call is slower than the last: the slowest run ends far above the fastest.
-    result = timing.time_method(
-        0.0, lambda n: lambda: time.sleep(0.0005 * 1.15 ** next(calls)), points=10
-    )
-    assert result.worst_s > timing.VARIABILITY_WARNING * result.best_s
-    assert result.warning and "times longer" in result.warning
-    steady = timing.Timing(
-        setup_s=0.0,
-        first_call_s=1.0,
-        eval_s=1.0,
-        best_s=1.0,
-        worst_s=2.0,
-        loops=1,
-        repeat=3,
-        points=10,
-        mode="quick",
-    )
-    assert steady.warning is None
+def _clocked(monkeypatch, first_s: float, runs_s: list[float], timed_points: int | None = None):
+    """The timing harness reads this simulated clock: a first call of `first_s` and warm runs
+    `runs_s` (seconds per evaluation) on the points it times; a slow row is timed on
+    `timed_points`. No real time is asserted on."""
+    monkeypatch.setattr(timing, "measure", lambda call, mode="quick": (first_s, 1, list(runs_s)))
+    if timed_points is not None:
+        monkeypatch.setattr(timing, "affordable_points", lambda make, wanted, limit: timed_points)
+
+
+def _row_text(comparison, key: str) -> tuple[dict[str, str], list[str]]:
+    """(the row's cells in the printed table, by column, and the notes printed under it)."""
+    lines = str(comparison).splitlines()
+    header = next(line for line in lines if line.startswith("method  "))
+    names = ["method", "engine", "status", "setup", "warm eval", "first call", "max abs error"]
+    starts = [header.index(name) for name in names]
+    label = comparison[key].label
+    index = next(i for i, line in enumerate(lines) if line.startswith(label + "  "))
+    line = lines[index]
+    cells = {
+        name: line[start:end].strip()
+        for name, start, end in zip(names, starts, [*starts[1:], None], strict=True)
+    }
+    notes = []
+    for line in lines[index + 1 :]:
+        if not line.startswith("    - "):
+            break
+        notes.append(line[6:])
+    return cells, notes
+
+
+def test_one_slow_run_among_steady_ones_says_nothing(monkeypatch) -> None:
+    _clocked(monkeypatch, 0.004, [0.001, 0.001, 0.00105, 0.001, 0.008, 0.001, 0.001])
+    comparison = diffmagic.compare("x**2", methods=("symbolic",), timing=True)
+    row, notes = _row_text(comparison, "symbolic")
+    assert (row["warm eval"], row["first call"], notes) == ("1 ms", "4 ms", [])
+    assert comparison["symbolic"].timing.warning is None
+
+
+def test_runs_whose_median_the_load_set_say_so_and_what_to_read_instead(monkeypatch) -> None:
+    _clocked(monkeypatch, 0.004, [0.001, 0.0025, 0.0026, 0.0027, 0.003])
+    comparison = diffmagic.compare("x**2", methods=("symbolic",), timing=True)
+    _, notes = _row_text(comparison, "symbolic")
+    assert notes == [
+        "the runs varied (median 2.6x the fastest, 1 ms): the machine was busy; the fastest run "
+        "is nearer what it costs"
+    ]
+
+
+def test_a_first_call_no_slower_than_a_warm_one_reads_as_warm(monkeypatch) -> None:
+    # Nothing compiled for NumPy's first call: a first call below the median is noise, and a
+    # figure there would read as a first call faster than a warm one.
+    _clocked(monkeypatch, 0.0009, [0.001, 0.001, 0.0011])
+    comparison = diffmagic.compare("x**2", methods=("symbolic",), timing=True)
+    row, _ = _row_text(comparison, "symbolic")
+    assert (row["warm eval"], row["first call"]) == ("1 ms", "≈ warm")
+    assert '"≈ warm" when it cost no more than a warm one' in str(comparison)
+
+
+def test_a_scaled_row_says_so_in_its_cells_and_scales_no_compile(monkeypatch) -> None:
+    # Timed on 10,000 points: 1 ms a warm run there, and a first call 50 ms more (a compile).
+    _clocked(monkeypatch, 0.051, [0.001, 0.001, 0.001], timed_points=10_000)
+    comparison = diffmagic.compare("x**2", methods=("finite_difference",), timing=True)
+    measured = comparison["finite_difference"].timing
+    assert measured.timed_points == 10_000 and measured.points == 1_000_000
+    assert measured.eval_s == pytest.approx(0.1)  # 1 ms x 100
+    assert measured.first_call_s == pytest.approx(0.1 + 0.05)  # not (1 ms + 50 ms) x 100
+    row, notes = _row_text(comparison, "finite_difference")
+    assert (row["warm eval"], row["first call"]) == ("≈100 ms", "≈150 ms")
+    assert (
+        "≈ times: timed on 10,000 points and scaled to 1,000,000 (its cost grows in proportion "
+        "to the points)"
+    ) in notes
 
 
 @pytest.mark.parametrize(

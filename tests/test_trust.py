@@ -267,7 +267,7 @@ def test_a_function_jitted_in_float32_is_said_so_and_judged_by_float32() -> None
 
 def test_np_gradient_compiled_by_jax_is_a_row_of_its_own() -> None:
     cmp = compare("x**3", methods="numerical", engines=("numpy", "jax"))
-    assert "numerical@jax" in cmp and cmp["numerical@jax"].engine == "jax jit(jnp.gradient)"
+    assert "numerical@jax" in cmp and cmp["numerical@jax"].engine == "jax jit(np.gradient formula)"
     x = cmp.x
     # np.gradient of the hand-written f, as the course computes it, and within its Taylor
     # bound of the true derivative 3x^2 (h^2 max|f'''|/6 inside, h/2 max|f''| at the ends).
@@ -340,3 +340,23 @@ def test_whatever_f_raises_becomes_a_reason_even_an_unprintable_exception_or_exi
 def test_params_that_are_not_a_dict_are_refused_in_one_line(params) -> None:
     with pytest.raises(DiffMagicError, match="params must be a dict"):
         compare("a*x", params=params)
+
+
+@pytest.mark.slow
+def test_on_a_grid_larger_than_the_30_digit_sample_an_error_between_samples_is_found() -> None:
+    # 40,001 points: more than the reference evaluates evenly at 30 digits (every other one).
+    grid = np.linspace(-5, 5, 40_001)
+    spike = grid[20_001]
+
+    def f(x):
+        return x**2
+
+    def dfdx(x):  # right everywhere but at one grid point
+        return 2 * x + np.where(x == spike, 1.0, 0.0)
+
+    cmp = compare(f, points=grid.size, methods=("symbolic",), yours=dfdx)
+    assert np.array_equal(cmp.x, grid)
+    yours = cmp["yours"]
+    assert not yours.ok and yours.max_abs_error == pytest.approx(1.0, rel=1e-9)
+    assert f"x = {spike:g}" in yours.error
+    assert "each max error is over all the points" in cmp.reference_label

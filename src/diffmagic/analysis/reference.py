@@ -8,14 +8,21 @@ in, and the table says which.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
 #: Digits mpmath carries while evaluating the reference.
 DIGITS = 30
-#: The reference is evaluated on at most this many grid points (mpmath is about 50 µs a point).
+#: The reference is evaluated on at most this many evenly spread grid points (mpmath is about
+#: 50 µs a point), and on a larger grid also at each row's WORST_POINTS_PER_ROW.
 MAX_REFERENCE_POINTS = 20_001
+#: On a grid larger than MAX_REFERENCE_POINTS: the points, for each row, where it is furthest
+#: from SymPy's f' evaluated in float64, evaluated at 30 digits too. A row's largest error is
+#: among them (up to the float64 rounding of f' itself), so its max error is over every point
+#: of the grid, not over the even sample alone (which can miss a spike by orders of magnitude).
+WORST_POINTS_PER_ROW = 50
 
 
 def sample_indices(size: int) -> np.ndarray:
@@ -23,6 +30,26 @@ def sample_indices(size: int) -> np.ndarray:
     if size <= MAX_REFERENCE_POINTS:
         return np.arange(size)
     return np.unique(np.linspace(0, size - 1, MAX_REFERENCE_POINTS).round().astype(int))
+
+
+def worst_indices(
+    rows: Iterable[np.ndarray | None], float64_reference: np.ndarray, skip: np.ndarray
+) -> np.ndarray:
+    """For each row's values, the WORST_POINTS_PER_ROW grid indices (outside `skip`) where they
+    are furthest from `float64_reference`, all rows together; rows equal to it add none."""
+    found: list[np.ndarray] = []
+    outside = np.ones(float64_reference.shape, bool)
+    outside[skip] = False
+    for values in rows:
+        if values is None or values.shape != float64_reference.shape:
+            continue
+        with np.errstate(all="ignore"):
+            distance = np.abs(values - float64_reference)
+        distance = np.where(outside & np.isfinite(distance), distance, -1.0)
+        count = min(WORST_POINTS_PER_ROW, distance.size)
+        furthest = np.argpartition(distance, distance.size - count)[distance.size - count :]
+        found.append(furthest[distance[furthest] > 0])
+    return np.unique(np.concatenate(found)) if found else np.array([], dtype=int)
 
 
 def _to_float(value: Any) -> float:
@@ -36,13 +63,17 @@ def _to_float(value: Any) -> float:
         return float("nan")
 
 
-def high_precision(expr: Any, symbol: Any, grid: np.ndarray) -> np.ndarray:
-    """`expr` at every point of `grid`, computed by mpmath with DIGITS digits, as float64."""
+def high_precision(
+    expr: Any, symbol: Any, grid: np.ndarray, indices: np.ndarray | None = None
+) -> np.ndarray:
+    """`expr` at the points of `grid` (at `indices`, by default every point or an even sample
+    of them), computed by mpmath with DIGITS digits, as float64; NaN elsewhere."""
     import mpmath
     import sympy as sp
 
     values = np.full(grid.shape, np.nan)
-    indices = sample_indices(grid.size)
+    if indices is None:
+        indices = sample_indices(grid.size)
     try:
         evaluate = sp.lambdify([symbol], expr, modules="mpmath")
     except Exception:
@@ -99,14 +130,19 @@ def by_limits(
     grid: np.ndarray,
     f_values: np.ndarray,
     order: int = 1,
+    evaluated: np.ndarray | None = None,
 ) -> np.ndarray:
     """The reference where its closed form gives no number although f has one (`0**y *
     log(0)` for f = 0**y, an unevaluated `Derivative(floor(x))`): the derivative of SymPy's f
     itself, from both sides at 30 digits (mpmath.diff), kept only where the two sides agree,
-    so a corner or a jump stays without a value."""
+    so a corner or a jump stays without a value. Only at the `evaluated` indices (default:
+    every point), which on a large grid are those `high_precision` was asked for."""
     import mpmath
 
-    missing = np.flatnonzero(~np.isfinite(values) & np.isfinite(f_values))[:MAX_LIMIT_POINTS]
+    wanted = np.zeros(values.shape, bool)
+    wanted[slice(None) if evaluated is None else evaluated] = True
+    missing = np.flatnonzero(wanted & ~np.isfinite(values) & np.isfinite(f_values))
+    missing = missing[:MAX_LIMIT_POINTS]
     if missing.size == 0 or function_expr is None:
         return values
     filled = values.copy()

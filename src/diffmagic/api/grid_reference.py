@@ -50,9 +50,22 @@ class ReferenceSteps:
         symbol = sp.Symbol(self.target.wrt, real=True)
 
         def evaluate() -> np.ndarray:
-            values = reference.high_precision(symbolic.expr, symbol, self.grid)
+            indices = reference.sample_indices(self.grid.size)
+            values = reference.high_precision(symbolic.expr, symbol, self.grid, indices)
+            worst = self._worst_indices(symbolic, indices)
+            if worst.size:
+                values[worst] = reference.high_precision(symbolic.expr, symbol, self.grid, worst)[
+                    worst
+                ]
+                indices = np.union1d(indices, worst)
             return reference.by_limits(
-                values, symbolic.function_expr, symbol, self.grid, self.f_values, self.order
+                values,
+                symbolic.function_expr,
+                symbol,
+                self.grid,
+                self.f_values,
+                self.order,
+                evaluated=indices,
             )
 
         values = bounded_outcome(evaluate, "symbolic", "the exact reference", self.symbolic_seconds)
@@ -61,8 +74,27 @@ class ReferenceSteps:
             return None, "", f"evaluating it at {reference.DIGITS} digits failed: {why}"
         label = f"SymPy's exact derivative evaluated with {reference.DIGITS} digits (mpmath)"
         if values.size > reference.MAX_REFERENCE_POINTS:
-            label += f" at {reference.MAX_REFERENCE_POINTS:,} of the points"
+            label += (
+                f" at {reference.MAX_REFERENCE_POINTS:,} evenly spread points of the "
+                f"{values.size:,} and at the {reference.WORST_POINTS_PER_ROW} where each row is "
+                "furthest from it in float64: each max error is over all the points"
+            )
         return values, label, ""
+
+    def _worst_indices(self, symbolic: Prepared, sampled: np.ndarray) -> np.ndarray:
+        """Grid indices, besides `sampled`, where some row is furthest from SymPy's f' in
+        float64 (`reference.worst_indices`); none on a grid the sample covers whole."""
+        if sampled.size == self.grid.size:
+            return np.array([], dtype=int)
+        computed = self.results.get("symbolic")
+        approximate = computed.values if computed is not None else None
+        if approximate is None:
+            try:
+                approximate = np.asarray(symbolic.derivative(self.grid), dtype=np.float64)
+            except Exception:  # its float64 evaluation fails: the even sample stands alone
+                return np.array([], dtype=int)
+        rows = [result.values for result in self.results.values()]
+        return reference.worst_indices(rows, np.broadcast_to(approximate, self.grid.shape), sampled)
 
     def _usable(self, singularities: list[singular.Singularity]) -> np.ndarray:
         return grid_verdicts.measurable(self.f_values, self.grid, [p.x for p in singularities])

@@ -72,10 +72,10 @@ class Comparer(ReferenceSteps):
         self._function_values()
         for key in self.keys:
             self.results[key] = self._row(key)
+        self._yours_rows()
         symbolic = self._symbolic_for_reference()
         exact, exact_label, why_not = self._exact_reference(symbolic)
         singularities = self._singularities(symbolic)
-        self._yours_rows()
         chosen, reference_label = self._reference(exact, exact_label, why_not, singularities)
         reference_values = None if chosen is None else chosen.values
         if symbolic is not None:

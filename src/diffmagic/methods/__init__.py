@@ -5,8 +5,8 @@ raises `MethodFailure` with a learner's one-line reason when it cannot produce a
 
 A *row* of the comparison is a method on an engine. SymPy's derivative, `np.gradient` and finite
 differences run on NumPy by default (as in the lab) and can also run compiled by JAX
-(`jnp.gradient` under `jit` for np.gradient), so a table can tell what a method costs from what
-its engine costs; JAX's own method runs on JAX only.
+(np.gradient's formula under `jit` for np.gradient), so a table can tell what a method costs
+from what its engine costs; JAX's own method runs on JAX only.
 """
 
 from __future__ import annotations

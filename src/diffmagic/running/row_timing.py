@@ -116,11 +116,10 @@ def _time_one(
         said.append(outcome.reason if outcome.timed_out else f"timing failed: {outcome.reason}")
         return True
     result.timing = outcome
-    measured = result.timing.timed_points
-    if measured != timing_points:
+    if result.timing.scaled:
         said.append(
-            f"timed on {measured:,} points and scaled to {timing_points:,} "
-            "(its cost grows in proportion to the points)"
+            f"{timing_harness.SCALED_MARK} times: timed on {result.timing.timed_points:,} points "
+            f"and scaled to {timing_points:,} (its cost grows in proportion to the points)"
         )
     if result.timing.warning:
         said.append(result.timing.warning)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import math
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,8 +34,16 @@ FEWEST_TIMED_POINTS = 100
 QUICK_RUN_TARGET_S = 0.01
 FULL_RUN_TARGET_S = 0.2
 FULL_REPEAT = 7
-#: A warning is shown when the slowest run is this many times slower than the fastest.
-VARIABILITY_WARNING = 4.0
+#: A row says its runs were disturbed when the figure it reports (the median run) is this many
+#: times the fastest run: then the machine's load, not the method, set that figure. One slow run
+#: among steady ones moves no median and says nothing.
+NOISE_WARNING = 2.0
+#: What the first-call cell says when the first call cost no more than a warm one (nothing was
+#: compiled or loaded for it): a smaller figure there would only be noise, and would read as a
+#: first call faster than a warm one.
+NO_ONE_OFF_COST = "≈ warm"
+#: Marks a time measured on fewer points and scaled (the row's note says from how many).
+SCALED_MARK = "≈"
 
 
 def format_time(seconds: float | None) -> str:
@@ -49,7 +58,13 @@ def format_time(seconds: float | None) -> str:
 
 @dataclass(frozen=True)
 class Timing:
-    """Where one method's time goes; all figures in seconds."""
+    """Where one method's time goes; all figures in seconds, at `points` points.
+
+    First call and warm runs are measured on the same `timed_points` points. When those are
+    fewer than `points` (a slow method), every warm run is scaled by points / timed_points, and
+    the first call is that scaled warm time plus what the first call cost beyond a warm run (a
+    compile is paid once, whatever the number of points: it is not scaled).
+    """
 
     setup_s: float
     first_call_s: float
@@ -60,23 +75,46 @@ class Timing:
     repeat: int
     points: int
     mode: str
-    #: Evaluations were timed on fewer points and scaled (point-by-point fallbacks).
+    #: Evaluations were timed on fewer points and scaled (slow methods, point-by-point
+    #: fallbacks); 0 means `points`.
     timed_points: int = 0
     all_runs: list[float] = field(default_factory=list)
 
     @property
+    def scaled(self) -> bool:
+        """True when the times were measured on fewer points than `points` and scaled."""
+        return 0 < self.timed_points != self.points
+
+    @property
+    def one_off(self) -> bool:
+        """True when the first call cost more than a warm one (a compile, a first allocation)."""
+        return self.first_call_s > self.eval_s
+
+    @property
     def warning(self) -> str | None:
-        if self.best_s > 0 and self.worst_s > VARIABILITY_WARNING * self.best_s:
+        """What to make of the figure when the runs were disturbed (NOISE_WARNING), else None."""
+        if self.best_s > 0 and self.eval_s > NOISE_WARNING * self.best_s:
             return (
-                f"the slowest run took {self.worst_s / self.best_s:.1f} times longer than the "
-                "fastest: the machine was busy, or something was cached"
+                f"the runs varied (median {self.eval_s / self.best_s:.1f}x the fastest, "
+                f"{format_time(self.best_s)}): the machine was busy; the fastest run is nearer "
+                "what it costs"
             )
         return None
 
+    def cells(self) -> tuple[str, str]:
+        """(warm eval, first call) as a table shows them: ≈ before a scaled time, and
+        NO_ONE_OFF_COST for a first call that cost no more than a warm one."""
+        mark = SCALED_MARK if self.scaled else ""
+        warm = mark + format_time(self.eval_s)
+        first = mark + format_time(self.first_call_s) if self.one_off else NO_ONE_OFF_COST
+        return warm, first
+
     def __str__(self) -> str:
+        warm, first = self.cells()
+        measured = f", timed on {self.timed_points:,} points and scaled" if self.scaled else ""
         text = (
-            f"setup {format_time(self.setup_s)}, first call {format_time(self.first_call_s)}, "
-            f"warm {format_time(self.eval_s)} per evaluation at {self.points:,} points "
+            f"setup {format_time(self.setup_s)}, first call {first}, "
+            f"warm {warm} per evaluation at {self.points:,} points{measured} "
             f"(best {format_time(self.best_s)}, {self.repeat} runs of {self.loops} loops)"
         )
         return text if self.warning is None else f"{text}; {self.warning}"
@@ -204,11 +242,14 @@ def time_method(
     call = make_call(measured_points)
     first_call_s, loops, runs = measure(call, mode=mode)
     scale = points / measured_points
+    measured_median = statistics.median(runs)
     runs = sorted(run * scale for run in runs)
+    eval_s = statistics.median(runs)
     return Timing(
         setup_s=setup_s,
-        first_call_s=first_call_s * scale,
-        eval_s=runs[len(runs) // 2],
+        # The first call's cost beyond a warm run (a compile) is paid once: not scaled.
+        first_call_s=eval_s + (first_call_s - measured_median),
+        eval_s=eval_s,
         best_s=runs[0],
         worst_s=runs[-1],
         loops=loops,

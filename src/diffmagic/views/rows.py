@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from diffmagic.running.timing import format_time
+from diffmagic.running.timing import NO_ONE_OFF_COST, format_time
 
 if TYPE_CHECKING:
     from diffmagic.api.compare import Comparison, MethodResult
@@ -59,9 +59,8 @@ def row(result: MethodResult, timed: bool = True) -> Row:
         return Row(cells, False, (result.error or "failed",))
     setup = result.timing.setup_s if result.timing else result.setup_s
     untimed = "—" if timed else TIMING_OFF_CELL
-    warm = format_time(result.timing.eval_s) if result.timing else untimed
     # The lab's measurement: one call, cold for JAX at a new size (compiling included).
-    first = format_time(result.timing.first_call_s) if result.timing else untimed
+    warm, first = result.timing.cells() if result.timing else (untimed, untimed)
     cells = (
         result.label,
         result.engine,
@@ -97,7 +96,8 @@ def caption(comparison: Comparison, timing_hint: str = TIMING_ON_ELSEWHERE) -> s
         points = comparison.timing_points
         text += (
             f"; warm eval is the median time of one evaluation at {points:,} points, first call "
-            "the first one (as the lab timed it)"
+            f'the first one, on the same points (as the lab timed it; "{NO_ONE_OFF_COST}" when '
+            "it cost no more than a warm one: nothing was compiled for it)"
         )
     else:
         text += f"; {TIMING_OFF} ({timing_hint})"

@@ -21,25 +21,41 @@ from diffmagic.api.scaling import depth_study, scaling_sweep
 from diffmagic.running import timing
 
 
-def busy(n: int) -> int:
-    """Sleep-free work whose cost is proportional to n."""
-    total = 0
-    for i in range(n):
-        total += i
-    return total
+class SimulatedClock:
+    """`time.perf_counter` for the harness: each call of the work advances it by its cost, so
+    what is measured is known exactly (no wall clock, no load on the machine to blur it)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+    def work(self, seconds: float):
+        def call() -> None:
+            self.now += seconds
+
+        return call
 
 
-def test_it_orders_and_scales_work_of_known_size() -> None:
-    _, _, small = timing.measure(lambda: busy(20_000))
-    _, _, large = timing.measure(lambda: busy(200_000))
-    ratio = min(large) / min(small)
-    assert 4 < ratio < 25, f"10x the work measured as {ratio:.1f}x"
+@pytest.fixture
+def clock(monkeypatch) -> SimulatedClock:
+    simulated = SimulatedClock()
+    monkeypatch.setattr(timing, "time", simulated)
+    return simulated
 
 
-def test_a_deliberately_slow_path_is_slower() -> None:
-    _, _, fast = timing.measure(lambda: busy(1_000))
-    _, _, slow = timing.measure(lambda: (busy(1_000), time.sleep(0.002)))
-    assert min(slow) > min(fast) + 0.0015
+def test_it_orders_and_scales_work_of_known_size(clock) -> None:
+    _, small_loops, small = timing.measure(clock.work(2e-5))
+    _, large_loops, large = timing.measure(clock.work(2e-4))
+    assert min(small) == pytest.approx(2e-5) and min(large) == pytest.approx(2e-4)
+    assert small_loops > large_loops  # autorange: more loops of the cheaper call
+
+
+def test_a_deliberately_slow_path_is_slower(clock) -> None:
+    _, _, fast = timing.measure(clock.work(1e-4))
+    _, _, slow = timing.measure(clock.work(1e-4 + 0.002))
+    assert min(slow) == pytest.approx(min(fast) + 0.002)
 
 
 @pytest.mark.slow

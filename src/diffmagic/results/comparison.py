@@ -300,16 +300,18 @@ class Comparison:
         return secant_table(lambda x: function_at(self, x), x0, self.exact_derivative_at(x0))
 
     def step_study(self, x0: float) -> Any:
-        """Errors of forward and central quotients at x0 against the step h (`steps.StepStudy`),
-        or None when there is no exact derivative to measure them against."""
+        """Errors of forward and central quotients at x0 against the step h (a
+        `StepStudyResult`, whose `figure()` draws them), or None when there is no exact
+        derivative to measure them against."""
         from diffmagic.analysis.at_point import function_at
         from diffmagic.analysis.steps import step_study
+        from diffmagic.results.steps import StepStudyResult
 
         self._first_order_only("step studies")
         exact = self.exact_derivative_at(x0)
         if exact is None or self.function is None:
             return None
-        return step_study(lambda x: function_at(self, x), x0, exact)
+        return StepStudyResult.of(step_study(lambda x: function_at(self, x), x0, exact))
 
     def time(
         self,

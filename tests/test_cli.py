@@ -471,7 +471,6 @@ def test_the_command_tells_its_version(runs) -> None:
     assert result.stdout == f"diffmagic {version('diffmagic')}\n", explain(result)
 
 
-
 @pytest.mark.slow
 def test_help_shows_every_option_and_the_examples(runs) -> None:
     result = runs["help"]

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from diffmagic.errors import DiffMagicError
+from diffmagic.inputs.reader import OPTIONS as OPTIONS_READER
 from diffmagic.running.request import Request
 
 
@@ -328,6 +329,7 @@ def to_request(options: Any, *, func: str | None = None, yours: Any = None) -> R
         engines=options.engines,
         extrema=options.extrema,
         yours=yours,
+        reader=OPTIONS_READER,
     )
 
 

@@ -210,6 +210,7 @@ COMMANDS: dict[str, tuple[list[str], bool]] = {
     "python -m, timed": (["x**2", "--timing-points", "1000", "--save", "square.pdf"], True),
     "a method fails": (["branchy.py", "--no-timing", "--no-plot"], False),
     "help": (["--help"], False),
+    "version": (["--version"], False),
     "extrema": (["2*x**3 - 3*x**2 + 5", "--extrema", "--no-timing"], False),
     "gradient": (["2*x**2 - x*y", "--gradient", "--at", "x=1,y=2", "--no-timing"], False),
     "step study": (
@@ -457,6 +458,24 @@ def test_errors_speak_of_the_expression_or_the_file_not_of_a_notebook_cell(
 
 
 # ----------------------------------------------------------------------------- help
+
+
+def test_version_prints_the_installed_version(capsys) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as stopped:
+        diffmagic.frontends.cli.main(["--version"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out == f"diffmagic {version('diffmagic')}\n"
+
+
+@pytest.mark.slow
+def test_the_command_tells_its_version(runs) -> None:
+    from importlib.metadata import version
+
+    result = runs["version"]
+    assert result.returncode == 0, explain(result)
+    assert result.stdout == f"diffmagic {version('diffmagic')}\n", explain(result)
 
 
 @pytest.mark.slow

@@ -107,6 +107,10 @@ def test_notebook_runs_without_errors(notebook_path: Path, tmp_path: Path) -> No
         output.text for output in notebook.cells[-1].outputs if output.output_type == "stream"
     )
     assert Path(printed.strip()) == Path(sys.executable)
+    # A cell that ends by showing a figure draws it, with or without %matplotlib inline.
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and cell.source.strip().endswith(".figure()"):
+            assert "image/png" in _mime_types(cell), cell.source
     for cell in _magic_cells(notebook):
         shown = _mime_types(cell)
         quiet = " -q" in cell.source or "--quiet" in cell.source

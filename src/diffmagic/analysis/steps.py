@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -63,7 +62,11 @@ def secant_slopes(
 
 @dataclass
 class StepStudy:
-    """The error of difference quotients at x0 against the step h, per scheme and precision."""
+    """The error of difference quotients at x0 against the step h, per scheme and precision.
+
+    Numbers only: `Comparison.step_study` hands back a `results.steps.StepStudyResult`, whose
+    `figure()` draws them (`views.step_figure`).
+    """
 
     x0: float
     exact: float
@@ -80,30 +83,6 @@ class StepStudy:
         """eps**(1/2) for one-sided quotients, eps**(1/3) for central ones."""
         eps = float(np.finfo(DTYPES[dtype]).eps)
         return eps ** (1 / 3) if scheme == "central" else eps ** (1 / 2)
-
-    def figure(self) -> Any:
-        from matplotlib.figure import Figure
-
-        figure = Figure(figsize=(8, 4.5))
-        axes = figure.subplots()
-        for index, (label, errors) in enumerate(self.errors.items()):
-            color = f"C{index}"
-            shown = np.where(errors > 0, errors, np.nan)
-            axes.loglog(self.steps, shown, color=color, label=label)
-            best = self.best_step(label)
-            axes.plot([best], [errors[self.steps == best][0]], "o", color=color)
-            scheme, dtype = label.split()
-            axes.axvline(self.textbook_step(scheme, dtype), color=color, linestyle=":", alpha=0.6)
-        axes.set_xlabel("step h")
-        axes.set_ylabel("|error| at x0")
-        axes.set_title(
-            f"difference quotients at x0 = {self.x0:g}: truncation falls, round-off rises "
-            "(dots: best h; dotted: eps^(1/2), eps^(1/3))",
-            fontsize=9,
-        )
-        axes.grid(alpha=0.3, which="both")
-        axes.legend(fontsize=8)
-        return figure
 
     def summary(self) -> list[str]:
         lines = []

@@ -163,6 +163,7 @@ def run(f: Any, request: Request) -> Comparison:
         wrt=request.wrt,
         params=request.params,
         skip=yours_rows.names(request.yours),
+        reader=request.reader,
     )
     comparer = Comparer(
         target,

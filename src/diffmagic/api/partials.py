@@ -158,6 +158,7 @@ def gradient_field(
     Returns
     -------
     matplotlib.figure.Figure
+        A figure that shows itself in a notebook (`ShownFigure`).
 
     Raises
     ------
@@ -170,10 +171,9 @@ def gradient_field(
     >>> diffmagic.gradient_field("x*y", (-1, 1), (-1, 1), arrows=3).axes[0].collections[-1].V
     array([-1.,  0.,  1., -1.,  0.,  1., -1.,  0.,  1.])
     """
-    from matplotlib.figure import Figure
-
     from diffmagic.inputs.rebind import rebind
     from diffmagic.methods.jax_engine import float64, jax_module
+    from diffmagic.views.shown_figure import ShownFigure
 
     function, _ = resolve_function(f, func)
     names = list(inspect.signature(function).parameters)
@@ -197,7 +197,11 @@ def gradient_field(
         ax_, ay_ = np.meshgrid(np.linspace(*x_domain, arrows), np.linspace(*y_domain, arrows))
         gradient = jax.vmap(jax.grad(of_two, argnums=(0, 1)))(ax_.ravel(), ay_.ravel())
         gx, gy = (np.asarray(g).reshape(ax_.shape) for g in gradient)
-    figure = Figure(figsize=(6.5, 5.5))
+    around = "" if mark is None else f" around ({mark[0]:g}, {mark[1]:g})"
+    figure = ShownFigure(
+        figsize=(6.5, 5.5),
+        alt=f"contours of {target.name}({first}, {second}){around} with arrows of its gradient",
+    )
     axes = figure.subplots()
     contours = axes.contourf(grid_x, grid_y, values, levels=20, cmap="viridis")
     figure.colorbar(contours, ax=axes, label=f"{target.name}({first}, {second})")

@@ -48,7 +48,7 @@ class _Shown:
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         import base64
 
-        from diffmagic.views.figure import figure_bytes
+        from diffmagic.views.images import figure_bytes
 
         png = base64.b64encode(figure_bytes(self.figure(), "png")).decode("ascii")
         table = html.escape(self.table())
@@ -70,9 +70,9 @@ class Sweep(_Shown):
     interrupted: bool = False
 
     def figure(self) -> Any:
-        from matplotlib.figure import Figure
+        from diffmagic.views.shown_figure import ShownFigure
 
-        figure = Figure(figsize=(7, 4.5))
+        figure = ShownFigure(figsize=(7, 4.5), alt=self.alt)
         axes = figure.subplots()
         for label, seconds in self.seconds.items():
             measured = [(n, s) for n, s in zip(self.points, seconds, strict=True) if s]
@@ -178,9 +178,9 @@ class DepthStudy(_Shown):
         )
 
     def figure(self) -> Any:
-        from matplotlib.figure import Figure
+        from diffmagic.views.shown_figure import ShownFigure
 
-        figure = Figure(figsize=(10, 4))
+        figure = ShownFigure(figsize=(10, 4), alt=self.alt)
         setup_axes, eval_axes = figure.subplots(1, 2)
         for axes, data, title in (
             (setup_axes, self.setup_s, "setup (derive, trace, compile)"),

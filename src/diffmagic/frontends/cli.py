@@ -46,6 +46,19 @@ class _OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def installed_version() -> str:
+    """The version pip installed (the package's metadata), else the one the code carries: a
+    checkout run without installing has no metadata."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("diffmagic")
+    except PackageNotFoundError:
+        import diffmagic
+
+        return diffmagic.__version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(
         prog="diffmagic",
@@ -54,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"diffmagic {installed_version()}")
     parser.add_argument(
         "function",
         metavar="EXPR|FILE.py[:NAME]",

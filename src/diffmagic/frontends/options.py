@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from diffmagic.errors import DiffMagicError
+from diffmagic.inputs.reader import OPTIONS as OPTIONS_READER
 from diffmagic.running.request import (
     DEFAULT_DOMAIN,
     DEFAULT_METHODS,
@@ -330,6 +331,7 @@ def to_request(options: Any, *, func: str | None = None, yours: Any = None) -> R
         engines=options.engines,
         extrema=options.extrema,
         yours=yours,
+        reader=OPTIONS_READER,
     )
 
 

@@ -2,7 +2,8 @@
 
 `types.FunctionType(code, globals, ...)` makes a twin of the user's function that shares its code
 but reads its global names from a new dictionary. In that dictionary `np`, `jnp`, `math` and bare
-`sin` are replaced by the backend's namespace, helper functions the user wrote are twinned the
+`sin` are replaced by the backend's namespace (SymPy's own names, `from sympy import *`, by
+their counterparts: `backends.sympy_names`), helper functions the user wrote are twinned the
 same way (so the lab's `f_polynomial` calling `f_polynomial_simple` works), and `max`/`min` learn
 arrays. The user's own namespace is only read, never written.
 """
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from diffmagic.inputs.backends import builtins_for, is_math_function, is_math_module, namespace_for
+from diffmagic.inputs.backends.sympy_names import SympyReading, is_sympy_module, is_sympy_value
 from diffmagic.inputs.vocabulary import CONSTANT_NAMES, FUNCTION_NAMES, MODULE_NAMES
 
 _MISSING = object()
@@ -55,6 +57,7 @@ class Rebinder:
         self.backend = backend
         self.namespace = namespace_for(backend)
         self.builtins = builtins_for(backend)
+        self.sympy = SympyReading(backend, self.namespace, self.builtins)
         self._twins: dict[int, types.FunctionType] = {}
 
     def _replacement(self, name: str, original: Any) -> Any:
@@ -68,8 +71,13 @@ class Rebinder:
             if name in FUNCTION_NAMES or name in CONSTANT_NAMES:
                 return self.namespace.lookup(name) or _MISSING
             return _MISSING
+        if is_sympy_module(original):
+            return self.sympy.module(original)
         if is_math_module(original):
             return self.namespace
+        if is_sympy_value(original):
+            replacement = self.sympy.value(original)
+            return _MISSING if replacement is original else replacement
         if name in self.builtins and original is getattr(builtins, name, None):
             return self.builtins[name]
         if _is_user_function(original):
@@ -124,11 +132,13 @@ class Rebinder:
 
     def _builtins_module(self, globals_: dict[str, Any]) -> dict[str, Any]:
         """The function's builtins with `__import__` answering for the maths modules, so an
-        `import numpy as np` inside f gives the backend's namespace as the global `np` does."""
+        `import numpy as np` (or `from sympy import exp`) inside f gives the backend's names
+        as the global `np` (or `exp`) does."""
         original = globals_.get("__builtins__", builtins)
         table = dict(original if isinstance(original, dict) else vars(original))
         real_import = table.get("__import__", builtins.__import__)
         namespace = self.namespace
+        sympy_reading = self.sympy
 
         def backend_import(
             name: str,
@@ -137,6 +147,8 @@ class Rebinder:
             fromlist: Any = (),
             level: int = 0,
         ) -> Any:
+            if level == 0 and name == "sympy":
+                return sympy_reading.module(real_import(name, globals, locals, fromlist, level))
             if level == 0 and name in ("numpy", "math", "cmath", "jax.numpy"):
                 if name == "jax.numpy" and not fromlist:
                     return _JaxPackage(namespace)  # `import jax.numpy as jnp` reads .numpy

@@ -20,6 +20,7 @@ import numpy as np
 
 from diffmagic.errors import DiffMagicError
 from diffmagic.inputs.expression import expression_to_function, looks_like_expression
+from diffmagic.inputs.reader import PYTHON, spelled
 from diffmagic.inputs.rebind import rebind
 
 _cell_numbers = itertools.count(1)
@@ -230,11 +231,13 @@ def make_target(
     params: Mapping[str, Any] | None = None,
     skip: Collection[str] = (),
     unnamed: str = "f",
+    reader: str = PYTHON,
 ) -> Target:
     """Check what the user handed over and fix everything but the variable.
 
     `skip`: the names given as yours, which a cell's text never offers as the function.
     `unnamed`: what to call a function without a name of its own (a lambda) in messages.
+    `reader`: who reads a refusal (`inputs.reader`): it names keywords or --options.
     """
     function, text = resolve_function(source, func, skip)
     name = getattr(function, "__name__", None) or unnamed
@@ -273,19 +276,10 @@ def make_target(
         raise DiffMagicError(
             f"`{chosen}` is the variable being differentiated: it cannot also have a fixed value"
         )
-    fixed: dict[str, Any] = {}
-    for parameter in parameters:
-        if parameter == chosen:
-            continue
-        if parameter in given:
-            fixed[parameter] = given[parameter]
-        elif parameter in defaults:
-            fixed[parameter] = defaults[parameter]
-        else:
-            raise DiffMagicError(
-                f"`{name}` needs a value for `{parameter}`: pass params={{'{parameter}': 1.0}} "
-                f"(in the magic: --param {parameter}=1.0)"
-            )
+    fixed = {p: given.get(p, defaults.get(p)) for p in parameters if p != chosen}
+    missing = [p for p in fixed if p not in given and p not in defaults]
+    if missing:
+        raise DiffMagicError(_needs_values(name, chosen, missing, parameters, wrt is None, reader))
     return Target(
         function=function,
         name=name,
@@ -294,4 +288,34 @@ def make_target(
         fixed=fixed,
         source=text,
         keyword_only=frozenset(keyword_only),
+    )
+
+
+def _needs_values(
+    name: str,
+    chosen: str,
+    missing: list[str],
+    parameters: list[str],
+    wrt_chosen_by_default: bool,
+    reader: str,
+) -> str:
+    """`f(x, y)` with no value for y: fix y to differentiate in x, or (when the variable was
+    not named) take every partial derivative, spelt for the reader."""
+    values = ", ".join(f"'{parameter}': 1.0" for parameter in missing)
+    options = " ".join(f"--param {parameter}=1.0" for parameter in missing)
+    named = [f"`{parameter}`" for parameter in missing]
+    listed = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+    head = f"`{name}` needs a value for {listed}"
+    if not wrt_chosen_by_default:
+        return head + spelled(
+            reader, python=f": pass params={{{values}}}", options=f": add {options}"
+        )
+    point = {parameter: 1.0 for parameter in parameters}
+    return head + spelled(
+        reader,
+        python=f": pass params={{{values}}} to differentiate in {chosen}, or "
+        f"diffmagic.partial_derivatives({name}, {point}) for every partial derivative",
+        options=f": --wrt {chosen} {options} differentiates in {chosen}; --gradient --at "
+        f"{','.join(f'{parameter}=1' for parameter in parameters)} gives every partial "
+        "derivative",
     )

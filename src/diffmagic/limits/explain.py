@@ -20,6 +20,12 @@ class MethodFailure(Exception):
     """A method could not produce a derivative; the message is shown to the user as is."""
 
 
+class RefusedInF(ValueError):
+    """diffmagic's own refusal raised while f runs (a reduction along an axis of one number, a
+    SymPy function NumPy has no counterpart for): it already says what is wrong and how to fix
+    it, so it is shown as it is, with the user's line, never as "f raised ..."."""
+
+
 def _is_users(frame: traceback.FrameSummary) -> bool:
     filename = frame.filename or ""
     return not any(marker in filename for marker in _LIBRARY_MARKERS) and not filename.startswith(
@@ -66,7 +72,7 @@ def user_error(function_name: str, error: BaseException) -> str:
     diffmagic's own refusals raised inside f (a reduction along an axis of one number) already
     say what is wrong and how to fix it: they are shown as they are, with the user's line.
     """
-    if type(error).__name__ == "ScalarReductionError":
+    if isinstance(error, RefusedInF):
         return f"{one_line(error)}{where(error)}"
     if writes_into_argument(error):
         return in_place(function_name, error)

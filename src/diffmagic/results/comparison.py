@@ -302,7 +302,7 @@ class Comparison:
 
         Returns
         -------
-        StepStudy or None
+        StepStudyResult or None
             `.steps`, `.errors` by scheme and precision, `.best_step(label)`, `.figure()`;
             None when there is no exact derivative to measure them against.
 
@@ -313,12 +313,13 @@ class Comparison:
         """
         from diffmagic.analysis.at_point import function_at
         from diffmagic.analysis.steps import step_study
+        from diffmagic.results.steps import StepStudyResult
 
         self._first_order_only("step studies")
         exact = self.exact_derivative_at(x0)
         if exact is None or self.function is None:
             return None
-        return step_study(lambda x: function_at(self, x), x0, exact)
+        return StepStudyResult.of(step_study(lambda x: function_at(self, x), x0, exact))
 
     def time(
         self,

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from diffmagic.errors import DiffMagicError
+from diffmagic.inputs.reader import PYTHON, READERS
 from diffmagic.limits import bounds
 from diffmagic.running import timing as timing_harness
 
@@ -132,6 +133,10 @@ class Request:
     extrema, cache, yours, func
         Critical points wanted; reuse of prepared derivatives; the user's own derivative(s);
         which function of a cell's text is meant.
+    reader
+        Who reads the messages (`inputs.reader`): "python" (the default) or "options" (the
+        magic and the command line), so a message names the keyword or the option. Not one
+        of `compare()`'s keywords: `options()` leaves it out, `changed()` keeps it.
     """
 
     domain: tuple[float, float] = DEFAULT_DOMAIN
@@ -151,6 +156,7 @@ class Request:
     cache: bool = True
     yours: Any = None
     func: str | None = None
+    reader: str = PYTHON
 
     @classmethod
     def checked(
@@ -172,6 +178,7 @@ class Request:
         extrema: Any = False,
         cache: Any = True,
         yours: Any = None,
+        reader: str = PYTHON,
     ) -> Request:
         """The request for these options, or `DiffMagicError` naming the first bad one.
 
@@ -211,6 +218,8 @@ class Request:
             raise DiffMagicError(f"wrt must be a parameter's name such as 'x', not {wrt!r:.40}")
         if func is not None and not isinstance(func, str):
             raise DiffMagicError(f"func must be a function's name such as 'f', not {func!r:.40}")
+        if reader not in READERS:
+            raise DiffMagicError(f"reader must be one of {', '.join(READERS)}, not {reader!r:.40}")
         return cls(
             domain=(low, high),
             points=count,
@@ -229,12 +238,14 @@ class Request:
             cache=check_flag(cache, "cache"),
             yours=yours,
             func=func,
+            reader=reader,
         )
 
     def options(self) -> dict[str, Any]:
         """The request as `compare()`'s keyword arguments (`compare(f, **request.options())`)."""
         values = {name: getattr(self, name) for name in self.__dataclass_fields__}
         del values["rows"]  # follows from methods and engines
+        del values["reader"]  # the front end's, not an option of the comparison
         values["params"] = dict(self.params)
         return values
 
@@ -265,7 +276,7 @@ class Request:
         unknown = sorted(set(changes) - set(self.options()))
         if unknown:
             raise DiffMagicError(f"a comparison has no option {unknown[0]!r}")
-        return Request.checked(**{**self.options(), **changes})
+        return replace(Request.checked(**{**self.options(), **changes}), reader=self.reader)
 
     def grid(self) -> np.ndarray:
         """The read-only grid of `points` values over `domain`, or a refusal (see check_grid)."""

@@ -22,9 +22,14 @@ LABELLED = 5
 
 def check_figure(check: GradientCheck, width: float = 9.0, height: float = 4.2) -> Any:
     """Absolute error per coordinate (per direction in directions mode), log scale."""
-    from matplotlib.figure import Figure
+    from diffmagic.views.shown_figure import ShownFigure
 
-    figure = Figure(figsize=(width, height), facecolor="white")
+    unit = "direction" if check.mode == "directions" else "coordinate"
+    figure = ShownFigure(
+        figsize=(width, height),
+        facecolor="white",
+        alt=f"absolute error of your gradient per {unit} (log scale), with the tolerance",
+    )
     axes = figure.subplots()
     axes.set_facecolor("white")
     error = np.where(np.isfinite(check.error), check.error, np.nan)

@@ -2,17 +2,18 @@
 
 Figures are built with `matplotlib.figure.Figure`, not `pyplot`: nothing is registered with a
 backend, so nothing leaks, nothing is shown twice, and the inline and widget backends (or none)
-all work. Whoever displays the figure turns it into PNG or SVG.
+all work. Whoever displays the figure turns it into PNG or SVG; shown as it is, it draws itself
+(`shown_figure.ShownFigure`).
 """
 
 from __future__ import annotations
 
-import io
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from diffmagic.views.error_axis import ERROR_FLOOR, EXACT_LABEL, draw_errors, error_floor
+from diffmagic.views.images import figure_bytes
 from diffmagic.views.overlays import LINE_SAMPLES, FastRenderer, Overlays
 from diffmagic.views.styles import (
     ENGINE_VARIANT,
@@ -75,11 +76,11 @@ def comparison_figure(
     slope) for the lines at x0: the numbers come from `diffmagic.analysis.at_point`, the figure
     draws.
     """
-    from matplotlib.figure import Figure
+    from diffmagic.views.shown_figure import ShownFigure
 
     # Fixed margins instead of a layout engine, and plain tick labels instead of mathtext: both
     # cost more than the drawing itself, and the panel redraws on every slider move.
-    figure = Figure(figsize=(width, height))
+    figure = ShownFigure(figsize=(width, height))
     figure.subplots_adjust(left=0.1, right=0.72, top=0.94, bottom=0.09, hspace=0.1)
     top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     _plot_curves(top, comparison, extra or {})
@@ -218,15 +219,6 @@ def _at_words(comparison: Comparison, at: float) -> str:
 def _curves(comparison: Comparison, extra: dict[str, np.ndarray] | None) -> list[np.ndarray]:
     """Every curve on the value axis but f itself: the drawn rows', then the extra ones."""
     return [*(r.values for r in comparison if drawn(r)), *(extra or {}).values()]
-
-
-def figure_bytes(figure: Figure, fmt: str = "png", dpi: int = 100) -> bytes:
-    """The figure encoded as PNG, SVG or PDF."""
-    buffer = io.BytesIO()
-    # Ticks of a symmetric-log axis near float64's limit overflow harmlessly while drawn.
-    with np.errstate(over="ignore"):
-        figure.savefig(buffer, format=fmt, dpi=dpi)
-    return buffer.getvalue()
 
 
 def point_labels(points: list[Any], where_prefix: str) -> dict[str, str]:

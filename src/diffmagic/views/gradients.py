@@ -161,9 +161,13 @@ def gradient_html(comparison: GradientComparison) -> str:
 def gradient_figure(comparison: GradientComparison, width: float = 9.5) -> Any:
     """Left: |error| of each ok method per coordinate (log scale). Right: cost as multiples
     of one evaluation of f."""
-    from matplotlib.figure import Figure
+    from diffmagic.views.shown_figure import ShownFigure
 
-    figure = Figure(figsize=(width, 4.0))
+    figure = ShownFigure(
+        figsize=(width, 4.0),
+        alt=f"error of each method's gradient of {comparison.name} per coordinate (log scale), "
+        "and what one gradient cost in evaluations of f",
+    )
     errors_axes, cost_axes = figure.subplots(1, 2, gridspec_kw={"width_ratios": [2.2, 1]})
     coordinates = np.arange(comparison.size)
     word = "error" if comparison.exact_reference else "difference from the reference"
@@ -263,9 +267,13 @@ def jacobian_html(comparison: JacobianComparison) -> str:
 
 def study_figure(study: ParameterStudy, width: float = 7.5) -> Any:
     """Cost of one gradient as a multiple of one f against n, log-log, one line per method."""
-    from matplotlib.figure import Figure
+    from diffmagic.views.shown_figure import ShownFigure
 
-    figure = Figure(figsize=(width, 4.6))
+    figure = ShownFigure(
+        figsize=(width, 4.6),
+        alt=f"cost of one gradient of {study.name} as a multiple of one f against n, "
+        "per method, log-log",
+    )
     axes = figure.subplots()
     for key, seconds in study.seconds.items():
         points = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-from diffmagic.views.rows import HEADERS, TIMING_ON_ELSEWHERE, caption, footnotes, rows
+from diffmagic.views.rows import HEADERS, caption, footnotes, rows
 from diffmagic.views.tables import html_row
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ _NOTES = (
 _FOOTNOTES = f"font-size:12px;color:{TEXT_SECONDARY};margin:4px 0 0 0;padding-left:18px"
 
 
-def html_table(comparison: Comparison, timing_hint: str = TIMING_ON_ELSEWHERE) -> str:
+def html_table(comparison: Comparison, timing_hint: str | None = None) -> str:
     escape = html.escape
     parts = [
         _STYLE,

@@ -2,19 +2,16 @@
 
 Each piece is a MIME bundle with a `text/plain` twin, so a terminal IPython, an exported
 notebook or a frontend without widgets still reads it. Figures carry an HTML twin too, an
-`<img>` with alt text that says what the figure shows: JupyterLab's own image renderer and
-nbconvert's lab template give a bare PNG no alt text at all.
+`<img>` with alt text that says what the figure shows (`images.image_bundle`).
 """
 
 from __future__ import annotations
 
-import base64
-import html
 from typing import TYPE_CHECKING, Any
 
 from diffmagic.limits.explain import one_line
-from diffmagic.views.figure import figure_bytes
 from diffmagic.views.formula import shown_derivative, where_it_holds
+from diffmagic.views.images import IMAGE_MIME, image_bundle, image_html
 from diffmagic.views.point_block import secant_marks, tangent_bundle
 
 #: The x0 block lives in `point_block`; these names have always been importable from here.
@@ -32,6 +29,21 @@ if TYPE_CHECKING:
     from diffmagic.results.comparison import Comparison
 
 
+#: The image helpers live in `images`; the front ends have always found them here too.
+__all__ = [
+    "IMAGE_MIME",
+    "bundles",
+    "figure_alt",
+    "figure_bundle",
+    "image_bundle",
+    "image_html",
+    "latex_bundle",
+    "secant_marks",
+    "table_bundle",
+    "tangent_bundle",
+]
+
+
 def latex_bundle(comparison: Comparison) -> dict[str, str] | None:
     formula = comparison.latex()
     if formula is None:
@@ -42,34 +54,6 @@ def latex_bundle(comparison: Comparison) -> dict[str, str] | None:
     plain += f"{derivative}({variable}) = {shown_derivative(comparison)}"
     plain += where_it_holds(comparison, latex=False)
     return {"text/latex": f"$\\displaystyle {formula}$", "text/plain": plain}
-
-
-#: MIME type of each figure format the notebook can show.
-IMAGE_MIME = {"png": "image/png", "svg": "image/svg+xml"}
-
-
-def image_bundle(figure: Any, alt: str, fmt: str = "png") -> dict[str, Any]:
-    """A figure as PNG (or SVG), an `<img>` with `alt` for HTML, and `alt` as its text twin."""
-    try:
-        data = figure_bytes(figure, fmt)
-    except Exception as error:
-        # A figure that cannot be drawn must not take the table, which says why, down with it.
-        return {"text/plain": f"<no figure: {one_line(error, 120)}>"}
-    mime = IMAGE_MIME[fmt]
-    encoded = base64.b64encode(data).decode("ascii")
-    return {
-        mime: data.decode("utf-8") if fmt == "svg" else encoded,
-        "text/html": image_html(encoded, alt, mime),
-        "text/plain": f"<figure: {alt}>",
-    }
-
-
-def image_html(encoded: str, alt: str, mime: str = "image/png") -> str:
-    """An embedded image with its alt text; the figure's own white background reads anywhere."""
-    return (
-        f'<img alt="{html.escape(alt)}" src="data:{mime};base64,{encoded}" '
-        'style="max-width:100%;height:auto">'
-    )
 
 
 def figure_alt(comparison: Comparison, at: float | None = None, figure: Any = None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from diffmagic.inputs.reader import PYTHON, spelled
 from diffmagic.running.timing import NO_ONE_OFF_COST, format_time
 
 if TYPE_CHECKING:
@@ -38,10 +39,12 @@ def _error(value: float | None, result: MethodResult) -> str:
     return f"{value:.2e}"
 
 
-#: What the timing columns say, and the caption adds, when the comparison was not timed:
-#: compare() does not time by default (the magic and the command line do).
+#: What the timing columns say when the comparison was not timed: compare() does not time by
+#: default (the magic and the command line do).
 TIMING_OFF_CELL = "off"
-TIMING_OFF = "timing off: compare(..., timing=True) or Comparison.time() measures it"
+#: How to time it, after "timing off: ", for a reader in Python and of the magic or command line.
+TIMING_ON_IN_PYTHON = "compare(..., timing=True) or Comparison.time() measures it"
+TIMING_ON_BY_OPTIONS = "drop --no-timing (or give --timing) to measure it"
 
 
 def row(result: MethodResult, timed: bool = True) -> Row:
@@ -80,13 +83,20 @@ def rows(comparison: Comparison) -> list[Row]:
     return [row(result, timed) for result in comparison]
 
 
-#: How the magic and the command line turn timing on, after TIMING_OFF.
-TIMING_ON_ELSEWHERE = "--timing in the magic and the command line"
+def timing_off(comparison: Comparison, timing_hint: str | None = None) -> str:
+    """`timing off: ` and how to time it, spelt for who asked (`Request.reader`: the keyword
+    in Python, the option in the magic and the command line); `timing_hint` names another way
+    (the panel's own button)."""
+    if timing_hint is not None:
+        return f"timing off: {timing_hint} measures it"
+    request = getattr(comparison, "request", None)
+    reader = getattr(request, "reader", PYTHON)
+    how = spelled(reader, python=TIMING_ON_IN_PYTHON, options=TIMING_ON_BY_OPTIONS)
+    return f"timing off: {how}"
 
 
-def caption(comparison: Comparison, timing_hint: str = TIMING_ON_ELSEWHERE) -> str:
-    """What the table compares; when it was not timed, how to time it (`timing_hint` says how
-    in the front end showing it: the panel has its own button)."""
+def caption(comparison: Comparison, timing_hint: str | None = None) -> str:
+    """What the table compares; when it was not timed, how to time it (`timing_off`)."""
     low, high = comparison.domain
     text = (
         f"{comparison.derivative_name} of {comparison.target.label} on [{low:g}, {high:g}], "
@@ -100,7 +110,7 @@ def caption(comparison: Comparison, timing_hint: str = TIMING_ON_ELSEWHERE) -> s
             "it cost no more than a warm one: nothing was compiled for it)"
         )
     else:
-        text += f"; {TIMING_OFF} ({timing_hint})"
+        text += f"; {timing_off(comparison, timing_hint)}"
     return text
 
 

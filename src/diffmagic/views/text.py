@@ -26,16 +26,38 @@ def text_table(comparison: Comparison, colour: bool = False) -> str:
     return "\n".join(lines)
 
 
+def latex_name(name: str) -> str:
+    """A function's name in LaTeX, as the learner wrote it.
+
+    SymPy's printer, and LaTeX itself, read `f_composed` as f with the subscript "composed"
+    and `f2` as f with the subscript 2. A one-letter name stays as mathematics writes it
+    (italic f); a longer one is set upright as one word, as LaTeX sets sin and log, with each
+    underscore drawn: `\\operatorname{f\\_composed}`, which KaTeX, MathJax and matplotlib's
+    mathtext all read.
+    """
+    if len(name) == 1:
+        return name
+    return "\\operatorname{" + name.replace("_", "\\_") + "}"
+
+
+def latex_derivative_name(order: int, name: str) -> str:
+    """f', f'', f''' and then f^{(4)}, the name set by `latex_name`."""
+    shown = latex_name(name)
+    return shown + "'" * order if order <= 3 else f"{shown}^{{({order})}}"
+
+
 def latex(comparison: Comparison) -> str | None:
-    """`f(x) = ...` and `f'(x) = ...` as one LaTeX display, or None with no symbolic form."""
+    """`f(x) = ...` and `f'(x) = ...` as one LaTeX display, or None with no symbolic form.
+
+    The variable is printed by SymPy, as it is inside the formulas; the name as written.
+    """
     if comparison.function_expr is None or comparison.derivative_expr is None:
         return None
     import sympy as sp
 
-    variable = comparison.target.wrt
-    name = comparison.target.name
-    order = comparison.order
-    derivative = name + "'" * order if order <= 3 else f"{name}^{{({order})}}"
+    variable = sp.latex(sp.Symbol(comparison.target.wrt))
+    name = latex_name(comparison.target.name)
+    derivative = latex_derivative_name(comparison.order, comparison.target.name)
     return (
         f"{name}({variable}) = {sp.latex(comparison.function_expr)}"
         f", \\qquad {derivative}({variable}) = {sp.latex(shown_derivative(comparison))}"

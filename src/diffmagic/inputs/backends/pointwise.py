@@ -15,8 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from diffmagic.limits.explain import RefusedInF
 
-class ScalarReductionError(ValueError):
+
+class ScalarReductionError(RefusedInF):
     """`np.max(x, 0)` with x one number: a reduction along an axis of something with none.
 
     NumPy itself answers x (a 0-d array has an axis 0 for reductions), SymPy reads Max(x) = x,

@@ -2,7 +2,7 @@
 
 SymPy is imported on first use, never when this module is imported. A loss of many parameters
 is traced with an object array of symbols, so every function here also works entry by entry
-over such arrays, and reductions along an axis (issue 13).
+over such arrays, and reductions along an axis.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 
 from diffmagic.inputs.backends.namespace import Namespace
 from diffmagic.inputs.backends.pointwise import axis_refused_on_a_number
+from diffmagic.inputs.backends.sympy_names import SYMPY_OWN_NAMES
 from diffmagic.inputs.vocabulary import CONSTANT_NAMES, FUNCTION_NAMES
 
 
@@ -38,21 +39,8 @@ def _writable(make: Callable[..., Any]) -> Callable[..., Any]:
     return build
 
 
-@functools.cache
-def sympy_namespace() -> Namespace:
-    """SymPy's counterparts of the NumPy names, chosen so the derivative is the real one.
-
-    `where` becomes a `Piecewise`, `maximum` a `Max` (whose derivative is a `Heaviside`), `cbrt`
-    the real cube root, `log1p(x)` is `log(1 + x)`; reductions such as `np.sum` add the terms.
-    """
-    import sympy as sp
-
-    def where(condition: Any, if_true: Any, if_false: Any) -> Any:
-        if condition is sp.true or condition is True:
-            return if_true
-        if condition is sp.false or condition is False:
-            return if_false
-        return sp.Piecewise((if_true, condition), (if_false, True))
+def _reductions(sp: Any) -> dict[str, Any]:
+    """np.sum, np.prod, np.mean, np.max and np.min as one SymPy term of all their terms."""
 
     def whole(name: str, combine: Callable[[list[Any]], Any]) -> Callable[..., Any]:
         """A reduction over every term; with an axis only for arrays (refused for a scalar,
@@ -66,21 +54,32 @@ def sympy_namespace() -> Namespace:
 
         return reduction
 
-    total = whole("sum", lambda terms: sp.Add(*terms))
-    product = whole("prod", lambda terms: sp.Mul(*terms))
-    mean = whole("mean", lambda terms: sp.Add(*terms) / len(terms))
     largest = whole("max", lambda terms: sp.Max(*terms))
     smallest = whole("min", lambda terms: sp.Min(*terms))
+    return {
+        "sum": whole("sum", lambda terms: sp.Add(*terms)),
+        "prod": whole("prod", lambda terms: sp.Mul(*terms)),
+        "mean": whole("mean", lambda terms: sp.Add(*terms) / len(terms)),
+        "max": largest,
+        "min": smallest,
+        "amax": largest,
+        "amin": smallest,
+    }
 
-    half = sp.Rational(1, 2)
 
-    def heaviside(value: Any, at_zero: Any = half) -> Any:
-        return sp.Heaviside(value, at_zero)
+def _smooth(sp: Any) -> dict[str, Any]:
+    """The trigonometric, hyperbolic, exponential and power functions, by NumPy's and math's
+    spellings; `cbrt` is the real cube root, `log1p(x)` is `log(1 + x)`.
 
-    def array(values: Any, *args: Any, **kwargs: Any) -> Any:
-        return np.array(values, dtype=object)
+    A logarithm to a base is log(x)/log(base), never SymPy's two-argument `log(x, base)`: a
+    loss is traced unevaluated (`sympy.evaluate(False)`), where that stays one function whose
+    derivative SymPy gives as 1/x, without the base.
+    """
 
-    table: dict[str, Any] = {
+    def log(value: Any, base: Any = None) -> Any:
+        return sp.log(value) if base is None else sp.log(value) / sp.log(base)
+
+    return {
         "sin": sp.sin,
         "cos": sp.cos,
         "tan": sp.tan,
@@ -104,9 +103,10 @@ def sympy_namespace() -> Namespace:
         "exp": sp.exp,
         "exp2": lambda value: sp.Integer(2) ** value,
         "expm1": lambda value: sp.exp(value) - 1,
-        "log": sp.log,
-        "log2": lambda value: sp.log(value, 2),
-        "log10": lambda value: sp.log(value, 10),
+        "log": log,
+        "ln": log,
+        "log2": lambda value: log(value, 2),
+        "log10": lambda value: log(value, 10),
         "log1p": lambda value: sp.log(1 + value),
         "sqrt": sp.sqrt,
         "cbrt": lambda value: sp.real_root(value, 3),
@@ -114,6 +114,35 @@ def sympy_namespace() -> Namespace:
         "pow": lambda base, exponent: base**exponent,
         "square": lambda value: value**2,
         "hypot": lambda a, b: sp.sqrt(a**2 + b**2),
+        # NumPy's and SciPy's names whose meaning SymPy has under another spelling (np.sinc
+        # is the normalised sin(pi x)/(pi x)). Not erf, nor scipy.special.ndtr built on it:
+        # SymPy's erf does not lambdify to NumPy, so its derivative could not be evaluated.
+        "sinc": lambda value: sp.sinc(sp.pi * value),
+        "logaddexp": lambda a, b: sp.log(sp.exp(a) + sp.exp(b)),
+        "logaddexp2": lambda a, b: log(2**a + 2**b, 2),
+        "expit": lambda value: 1 / (1 + sp.exp(-value)),
+        "sigmoid": lambda value: 1 / (1 + sp.exp(-value)),
+        "softplus": lambda value: sp.log(1 + sp.exp(value)),
+    }
+
+
+def _pieces(sp: Any) -> dict[str, Any]:
+    """Kinks, steps and branches: `where` becomes a `Piecewise`, `maximum` a `Max` (whose
+    derivative is a `Heaviside`), `heaviside` is 1/2 at 0 unless told otherwise."""
+
+    def where(condition: Any, if_true: Any, if_false: Any) -> Any:
+        if condition is sp.true or condition is True:
+            return if_true
+        if condition is sp.false or condition is False:
+            return if_false
+        return sp.Piecewise((if_true, condition), (if_false, True))
+
+    half = sp.Rational(1, 2)
+
+    def heaviside(value: Any, at_zero: Any = half) -> Any:
+        return sp.Heaviside(value, at_zero)
+
+    return {
         "abs": sp.Abs,
         "absolute": sp.Abs,
         "fabs": sp.Abs,
@@ -125,24 +154,18 @@ def sympy_namespace() -> Namespace:
         "heaviside": heaviside,
         "floor": sp.floor,
         "ceil": sp.ceiling,
-        "ln": sp.log,
         "relu": lambda value: sp.Max(value, 0),
-        "sigmoid": lambda value: 1 / (1 + sp.exp(-value)),
-        # NumPy's and SciPy's names whose meaning SymPy has under another spelling (np.sinc
-        # is the normalised sin(pi x)/(pi x)). Not erf, nor scipy.special.ndtr built on it:
-        # SymPy's erf does not lambdify to NumPy, so its derivative could not be evaluated.
-        "sinc": lambda value: sp.sinc(sp.pi * value),
-        "logaddexp": lambda a, b: sp.log(sp.exp(a) + sp.exp(b)),
-        "logaddexp2": lambda a, b: sp.log(2**a + 2**b, 2),
-        "expit": lambda value: 1 / (1 + sp.exp(-value)),
-        "softplus": lambda value: sp.log(1 + sp.exp(value)),
-        "sum": total,
-        "mean": mean,
-        "prod": product,
-        "max": largest,
-        "min": smallest,
-        "amax": largest,
-        "amin": smallest,
+    }
+
+
+def _arrays_and_constants(sp: Any) -> dict[str, Any]:
+    """The arrays f may build (of objects, so symbols can be written into them) and NumPy's
+    constants as SymPy's exact ones."""
+
+    def array(values: Any, *args: Any, **kwargs: Any) -> Any:
+        return np.array(values, dtype=object)
+
+    return {
         "array": array,
         "asarray": array,
         "zeros": _writable(np.zeros),
@@ -157,16 +180,38 @@ def sympy_namespace() -> Namespace:
         "inf": sp.oo,
         "nan": sp.nan,
     }
+
+
+def _own_spellings(sp: Any) -> dict[str, Any]:
+    """SymPy's own names for the same functions (`from sympy import *` binds them), so an f
+    written with `Abs` or `Max` is traced entry by entry over arrays as `abs` is."""
+    return {name: getattr(sp, name) for name in SYMPY_OWN_NAMES}
+
+
+@functools.cache
+def sympy_namespace() -> Namespace:
+    """SymPy's counterparts of the NumPy names, chosen so the derivative is the real one.
+
+    Built by kind (smooth functions, pieces, reductions, arrays and constants, SymPy's own
+    spellings); every name of the vocabulary must be among them.
+    """
+    import sympy as sp
+
+    table: dict[str, Any] = {
+        **_smooth(sp),
+        **_pieces(sp),
+        **_reductions(sp),
+        **_arrays_and_constants(sp),
+        **_own_spellings(sp),
+    }
     missing = (FUNCTION_NAMES | CONSTANT_NAMES) - table.keys()
     assert not missing, f"sympy namespace lacks {sorted(missing)}"
-    table = _over_symbol_arrays(table)
-    return Namespace("sympy", table, None, np)
+    return Namespace("sympy", _over_symbol_arrays(table), None, np)
 
 
-# --- issue 13 (many parameters): SymPy functions over object arrays of symbols -------------
-# A loss of a parameter vector `w` is traced with `w` an object array of SymPy symbols, so
-# `np.exp(X @ w)` must apply `exp` to each entry and `np.sum(..., axis=1)` must add along an
-# axis. Scalar arguments take the unchanged path above.
+# SymPy functions over object arrays of symbols. A loss of a parameter vector `w` is traced
+# with `w` an object array of SymPy symbols, so `np.exp(X @ w)` must apply `exp` to each entry
+# and `np.sum(..., axis=1)` must add along an axis. Scalar arguments take the unchanged path.
 
 _COMBINING_CLASS_NAMES = {"sum": "Add", "prod": "Mul", "max": "Max", "min": "Min", "mean": "Add"}
 
@@ -227,9 +272,6 @@ def _over_symbol_arrays(table: dict[str, Any]) -> dict[str, Any]:
         else:
             extended[name] = value
     return extended
-
-
-# --- end issue 13 --------------------------------------------------------------------------
 
 
 def sympy_builtins() -> dict[str, Any]:

@@ -188,6 +188,9 @@ class Request:
             As `diffmagic.compare()` takes them.
         func, timing_mode, engines, symbolic_time_limit, method_time_limit, extrema, cache, yours
             The same, by keyword only.
+        reader
+            Who reads the messages: "python" (keywords such as timing=True) or "options" (the
+            magic's and the command line's flags such as --timing), set by the front end.
 
         Returns
         -------
@@ -207,17 +210,9 @@ class Request:
         method_names, engine_names = _names(methods), _names(engines)
         rows = select(method_names, engine_names)
         timed = check_flag(timing, "timing")
-        if timed:
-            timing_count = check_timing(timing_points, timing_mode)
-        else:  # not used now: kept as given when valid, for a later `changed(timing=True)`
-            try:
-                timing_count = check_timing(timing_points, timing_mode)
-            except DiffMagicError:
-                timing_count, timing_mode = DEFAULT_TIMING_POINTS, "quick"
-        if wrt is not None and not isinstance(wrt, str):
-            raise DiffMagicError(f"wrt must be a parameter's name such as 'x', not {wrt!r:.40}")
-        if func is not None and not isinstance(func, str):
-            raise DiffMagicError(f"func must be a function's name such as 'f', not {func!r:.40}")
+        timing_count, timing_mode = _timing_options(timed, timing_points, timing_mode)
+        _check_name(wrt, "wrt", "a parameter's name such as 'x'")
+        _check_name(func, "func", "a function's name such as 'f'")
         if reader not in READERS:
             raise DiffMagicError(f"reader must be one of {', '.join(READERS)}, not {reader!r:.40}")
         return cls(
@@ -281,3 +276,19 @@ class Request:
     def grid(self) -> np.ndarray:
         """The read-only grid of `points` values over `domain`, or a refusal (see check_grid)."""
         return check_grid(*self.domain, self.points)
+
+
+def _timing_options(timed: bool, points: Any, mode: Any) -> tuple[int, Any]:
+    """(points, mode) to time with; when not timing, kept as given if valid (for a later
+    `changed(timing=True)`), else the defaults."""
+    if timed:
+        return check_timing(points, mode), mode
+    try:
+        return check_timing(points, mode), mode
+    except DiffMagicError:
+        return DEFAULT_TIMING_POINTS, "quick"
+
+
+def _check_name(value: Any, what: str, example: str) -> None:
+    if value is not None and not isinstance(value, str):
+        raise DiffMagicError(f"{what} must be {example}, not {value!r:.40}")

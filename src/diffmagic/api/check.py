@@ -192,7 +192,7 @@ def check_gradient(
     1e-2), stated in the result. `time_limit` bounds all calls of f and grad together.
     """
     options = checked_options(grad, rtol, atol, mode, directions, seed, time_limit)
-    function, _ = resolve_function(f)
+    function, _ = resolve_function(f, seconds=options.time_limit)
     name = getattr(function, "__name__", "f")
     name = "f" if name == "<lambda>" else name
     flat = flatten(at)

@@ -155,6 +155,7 @@ def run(f: Any, request: Request) -> Comparison:
         wrt=request.wrt,
         params=request.params,
         skip=yours_rows.names(request.yours),
+        seconds=request.method_time_limit,
     )
     comparer = Comparer(
         target,

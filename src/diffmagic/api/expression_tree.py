@@ -369,7 +369,7 @@ def expression_tree(
     one guard: whatever f or SymPy does), with a one-line DiffMagicError.
     """
     seconds = bounds.check_seconds(time_limit, "time_limit")
-    target = make_target(f, func=func, wrt=wrt, params=params)
+    target = make_target(f, func=func, wrt=wrt, params=params, seconds=seconds)
     tree, _ = guarded_entry(
         lambda: _derive_trees(target),
         seconds=seconds,

@@ -33,6 +33,6 @@ def graph(
     mode = check_mode(mode)
     x0 = check_point(at)
     seconds = bounds.check_seconds(time_limit, "time_limit")
-    target = make_target(f, func=func, wrt=wrt, params=params)
+    target = make_target(f, func=func, wrt=wrt, params=params, seconds=seconds)
     _, program = trace_within(target, x0, seconds)
     return ComputationalGraph(target, x0, mode, program)

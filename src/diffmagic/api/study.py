@@ -30,6 +30,7 @@ from diffmagic.methods import gradients as gradient_methods
 from diffmagic.methods.gradients import warm_seconds
 from diffmagic.results.study import ParameterStudy
 from diffmagic.running.loss import (
+    check_make_at,
     evaluate_once,
     f_seconds_of,
     first_parameter,
@@ -197,14 +198,11 @@ class _Run:
         if not running:
             return None
         limit = max(self.budgets[key] - self.spent.get(key, 0.0) for key in running)
-        made = _within_budget(functools.partial(build, n), limit, "make_at")
+        made = _within_budget(functools.partial(check_make_at, build, n), limit, "make_at")
         if isinstance(made, Failure):
             study.notes.append(f"stopped at n = {n:,}: {made.reason}")
             return None
-        try:
-            flat = flatten(made, name=first_parameter(self.function))
-        except DiffMagicError as error:
-            raise DiffMagicError(f"make_at({n}): {error}") from None
+        flat = flatten(made, name=first_parameter(self.function))
         of_flat = numpy_loss(self.function, flat, self.params)
         first = _within_budget(
             lambda: (

@@ -10,7 +10,9 @@ The blocking call is `RELEASE.wait(100)`: one C call (a lock acquire) that no ex
 between bytecodes interrupts, exactly like `time.sleep(100)`, and that teardown ends, so no
 test leaves a thread sleeping into the next one (whose notes would then say, rightly, that a
 call still runs). No time is asserted: the join below is a hang guard far above the limit, and
-the reasons say what stopped the call.
+the reasons say what stopped the call (whether a timeout names the learner's function or
+diffmagic's step depends on where the waiting caller saw it running, so only the limit and
+the fix are asserted where both are possible).
 """
 
 from __future__ import annotations
@@ -144,7 +146,7 @@ def test_gradient_field_stops_an_f_blocked_under_jax() -> None:
     reason = refusal(
         lambda: diffmagic.gradient_field(f, (0.0, 1.0), (0.0, 1.0), method_time_limit=LIMIT)
     )
-    assert reason.startswith(f"f took longer than {LIMIT:g} s"), reason
+    assert f"took longer than {LIMIT:g} s" in reason, reason
     assert "raise method_time_limit" in reason
 
 
@@ -162,7 +164,8 @@ def test_parameter_study_stops_an_f_blocked_in_one_c_call_within_its_budget() ->
         )
     )
     assert any(
-        note.startswith("stopped at n = 10: loss took longer than") for note in study.notes
+        note.startswith("stopped at n = 10: ") and f"took longer than {LIMIT:g} s" in note
+        for note in study.notes
     ), study.notes
 
 
@@ -183,7 +186,8 @@ def test_parameter_study_stops_a_make_at_blocked_in_one_c_call() -> None:
         )
     )
     assert any(
-        note.startswith("stopped at n = 10: make_at took longer than") for note in study.notes
+        note.startswith("stopped at n = 10: make_at") and f"took longer than {LIMIT:g} s" in note
+        for note in study.notes
     ), study.notes
 
 
@@ -225,7 +229,7 @@ def test_a_step_study_and_the_secants_stop_an_f_that_blocks_after_the_comparison
     blocking.set()
     for work in (lambda: comparison.step_study(0.5), lambda: comparison.secants(0.5)):
         reason = refusal(work)
-        assert reason.startswith(f"f took longer than {LIMIT:g} s"), reason
+        assert f"took longer than {LIMIT:g} s" in reason, reason
         assert "raise method_time_limit" in reason
 
 

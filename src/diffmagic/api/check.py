@@ -188,8 +188,9 @@ def check_gradient(
     number; it is a function or the text of a cell that defines one. `mode` is "full" (every
     coordinate judged: the default whenever a per-coordinate reference is affordable) or
     "directions" (`directions` random directions, `seed` fixing them, g·v compared).
-    `rtol`/`atol` default to what the precision allows (float64 1e-7, float32 1e-4, float16
-    1e-2), stated in the result. `time_limit` bounds all calls of f and grad together.
+    `rtol`/`atol` default to what the precision allows (the one table's: float64 1e-7, float32
+    1e-5, float16 1e-2; looser when f itself computes narrow), stated in the result.
+    `time_limit` bounds all calls of f and grad together.
     """
     options = checked_options(grad, rtol, atol, mode, directions, seed, time_limit)
     function, _ = resolve_function(f, seconds=options.time_limit)

@@ -217,7 +217,7 @@ def test_parameter_study_refuses_a_make_at_that_is_no_function_of_n(
 
 
 @pytest.mark.slow
-def test_a_step_study_and_the_secants_stop_an_f_that_blocks_after_the_comparison() -> None:
+def test_a_step_study_secants_and_tangents_stop_an_f_that_blocks_after_the_comparison() -> None:
     blocking = threading.Event()
 
     def f(x: Any) -> Any:
@@ -231,6 +231,12 @@ def test_a_step_study_and_the_secants_stop_an_f_that_blocks_after_the_comparison
         reason = refusal(work)
         assert f"took longer than {LIMIT:g} s" in reason, reason
         assert "raise method_time_limit" in reason
+    # The figure's tangent at x0 calls f and each row's derivative there: not drawn, and said.
+    on_a_thread(lambda: comparison.figure(at=0.5))
+    assert any(
+        note.startswith("the tangents at 0.5 are not drawn") and "longer than" in note
+        for note in comparison.notes
+    ), comparison.notes
 
 
 # --- a cell's top-level code ------------------------------------------------------------------

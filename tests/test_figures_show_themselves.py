@@ -84,7 +84,7 @@ def test_the_example_notebooks_way_of_showing_a_study(shell) -> None:
     shell.user_ns["diffmagic"] = diffmagic
     shell.user_ns["square_loss"] = square_loss
     with capture_output() as captured:
-        shell.run_cell("diffmagic.parameter_study(square_loss, sizes=[2, 4]).figure()")
-    assert "<Figure size" not in captured.stdout
-    shown = shell.user_ns["_"]
+        ran = shell.run_cell("diffmagic.parameter_study(square_loss, sizes=[2, 4]).figure()")
+    assert ran.success and "<Figure size" not in captured.stdout
+    shown = ran.result  # what the cell's last line gave, which IPython displays
     assert "image/png" in shell.display_formatter.format(shown)[0]

@@ -9,8 +9,9 @@ number there is that method's convention, not a slope of f.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -29,6 +30,8 @@ SAME_POINT = 1e-9
 #: SymPy's f' is read this far either side of a corner (relative to max(1, |x0|)), at 30
 #: digits: its one-sided slopes, off by about f'' times this.
 BESIDE = 1e-12
+
+T = TypeVar("T")
 
 
 def function_at(comparison: Comparison, points: np.ndarray) -> np.ndarray:
@@ -153,11 +156,21 @@ def tangent_slopes(
     """f(x0) and each method's f'(x0): the slopes of the tangent lines drawn at x0.
 
     np.gradient has values only on the grid, so its slope at x0 is interpolated between grid
-    points. Where f' does not exist at x0 these are each method's conventions there.
+    points. Where f' does not exist at x0 these are each method's conventions there. f and
+    the rows' derivatives run again here, under the one guard and the comparison's method
+    time limit: when they do not finish, nothing is drawn at x0 and the comparison's notes
+    say why.
     """
     low, high = comparison.domain
     if not low <= x0 <= high:
         raise DiffMagicError(f"the tangent point {x0:g} is outside the domain [{low:g}, {high:g}]")
+    found = _guarded(comparison, lambda: _slopes(comparison, x0), f"the tangents at {x0:g}")
+    if found is None:
+        return None, {result.key: None for result in comparison}
+    return found
+
+
+def _slopes(comparison: Comparison, x0: float) -> tuple[float | None, dict[str, float | None]]:
     f0 = float(function_at(comparison, np.array([x0]))[0])
     slopes: dict[str, float | None] = {}
     for result in comparison:
@@ -175,11 +188,42 @@ def tangent_slopes(
     return (f0 if np.isfinite(f0) else None), slopes
 
 
+def _guarded(comparison: Comparison, work: Callable[[], T], what: str) -> T | None:
+    """`work()` (which calls f) under the one guard and the comparison's method time limit;
+    None when it did not finish, with the reason added to the comparison's notes once."""
+    from diffmagic.limits.guard import Failure, guarded
+
+    outcome = guarded(
+        work,
+        seconds=comparison.method_time_limit,
+        name=comparison.target.name,
+        describe_timeout=lambda limit: f"it took longer than {limit:g} s",
+        describe_user_timeout=lambda limit, culprit: (
+            f"{culprit} took longer than {limit:g} s (does it sleep or loop?); raise "
+            "method_time_limit"
+        ),
+        passthrough=(DiffMagicError,),
+    )
+    if not isinstance(outcome, Failure):
+        return outcome
+    note = f"{what} are not drawn: {outcome.reason}"
+    if note not in comparison.notes:
+        comparison.notes.append(note)
+    return None
+
+
 def secant_slope(comparison: Comparison, x0: float, dx: float) -> float | None:
     """(f(x0 + dx) - f(x0)) / dx with NumPy's f: the one definition of the secant's slope."""
     from diffmagic.analysis.steps import secant_slopes
 
-    (_, slope), *_ = secant_slopes(lambda x: function_at(comparison, x), x0, (dx,))
+    found = _guarded(
+        comparison,
+        lambda: secant_slopes(lambda x: function_at(comparison, x), x0, (dx,)),
+        f"the secant through {x0:g}",
+    )
+    if found is None:
+        return None
+    (_, slope), *_ = found
     return slope if np.isfinite(slope) else None
 
 

@@ -1,46 +1,55 @@
 """How far a hand-written gradient may be from the reference, and the words for the outcome.
 
-The words are the ones every diffmagic row uses: "ok" (within the tolerance of a reference
-that two independent estimates confirm), "wrong" (outside it: your gradient, not a method, is
-at fault) and "failed" (no verdict: no reference could be confirmed, or f has no derivative at
-the point). The tolerance table is one function, `default_rtol`, so that it can sit with the
-rest of diffmagic's tolerances: a gradient is judged at the precision of the narrowest float
-among the point, the gradient and f's own value, each width at its own tolerance.
+The words are the ones every diffmagic row uses (`verdicts`): "ok" (within the tolerance of a
+reference that two independent estimates confirm), "wrong" (outside it: your gradient, not a
+method, is at fault) and "failed" (no verdict: no reference could be confirmed, or f has no
+derivative at the point). The tolerances are the one table's (`verdicts.tolerance`), read for
+what a check compares; `default_rtol` says which entry and why.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from diffmagic.analysis.verdicts import EXACT, tolerance
+from diffmagic.analysis.verdicts import DIFFERENCES, EXACT, FAILED, OK, WRONG, tolerance
 from diffmagic.methods.precision import narrowest
 
-OK, WRONG, FAILED = "ok", "wrong", "failed"
 
-#: The relative tolerance of a gradient in each width: float64 as every exact method of
-#: diffmagic, the narrower ones about a thousand times their epsilon (float16 ~1e-3,
-#: bfloat16 ~8e-3) ...
-WIDTH_RTOL = {"float64": 1e-7, "float32": 1e-4, "float16": 1e-2, "bfloat16": 5e-2}
-#: ... and ten times looser when f itself computes in that width (its value carries the
-#: round-off into every slope).
-F_WIDTH_RTOL = {"float32": 1e-3, "float16": 1e-1, "bfloat16": 3e-1}
-#: Against central differences alone (about 1e-8 to 1e-10 accurate), float64 is judged at this.
-NUMERICAL_RTOL = 1e-5
+def width_rtol(carrier: str, width: str, numerical: bool = False) -> float:
+    """The one table's tolerance for what carries `width`, as a check reads it.
+
+    Your gradient (or `at`) in a width is a formula evaluated in that width: an exact-kind row
+    of that precision (`tolerance(EXACT, 1, width)`; a float32 gradient that sums many terms
+    loses more near an optimum, and there the atol follows JAX's own float32 gradient:
+    `check_coordinates.tolerances`). f computing in a width rounds its value, and every slope
+    taken from it, by differences or through JAX's trace of the rounded f, carries that
+    round-off the way differences of its values do: the differences kind in that width. A
+    float64 gradient judged against central differences alone is held to the differences'
+    tolerance (they are accurate to about 1e-8, not 1e-16).
+    """
+    if carrier == "f" and width != "float64":
+        return tolerance(DIFFERENCES, 1, width) or 0.0
+    if width == "float64" and numerical:
+        return tolerance(DIFFERENCES, 1, "float64") or 0.0
+    return tolerance(EXACT, 1, width) or 0.0
 
 
 def default_rtol(widths: dict[str, str], numerical: bool) -> tuple[float, str, str]:
     """(rtol, the precision it is for, a sentence that says why).
 
-    `widths` maps what carries a width ("`at`", "your gradient", "f") to it; f's own width
-    counts at F_WIDTH_RTOL, the others at WIDTH_RTOL; the loosest wins. `numerical` when the
-    reference is central differences alone (float64 is then judged at NUMERICAL_RTOL).
+    `widths` maps what carries a width ("`at`", "your gradient", "f") to it; each is read by
+    `width_rtol` and the loosest wins. `numerical` when the reference is central differences
+    alone.
     """
-    exact = tolerance(EXACT, 1, "float64") or WIDTH_RTOL["float64"]
+    exact = width_rtol("your gradient", "float64")
     rtol, because, precision = exact, "", "float64"
     for carrier, carried in widths.items():
-        table = F_WIDTH_RTOL if carrier == "f" else WIDTH_RTOL
-        if carried != "float64" and table[carried] > rtol:
-            rtol, precision = table[carried], narrowest(precision, carried)
+        if carried == "float64":
+            continue
+        allowed = width_rtol(carrier, carried)
+        precision = narrowest(precision, carried)
+        if allowed > rtol:
+            rtol = allowed
             because = f"f computes in {carried}" if carrier == "f" else f"{carrier} is {carried}"
     if because:
         return (
@@ -49,11 +58,8 @@ def default_rtol(widths: dict[str, str], numerical: bool) -> tuple[float, str, s
             (f"{precision} ({because}): rtol {rtol:.0e} (float64 would be {exact:.0e})"),
         )
     if numerical:
-        return (
-            NUMERICAL_RTOL,
-            precision,
-            (f"float64, against central differences: rtol {NUMERICAL_RTOL:.0e}"),
-        )
+        rtol = width_rtol("your gradient", "float64", numerical=True)
+        return rtol, precision, f"float64, against central differences: rtol {rtol:.0e}"
     return exact, precision, f"float64: rtol {exact:.0e}"
 
 

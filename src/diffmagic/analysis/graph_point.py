@@ -6,6 +6,12 @@ at its corner, -1 for log at -1, where log has no real value), so the point is c
 NumPy's own f (`singular_values.confirm`: its one-sided slopes down a ladder of steps), and the
 number against SymPy's exact f'(x0) at 30 digits when SymPy reads f as NumPy does; without
 SymPy, against central differences of NumPy's f, which only confirm (or leave unconfirmed).
+
+The verdict is the one every row gets (`verdicts`): its words ("ok", "inaccurate",
+"unconfirmed", "no derivative") and its tolerances, read for the precision NumPy's f computes
+in: JAX's number is an exact-kind row (`tolerance(EXACT, 1, precision)`), the central
+differences that confirm it without SymPy are held to the differences' tolerance, and SymPy's
+f(x0) must be NumPy's as `fidelity.unfaithful` judges every backend's f.
 """
 
 from __future__ import annotations
@@ -17,14 +23,19 @@ from typing import Any
 import numpy as np
 
 from diffmagic.analysis import singular_values
+from diffmagic.analysis.fidelity import unfaithful
 from diffmagic.analysis.singular import KIND_EXPLANATION
+from diffmagic.analysis.verdicts import (
+    DIFFERENCES,
+    EXACT,
+    INACCURATE,
+    NO_DERIVATIVE,
+    OK,
+    UNCONFIRMED,
+    tolerance,
+)
 from diffmagic.inputs.target import Target
 from diffmagic.limits import bounds
-
-#: JAX is exact up to float64 round-off: the tolerance of an exact row.
-EXACT_RTOL = 1e-7
-#: Central differences of NumPy's f confirm JAX's number to this relative difference.
-DIFFERENCE_RTOL = 1e-5
 
 
 @dataclass
@@ -41,6 +52,19 @@ class PointCheck:
     confirmed_by: str = ""
     #: Sentences for the graph's cautions.
     notes: list[str] = field(default_factory=list)
+    #: The precision NumPy's f computes in: JAX's number is judged at its tolerance.
+    precision: str = "float64"
+
+    @property
+    def status(self) -> str:
+        """The verdict's word (`verdicts`): "no derivative" where f' does not exist at x0,
+        "ok" when SymPy's exact f'(x0) or central differences confirm JAX's number,
+        "inaccurate" when it is off the exact value, else "unconfirmed"."""
+        if self.kind is not None:
+            return NO_DERIVATIVE
+        if self.confirmed_by:
+            return OK
+        return INACCURATE if self.exact is not None else UNCONFIRMED
 
 
 def checked_point(
@@ -92,7 +116,8 @@ def check_point(
             "is no derivative"
         )
         return check
-    eps = singular_values.machine_epsilon(getattr(numpy_f, "precision", "float64"))
+    check.precision = getattr(numpy_f, "precision", "float64")
+    eps = singular_values.machine_epsilon(check.precision)
     scale = max(1.0, abs(x0))
     check.kind = singular_values.confirm(numpy_f, x0, 0.0, 0.1 * scale, eps)
     if check.kind is not None:
@@ -161,7 +186,7 @@ def _against_exact(
     symbol = sp.Symbol(target.wrt, real=True)
     point = np.array([x0])
     sympy_value = float(high_precision(function_expr, symbol, point)[0])
-    if not abs(sympy_value - value) <= 1e-9 * abs(value) + 1e-300:
+    if unfaithful(np.array([sympy_value]), np.array([value]), precision=check.precision)[0]:
         return  # SymPy reads f differently here: its f' is no reference
     exact = float(high_precision(derivative_expr, symbol, point)[0])
     name = target.name
@@ -175,12 +200,14 @@ def _against_exact(
         )
         return
     check.exact = exact
-    if abs(derivative - exact) <= EXACT_RTOL * abs(exact) + 1e-300:
+    limit = tolerance(EXACT, 1, check.precision) or 0.0
+    if abs(derivative - exact) <= limit * abs(exact) + 1e-300:
         check.confirmed_by = f"SymPy's exact {name}'({x0:g}) with 30 digits"
     else:
         check.notes.append(
             f"JAX's {name}'({x0:g}) = {derivative:.12g} is off SymPy's exact {exact:.12g} "
-            f"(30 digits) by {abs(derivative - exact):.3g}: more than JAX's round-off"
+            f"(30 digits) by {abs(derivative - exact):.3g}: more than JAX's round-off "
+            f"({limit:g} of it)"
         )
 
 
@@ -200,7 +227,8 @@ def _against_differences(
     below, above = (float(v) for v in f(np.array([x0 - h, x0 + h])))
     estimate = (above - below) / (2 * h)
     rounding = 4.0 * eps * max(abs(below), abs(above)) / h
-    if abs(derivative - estimate) <= DIFFERENCE_RTOL * abs(estimate) + rounding:
+    limit = tolerance(DIFFERENCES, 1, check.precision) or 0.0
+    if abs(derivative - estimate) <= limit * abs(estimate) + rounding:
         check.confirmed_by = "central differences of NumPy's f (no exact derivative)"
     else:
         check.notes.append(

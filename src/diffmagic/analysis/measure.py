@@ -91,10 +91,13 @@ def witness_differences(
     precision: str,
     name: str,
     f_seconds: float,
+    *,
+    seconds: float = WITNESS_SECONDS,
 ) -> tuple[Differences | None, str | None]:
     """(central differences for what only they tell: where f has corners or jumps, and a
     second opinion on a stand-in; or None) when the numerical row was not asked for, and the
-    note to show when they were too slow to run."""
+    note to show when they were too slow to run. They stop after WITNESS_SECONDS, or the
+    caller's `seconds` (its method time limit) when that is shorter."""
     from diffmagic.limits.explain import MethodFailure
     from diffmagic.methods import gradients as gradient_methods
     from diffmagic.running.loss import call
@@ -109,7 +112,7 @@ def witness_differences(
         outcome = call(
             lambda: gradient_methods.central(of_flat, flat, f0, floor, precision),
             name=name,
-            seconds=WITNESS_SECONDS,
+            seconds=min(seconds, WITNESS_SECONDS),
         )
     except MethodFailure as failure:
         return None, f"whether f has a corner or a jump here was not checked: {failure}"

@@ -47,7 +47,7 @@ GRID = "np.gradient"
 YOURS = "yours"
 
 #: Largest error of an exact-kind row, relative to the scale of the derivative, by precision.
-EXACT_TOLERANCE = {"float64": 1e-7, "float32": 1e-5, "float16": 1e-2}
+EXACT_TOLERANCE = {"float64": 1e-7, "float32": 1e-5, "float16": 1e-2, "bfloat16": 5e-2}
 #: A hand-written derivative may differ from the reference by round-off only.
 YOURS_TOLERANCE = 1e-6
 
@@ -64,7 +64,7 @@ def tolerance(kind: str, order: int = 1, precision: str = "float64") -> float | 
         return YOURS_TOLERANCE
     if kind == EXACT:
         return EXACT_TOLERANCE.get(precision, EXACT_TOLERANCE["float64"])
-    if precision == "float16":
+    if precision in ("float16", "bfloat16"):
         return 0.3
     if precision == "float32":
         return 3e-3 * 10 ** (order - 1)

@@ -164,6 +164,7 @@ def run(f: Any, request: Request) -> Comparison:
         params=request.params,
         skip=yours_rows.names(request.yours),
         reader=request.reader,
+        seconds=request.method_time_limit,
     )
     comparer = Comparer(
         target,

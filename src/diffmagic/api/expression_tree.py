@@ -253,7 +253,7 @@ def expression_tree(
     ...
     """
     seconds = bounds.check_seconds(time_limit, "time_limit")
-    target = make_target(f, func=func, wrt=wrt, params=params)
+    target = make_target(f, func=func, wrt=wrt, params=params, seconds=seconds)
     tree, _ = guarded_entry(
         lambda: _derive_trees(target),
         seconds=seconds,

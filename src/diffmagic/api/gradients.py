@@ -164,7 +164,7 @@ def compare_gradient(
     """
     params, timing, symbolic_seconds = checked_options(params, timing, func, symbolic_seconds)
     seconds = bounds.check_seconds(method_time_limit, "method_time_limit")
-    function, _ = resolve_function(f, func)
+    function, _ = resolve_function(f, func, seconds=seconds)
     keys = gradient_methods.select(methods)
     flat = flatten(at, name=first_parameter(function))
     loss = loss_at(function, flat, params, seconds)
@@ -222,6 +222,7 @@ def _judge(
             loss.precision,
             loss.name,
             loss.f_seconds,
+            seconds=loss.seconds,
         )
     if unchecked:
         loss.notes.append(unchecked)

@@ -67,11 +67,11 @@ def graph(
       f(3) = 9, df/dx = 6
     ...
     >>> diffmagic.graph("abs(x)", at=0.0).verdict
-    'no df/dx at this x0: see the caution'
+    'no derivative: df/dx does not exist at this x0; see the caution'
     """
     mode = check_mode(mode)
     x0 = check_point(at)
     seconds = bounds.check_seconds(time_limit, "time_limit")
-    target = make_target(f, func=func, wrt=wrt, params=params)
+    target = make_target(f, func=func, wrt=wrt, params=params, seconds=seconds)
     _, program = trace_within(target, x0, seconds)
     return ComputationalGraph(target, x0, mode, program)

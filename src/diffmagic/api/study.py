@@ -30,6 +30,7 @@ from diffmagic.methods import gradients as gradient_methods
 from diffmagic.methods.gradients import warm_seconds
 from diffmagic.results.study import ParameterStudy
 from diffmagic.running.loss import (
+    check_make_at,
     evaluate_once,
     f_seconds_of,
     first_parameter,
@@ -225,14 +226,13 @@ class _Run:
         if not running:
             return None
         limit = max(self.budgets[key] - self.spent.get(key, 0.0) for key in running)
-        made = _within_budget(functools.partial(build, n), limit, "make_at")
+        made = _within_budget(
+            functools.partial(check_make_at, build, n), limit, "make_at", f"make_at({n:,})"
+        )
         if isinstance(made, Failure):
             study.notes.append(f"stopped at n = {n:,}: {made.reason}")
             return None
-        try:
-            flat = flatten(made, name=first_parameter(self.function))
-        except DiffMagicError as error:
-            raise DiffMagicError(f"make_at({n}): {error}") from None
+        flat = flatten(made, name=first_parameter(self.function))
         of_flat = numpy_loss(self.function, flat, self.params)
         first = _within_budget(
             lambda: (
@@ -241,6 +241,7 @@ class _Run:
             ),
             limit,
             self.name,
+            f"{self.name} at n = {n:,}",
         )
         if isinstance(first, Failure):
             study.notes.append(f"stopped at n = {n:,}: {first.reason}")
@@ -291,13 +292,16 @@ class _Run:
             )
 
 
-def _within_budget(work: Callable[[], T], seconds: float, name: str) -> T | Failure:
-    """`work()` under the one guard, stopped after `seconds` (what is left of a budget)."""
+def _within_budget(
+    work: Callable[[], T], seconds: float, name: str, what: str = "one gradient"
+) -> T | Failure:
+    """`work()` under the one guard, stopped after `seconds` (what is left of a budget);
+    `what` names the work in a timeout when the learner's function was not seen running."""
     return guarded(
         work,
         seconds=max(seconds, 1e-3),
         name=name,
-        describe_timeout=lambda limit: f"one gradient took longer than {limit:.2g} s",
+        describe_timeout=lambda limit: f"{what} took longer than {limit:.2g} s",
         describe_user_timeout=lambda limit, culprit: (
             f"{culprit} took longer than {limit:.2g} s (does it sleep or loop?)"
         ),

@@ -22,6 +22,8 @@ from diffmagic.errors import DiffMagicError
 from diffmagic.inputs.expression import expression_to_function, looks_like_expression
 from diffmagic.inputs.reader import PYTHON, spelled
 from diffmagic.inputs.rebind import rebind
+from diffmagic.limits import bounds
+from diffmagic.limits.guard import Failure, guarded
 
 _cell_numbers = itertools.count(1)
 
@@ -92,10 +94,15 @@ def defined_functions(tree: ast.Module) -> list[str]:
     return names
 
 
-def _compile_cell(text: str, origin: str = "the cell") -> tuple[dict[str, Any], list[str]]:
+def _compile_cell(
+    text: str, origin: str = "the cell", seconds: float = bounds.METHOD_SECONDS
+) -> tuple[dict[str, Any], list[str]]:
     """Run the code in a fresh namespace; return it and the names of the functions it defines.
 
-    `origin` names the code in messages: "the cell", or a file's path.
+    `origin` names the code in messages: "the cell", or a file's path. The code's top level
+    runs under the one guard (`guard.guarded`): a cell that sleeps, loops or blocks in one C
+    call before its `def` is stopped after `seconds` with a line naming it, on any thread.
+    `SystemExit` is let through for the command line to word (a file's `sys.exit()`).
     """
     # A file name of its own per cell, registered with linecache, lets error messages quote the
     # user's line.
@@ -110,11 +117,26 @@ def _compile_cell(text: str, origin: str = "the cell") -> tuple[dict[str, Any], 
         raise DiffMagicError(f"{origin} is nested too deeply for Python to read") from None
     defined = defined_functions(tree)
     namespace: dict[str, Any] = {"__name__": "__diffmagic_cell__"}
-    try:
-        exec(compile(tree, filename, "exec"), namespace)
-    except Exception as error:
-        raise DiffMagicError(f"running {origin} raised {type(error).__name__}: {error}") from None
+    code = compile(tree, filename, "exec")
+    ran = guarded(
+        lambda: exec(code, namespace),
+        seconds=seconds,
+        name=origin,
+        explain=_running_raised,
+        describe_timeout=lambda limit: (
+            f"running {origin} took longer than {limit:g} s: its top-level code (outside "
+            "any def) sleeps, loops or waits; move that work into a function, or raise "
+            "the time limit"
+        ),
+        passthrough=(DiffMagicError, SystemExit),
+    )
+    if isinstance(ran, Failure):
+        raise DiffMagicError(ran.reason)
     return namespace, defined
+
+
+def _running_raised(origin: str, error: BaseException) -> str:
+    return f"running {origin} raised {type(error).__name__}: {error}"
 
 
 def chosen_function(
@@ -147,11 +169,15 @@ def chosen_function(
 
 
 def function_from_cell(
-    text: str, func: str | None = None, origin: str = "the cell", skip: Collection[str] = ()
+    text: str,
+    func: str | None = None,
+    origin: str = "the cell",
+    skip: Collection[str] = (),
+    seconds: float = bounds.METHOD_SECONDS,
 ) -> Callable[..., Any]:
     """The function code defines: the one named `func`, else the last one not named in `skip`
-    (the names given as yours)."""
-    namespace, defined = _compile_cell(text, origin)
+    (the names given as yours); its top-level code stops after `seconds`."""
+    namespace, defined = _compile_cell(text, origin, seconds)
     name = chosen_function(defined, func, skip, origin)
     if func is not None:
         if func not in namespace:
@@ -167,11 +193,15 @@ def function_from_cell(
 
 
 def resolve_function(
-    source: Any, func: str | None = None, skip: Collection[str] = ()
+    source: Any,
+    func: str | None = None,
+    skip: Collection[str] = (),
+    seconds: float = bounds.METHOD_SECONDS,
 ) -> tuple[Callable[..., Any], str | None]:
     """The callable behind a callable, a cell text or an expression, and its source text.
 
-    `skip`: names given as yours, never chosen as the function of a cell's text.
+    `skip`: names given as yours, never chosen as the function of a cell's text; `seconds`:
+    how long a cell's top-level code may run (the caller's method time limit).
     """
     if isinstance(source, str):
         text = source.strip()
@@ -179,7 +209,7 @@ def resolve_function(
             raise DiffMagicError("nothing to differentiate: the text is empty")
         if looks_like_expression(text):
             return expression_to_function(text), text
-        return function_from_cell(text, func, skip=skip), text
+        return function_from_cell(text, func, skip=skip, seconds=seconds), text
     if callable(source):
         if func is not None:
             raise DiffMagicError("`func` picks a function from cell text; pass the function itself")
@@ -232,14 +262,16 @@ def make_target(
     skip: Collection[str] = (),
     unnamed: str = "f",
     reader: str = PYTHON,
+    seconds: float = bounds.METHOD_SECONDS,
 ) -> Target:
     """Check what the user handed over and fix everything but the variable.
 
     `skip`: the names given as yours, which a cell's text never offers as the function.
     `unnamed`: what to call a function without a name of its own (a lambda) in messages.
     `reader`: who reads a refusal (`inputs.reader`): it names keywords or --options.
+    `seconds`: how long a cell's top-level code may run.
     """
-    function, text = resolve_function(source, func, skip)
+    function, text = resolve_function(source, func, skip, seconds)
     name = getattr(function, "__name__", None) or unnamed
     if name == "<lambda>":
         name = unnamed

@@ -289,7 +289,7 @@ class Comparison:
         from diffmagic.analysis.at_point import secants
 
         self._first_order_only("secants")
-        return secants(self, x0)
+        return self._calling_f(lambda: secants(self, x0), "the secants")
 
     def step_study(self, x0: float) -> Any:
         """Errors of forward and central quotients at x0 against the step h, in float64 and
@@ -316,10 +316,30 @@ class Comparison:
         from diffmagic.results.steps import StepStudyResult
 
         self._first_order_only("step studies")
-        exact = self.exact_derivative_at(x0)
-        if exact is None or self.function is None:
-            return None
-        return StepStudyResult.of(step_study(lambda x: function_at(self, x), x0, exact))
+
+        def study() -> Any:
+            exact = self.exact_derivative_at(x0)  # JAX's, when SymPy has none, calls f
+            if exact is None or self.function is None:
+                return None
+            return StepStudyResult.of(step_study(lambda x: function_at(self, x), x0, exact))
+
+        return self._calling_f(study, "the step study")
+
+    def _calling_f(self, work: Callable[[], Any], what: str) -> Any:
+        """Work that calls f again after the comparison (hundreds of difference quotients)
+        under the one guard and the comparison's method time limit: f blocking, sleeping or
+        looping there is stopped, and a call left running is said so in the notes."""
+        from diffmagic.limits.guard import guarded_entry
+
+        found, notes = guarded_entry(
+            work,
+            seconds=self.method_time_limit,
+            fix="raise method_time_limit to wait longer",
+            name=self.target.name,
+            what=what,
+        )
+        self.notes.extend(note for note in notes if note not in self.notes)
+        return found
 
     def time(
         self,

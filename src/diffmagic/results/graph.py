@@ -20,6 +20,7 @@ import numpy as np
 from diffmagic.analysis.graph_limits import trace_within
 from diffmagic.analysis.graph_point import caveats, checked_point
 from diffmagic.analysis.graph_trace import MODES, Node, Program, forward, reverse
+from diffmagic.analysis.verdicts import NO_DERIVATIVE, OK, UNCONFIRMED
 from diffmagic.errors import DiffMagicError
 from diffmagic.inputs.target import Target
 from diffmagic.limits import bounds
@@ -87,12 +88,7 @@ class ComputationalGraph:
     @property
     def ok(self) -> bool:
         """Whether `.derivative` is f'(x0): it exists, is finite and is confirmed."""
-        return (
-            self.check.kind is None
-            and math.isfinite(self.derivative)
-            and bool(self.check.confirmed_by)
-            and not self.caveats
-        )
+        return self.check.status == OK and math.isfinite(self.derivative) and not self.caveats
 
     def derivative_text(self, digits: int = 10) -> str:
         """f'(x0) as the graph shows it: JAX's number, or why there is none.
@@ -127,11 +123,14 @@ class ComputationalGraph:
     @property
     def verdict(self) -> str:
         """One line: what confirms the derivative, or that nothing does."""
+        status = self.check.status
         if self.ok:
-            return f"ok: agrees with {self.check.confirmed_by}"
-        if self.check.kind is not None:
-            return f"no {self.derivative_name} at this x0: see the caution"
-        return "not confirmed: see the caution"
+            return f"{status}: agrees with {self.check.confirmed_by}"
+        if status == OK:  # confirmed, but a caution holds (a corner among JAX's steps)
+            return f"{UNCONFIRMED}: see the caution"
+        if status == NO_DERIVATIVE:
+            return f"{status}: {self.derivative_name} does not exist at this x0; see the caution"
+        return f"{status}: see the caution"
 
     # ------------------------------------------------------------------ names
     @property

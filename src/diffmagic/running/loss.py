@@ -198,7 +198,10 @@ def check_make_at(make_at: Any, size: int) -> Any:
         point = call(lambda: make_at(size), name="make_at")
     except MethodFailure as failure:
         raise DiffMagicError(str(failure)) from None
-    flat = flatten(point)
+    try:
+        flat = flatten(point)
+    except DiffMagicError as error:
+        raise DiffMagicError(f"make_at({size}): {error}") from None
     if flat.size != size:
         raise DiffMagicError(
             f"make_at({size:,}) returns a point of {flat.size:,} parameters: make_at(n) must "

@@ -175,12 +175,13 @@ def test_exact_reference_when_differences_cannot_confirm_jax():
 
 def test_when_nothing_confirms_the_reference_there_is_no_verdict(monkeypatch):
     import diffmagic.analysis.exact_gradient
+    from diffmagic.limits.guard import Failure
 
     # SymPy out of time: JAX's gradient of 1e12 + w**2 has nothing to confirm it.
     monkeypatch.setattr(
         diffmagic.analysis.exact_gradient,
         "exact_gradient",
-        lambda *args, **kwargs: "SymPy took longer than 5 s: skipped",
+        lambda *args, **kwargs: Failure("SymPy took longer than 5 s: skipped", timed_out=True),
     )
     w = np.array([0.5, 1.5])
     for grad in (lambda w: 2 * w, lambda w: 0 * w):
@@ -363,9 +364,10 @@ def test_a_kink_near_but_not_at_the_point_is_no_excuse(monkeypatch, use_jax):
 def _without_jax_or_sympy(monkeypatch):
     """Make the check run on NumPy's f alone (central differences, one-sided probes)."""
     import diffmagic.analysis.check_reference
+    from diffmagic.limits.guard import Failure
 
     monkeypatch.setattr(
-        diffmagic.analysis.check_reference, "compiled", lambda f, flat: "JAX is off"
+        diffmagic.analysis.check_reference, "compiled", lambda f, flat: Failure("JAX is off")
     )
     monkeypatch.setattr(diffmagic.analysis.check_reference, "EXACT_SECONDS", 1e-9)
 

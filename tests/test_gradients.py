@@ -355,8 +355,11 @@ def test_exact_gradient_says_why_it_cannot():
     def branchy(w):
         return w[0] if w[0] > 0 else -w[0]
 
-    reason = exact_gradient(branchy, flatten([1.0, 2.0]))
-    assert isinstance(reason, str) and "\n" not in reason and "if" in reason
+    from diffmagic.limits.guard import Failure
+
+    failure = exact_gradient(branchy, flatten([1.0, 2.0]))
+    assert isinstance(failure, Failure)  # typed, never a bare string
+    assert "\n" not in failure.reason and "if" in failure.reason
 
 
 def test_central_differences_that_would_take_hours_are_refused_with_the_estimate(monkeypatch):

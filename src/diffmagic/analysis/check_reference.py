@@ -31,6 +31,7 @@ from diffmagic.analysis.check_verdict import finite
 from diffmagic.analysis.kinks import jump_at, kink_candidates, unit
 from diffmagic.errors import DiffMagicError
 from diffmagic.limits.explain import one_line
+from diffmagic.limits.guard import Failure
 from diffmagic.methods.directional import (
     EPSILON,
     Estimate,
@@ -141,7 +142,9 @@ def _along_without_jumps(point: Point, direction: np.ndarray, enough: float) -> 
     return point.run(work)
 
 
-def _estimate(point: Point, skip: np.ndarray, enough: float) -> tuple[Estimate, np.ndarray] | str:
+def _estimate(
+    point: Point, skip: np.ndarray, enough: float
+) -> tuple[Estimate, np.ndarray] | Failure:
     """A derivative along a new random direction free of `skip` and of jumps (the jumps found
     on the way are located into `point.jumps`), with the direction, kept in `point.looks`
     for the next reference; or why there is none."""
@@ -149,13 +152,13 @@ def _estimate(point: Point, skip: np.ndarray, enough: float) -> tuple[Estimate, 
         jumps = np.array([jump.index for jump in point.jumps], dtype=int)
         direction = _direction(point, np.union1d(skip, jumps).astype(int))
         if direction is None:
-            return "no coordinate is free of kinks, jumps or NaN to difference along"
+            return Failure("no coordinate is free of kinks, jumps or NaN to difference along")
         estimate = _along_without_jumps(point, direction, enough)
         if estimate is not None:
             point.looks.append((direction, estimate))
             return estimate, direction
         _locate_jumps(point, direction)
-    return "f jumps along every direction tried"
+    return Failure("f jumps along every direction tried")
 
 
 def first_look(point: Point) -> None:
@@ -204,8 +207,8 @@ def cross_check(
             if failure.timed_out:
                 raise
             return None, f"{by} cannot confirm {who}: {failure}"
-        if isinstance(found, str):
-            return None, f"{by} cannot confirm {who}: {found}"
+        if isinstance(found, Failure):
+            return None, f"{by} cannot confirm {who}: {found.reason}"
         estimate, direction = found
         predicted = float(finite(values) @ direction)
         if not estimate.error <= INFORMATIVE * scale:
@@ -249,9 +252,9 @@ def jax_reference(
     reason left in `passed_over` of the next reference) when JAX cannot serve at all."""
     x = point.flat.values
 
-    def work() -> tuple[Program | str, float, np.ndarray, SideSlopes | None]:
+    def work() -> tuple[Program | Failure, float, np.ndarray, SideSlopes | None]:
         program = compiled(point.function, point.flat)
-        if isinstance(program, str) or program.custom_rule:
+        if isinstance(program, Failure) or program.custom_rule:
             return program, np.nan, x, None
         value, values = program.value_and_grad(x)
         if _differs("JAX", value, point):
@@ -259,8 +262,10 @@ def jax_reference(
         return program, value, values, side_slopes(program.gradient, x, allowed(values), point.rng)
 
     program, value, values, slopes = point.run(work)
-    if isinstance(program, str) or program.custom_rule:
-        point.passed_over.append(program if isinstance(program, str) else program.custom_rule)
+    if isinstance(program, Failure) or program.custom_rule:
+        point.passed_over.append(
+            program.reason if isinstance(program, Failure) else program.custom_rule
+        )
         return None
     differs = _differs("JAX", value, point)
     if differs or slopes is None:
@@ -309,9 +314,9 @@ def exact_reference(point: Point, jax: Reference | None, avoid: np.ndarray) -> R
             lambda: exact_gradient(point.function, point.flat, seconds=EXACT_SECONDS), "SymPy"
         )
     except UserCodeFailure as failure:
-        exact = f"SymPy failed: {one_line(failure, 120)}"
-    if isinstance(exact, str):
-        point.passed_over.append(f"no exact gradient: {exact}")
+        exact = Failure(f"SymPy failed: {one_line(failure, 120)}")
+    if isinstance(exact, Failure):
+        point.passed_over.append(f"no exact gradient: {exact.reason}")
         return None
     differs = _differs("SymPy", exact.f_value, point)
     if differs:

@@ -91,7 +91,7 @@ def exact_gradient(
     *,
     seconds: float = bounds.SYMBOLIC_SECONDS,
     params: Mapping[str, Any] | None = None,
-) -> ExactGradient | str:
+) -> ExactGradient | Failure:
     """The exact gradient of `f` at `flat` (SymPy's derivative, mpmath's 30 digits), or why not.
 
     `f` is the user's callable of the point (a 1-D array or a pytree, whatever `flat` was made
@@ -104,8 +104,8 @@ def exact_gradient(
 
     Returns an `ExactGradient` with `.values` (float64, shape (n,), in `flat`'s order),
     `.expr_ops` (the gradient's size written out), `.f_value` (f at the point, 30-digit
-    evaluation), `.setup_s`; or, when SymPy cannot, a one-line str: it ran past `seconds`
-    (the one guard, on any thread), f uses Python `if` on a
+    evaluation), `.setup_s`; or, when SymPy cannot, a `Failure` whose reason says why in one
+    line: it ran past `seconds` (the one guard, on any thread), f uses Python `if` on a
     parameter, converts one to float, calls a function SymPy lacks, returns an array, ...
     """
     import sympy  # noqa: F401  (imported before the clock starts: 1 s the first time)
@@ -161,7 +161,7 @@ def _derive_under_limit(
     derive: Callable[[Any, Calculus], Derived | str],
     *,
     too_long: str,
-) -> Derived | str:
+) -> Derived | Failure:
     """f traced with one SymPy symbol per parameter, then `derive(traced, calculus)`, all
     under the one guard (`guard.guarded`, SymPy's time limit); or, when SymPy cannot, why not
     in one line (`too_long` when SymPy ran past `seconds`, f named when f itself did)."""
@@ -198,8 +198,8 @@ def _derive_under_limit(
         explain=lambda who, error: f"SymPy failed on {who}: {one_line(error, 120)}",
     )
     if isinstance(outcome, Failure):
-        return nested if outcome.error_type == "RecursionError" else outcome.reason
-    return outcome
+        return Failure(nested) if outcome.error_type == "RecursionError" else outcome
+    return Failure(outcome) if isinstance(outcome, str) else outcome
 
 
 #: Components whose closed form gives no number, re-evaluated as limits, at most.
@@ -281,7 +281,7 @@ def exact_jacobian(
     *,
     seconds: float = bounds.SYMBOLIC_SECONDS,
     params: Mapping[str, Any] | None = None,
-) -> ExactJacobian | str:
+) -> ExactJacobian | Failure:
     """The exact Jacobian of a function from the point to a 1-D array, or why not.
 
     As `exact_gradient`, for each of f's m outputs: traced once with symbols, differentiated
@@ -292,7 +292,7 @@ def exact_jacobian(
     name = _function_name(f)
     started = time.perf_counter()
 
-    def derive(traced: Any, calculus: Calculus) -> ExactJacobian | str:
+    def derive(traced: Any, calculus: Calculus) -> ExactJacobian | Failure:
         expressions = []
         for output in np.asarray(traced, dtype=object).reshape(-1):
             expression = _one_number(output, name)

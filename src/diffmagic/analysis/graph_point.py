@@ -76,16 +76,18 @@ def checked_point(
 ) -> PointCheck:
     """`check_point` under the method time limit (it calls f): a check that cannot finish
     leaves the derivative unconfirmed, with the reason."""
-    from diffmagic.running.bounded import bounded
+    from diffmagic.limits.guard import Failure
+    from diffmagic.running.bounded import bounded_outcome
 
-    outcome = bounded(
+    outcome = bounded_outcome(
         lambda: check_point(target, x0, derivative, expressions, ask_sympy),
         "numerical",
         target.name,
         bounds.METHOD_SECONDS,
     )
-    if isinstance(outcome, str):
-        return PointCheck(notes=[f"unconfirmed: checking {target.name}' at x0 failed: {outcome}"])
+    if isinstance(outcome, Failure):
+        why = outcome.reason
+        return PointCheck(notes=[f"unconfirmed: checking {target.name}' at x0 failed: {why}"])
     return outcome
 
 
@@ -152,8 +154,9 @@ def _say_missing(
 def _sympy_expressions(target: Target) -> tuple[Any, Any] | None:
     """SymPy's (f, f') of the target, prepared (and cached) as the comparison prepares them,
     under the symbolic time limit; None when SymPy cannot."""
+    from diffmagic.limits.guard import Failure
     from diffmagic.methods import ROWS
-    from diffmagic.running.bounded import bounded
+    from diffmagic.running.bounded import bounded_outcome
     from diffmagic.running.cache import PREPARED
 
     def prepare() -> Any:
@@ -163,8 +166,8 @@ def _sympy_expressions(target: Target) -> tuple[Any, Any] | None:
             0
         ]
 
-    prepared = bounded(prepare, "symbolic", target.name, bounds.SYMBOLIC_SECONDS)
-    if isinstance(prepared, str) or prepared.expr is None or prepared.function_expr is None:
+    prepared = bounded_outcome(prepare, "symbolic", target.name, bounds.SYMBOLIC_SECONDS)
+    if isinstance(prepared, Failure) or prepared.expr is None or prepared.function_expr is None:
         return None
     return prepared.function_expr, prepared.expr
 

@@ -22,7 +22,7 @@ from diffmagic.inputs.pytree import Flat, flatten
 from diffmagic.inputs.target import resolve_function
 from diffmagic.limits import bounds
 from diffmagic.limits.explain import MethodFailure, explain_jax, one_line
-from diffmagic.limits.guard import still_running_note
+from diffmagic.limits.guard import Failure, still_running_note
 from diffmagic.methods import gradients as gradient_methods
 from diffmagic.methods.gradients import LABELS, GradientTiming, Outcome, warm_seconds
 from diffmagic.results.gradient import GradientComparison
@@ -44,20 +44,20 @@ def _symbolic_outcome(exact: ExactGradient, flat: Flat) -> Outcome:
     )
 
 
-def _exact(loss: Loss, seconds: float) -> ExactGradient | str:
+def _exact(loss: Loss, seconds: float) -> ExactGradient | Failure:
     """SymPy's exact gradient of the loss, or why there is none (too many parameters, SymPy
     could not, or it traced a function other than NumPy's f)."""
     function, flat, name, f_value = loss.function, loss.flat, loss.name, loss.f_value
     if flat.size > MAX_SYMBOLIC_PARAMETERS:
-        return (
+        return Failure(
             f"not tried at {flat.size:,} parameters (limit {MAX_SYMBOLIC_PARAMETERS:,}): "
             "n derivatives, each as large as f, would take minutes"
         )
     exact = exact_gradient(function, flat, seconds=seconds, params=loss.params)
-    if isinstance(exact, str):
+    if isinstance(exact, Failure):
         return exact
     if not gradient_methods.close_to(exact.f_value, f_value, loss.noise, loss.precision):
-        return (
+        return Failure(
             f"SymPy computes {name}(at) = {exact.f_value:.17g}, NumPy {f_value:.17g}: "
             "it traced another function"
         )
@@ -168,10 +168,10 @@ def compare_gradient(
     keys = gradient_methods.select(methods)
     flat = flatten(at, name=first_parameter(function))
     loss = loss_at(function, flat, params, seconds)
-    exact_or_reason = _exact(loss, symbolic_seconds)
-    exact = exact_or_reason if isinstance(exact_or_reason, ExactGradient) else None
-    results = {key: _method_row(key, loss, exact, str(exact_or_reason), timing) for key in keys}
-    reference, reference_words, distrust = _judge(loss, results, exact, str(exact_or_reason))
+    found = _exact(loss, symbolic_seconds)
+    exact, why_not = (None, found.reason) if isinstance(found, Failure) else (found, "")
+    results = {key: _method_row(key, loss, exact, why_not, timing) for key in keys}
+    reference, reference_words, distrust = _judge(loss, results, exact, why_not)
     return GradientComparison(
         name=loss.name,
         at=at,

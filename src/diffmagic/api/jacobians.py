@@ -25,7 +25,7 @@ from diffmagic.inputs.pytree import Flat, flatten
 from diffmagic.inputs.target import resolve_function
 from diffmagic.limits import bounds
 from diffmagic.limits.explain import MethodFailure, explain_jax, one_line
-from diffmagic.limits.guard import still_running_note
+from diffmagic.limits.guard import Failure, still_running_note
 from diffmagic.methods import gradients as gradient_methods
 from diffmagic.methods.central import round_off
 from diffmagic.methods.coordinate_differences import central_difference_steps
@@ -160,20 +160,20 @@ def _outputs_at(
     )
 
 
-def _exact_or_why(outputs: _Outputs, seconds: float) -> ExactJacobian | str:
+def _exact_or_why(outputs: _Outputs, seconds: float) -> ExactJacobian | Failure:
     """SymPy's exact Jacobian when SymPy finishes within `seconds` and computes NumPy's f(at);
     else why not."""
     flat, f_values = outputs.flat, outputs.f_values
     if flat.size * max(f_values.size, 1) > MAX_SYMBOLIC_PARAMETERS:
-        return f"not tried at {flat.size:,} parameters"
+        return Failure(f"not tried at {flat.size:,} parameters")
     found = exact_jacobian(outputs.function, flat, seconds=seconds, params=outputs.params)
-    if isinstance(found, str):
+    if isinstance(found, Failure):
         return found
     if not all(
         gradient_methods.close_to(a, b, c, outputs.precision)
         for a, b, c in zip(found.f_values, f_values, outputs.noise, strict=True)
     ):
-        return "SymPy traced another function than NumPy computes"
+        return Failure("SymPy traced another function than NumPy computes")
     return found
 
 
@@ -334,8 +334,8 @@ def compare_jacobian(
     notes = []
     if outputs.shape[0] == 1:
         notes.append("f returns one number: compare_gradient shows more for a scalar loss")
-    why_not = exact if isinstance(exact, str) else ""
-    exact = None if isinstance(exact, str) else exact
+    why_not = exact.reason if isinstance(exact, Failure) else ""
+    exact = None if isinstance(exact, Failure) else exact
     reference = _judge(outputs, results, exact, why_not, notes)
     return JacobianComparison(
         name=outputs.name,

@@ -107,8 +107,8 @@ def _one_gradient(
         if flat.size > MAX_SYMBOLIC_PARAMETERS:
             raise MethodFailure(f"not tried above {MAX_SYMBOLIC_PARAMETERS:,} parameters")
         exact = exact_gradient(function, flat, seconds=symbolic_seconds, params=params)
-        if isinstance(exact, str):
-            raise MethodFailure(exact)
+        if isinstance(exact, Failure):
+            raise MethodFailure(exact.reason)
         if not gradient_methods.close_to(exact.f_value, f_value):
             raise MethodFailure(f"SymPy computes another {name}(at) than NumPy")
         eval_s, _ = warm_seconds(lambda: exact.float64_values(flat.values))

@@ -2,7 +2,8 @@
 
 Every step that runs the learner's code or SymPy for one row (preparing it, checking its f,
 evaluating it on the grid, the reference, the search for points where f' does not exist) goes
-through `bounded`: one time limit, one way an exception becomes a row's reason.
+through `bounded_outcome`: one time limit, one way an exception becomes a row's reason (a
+`Failure`, typed, never a bare string).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 
 from diffmagic.errors import DiffMagicError
 from diffmagic.limits.explain import MethodFailure
-from diffmagic.limits.guard import Failure, guarded
+from diffmagic.limits.guard import guarded
 from diffmagic.methods import ROWS
 
 
@@ -66,12 +67,6 @@ def bounded_outcome(
         describe_user_timeout=lambda limit, running: too_slow(key, limit, culprit or running, step),
         passthrough=(DiffMagicError,),
     )
-
-
-def bounded(work: Callable[[], Any], key: str, name: str, seconds: float) -> Any:
-    """`work()` under the method's time limit, or the one-line reason (str) it gave none."""
-    outcome = bounded_outcome(work, key, name, seconds)
-    return outcome.reason if isinstance(outcome, Failure) else outcome
 
 
 def on_grid(function: Callable[[np.ndarray], Any], grid: np.ndarray, what: str) -> np.ndarray:

@@ -23,6 +23,7 @@ import numpy as np
 from diffmagic.inputs.pytree import Flat
 from diffmagic.inputs.target import Target
 from diffmagic.limits.explain import explain_jax, where
+from diffmagic.limits.guard import Failure
 from diffmagic.running.cache import fingerprint
 
 #: Compiled programs kept (least recently used dropped first), and the bytes of the arrays
@@ -99,7 +100,7 @@ def _uses_custom_rule(jaxpr: Any) -> bool:
     return False
 
 
-def _build(function: Callable[..., Any], flat: Flat) -> Program | str:
+def _build(function: Callable[..., Any], flat: Flat) -> Program | Failure:
     """Trace f once with JAX (its value and gradient), look for custom rules in the trace,
     compile it ahead of time."""
     from diffmagic.inputs.rebind import rebind
@@ -122,7 +123,7 @@ def _build(function: Callable[..., Any], flat: Flat) -> Program | str:
             custom = _uses_custom_rule(traced.jaxpr.jaxpr)
             program = traced.lower().compile()
         except Exception as error:
-            return f"JAX cannot follow f: {_jax_reason(error)}"
+            return Failure(f"JAX cannot follow f: {_jax_reason(error)}")
 
     def value_and_grad(vector: np.ndarray) -> tuple[float, np.ndarray]:
         # NumPy in and out: jnp.asarray and float() of a JAX scalar each cost more than the
@@ -176,11 +177,11 @@ class ProgramCache:
 
     def __init__(self, capacity: int = CAPACITY, max_bytes: int = MAX_BYTES) -> None:
         self.capacity, self.max_bytes, self.bytes = capacity, max_bytes, 0
-        self._entries: collections.OrderedDict[Hashable, tuple[Program | str, int]] = (
+        self._entries: collections.OrderedDict[Hashable, tuple[Program | Failure, int]] = (
             collections.OrderedDict()
         )
 
-    def get(self, function: Callable[..., Any], flat: Flat) -> Program | str:
+    def get(self, function: Callable[..., Any], flat: Flat) -> Program | Failure:
         """The compiled program of f for points shaped like `flat`, or why JAX cannot give one."""
         target = Target(function=function, name="f", parameters=("w",), wrt="w")
         printed = fingerprint(target)
@@ -208,7 +209,7 @@ class ProgramCache:
 PROGRAMS = ProgramCache()
 
 
-def compiled(function: Callable[..., Any], flat: Flat) -> Program | str:
+def compiled(function: Callable[..., Any], flat: Flat) -> Program | Failure:
     """f's compiled value-and-gradient (from the cache when f and the shapes are unchanged),
     or why JAX cannot give it in one line (not installed, f cannot be traced)."""
     try:
@@ -216,5 +217,5 @@ def compiled(function: Callable[..., Any], flat: Flat) -> Program | str:
 
         jax_module()
     except ImportError:
-        return "JAX is not installed"
+        return Failure("JAX is not installed")
     return PROGRAMS.get(function, flat)

@@ -8,6 +8,7 @@ the construct of f and what to write instead; an error f raises itself keeps its
 
 from __future__ import annotations
 
+import re
 import traceback
 
 from diffmagic.limits.explain import (
@@ -46,16 +47,28 @@ def explain_engine(function_name: str, error: BaseException, engine: str) -> str
             "array of x; use np.where"
         )
     if _mentions(
-        error, "only one element tensors", "only length-1 arrays", "float() argument", "__float__"
+        error,
+        "only one element tensors",
+        "only length-1 arrays",
+        "float() argument",
+        "__float__",
+        "setting an array element with a sequence",
     ):
         return (
             f"{function_name} turns x into a Python number (float(), int(), math on one value)"
             f"{here}: {engine} needs x to stay its own array"
         )
+    if isinstance(error, TypeError) and _mentions(error, "bad operand type for abs()"):
+        return f"{engine}'s arrays have no Python abs(){here}: write np.abs(x)"
     missing = _engine_function(error, engine)
     if missing is not None:
         return f"{engine} has no counterpart of {missing}{here}: {FIX}"
-    if isinstance(error, NotImplementedError) or _mentions(error, "VJP of", "JVP of"):
+    ufunc = re.search(r"ufunc '(\w+)'", str(error))
+    if ufunc is not None:
+        return f"{engine} cannot differentiate np.{ufunc.group(1)}{here}: {FIX}"
+    if isinstance(error, NotImplementedError) or _mentions(
+        error, "VJP of", "JVP of", "is not implemented"
+    ):
         return f"{engine} has no derivative for a function {function_name} calls{here}: {FIX}"
     if isinstance(error, _USERS_OWN) or (
         _raised_in_users_code(error) and not isinstance(error, AttributeError | TypeError)

@@ -17,7 +17,7 @@ import numpy as np
 from diffmagic.inputs.target import Target
 from diffmagic.limits.explain import MethodFailure
 from diffmagic.methods.base import Prepared, float_array
-from diffmagic.methods.tape import Tape, engine_module, prepare_tape
+from diffmagic.methods.tape import Tape, engine_module, lost_track, prepare_tape
 
 KEY = "mygrad"
 LABEL = "automatic (MyGrad, eager)"
@@ -40,11 +40,7 @@ def prepare(target: Target, order: int, probe: np.ndarray, engine: str = "mygrad
         if not isinstance(out, mygrad.Tensor):
             values = float_array(out, np.asarray(x), name)
             if np.ptp(values[np.isfinite(values)], initial=0.0) != 0.0:
-                raise MethodFailure(
-                    f"MyGrad lost track of x in {name}: a NumPy function it calls is one MyGrad "
-                    "does not record (np.float32, np.asarray, np.heaviside...), so its result "
-                    "is a plain array"
-                )
+                raise lost_track(name, "MyGrad")
             return np.zeros_like(np.asarray(x, dtype=np.float64))
         out.backward()
         gradient = leaf.grad

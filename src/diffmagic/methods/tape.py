@@ -5,8 +5,9 @@ the tape backwards. Nothing is traced ahead or compiled, so preparing costs noth
 engine's import, and every call pays Python's dispatch for each operation (what JAX's `jit`
 removes). f runs on the whole array at once, so the derivative at each point is the gradient
 of the sum of f's values: right when each value depends on its own x only, which the
-comparison checks first (this engine's f against NumPy's, point by point). Python `if` on x
-cannot run on a whole array: then the engine runs point by point, slowly, and says so.
+engine checks first (f on the whole array against f at single points). Python `if` on x, or a
+reduction over data, cannot run on a whole array: then the engine runs point by point, slowly,
+and says so.
 """
 
 from __future__ import annotations
@@ -33,6 +34,16 @@ ENGINES: dict[str, tuple[str, str]] = {
     "torch": ("torch", "PyTorch"),
     "mygrad": ("mygrad", "MyGrad"),
 }
+
+
+def lost_track(name: str, engine: str) -> MethodFailure:
+    """f's result no longer depends on x on the engine's tape, though f's values change with x:
+    its derivative would read 0, so the row fails instead."""
+    return MethodFailure(
+        f"{engine} lost track of x in {name}: it turns x into a plain number or array "
+        "(float(), .item(), np.float32, np.asarray...), so the tape records no dependence on x; "
+        "keep x an array throughout"
+    )
 
 
 def install_line(engine: str) -> str:
@@ -85,9 +96,36 @@ class Tape:
     work: Callable[[], Work | None] = lambda: None
 
 
-def _is_control_flow(error: BaseException) -> bool:
+#: How many spread-out grid points f on the whole array is checked against f at each alone.
+SINGLE_POINT_CHECKS = 5
+
+
+def _why_not_whole(error: BaseException | None, name: str, engine: str) -> str:
+    """Why f could not run on the whole grid at once, in the words of the fallback's note."""
+    if error is None:
+        return f"{name} does not act point by point on an array of x"
     text = str(error)
-    return "truth value of an array" in text or "Boolean value of Tensor" in text
+    if "truth value of an array" in text or "Boolean value of Tensor" in text:
+        return explain_engine(name, error, engine)
+    return f"{name} does not accept an array of x ({engine} runs it on the whole grid)"
+
+
+def _acts_point_by_point(
+    function: Callable[[np.ndarray], np.ndarray], probe: np.ndarray, whole: np.ndarray
+) -> bool:
+    """True when f on the whole array gives f at each point alone (a reduction does not)."""
+    picks = np.unique(np.linspace(0, probe.size - 1, min(SINGLE_POINT_CHECKS, probe.size)))
+    for index in picks.astype(int):
+        try:
+            alone = float(function(np.float64(probe[index])))
+        except Exception:
+            return False
+        together = float(whole[index])
+        if np.isfinite(alone) != np.isfinite(together):
+            return False
+        if np.isfinite(alone) and abs(alone - together) > 1e-9 * max(abs(alone), 1e-300):
+            return False
+    return True
 
 
 def _on_numpy(tape: Tape, call: Callable[[Any], Any], name: str) -> Callable[[np.ndarray], Any]:
@@ -108,12 +146,13 @@ def prepare_tape(target: Target, probe: np.ndarray, tape: Tape, started: float) 
     try:
         derivative(probe)
         precision = precision_of(tape.to_numpy(tape.function(tape.to_engine(probe))))
+        whole = function(probe)
     except MethodFailure:
         raise
     except Exception as error:
-        if not _is_control_flow(error):
-            raise MethodFailure(explain_engine(name, error, tape.engine)) from None
         return _prepare_pointwise(target, probe, tape, started, error)
+    if not _acts_point_by_point(function, probe, whole):
+        return _prepare_pointwise(target, probe, tape, started, None)
 
     def timed_call(x: np.ndarray) -> Callable[[], Any]:
         on_engine = tape.to_engine(np.asarray(x, dtype=np.float64))
@@ -140,9 +179,11 @@ def _work(tape: Tape) -> Work | None:
 
 
 def _prepare_pointwise(
-    target: Target, probe: np.ndarray, tape: Tape, started: float, error: BaseException
+    target: Target, probe: np.ndarray, tape: Tape, started: float, error: BaseException | None
 ) -> Prepared:
-    """The engine at each point on its own: slow, but Python `if` on one number works."""
+    """The engine at each point on its own: slow, but Python `if` on one number works, and a
+    reduction over data (`np.sum((x - a)**2)`) sees one x at a time; it fails, in words, when
+    f cannot run under the engine at one point either."""
     name = target.name
 
     def at_each(call: Callable[[Any], Any]) -> Callable[[np.ndarray], np.ndarray]:
@@ -172,7 +213,7 @@ def _prepare_pointwise(
             raise
         except Exception as at_one:
             raise MethodFailure(explain_engine(name, at_one, tape.engine)) from None
-    reason = explain_engine(name, error, tape.engine)
+    reason = _why_not_whole(error, name, tape.engine)
     return Prepared(
         derivative=pointwise,
         setup_s=time.perf_counter() - started,

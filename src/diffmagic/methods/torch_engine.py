@@ -16,7 +16,7 @@ import numpy as np
 from diffmagic.inputs.target import Target
 from diffmagic.limits.explain import MethodFailure
 from diffmagic.methods.base import Prepared, Work, float_array
-from diffmagic.methods.tape import Tape, engine_module, prepare_tape
+from diffmagic.methods.tape import Tape, engine_module, lost_track, prepare_tape
 
 KEY = "torch"
 LABEL = "automatic (PyTorch, eager)"
@@ -53,10 +53,19 @@ def prepare(target: Target, order: int, probe: np.ndarray, engine: str = "torch"
             raise MethodFailure(f"{name} returns complex numbers: differentiate its real part")
         return out if out.is_floating_point() else out.to(torch.float64)
 
+    def varies(leaf: Any) -> bool:
+        """True when f changes with x (its values at x and at x + 1/2 differ somewhere)."""
+        with torch.no_grad():
+            here, there = values(leaf.detach()), values(leaf.detach() + 0.5)
+            finite = torch.isfinite(here) & torch.isfinite(there)
+            return bool(torch.any((here != there) & finite))
+
     def derivative(x: Any, keep_graph: bool = False) -> Any:
         with torch.enable_grad():
             leaf = x.detach().requires_grad_(True)
             current = values(leaf)
+            if not current.requires_grad and varies(leaf):
+                raise lost_track(name, "PyTorch")
             for step in range(order):
                 if not current.requires_grad:
                     return torch.zeros_like(leaf)

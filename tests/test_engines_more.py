@@ -225,11 +225,11 @@ def test_engine_rows_are_timed_and_counted():
     comparison = diffmagic.compare(
         source,
         points=20,
-        methods="automatic@eager,autograd,torch",
+        methods="automatic@eager,autograd,torch,mygrad",
         timing=True,
         timing_points=2_000,
     )
-    for key in ("automatic@eager", "autograd", "torch"):
+    for key in ("automatic@eager", "autograd", "torch", "mygrad"):
         timing = comparison[key].timing
         assert timing is not None and timing.eval_s > 0 and timing.first_call_s > 0
     # sin and a product: two operations on each tape for f.
@@ -238,6 +238,7 @@ def test_engine_rows_are_timed_and_counted():
         2,
     )
     assert (comparison["torch"].work.unit, comparison["torch"].work.f) == ("graph operations", 2)
+    assert (comparison["mygrad"].work.f, comparison["mygrad"].work.derivative) == (2, 4)
 
 
 @pytest.mark.slow

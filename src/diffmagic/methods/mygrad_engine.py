@@ -16,11 +16,30 @@ import numpy as np
 
 from diffmagic.inputs.target import Target
 from diffmagic.limits.explain import MethodFailure
-from diffmagic.methods.base import Prepared, float_array
+from diffmagic.methods.base import Prepared, Work, float_array
 from diffmagic.methods.tape import Tape, engine_module, lost_track, prepare_tape
 
 KEY = "mygrad"
 LABEL = "automatic (MyGrad, eager)"
+
+
+def _operations(output: Any) -> int:
+    """Operations on MyGrad's tape behind `output` (each tensor's `creator`, walked back)."""
+    seen: set[int] = set()
+    stack = [getattr(output, "creator", None)]
+    while stack:
+        operation = stack.pop()
+        if operation is None or id(operation) in seen:
+            continue
+        seen.add(id(operation))
+        stack.extend(getattr(v, "creator", None) for v in getattr(operation, "variables", ()))
+    return len(seen)
+
+
+def _work(under: Any, mygrad: Any) -> Work:
+    """f's operations; the derivative runs them and one backward step for each."""
+    recorded = _operations(under(mygrad.tensor(0.5)))
+    return Work("graph operations", 2 * recorded, recorded)
 
 
 def prepare(target: Target, order: int, probe: np.ndarray, engine: str = "mygrad") -> Prepared:
@@ -57,5 +76,6 @@ def prepare(target: Target, order: int, probe: np.ndarray, engine: str = "mygrad
         to_numpy=np.asarray,
         function=function,
         derivative=derivative,
+        work=lambda: _work(under, mygrad),
     )
     return prepare_tape(target, probe, tape, started)

@@ -34,6 +34,7 @@ from diffmagic.analysis.check_verdict import default_atol, default_rtol, finite,
 from diffmagic.api.check_coordinates import full_check
 from diffmagic.api.check_directions import directions_check
 from diffmagic.errors import DiffMagicError
+from diffmagic.inputs import torch_loss
 from diffmagic.inputs.pytree import Flat, flatten
 from diffmagic.inputs.target import resolve_function
 from diffmagic.limits import bounds
@@ -232,6 +233,13 @@ def check_gradient(
     function, _ = resolve_function(f)
     name = getattr(function, "__name__", "f")
     name = "f" if name == "<lambda>" else name
+    if torch_loss.written_with_torch(function):
+        if torch_loss.single_precision(at):
+            raise DiffMagicError(torch_loss.SINGLE_PRECISION.format(name=name))
+        # Tensors in, tensors out: f and your gradient meet NumPy values as the check's do.
+        function = torch_loss.TorchAsNumpy(function, name, like=at)
+        grad = torch_loss.TorchAsNumpy(grad, getattr(grad, "__name__", "grad"), like=at)
+        at = torch_loss.to_numpy(at)
     flat = flatten(at)
     if options.mode == "directions":
         check_direction_memory(options.directions or DEFAULT_DIRECTIONS, flat.size)

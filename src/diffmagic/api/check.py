@@ -234,12 +234,7 @@ def check_gradient(
     name = getattr(function, "__name__", "f")
     name = "f" if name == "<lambda>" else name
     if torch_loss.written_with_torch(function):
-        if torch_loss.single_precision(at):
-            raise DiffMagicError(torch_loss.SINGLE_PRECISION.format(name=name))
-        # Tensors in, tensors out: f and your gradient meet NumPy values as the check's do.
-        function = torch_loss.TorchAsNumpy(function, name, like=at)
-        grad = torch_loss.TorchAsNumpy(grad, getattr(grad, "__name__", "grad"), like=at)
-        at = torch_loss.to_numpy(at)
+        function, grad, at = _from_torch(function, name, grad, at)
     flat = flatten(at)
     if options.mode == "directions":
         check_direction_memory(options.directions or DEFAULT_DIRECTIONS, flat.size)
@@ -255,6 +250,19 @@ def check_gradient(
         else:
             check = full_check(point, reference, options, jumps)
     return _with_notes(check, point, name, printed)
+
+
+def _from_torch(function: Any, name: str, grad: Any, at: Any) -> tuple[Any, Any, Any]:
+    """A PyTorch loss, its gradient and its parameters as the check meets them: NumPy values
+    in and out (tensors inside); a float32 model refused (its only reference would be
+    differences of float32 values)."""
+    if torch_loss.single_precision(at):
+        raise DiffMagicError(torch_loss.SINGLE_PRECISION.format(name=name))
+    return (
+        torch_loss.TorchAsNumpy(function, name, like=at),
+        torch_loss.TorchAsNumpy(grad, getattr(grad, "__name__", "grad"), like=at),
+        torch_loss.to_numpy(at),
+    )
 
 
 def _with_notes(check: GradientCheck, point: Point, name: str, printed: Any) -> GradientCheck:

@@ -39,7 +39,13 @@ AMBIGUOUS_NAMES = (
     "float",
 )
 #: Who computes f for each method: the backend named in messages.
-BACKEND_LABELS = {"symbolic": "SymPy", "automatic": "JAX"}
+BACKEND_LABELS = {
+    "symbolic": "SymPy",
+    "automatic": "JAX",
+    "autograd": "Autograd",
+    "torch": "PyTorch",
+    "mygrad": "MyGrad",
+}
 #: NumPy's round-off is estimated from this many neighbours of a point, each side.
 NOISE_NEIGHBOURS = 2
 #: The allowance for NumPy's own round-off, in multiples of the estimate.

@@ -21,6 +21,9 @@ from diffmagic.inputs.naming import derivative_name
 KINDS = {
     "symbolic": (verdicts.EXACT, reference_choice.SYMPY),
     "automatic": (verdicts.EXACT, reference_choice.JAX),
+    "autograd": (verdicts.EXACT, reference_choice.AUTOGRAD),
+    "torch": (verdicts.EXACT, reference_choice.TORCH),
+    "mygrad": (verdicts.EXACT, reference_choice.MYGRAD),
     "finite_difference": (verdicts.DIFFERENCES, reference_choice.NUMPY_DIFFERENCES),
     "numerical": (verdicts.GRID, reference_choice.NUMPY_DIFFERENCES),
 }

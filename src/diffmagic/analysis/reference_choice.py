@@ -22,6 +22,9 @@ from diffmagic.analysis.verdicts import DIFFERENCES, GRID, Reference, tolerance
 #: Families of methods: two rows of one family share their source and cannot confirm each
 #: other (a learner's own derivative confirms nothing).
 SYMPY, JAX, NUMPY_DIFFERENCES, HAND = "sympy", "jax", "differences", "yours"
+#: The eager tape engines: each its own family (its own tape of f run on its own arrays), so
+#: each can confirm a stand-in of another family.
+AUTOGRAD, TORCH, MYGRAD = "autograd", "torch", "mygrad"
 #: How much further than both tolerances two agreeing methods must be from the exact
 #: reference before they outvote it.
 OUTVOTE_FACTOR = 100.0

@@ -34,6 +34,7 @@ from diffmagic.analysis.check_verdict import default_atol, default_rtol, finite,
 from diffmagic.api.check_coordinates import full_check
 from diffmagic.api.check_directions import directions_check
 from diffmagic.errors import DiffMagicError
+from diffmagic.inputs import torch_loss
 from diffmagic.inputs.pytree import Flat, flatten
 from diffmagic.inputs.target import resolve_function
 from diffmagic.limits import bounds
@@ -232,6 +233,8 @@ def check_gradient(
     function, _ = resolve_function(f, seconds=options.time_limit)
     name = getattr(function, "__name__", "f")
     name = "f" if name == "<lambda>" else name
+    if torch_loss.written_with_torch(function):
+        function, grad, at = _from_torch(function, name, grad, at)
     flat = flatten(at)
     if options.mode == "directions":
         check_direction_memory(options.directions or DEFAULT_DIRECTIONS, flat.size)
@@ -247,6 +250,19 @@ def check_gradient(
         else:
             check = full_check(point, reference, options, jumps)
     return _with_notes(check, point, name, printed)
+
+
+def _from_torch(function: Any, name: str, grad: Any, at: Any) -> tuple[Any, Any, Any]:
+    """A PyTorch loss, its gradient and its parameters as the check meets them: NumPy values
+    in and out (tensors inside); a float32 model refused (its only reference would be
+    differences of float32 values)."""
+    if torch_loss.single_precision(at):
+        raise DiffMagicError(torch_loss.SINGLE_PRECISION.format(name=name))
+    return (
+        torch_loss.TorchAsNumpy(function, name, like=at),
+        torch_loss.TorchAsNumpy(grad, getattr(grad, "__name__", "grad"), like=at),
+        torch_loss.to_numpy(at),
+    )
 
 
 def _with_notes(check: GradientCheck, point: Point, name: str, printed: Any) -> GradientCheck:

@@ -79,6 +79,7 @@ def compare(
         Which rows: `"symbolic"`, `"numerical"` (np.gradient and finite differences),
         `"automatic"`...; `engines=("numpy", "jax")` also runs SymPy's derivative and finite
         differences compiled by JAX, so the table separates a method's cost from its engine's.
+        Also `"automatic@eager"` (JAX, no jit) and the extras `"autograd"`, `"torch"`, `"mygrad"`.
     order : int, optional
         1 for f', 2 for f'', up to 8.
     wrt, params : str, mapping, optional

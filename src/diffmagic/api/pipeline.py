@@ -9,6 +9,7 @@ one way an exception becomes a row's reason); the reference is chosen in `refere
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -189,6 +190,8 @@ class Comparer(ReferenceSteps):
     def _prepare(self, key: str) -> tuple[Prepared, bool] | Failure:
         """(A prepared derivative, whether it was cached), or the `Failure` saying why not."""
         row = ROWS[key]
+        with contextlib.suppress(Exception):  # a broken install fails in prepare, in words
+            row.load()  # an optional engine's import, before the row's limit is armed
 
         def prepare() -> Prepared:
             return row.prepare(self.target, self.order, self.grid)

@@ -94,7 +94,8 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
             "default": ",".join(DEFAULT_METHODS),
             "metavar": "LIST",
             "help": "comma-separated methods: symbolic, numerical (np.gradient and SciPy's finite "
-            "differences), finite_difference, automatic (default: all)",
+            "differences), finite_difference, automatic (default: all); also automatic@eager "
+            "(JAX without jit) and the optional engines autograd, torch, mygrad",
         },
     ),
     (

@@ -172,7 +172,7 @@ class _JaxPackage:
 
 
 def rebind(function: Any, backend: str) -> Any:
-    """`function` as it runs under `backend` ("sympy", "numpy" or "jax").
+    """`function` as it runs under `backend` ("sympy", "numpy", "jax", "autograd", "torch").
 
     A NumPy, math or JAX function passed itself (`np.sin`) becomes the backend's own; other
     objects that are not Python functions (a `functools.partial`, a jitted function) come back

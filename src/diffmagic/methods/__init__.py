@@ -11,14 +11,26 @@ from what its engine costs; JAX's own method runs on JAX only.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from types import ModuleType
 
 from diffmagic.errors import DiffMagicError
 from diffmagic.inputs.target import Target
-from diffmagic.methods import automatic, finite_difference, gradient, symbolic
+from diffmagic.methods import (
+    autograd_engine,
+    automatic,
+    finite_difference,
+    gradient,
+    jax_eager,
+    mygrad_engine,
+    symbolic,
+    torch_engine,
+)
 from diffmagic.methods.base import Prepared
+from diffmagic.methods.tape import ENGINES as TAPE_ENGINES
+from diffmagic.methods.tape import missing
 
 ENGINES = ("numpy", "jax")
 
@@ -40,6 +52,17 @@ class Row:
     #: which the gradient front doors run through `methods.gradients`).
     module: ModuleType | None = None
     kind: str = "derivative"
+
+    @property
+    def missing(self) -> str | None:
+        """The install line when this row's engine is an optional package not installed here."""
+        return missing(self.engine)
+
+    def load(self) -> None:
+        """Import this row's optional engine now, before any time limit is armed (PyTorch's
+        import takes seconds, and a limit firing inside an import leaves it half done)."""
+        if self.engine in TAPE_ENGINES and self.missing is None:
+            importlib.import_module(TAPE_ENGINES[self.engine][0])
 
     def prepare(self, target: Target, order: int, probe: object) -> Prepared:
         if self.module is None:
@@ -68,6 +91,10 @@ REGISTRY: tuple[Row, ...] = (
         finite_difference,
     ),
     Row("automatic", "automatic", "jax", automatic.LABEL, automatic),
+    Row("automatic@eager", "automatic", "eager", jax_eager.LABEL, jax_eager),
+    Row("autograd", "autograd", "autograd", autograd_engine.LABEL, autograd_engine),
+    Row("torch", "torch", "torch", torch_engine.LABEL, torch_engine),
+    Row("mygrad", "mygrad", "mygrad", mygrad_engine.LABEL, mygrad_engine),
     Row("symbolic", "symbolic", "numpy", "symbolic (SymPy)", kind="gradient"),
     Row("numerical", "numerical", "numpy", "numerical (central differences)", kind="gradient"),
     Row("forward", "forward", "jax", "forward mode (JAX jacfwd)", kind="gradient"),
@@ -104,6 +131,10 @@ ALIASES: dict[str, dict[str, str]] = {
         "automatic": "automatic",
         "jax": "automatic",
         "autodiff": "automatic",
+        "autograd": "autograd",
+        "torch": "torch",
+        "pytorch": "torch",
+        "mygrad": "mygrad",
     },
     "gradient": {
         "symbolic": "symbolic",
@@ -138,7 +169,9 @@ def method_key(name: str, kind: str = "derivative") -> str:
     method, _, engine = text.partition("@")
     key = ALIASES[kind].get(method if kind == "derivative" else text)
     if key is None:
-        offered = ", ".join(dict.fromkeys(row.method for row in rows(kind).values()))
+        offered = ", ".join(
+            dict.fromkeys(row.method for row in rows(kind).values() if row.missing is None)
+        )
         raise DiffMagicError(f"unknown method `{name}`: choose from {offered}")
     row_key = f"{key}@{engine}" if engine and f"{key}@{engine}" in ROWS else key
     if kind == "derivative" and engine and ROWS[row_key].engine != engine:
@@ -211,4 +244,7 @@ def select(names: object, engines: Iterable[str] | str = ("numpy",)) -> tuple[st
             keys = [r.key for r in ROWS.values() if r.method == method]
             on_engine = [k for k in keys if ROWS[k].engine in wanted_engines]
             chosen.update(on_engine or keys[:1])
+    for key in ROWS:
+        if key in chosen and ROWS[key].missing is not None:
+            raise DiffMagicError(ROWS[key].missing)
     return tuple(key for key in ROWS if key in chosen)

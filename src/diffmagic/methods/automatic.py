@@ -25,7 +25,7 @@ from diffmagic.methods.jax_engine import float64, jax_module, on_numpy, timed_ca
 KEY = "automatic"
 LABEL = "automatic (JAX)"
 
-_CONTROL_FLOW_ERRORS = (
+CONTROL_FLOW_ERRORS = (
     "TracerBoolConversionError",
     "ConcretizationTypeError",
     "TracerIntegerConversionError",
@@ -57,7 +57,7 @@ def scalar_function(target: Target) -> Callable[[Any], Any]:
     return scalar
 
 
-def _forward(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
+def forward(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
     jax = jax_module()
 
     def derivative(value: Any) -> Any:
@@ -72,7 +72,7 @@ def prepare(target: Target, order: int, probe: np.ndarray, engine: str = "jax") 
     scalar = scalar_function(target)
     nth = scalar
     for _ in range(order):
-        nth = _forward(nth)
+        nth = forward(nth)
     # One compiled program gives f and its derivative: the comparison checks JAX's f against
     # NumPy's before it trusts the derivative, and XLA computes the shared primal once.
     batched = jax.jit(jax.vmap(lambda value: (scalar(value), nth(value))))
@@ -84,9 +84,9 @@ def prepare(target: Target, order: int, probe: np.ndarray, engine: str = "jax") 
     except MethodFailure:
         raise
     except Exception as error:
-        if type(error).__name__ not in _CONTROL_FLOW_ERRORS:
+        if type(error).__name__ not in CONTROL_FLOW_ERRORS:
             raise MethodFailure(explain_jax(target.name, error)) from None
-        return _prepare_pointwise(target, scalar, order, probe, started, error)
+        return prepare_pointwise(target, scalar, order, probe, started, error)
 
     return Prepared(
         derivative=run_batched,
@@ -97,7 +97,7 @@ def prepare(target: Target, order: int, probe: np.ndarray, engine: str = "jax") 
         # Timing measures the derivative alone, compiled on first use (so an untimed comparison
         # never pays for a second program).
         timed_call=_timed_lazily(lambda: jax.jit(jax.vmap(nth))),
-        work=_jaxpr_size(scalar, nth),
+        work=jaxpr_size(scalar, nth),
     )
 
 
@@ -123,7 +123,7 @@ def jax_precision(function: Callable[[Any], Any]) -> str:
     return "float32" if jax.numpy.dtype(dtype).itemsize < 8 else "float64"
 
 
-def _jaxpr_size(function: Callable[[Any], Any], derivative: Callable[[Any], Any]) -> Work:
+def jaxpr_size(function: Callable[[Any], Any], derivative: Callable[[Any], Any]) -> Work:
     """Equations in the traced programs of f and of its derivative."""
     jax = jax_module()
     with float64():
@@ -144,7 +144,7 @@ def _point_by_point(each: Callable[[float], float]) -> Callable[[np.ndarray], np
     return over
 
 
-def _prepare_pointwise(
+def prepare_pointwise(
     target: Target,
     scalar: Callable[[Any], Any],
     order: int,
@@ -164,7 +164,7 @@ def _prepare_pointwise(
         except MethodFailure:
             raise
         except Exception as error:
-            if type(error).__name__ in _CONTROL_FLOW_ERRORS:
+            if type(error).__name__ in CONTROL_FLOW_ERRORS:
                 raise MethodFailure(explain_jax(target.name, error)) from None
             return float("nan")
 

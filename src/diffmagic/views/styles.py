@@ -21,6 +21,11 @@ ENGINE_VARIANT: dict[str, dict[str, Any]] = {
     "symbolic@jax": {"color": "C9", "linestyle": ":", "linewidth": 2.0},
     "finite_difference@jax": {"color": "C8", "linestyle": "none", "marker": "+", "markersize": 5},
     "numerical@jax": {"color": "C6", "linestyle": "none", "marker": "s", "markersize": 3},
+    # Automatic differentiation on other engines: dashed like JAX's, each its own colour.
+    "automatic@eager": {"color": "C3", "linestyle": (0, (1, 2)), "linewidth": 1.6},
+    "autograd": {"color": "tab:olive", "linestyle": (0, (5, 2)), "linewidth": 1.5},
+    "torch": {"color": "tab:brown", "linestyle": (0, (3, 1, 1, 1)), "linewidth": 1.5},
+    "mygrad": {"color": "tab:pink", "linestyle": (0, (2, 2)), "linewidth": 1.5},
 }
 #: A row this module does not know yet (a new method or engine) still draws, never raises.
 UNKNOWN_STYLE: dict[str, Any] = {"color": "C7", "linestyle": "-.", "linewidth": 1.4}

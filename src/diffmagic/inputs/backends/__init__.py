@@ -1,14 +1,15 @@
-"""The three worlds one function runs in: SymPy, NumPy and JAX.
+"""The worlds one function runs in: SymPy, NumPy, JAX, and the eager engines Autograd and PyTorch.
 
 A learner's function names its maths through `np`, `jnp`, `math` or bare `sin`. diffmagic never
 rewrites that text: it runs the same code object with those names bound to a backend namespace,
 so `np.sin` means `sympy.sin` while tracing symbolically and `jax.numpy.sin` under `grad`.
 
 Each backend is a module-like `Namespace` (`namespace`) built in a module of its own:
-`numpy_backend`, `jax_backend` (JAX imported on first use) and `sympy_backend`; the meanings
-they share (Python's `max`/`min` pointwise, `heaviside` at 0, a reduction along an axis of one
-number refused) are in `pointwise`. This module chooses among them, and tells which of
-the user's values are maths that a backend replaces.
+`numpy_backend`, `jax_backend`, `sympy_backend`, `autograd_backend` and `torch_backend` (each
+library but NumPy imported on first use); the meanings they share (Python's `max`/`min`
+pointwise, `heaviside` at 0, a reduction along an axis of one number refused) are in
+`pointwise`. This module chooses among them, and tells which of the user's values are maths
+that a backend replaces.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from typing import Any
 
 import numpy as np
 
+from diffmagic.inputs.backends.autograd_backend import autograd_builtins, autograd_namespace
 from diffmagic.inputs.backends.jax_backend import jax_builtins, jax_namespace
 from diffmagic.inputs.backends.namespace import Namespace
 from diffmagic.inputs.backends.numpy_backend import numpy_builtins, numpy_namespace
 from diffmagic.inputs.backends.pointwise import ScalarReductionError
 from diffmagic.inputs.backends.sympy_backend import sympy_builtins, sympy_namespace
+from diffmagic.inputs.backends.torch_backend import torch_builtins, torch_namespace
 
 __all__ = [
     "MATH_MODULE_NAMES",
@@ -44,12 +47,28 @@ __all__ = [
 MATH_MODULE_NAMES = frozenset({"numpy", "jax.numpy", "math", "cmath", "sympy"})
 
 
+_NAMESPACES = {
+    "sympy": sympy_namespace,
+    "numpy": numpy_namespace,
+    "jax": jax_namespace,
+    "autograd": autograd_namespace,
+    "torch": torch_namespace,
+}
+_BUILTINS = {
+    "sympy": sympy_builtins,
+    "numpy": numpy_builtins,
+    "jax": jax_builtins,
+    "autograd": autograd_builtins,
+    "torch": torch_builtins,
+}
+
+
 def namespace_for(backend: str) -> Namespace:
-    return {"sympy": sympy_namespace, "numpy": numpy_namespace, "jax": jax_namespace}[backend]()
+    return _NAMESPACES[backend]()
 
 
 def builtins_for(backend: str) -> dict[str, Any]:
-    return {"sympy": sympy_builtins, "numpy": numpy_builtins, "jax": jax_builtins}[backend]()
+    return _BUILTINS[backend]()
 
 
 def is_math_module(value: Any) -> bool:

@@ -8,7 +8,7 @@ uses this environment; the first test checks that it really does.
 
 from __future__ import annotations
 
-import shutil
+import importlib.util
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,27 +21,23 @@ import pytest
 pytestmark = pytest.mark.slow
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+BUILD_SCRIPT = EXAMPLES.parent / "docs" / "build_notebooks.py"
 NOTEBOOKS = sorted(EXAMPLES.glob("*.ipynb"))
 
 
-def _execute(notebook_path: Path, workdir: Path, extra_cells: tuple[str, ...] = ()) -> Any:
-    """Run a copy of the notebook with `examples/` as its working directory."""
-    import nbformat
-    from nbclient import NotebookClient
+def _build_notebooks():
+    """docs/build_notebooks.py, which stores the examples with their outputs: the tests start
+    their kernels through its `execute`, so a stored output is made as a tested one is."""
+    spec = importlib.util.spec_from_file_location("build_notebooks", BUILD_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
-    copy = workdir / "examples"
-    shutil.copytree(EXAMPLES, copy)
-    notebook = nbformat.read(copy / notebook_path.name, as_version=4)
-    notebook.cells.extend(nbformat.v4.new_code_cell(source) for source in extra_cells)
-    client = NotebookClient(
-        notebook,
-        timeout=600,
-        kernel_name="python3",
-        allow_errors=True,
-        resources={"metadata": {"path": str(copy)}},
-    )
-    client.execute()
-    return notebook
+
+def _execute(notebook_path: Path, workdir: Path, extra_cells: tuple[str, ...] = ()) -> Any:
+    """Run a copy of the notebook with `examples/` as its working directory (the stored
+    outputs are cleared as each cell runs)."""
+    return _build_notebooks().execute(notebook_path, workdir, extra_cells)
 
 
 def _magic_cells(notebook) -> list:
@@ -68,33 +64,12 @@ def _mime_types(cell) -> set[str]:
 
 def _errors(notebook) -> list[str]:
     """Every error a reader would see: error outputs, and a UsageError's line on stderr."""
-    found = []
-    for index, cell in enumerate(notebook.cells):
-        for output in cell.get("outputs", []):
-            if output.output_type == "error":
-                found.append(f"cell {index}: {output.ename}: {output.evalue}")
-            elif output.output_type == "stream" and output.name == "stderr":
-                text = output.text
-                if any(word in text for word in ("Traceback", "UsageError", "Error:")):
-                    found.append(f"cell {index}: {text.strip()}")
-    return found
+    return _build_notebooks().errors(notebook)
 
 
 def test_there_are_example_notebooks() -> None:
     assert NOTEBOOKS, f"no notebooks in {EXAMPLES}"
     assert EXAMPLES / "01_course_lab.ipynb" in NOTEBOOKS
-
-
-@pytest.mark.parametrize("notebook_path", NOTEBOOKS, ids=lambda path: path.name)
-def test_notebook_is_saved_without_outputs(notebook_path: Path) -> None:
-    import nbformat
-
-    notebook = nbformat.read(notebook_path, as_version=4)
-    nbformat.validate(notebook)
-    for index, cell in enumerate(notebook.cells):
-        if cell.cell_type == "code":
-            assert cell.outputs == [], f"cell {index} was saved with outputs"
-            assert cell.execution_count is None, f"cell {index} was saved with a count"
 
 
 @pytest.mark.parametrize("notebook_path", NOTEBOOKS, ids=lambda path: path.name)

@@ -48,6 +48,7 @@ def execute(notebook_path: Path, workdir: Path, extra_cells: tuple[str, ...] = (
     copy = workdir / "examples"
     shutil.copytree(notebook_path.parent, copy, dirs_exist_ok=True)
     notebook = nbformat.read(copy / notebook_path.name, as_version=4)
+    notebook.metadata.pop("widgets", None)  # a previous run's, kept by the stored notebook
     notebook.cells.extend(nbformat.v4.new_code_cell(source) for source in extra_cells)
     client = NotebookClient(
         notebook,
@@ -56,6 +57,10 @@ def execute(notebook_path: Path, workdir: Path, extra_cells: tuple[str, ...] = (
         allow_errors=True,
         # No per-cell timestamps: a rebuild changes only what the reader sees.
         record_timing=False,
+        # No widget state: a static page (nbconvert's HTML, the site) then shows a widget
+        # output's static twin, the panel's last figure and table, instead of an empty
+        # placeholder for widget JavaScript fetched from the network.
+        store_widget_state=False,
         resources={"metadata": {"path": str(copy)}},
     )
     client.execute()

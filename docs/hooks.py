@@ -4,6 +4,7 @@
   to the package gets its page and a removed one loses it: nothing to keep in step by hand.
   Each page is mkdocstrings' rendering of the name's numpydoc docstring, found in the module
   that defines it (griffe reads the source; nothing heavy is imported).
+- The API section is titled "API" (MkDocs would name it after its folder, "Api").
 - The README, included as the home page, links the example notebooks as `examples/...` from the
   repository's root; include-markdown rewrites that to `../examples/...` from `docs/`, and the
   site serves them at `examples/...` (`docs/examples` links to `examples/`), so the home page's
@@ -51,3 +52,11 @@ def on_page_markdown(markdown: str, page: Any, **_: Any) -> str:
     if page.file.src_uri == "index.md":
         return markdown.replace("](../examples/", "](examples/")
     return markdown
+
+
+def on_nav(nav: Any, **_: Any) -> Any:
+    """Title the section of the API pages as it is written."""
+    for item in nav.items:
+        if item.is_section and item.title.lower() == API_FOLDER:
+            item.title = "API"
+    return nav

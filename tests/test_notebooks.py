@@ -3,7 +3,10 @@
 Each notebook is executed in a copy of `examples/` (so files it writes stay out of the
 repository) by the `python3` kernel. That kernelspec runs `python -m ipykernel_launcher`, and
 jupyter_client replaces a bare `python` with the interpreter running the tests, so the kernel
-uses this environment; the first test checks that it really does.
+uses this environment; the first test checks that it really does. The kernel is started by
+`docs/build_notebooks.py`, which stores the examples with their outputs; each run here also
+checks that the stored outputs are of the kinds the run shows (tests/test_stored_notebooks.py
+checks, without a kernel, that they were made from the code cells as they are).
 """
 
 from __future__ import annotations
@@ -67,6 +70,34 @@ def _errors(notebook) -> list[str]:
     return _build_notebooks().errors(notebook)
 
 
+def _output_kinds(cell) -> tuple[tuple[str, ...], ...]:
+    """What a reader sees in a cell, by kind: each rich output's type and MIME types, then
+    whether it printed to stdout. Streams are counted once (a kernel may split one print in
+    chunks); stderr is left out (warnings of the platform, not the notebook's content)."""
+    outputs = cell.get("outputs", [])
+    rich = tuple(
+        (output["output_type"], *sorted(output.get("data", {})))
+        for output in outputs
+        if output["output_type"] != "stream"
+    )
+    printed = any(
+        output["output_type"] == "stream" and output["name"] == "stdout" for output in outputs
+    )
+    return (*rich, ("stdout",)) if printed else rich
+
+
+def _stale_cells(stored, fresh) -> list[str]:
+    """The code cells whose fresh run shows other kinds of output than the stored notebook.
+    The text is not compared: it carries timings, and notes that depend on them."""
+    stored_code = [cell for cell in stored.cells if cell.cell_type == "code"]
+    fresh_code = [cell for cell in fresh.cells if cell.cell_type == "code"]
+    return [
+        f"code cell {index}: stored {_output_kinds(then)}, now {_output_kinds(now)}\n{then.source}"
+        for index, (then, now) in enumerate(zip(stored_code, fresh_code, strict=False))
+        if _output_kinds(then) != _output_kinds(now)
+    ]
+
+
 def test_there_are_example_notebooks() -> None:
     assert NOTEBOOKS, f"no notebooks in {EXAMPLES}"
     assert EXAMPLES / "01_course_lab.ipynb" in NOTEBOOKS
@@ -74,6 +105,8 @@ def test_there_are_example_notebooks() -> None:
 
 @pytest.mark.parametrize("notebook_path", NOTEBOOKS, ids=lambda path: path.name)
 def test_notebook_runs_without_errors(notebook_path: Path, tmp_path: Path) -> None:
+    import nbformat
+
     check = "import sys; print(sys.executable)"
     notebook = _execute(notebook_path, tmp_path, extra_cells=(check,))
     assert _errors(notebook) == []
@@ -82,6 +115,9 @@ def test_notebook_runs_without_errors(notebook_path: Path, tmp_path: Path) -> No
         output.text for output in notebook.cells[-1].outputs if output.output_type == "stream"
     )
     assert Path(printed.strip()) == Path(sys.executable)
+    # The stored outputs (docs/build_notebooks.py) are of the kinds a fresh run shows.
+    stale = _stale_cells(nbformat.read(notebook_path, as_version=4), notebook)
+    assert stale == [], f"run `python docs/build_notebooks.py {notebook_path.name}`: {stale}"
     for cell in _magic_cells(notebook):
         shown = _mime_types(cell)
         quiet = " -q" in cell.source or "--quiet" in cell.source

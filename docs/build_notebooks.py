@@ -11,8 +11,10 @@ notebooks through `execute` below, so the build and the tests start their kernel
 
 A notebook whose run shows an error is not stored: the script names the cell and exits 1.
 Each stored notebook carries, in its metadata, the SHA-256 of its code cells' sources
-(`sources_digest`): tests/test_notebooks.py checks that it still matches, so a code cell edited
-without a rebuild fails the tests, and the check costs no kernel.
+(`sources_digest`): tests/test_stored_notebooks.py checks that it still matches, so a code cell
+edited without a rebuild fails the tests, and the check costs no kernel. The stored PNGs are
+palette-coded (256 colours; the figures are lines and text on white), a quarter of their size,
+so the eight notebooks weigh about 2 MB.
 """
 
 from __future__ import annotations

@@ -70,3 +70,29 @@ def test_the_exported_lab_shows_every_figure_with_alt_text_and_every_table(
     # The comparison tables have a caption saying what was compared; the small tables of
     # slopes and secants sit under a paragraph that does.
     assert sum(elements.tables) >= figures
+
+
+@pytest.mark.slow
+def test_the_stored_panel_notebook_exports_its_last_figure_and_table() -> None:
+    """The panel notebook as stored (docs/build_notebooks.py), exported as a learner shares it
+    or as the docs site shows it: with no widget JavaScript to fetch, the page shows the panel's
+    static twin, its last figure with alt text and its table of slopes, not an empty box."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    notebook = nbformat.read(EXAMPLES / "03_panel.ipynb", as_version=4)
+    panel_cells = [
+        cell
+        for cell in notebook.cells
+        if cell.cell_type == "code" and "diffmagic.panel(" in cell.source
+    ]
+    assert panel_cells and all(cell.outputs for cell in panel_cells), "stored without outputs"
+    page, _ = HTMLExporter(template_name="lab").from_notebook_node(notebook)
+    elements = _Elements()
+    elements.feed(page)
+    shown = [image for image in elements.images if (image.get("src") or "").startswith("data:")]
+    assert len(shown) == len(panel_cells)
+    for image in shown:
+        assert " and its derivative " in (image.get("alt") or ""), image.get("alt")
+    assert len(elements.tables) >= len(panel_cells)
+    assert "slope at x0" in page

@@ -81,7 +81,16 @@ def no_derivative_at(comparison: Comparison, x0: float) -> NoDerivative | None:
     values) counts, and so does a point where NumPy's f has no value; for f' any other x0 is
     checked on f itself, down a ladder of steps (`singular_values.confirm`, as the graph
     checks its x0), for a corner or a jump the search between grid points did not look at.
+    Those calls of f run under the one guard and the method time limit: when they do not
+    finish, the comparison's notes say so and nothing is drawn at x0 (the tangents, which
+    call f too, give up the same way).
     """
+    if comparison.function is None:
+        return _why_none(comparison, x0)
+    return _guarded(comparison, lambda: _why_none(comparison, x0), f"the tangents at {x0:g}")
+
+
+def _why_none(comparison: Comparison, x0: float) -> NoDerivative | None:
     low, high = comparison.domain
     near = SAME_POINT * max(high - low, 1.0)
     listed = [point.kind for point in comparison.singularities if abs(point.x - x0) <= near]

@@ -220,6 +220,19 @@ def test_a_compiled_check_is_reused_on_the_second_call(monkeypatch):
     assert STATS.traces > traced
 
 
+def test_clear_cache_forgets_the_compiled_checks_too():
+    import diffmagic
+    from diffmagic.running.compiled_checks import PROGRAMS, STATS
+
+    assert_gradient(data_loss, data_grad, W3)
+    assert len(PROGRAMS._entries) > 0
+    diffmagic.clear_cache()
+    assert len(PROGRAMS._entries) == 0
+    traced = STATS.traces
+    assert_gradient(data_loss, data_grad, W3)  # same f and shapes: compiled again
+    assert STATS.traces > traced
+
+
 def test_jax_own_custom_rules_do_not_exclude_jax():
     import jax
 

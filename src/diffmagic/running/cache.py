@@ -240,7 +240,31 @@ class PreparedCache:
 #: The process-wide cache that `compare()` uses.
 PREPARED = PreparedCache()
 
+#: The `clear` of every other process-wide cache of derived or compiled work (the compiled
+#: checks of `check_gradient`): each registers itself where it is made, so that this module,
+#: below them, need not import them.
+_OTHER_CACHES: list[Callable[[], None]] = []
+
+
+def clears_with_the_cache(clear: Callable[[], None]) -> None:
+    """Have `clear_cache()` call `clear` too (a cache of compiled programs registers its own)."""
+    if clear not in _OTHER_CACHES:
+        _OTHER_CACHES.append(clear)
+
 
 def clear_cache() -> None:
-    """Forget every prepared derivative (`diffmagic.clear_cache()`): the next call derives anew."""
+    """Forget every prepared derivative and compiled program: the next call derives anew.
+
+    Returns
+    -------
+    None
+        `compare()` prepares every method again, and `check_gradient` compiles f again.
+
+    Examples
+    --------
+    >>> import diffmagic
+    >>> diffmagic.clear_cache()
+    """
     PREPARED.clear()
+    for clear in _OTHER_CACHES:
+        clear()

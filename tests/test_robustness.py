@@ -245,12 +245,13 @@ def test_reductions_over_python_lists_work_under_jax_too() -> None:
     assert comparison["automatic"].max_rel_error < 1e-12
 
 
-def test_a_rerun_adds_nothing_to_sympys_caches_or_to_linecache() -> None:
+def test_a_rerun_adds_nothing_to_sympys_caches_or_to_linecache(monkeypatch) -> None:
     """A rerun of the same cell derives nothing again, so it leaves nothing behind: the zeros
     that place |x - 0.25|'s corner are kept (each `solveset` made fresh symbols that filled
     SymPy's caches), and the cell's text is one linecache entry however often it runs."""
     import linecache
 
+    import sympy
     from sympy.core.cache import CACHE
 
     source = "import numpy as np\ndef f(x):\n    return np.abs(x - 0.25) + np.sin(x)\n"
@@ -260,10 +261,18 @@ def test_a_rerun_adds_nothing_to_sympys_caches_or_to_linecache() -> None:
 
     first = diffmagic.compare(source, points=50)
     assert [point.x for point in first.singularities] == [0.25]
+    solved = []
+    solveset = sympy.solveset
+    monkeypatch.setattr(
+        sympy, "solveset", lambda *args, **kw: solved.append(args) or solveset(*args, **kw)
+    )
     entries, lines = sympy_entries(), len(linecache.cache)
     for _ in range(3):
         assert diffmagic.compare(source, points=50).singularities == first.singularities
-    assert (sympy_entries(), len(linecache.cache)) == (entries, lines)
+    assert (solved, sympy_entries(), len(linecache.cache)) == ([], entries, lines)
+    diffmagic.clear_cache()  # forgets the zeros too: SymPy solves again
+    assert diffmagic.compare(source, points=50).singularities == first.singularities
+    assert solved
 
 
 def test_only_the_last_cells_stay_in_linecache(monkeypatch) -> None:

@@ -241,8 +241,8 @@ class PreparedCache:
 PREPARED = PreparedCache()
 
 #: The `clear` of every other process-wide cache of derived or compiled work (the compiled
-#: checks of `check_gradient`): each registers itself where it is made, so that this module,
-#: below them, need not import them.
+#: checks of `check_gradient`, the zeros that place f's corners): each registers itself where
+#: it is made, so that this module, below them, need not import them.
 _OTHER_CACHES: list[Callable[[], None]] = []
 
 
@@ -253,12 +253,14 @@ def clears_with_the_cache(clear: Callable[[], None]) -> None:
 
 
 def clear_cache() -> None:
-    """Forget every prepared derivative and compiled program: the next call derives anew.
+    """Forget every prepared derivative, compiled check and solved zero: the next call derives
+    anew.
 
     Returns
     -------
     None
-        `compare()` prepares every method again, and `check_gradient` compiles f again.
+        `compare()` prepares every method and solves for f's corners again, and
+        `check_gradient` compiles f again.
 
     Examples
     --------

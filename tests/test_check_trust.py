@@ -173,7 +173,7 @@ def test_directions_that_would_not_fit_in_memory_are_refused():
 
 def test_f_that_sleeps_is_stopped_at_the_time_limit_with_a_reason():
     def sleepy(w):
-        time.sleep(30)
+        time.sleep(3)  # outlasts the limit and its grace: abandoned, not awaited
         return np.sum(w**2)
 
     with pytest.raises(DiffMagicError) as caught:
@@ -217,6 +217,19 @@ def test_a_compiled_check_is_reused_on_the_second_call(monkeypatch):
     # The data f reads changed: a new key, traced anew (never a stale program by id).
     monkeypatch.setitem(globals(), "DATA", DATA + 1.0)
     assert_gradient(data_loss, data_grad, W3)
+    assert STATS.traces > traced
+
+
+def test_clear_cache_forgets_the_compiled_checks_too():
+    import diffmagic
+    from diffmagic.running.compiled_checks import PROGRAMS, STATS
+
+    assert_gradient(data_loss, data_grad, W3)
+    assert len(PROGRAMS._entries) > 0
+    diffmagic.clear_cache()
+    assert len(PROGRAMS._entries) == 0
+    traced = STATS.traces
+    assert_gradient(data_loss, data_grad, W3)  # same f and shapes: compiled again
     assert STATS.traces > traced
 
 

@@ -126,9 +126,14 @@ def png_size(png: bytes) -> tuple[int, int]:
 # ----------------------------------------------------------------------------- what is shown
 
 
-@pytest.fixture
-def exp_sin_outputs(ip):
-    return run(ip, "--no-timing", EXP_SIN_CELL)
+@pytest.fixture(scope="module")
+def exp_sin_outputs(session_shell):
+    """One run of the cell, read (never changed) by the tests of what it shows."""
+    before = dict(session_shell.user_ns)
+    captured = run(session_shell, "--no-timing", EXP_SIN_CELL)
+    session_shell.user_ns.clear()
+    session_shell.user_ns.update(before)
+    return captured
 
 
 def test_a_cell_shows_latex_then_a_png_then_the_table(exp_sin_outputs) -> None:
@@ -292,6 +297,7 @@ def test_line_mode_with_respect_to_another_parameter(ip) -> None:
 # ----------------------------------------------------------------------------- options
 
 
+@pytest.mark.slow
 def test_order_2_shows_the_second_derivative(ip) -> None:
     captured = run(ip, "--order 2 --no-timing -o result", EXP_SIN_CELL)
     (latex,) = shown(captured, "text/latex")
@@ -341,6 +347,7 @@ def test_save_writes_the_figure(ip, tmp_path: Path, suffix: str, starts_with: by
         assert b"<svg" in content
 
 
+@pytest.mark.slow
 def test_default_timing_times_every_method_at_a_million_points(ip) -> None:
     captured = run(ip, "-o result", EXP_SIN_CELL)
     table = table_of(captured)
@@ -594,6 +601,7 @@ def test_a_step_study_follows_the_tangent_table(ip) -> None:
         run(ip, '"sin(x)" --step-study --no-timing')
 
 
+@pytest.mark.slow
 def test_engines_add_rows_compiled_by_jax(ip) -> None:
     captured = run(ip, '"x**2" --engines numpy,jax --no-timing --no-plot')
     table = captured.outputs[-1].data["text/plain"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from diffmagic.frontends.options import options_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,6 +54,7 @@ def test_every_picture_the_readme_shows_exists() -> None:
             assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", picture
 
 
+@pytest.mark.slow
 def test_the_readmes_python_runs_as_written() -> None:
     blocks = re.findall(r"```python\n(.*?)```", README, re.S)
     plain = [block for block in blocks if not block.lstrip().startswith("%")]

@@ -8,6 +8,7 @@ slopes differ), a *cusp* (sqrt(|x|): infinite slopes of opposite sign), a *verti
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ import numpy as np
 from diffmagic.analysis import singular_values
 from diffmagic.inputs.naming import derivative_name
 from diffmagic.limits import bounds
+from diffmagic.running.cache import clears_with_the_cache
 
 ArrayFunction = Callable[[np.ndarray], np.ndarray]
 
@@ -103,6 +105,30 @@ def _candidate_arguments(function_expr: Any, derivative_expr: Any, symbol: Any) 
     return [c for c in dict.fromkeys(candidates) if c.has(symbol)]
 
 
+#: How many (argument, domain) questions `_real_zeros` keeps the answers of.
+ZEROS_KEPT = 256
+
+
+@functools.lru_cache(maxsize=ZEROS_KEPT)
+def _real_zeros(argument: Any, symbol: Any, low: float, high: float) -> tuple[Any, ...]:
+    """SymPy's real zeros of `argument` in [low, high] (none when they are not a finite set).
+
+    Kept: every rerun of a cell asks the same questions (the derivative itself comes from the
+    prepared-derivative cache), and each `solveset` over an interval makes fresh Dummy symbols
+    whose entries in SymPy's own caches no later call can hit: uncached, the search filled
+    those caches by about 50 objects a run, and cost a `solveset` per candidate every time.
+    """
+    import sympy as sp
+
+    zeros = sp.solveset(argument, symbol, domain=sp.Interval(low, high))
+    if not isinstance(zeros, sp.FiniteSet):
+        return ()
+    return tuple(z for z in zeros if z.is_real)
+
+
+clears_with_the_cache(_real_zeros.cache_clear)
+
+
 def from_expression(
     function_expr: Any,
     derivative_expr: Any,
@@ -115,20 +141,18 @@ def from_expression(
 
     low, high = domain
     points: set[float] = set()
-    interval = sp.Interval(low, high)
     try:
         with bounds.time_limit(2.0) as limit:
             for argument in _candidate_arguments(function_expr, derivative_expr, symbol):
                 if sp.count_ops(argument) > 40:
                     continue
                 try:
-                    zeros = sp.solveset(argument, symbol, domain=interval)
+                    zeros = _real_zeros(argument, symbol, low, high)
                 except Exception:
                     # solveset has no answer for this one (nested Max can recurse too
                     # deeply): the other candidates still count.
                     continue
-                if isinstance(zeros, sp.FiniteSet):
-                    points.update(float(z) for z in zeros if z.is_real)
+                points.update(float(z) for z in zeros)
     except bounds.TimeLimitExceeded as error:
         if error.deadline is not limit:
             raise

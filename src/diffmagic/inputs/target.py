@@ -9,8 +9,9 @@ as it runs under SymPy, NumPy or JAX.
 from __future__ import annotations
 
 import ast
+import collections
+import hashlib
 import inspect
-import itertools
 import linecache
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -25,7 +26,10 @@ from diffmagic.inputs.rebind import rebind
 from diffmagic.limits import bounds
 from diffmagic.limits.guard import Failure, guarded
 
-_cell_numbers = itertools.count(1)
+#: How many cells' texts stay registered with linecache (older ones are dropped).
+CELLS_KEPT = 256
+#: The linecache names of the cells registered, oldest first.
+_registered_cells: collections.OrderedDict[str, None] = collections.OrderedDict()
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,21 @@ def defined_functions(tree: ast.Module) -> list[str]:
     return names
 
 
+def _registered(text: str) -> str:
+    """A file name for the cell's code, registered with linecache so that error messages quote
+    the user's line. Named by the text itself: a cell rerun a thousand times is one entry, and
+    only the last CELLS_KEPT cells stay (each entry holds the cell's whole text)."""
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    filename = f"<diffmagic cell {digest[:16]}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
+    _registered_cells[filename] = None
+    _registered_cells.move_to_end(filename)
+    while len(_registered_cells) > CELLS_KEPT:
+        dropped, _ = _registered_cells.popitem(last=False)
+        linecache.cache.pop(dropped, None)
+    return filename
+
+
 def _compile_cell(
     text: str, origin: str = "the cell", seconds: float = bounds.METHOD_SECONDS
 ) -> tuple[dict[str, Any], list[str]]:
@@ -104,10 +123,7 @@ def _compile_cell(
     call before its `def` is stopped after `seconds` with a line naming it, on any thread.
     `SystemExit` is let through for the command line to word (a file's `sys.exit()`).
     """
-    # A file name of its own per cell, registered with linecache, lets error messages quote the
-    # user's line.
-    filename = f"<diffmagic cell {next(_cell_numbers)}>"
-    linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
+    filename = _registered(text)
     try:
         tree = ast.parse(text, filename=filename)
     except SyntaxError as error:

@@ -240,9 +240,21 @@ class PreparedCache:
 #: The process-wide cache that `compare()` uses.
 PREPARED = PreparedCache()
 
+#: The `clear` of every other process-wide cache of derived or compiled work (the compiled
+#: checks of `check_gradient`, the zeros that place f's corners): each registers itself where
+#: it is made, so that this module, below them, need not import them.
+_OTHER_CACHES: list[Callable[[], None]] = []
+
+
+def clears_with_the_cache(clear: Callable[[], None]) -> None:
+    """Have `clear_cache()` call `clear` too (a cache of compiled programs registers its own)."""
+    if clear not in _OTHER_CACHES:
+        _OTHER_CACHES.append(clear)
+
 
 def clear_cache() -> None:
-    """Forget every prepared derivative (`diffmagic.clear_cache()`): the next call derives anew.
+    """Forget every prepared derivative, compiled check and solved zero: the next call derives
+    anew (`diffmagic.clear_cache()`).
 
     `compare(..., cache=False)` skips the cache for one call; this empties it for all, to
     measure a first derivation again or to free the memory it holds.
@@ -250,6 +262,8 @@ def clear_cache() -> None:
     Returns
     -------
     None
+        `compare()` prepares every method and solves for f's corners again, and
+        `check_gradient` compiles f again.
 
     Examples
     --------
@@ -261,3 +275,5 @@ def clear_cache() -> None:
     True
     """
     PREPARED.clear()
+    for clear in _OTHER_CACHES:
+        clear()

@@ -24,7 +24,7 @@ from diffmagic.inputs.pytree import Flat
 from diffmagic.inputs.target import Target
 from diffmagic.limits.explain import explain_jax, where
 from diffmagic.limits.guard import Failure
-from diffmagic.running.cache import fingerprint
+from diffmagic.running.cache import clears_with_the_cache, fingerprint
 
 #: Compiled programs kept (least recently used dropped first), and the bytes of the arrays
 #: their functions read that they may keep alive in all.
@@ -207,6 +207,7 @@ class ProgramCache:
 
 
 PROGRAMS = ProgramCache()
+clears_with_the_cache(PROGRAMS.clear)
 
 
 def compiled(function: Callable[..., Any], flat: Flat) -> Program | Failure:

@@ -285,11 +285,15 @@ def test_only_the_last_cells_stay_in_linecache(monkeypatch) -> None:
     import diffmagic.inputs.target
 
     monkeypatch.setattr(diffmagic.inputs.target, "CELLS_KEPT", 2)
-    cells = [f"def f(x):\n    return x**2 + {k}\n" for k in range(3)]
+    cells = [f"def f(x):\n    return x**2 + 7770{k}\n" for k in range(3)]
     for cell in cells:
         diffmagic.compare(cell, methods="numerical")
-    kept = "".join("".join(entry[2]) for entry in linecache.cache.values() if len(entry) == 4)
-    assert "x**2 + 0" not in kept and "x**2 + 1" in kept and "x**2 + 2" in kept
+    kept = "".join(
+        "".join(entry[2])
+        for name, entry in linecache.cache.items()
+        if name.startswith("<diffmagic cell") and len(entry) == 4
+    )
+    assert "x**2 + 77700" not in kept and "x**2 + 77701" in kept and "x**2 + 77702" in kept
     # A cell still registered is quoted in reasons.
     failing = diffmagic.compare("def f(x):\n    return x / no_such_name\n", methods="numerical")
     assert "line 2: return x / no_such_name" in failing["numerical"].error

@@ -270,3 +270,17 @@ def test_every_entry_taking_a_cell_stops_its_top_level_code() -> None:
     ]
     for entry in entries:
         assert refusal(entry).startswith("running the cell took longer"), entry
+
+
+@pytest.mark.slow
+def test_the_underflow_notes_sympy_work_is_bounded_too(monkeypatch) -> None:
+    """After the rows, SymPy reads f and f' once more for where they underflow float64 (an
+    expression that swelled in lambdify there once ran for an hour): under SymPy's limit."""
+    import diffmagic.analysis.reference as reference
+
+    monkeypatch.setattr(reference, "underflow_notes", lambda *args: RELEASE.wait(100) or [])
+    comparison = on_a_thread(
+        lambda: diffmagic.compare("x**3", points=11, symbolic_time_limit=LIMIT, cache=False)
+    )
+    assert comparison["symbolic"].ok
+    np.testing.assert_allclose(comparison["symbolic"].values, 3 * comparison.x**2, rtol=1e-12)

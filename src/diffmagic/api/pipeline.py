@@ -80,20 +80,7 @@ class Comparer(ReferenceSteps):
         chosen, reference_label = self._reference(exact, exact_label, why_not, singularities)
         reference_values = None if chosen is None else chosen.values
         if symbolic is not None:
-            import sympy as sp
-
-            self.notes.extend(
-                reference.underflow_notes(
-                    self.f_values,
-                    reference_values,
-                    symbolic.function_expr,
-                    symbolic.expr,
-                    self.target.name,
-                    derivative_name(self.order, self.target.name),
-                    sp.Symbol(self.target.wrt, real=True),
-                    self.grid,
-                )
-            )
+            self.notes.extend(self._underflow_notes(symbolic, reference_values))
         grid_verdicts.judge_rows(
             self.results,
             chosen,
@@ -281,6 +268,29 @@ class Comparer(ReferenceSteps):
             precision=self._precision_of(key, prepared),
             grid_seconds=grid_seconds,
         )
+
+    def _underflow_notes(self, symbolic: Prepared, reference_values: Any) -> list[str]:
+        """Where f or f' underflows float64 though SymPy's closed form has a value: SymPy and
+        mpmath work, so under SymPy's limit like every SymPy step (an expression that swells
+        in lambdify once hung here); none when it does not finish."""
+        import sympy as sp
+
+        notes = bounded_outcome(
+            lambda: reference.underflow_notes(
+                self.f_values,
+                reference_values,
+                symbolic.function_expr,
+                symbolic.expr,
+                self.target.name,
+                derivative_name(self.order, self.target.name),
+                sp.Symbol(self.target.wrt, real=True),
+                self.grid,
+            ),
+            "symbolic",
+            self.target.name,
+            self.symbolic_seconds,
+        )
+        return [] if isinstance(notes, Failure) else notes
 
     def _read_note(self, key: str) -> list[str]:
         if key not in self.read_at_30_digits:

@@ -215,10 +215,8 @@ def describe_methods_at(
             if result.key.startswith("numerical"):
                 _gradient_near(result, point, grid, wrt)
                 continue
-            try:
-                with np.errstate(all="ignore"):
-                    value = float(result.derivative(np.array([point.x]))[0])
-            except Exception:
+            value = _value_at(result.derivative, point.x)
+            if value is None:
                 continue
             result.at_singularities[point.x] = value
             result.notes.append(f"at {wrt} = {point.x:g} it returns {value:g}")
@@ -312,3 +310,16 @@ def _numpy_of(expr: Any, symbol: Any) -> ArrayFunction:
             return np.broadcast_to(np.asarray(numeric(x), dtype=np.float64), np.shape(x))
 
     return evaluate
+
+
+def _value_at(derivative: Callable[[np.ndarray], Any], x: float) -> float | None:
+    """A row's derivative at one point, under the one guard (it may be your code, or a
+    compiled f that blocks): None when it raises or does not finish within the method limit."""
+    from diffmagic.limits.guard import Failure, guarded
+
+    def one() -> float:
+        with np.errstate(all="ignore"):
+            return float(derivative(np.array([x]))[0])
+
+    value = guarded(one, seconds=bounds.METHOD_SECONDS)
+    return None if isinstance(value, Failure) else value

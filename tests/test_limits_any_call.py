@@ -192,7 +192,11 @@ def test_an_f_that_swallows_the_limit_around_a_long_loop_is_stopped(api: str, wh
     stopped = _stopped(reasons)
     assert stopped, reasons
     culprit = "loss" if api in ("compare_gradient", "check_gradient") else "swallows"
-    assert all(culprit in reason for reason in stopped), stopped
+    # The check may be tracing the loss with JAX (no call of the learner's to see running)
+    # when its one limit fires: then it names itself; either way the limit and its fix.
+    named = (culprit, "the check") if api == "check_gradient" else (culprit,)
+    assert all(any(name in reason for name in named) for reason in stopped), stopped
+    assert all("time_limit" in reason for reason in stopped), stopped
 
 
 # --- the culprit named, the fix given -------------------------------------------------------
